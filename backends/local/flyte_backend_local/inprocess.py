@@ -1,0 +1,169 @@
+"""Actions in this process: async task bodies on the run's event loop, sync ones in threads.
+
+Sync bodies are bounded by ``max_workers`` running at once. A sync body that waits for its
+children gives its slot back while it waits (``blocked``), so nested fan-out cannot deadlock the
+pool; a sync child called from a sync body runs inline in the caller's (blocked) thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+from flyte_core import logcapture, runtime
+from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
+from flyte_core.runstore.records import ErrorInfo
+
+
+class _TimedOut(Exception):
+    """Raised inside a sync task body's thread when its timeout passes."""
+
+
+class InProcessBackend:
+    """The ``local`` backend."""
+
+    name = "local"
+    honours = frozenset({"timeout", "report"})
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self.max_workers = int(options.get("max_workers") or min(32, (os.cpu_count() or 1) * 4))
+        self._slots = threading.BoundedSemaphore(self.max_workers)
+        self._held = threading.local()
+        self._pool: ThreadPoolExecutor | None = None
+        self._run: BackendRun | None = None
+        self._capture: Any = None
+
+    async def start(self, run: BackendRun) -> None:
+        """Create the thread pool and start capturing what task bodies print."""
+        self._run = run
+        # Threads waiting on children do not hold a slot, so the pool itself may grow past
+        # max_workers; the semaphore is what bounds sync bodies running at once.
+        self._pool = ThreadPoolExecutor(max_workers=256, thread_name_prefix=f"flyte-{run.run_name}")
+        self._capture = logcapture.installed()
+        self._capture.__enter__()
+
+    async def execute(self, spec: ActionSpec) -> ActionOutcome:
+        """Run an attempt: async bodies here on the loop, sync ones in the pool."""
+        assert self._run is not None and self._pool is not None and spec.task is not None
+        if spec.task.is_async:
+            coro = self._with_sink(spec, runtime.run_async(
+                spec.task, dict(spec.inputs), spec.context, self._run.engine, self._run.conversion))
+            try:
+                return await asyncio.wait_for(coro, spec.timeout) if spec.timeout else await coro
+            except TimeoutError:
+                return _timeout(spec)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._run_in_slot, spec)
+
+    def execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
+        """Run a sync body in the calling thread, which is blocked on it anyway."""
+        if spec.task is None or spec.task.is_async:
+            return None
+        return self._run_sync(spec)
+
+    @contextmanager
+    def blocked(self) -> Iterator[None]:
+        """Lend this thread's slot to other bodies while it waits for children."""
+        held = getattr(self._held, "slot", False)
+        if held:
+            self._held.slot = False
+            self._slots.release()
+        try:
+            yield
+        finally:
+            if held:
+                self._slots.acquire()
+                self._held.slot = True
+
+    async def close(self) -> None:
+        """Wait for the pool's threads to finish and stop capturing output."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await asyncio.get_running_loop().run_in_executor(None, pool.shutdown, True)
+        if self._capture is not None:
+            self._capture.__exit__(None, None, None)
+            self._capture = None
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _run_in_slot(self, spec: ActionSpec) -> ActionOutcome:
+        self._slots.acquire()
+        self._held.slot = True
+        try:
+            return self._run_sync(spec)
+        finally:
+            self._held.slot = False
+            self._slots.release()
+
+    def _run_sync(self, spec: ActionSpec) -> ActionOutcome:
+        assert self._run is not None and spec.task is not None
+        timer = _arm_timeout(spec.timeout) if spec.timeout else None
+        lines = self._sink_for(spec)
+        try:
+            with logcapture.sink(lines):
+                outcome = runtime.run_sync(spec.task, dict(spec.inputs), spec.context, self._run.engine,
+                                           self._run.conversion)
+        except _TimedOut:
+            return _timeout(spec)
+        finally:
+            if timer is not None:
+                timer.cancel()
+            lines.flush()
+        if timer is not None and timer.fired and outcome.error is not None:
+            return _timeout(spec)
+        return outcome
+
+    async def _with_sink(self, spec: ActionSpec, coro: Any) -> ActionOutcome:
+        lines = self._sink_for(spec)
+        try:
+            with logcapture.sink(lines):
+                return await coro  # type: ignore[no-any-return]
+        finally:
+            lines.flush()
+
+    def _sink_for(self, spec: ActionSpec) -> logcapture.LineSink:
+        assert self._run is not None
+        log, action, attempt = self._run.log, spec.action, spec.attempt
+        return logcapture.LineSink(lambda stream, text: log(action, attempt, stream, text))
+
+
+class _Timer:
+    """Raises :class:`_TimedOut` in the armed thread when the timeout passes.
+
+    A thread cannot be killed in Python; the exception is delivered at the body's next bytecode,
+    so a body stuck inside one long C call stops when that call returns. The ``local-process``
+    backend kills the worker instead.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._target = threading.get_ident()
+        self._t = threading.Timer(seconds, self._fire)
+        self._t.daemon = True
+        self._t.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._target), ctypes.py_object(_TimedOut))
+
+    def cancel(self) -> None:
+        self._t.cancel()
+        self._t.join()
+
+
+def _arm_timeout(seconds: float) -> _Timer:
+    return _Timer(seconds)
+
+
+def _timeout(spec: ActionSpec) -> ActionOutcome:
+    return ActionOutcome(error=ErrorInfo(
+        "TaskTimeoutError", "user",
+        f"Task '{spec.task_name}' did not finish within its timeout of {spec.timeout:g}s.",
+        action=spec.action,
+    ))

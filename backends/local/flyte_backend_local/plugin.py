@@ -1,0 +1,22 @@
+"""Registers the local backends with flyte-core, exactly as a third-party backend would."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flyte_core.backend import Backend, BackendRegistry
+from flyte_core.hookspecs import hookimpl
+
+
+def _in_process(options: Mapping[str, Any]) -> Backend:
+    from flyte_backend_local.inprocess import InProcessBackend
+
+    return InProcessBackend(options)
+
+
+@hookimpl
+def flyte_register_backends(registry: BackendRegistry) -> None:
+    """``local``: actions run in this process (async tasks on the loop, sync ones in a bounded
+    pool). ``local-process``: every action runs in its own worker process."""
+    registry.add("local", _in_process)

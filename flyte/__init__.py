@@ -1,0 +1,59 @@
+"""Flyte 2's public API, served by flyte-core. Re-exports only: the logic lives in ``flyte_core``.
+
+``import flyte`` has no side effects; plugins load when a session is first used.
+"""
+
+from __future__ import annotations
+
+from flyte import errors
+from flyte_core import __version__
+from flyte_core.api import current_session, init, init_from_config, run, with_runcontext
+from flyte_core.context import ActionID, TaskContext, custom_context
+from flyte_core.context import current as ctx
+from flyte_core.environment import TaskEnvironment
+from flyte_core.group import group
+from flyte_core.image import Image
+from flyte_core.logs import logger
+from flyte_core.mapping import map
+from flyte_core.models import (
+    Backoff,
+    Cache,
+    CacheRequest,
+    Documentation,
+    PodTemplate,
+    Resources,
+    RetryStrategy,
+    ReusePolicy,
+    Secret,
+    SecretRequest,
+    Timeout,
+    TimeoutType,
+)
+from flyte_core.run import ActionOutputs, Run
+from flyte_core.runstore.records import Phase as ActionPhase
+from flyte_core.session import Session
+from flyte_core.task import TaskTemplate
+from flyte_core.trace import trace
+
+Environment = TaskEnvironment
+
+
+def version() -> str:
+    """The installed flyte-core version."""
+    return __version__
+
+
+def get_custom_context() -> dict[str, str]:
+    """The custom context of the running task (``with_runcontext(custom_context=...)`` and
+    ``flyte.custom_context(...)`` blocks); empty outside a task."""
+    c = ctx()
+    return dict(c.custom_context) if c is not None else {}
+
+
+__all__ = [
+    "ActionID", "ActionOutputs", "ActionPhase", "Backoff", "Cache", "CacheRequest", "Documentation",
+    "Environment", "Image", "PodTemplate", "Resources", "RetryStrategy", "ReusePolicy", "Run", "Secret",
+    "SecretRequest", "Session", "TaskContext", "TaskEnvironment", "TaskTemplate", "Timeout", "TimeoutType",
+    "__version__", "ctx", "current_session", "custom_context", "errors", "get_custom_context", "group", "init",
+    "init_from_config", "logger", "map", "run", "trace", "version", "with_runcontext",
+]

@@ -1,0 +1,162 @@
+"""The module-level convenience API (``flyte.init``, ``flyte.run``, ``flyte.with_runcontext``)
+over an explicit :class:`~flyte_core.session.Session`.
+
+The default session is the one global here; embedders that need several create sessions
+themselves and never touch it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+from flyte_core.errors import InitializationError
+from flyte_core.observers import RunObserver
+from flyte_core.run import Run
+from flyte_core.session import RunOptions, Session
+from flyte_core.task import TaskTemplate
+
+T = TypeVar("T")
+
+_default: Session | None = None
+_default_lock = threading.Lock()
+
+
+class _SyncAio(Generic[T]):
+    """A callable with an ``.aio`` twin, as Flyte 2's syncified functions are."""
+
+    def __init__(self, fn: Callable[..., T]) -> None:
+        self._fn = fn
+        self.__doc__ = fn.__doc__
+        self.__name__ = getattr(fn, "__name__", "run")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> T:
+        return self._fn(*args, **kwargs)
+
+    async def aio(self, *args: Any, **kwargs: Any) -> T:
+        """Run without blocking the caller's event loop."""
+        return await asyncio.to_thread(self._fn, *args, **kwargs)
+
+
+def _init(
+    *,
+    backend: str | None = None,
+    backend_options: Mapping[str, Any] | None = None,
+    config: str | os.PathLike[str] | None = None,
+    root_dir: str | os.PathLike[str] | None = None,
+    storage: str | None = None,
+    run_store: str | None = None,
+    log_level: int | None = None,
+    **ignored: Any,
+) -> Session:
+    """Set up the default session (Flyte 2's ``flyte.init``); remote-only parameters such as
+    ``endpoint`` or ``project`` are accepted and have no effect here."""
+    global _default
+    session = Session(config=config, backend=backend, backend_options=backend_options, data_url=storage,
+                      run_store=run_store, root_dir=root_dir)
+    if log_level is not None:
+        import logging
+
+        logging.getLogger("flyte").setLevel(log_level)
+    with _default_lock:
+        old, _default = _default, session
+    if old is not None:
+        old.close()
+    return session
+
+
+def _init_from_config(
+    path_or_config: str | os.PathLike[str] | None = None,
+    root_dir: str | os.PathLike[str] | None = None,
+    **kwargs: Any,
+) -> Session:
+    """Set up the default session from a YAML config file (or the documented search order)."""
+    return _init(config=path_or_config, root_dir=root_dir, **kwargs)
+
+
+init = _SyncAio(_init)
+init_from_config = _SyncAio(_init_from_config)
+
+
+def current_session() -> Session:
+    """The default session, created with local defaults on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Session()
+        return _default
+
+
+def reset() -> None:
+    """Forget the default session (tests and long-lived embedders)."""
+    global _default
+    with _default_lock:
+        old, _default = _default, None
+    if old is not None:
+        old.close()
+
+
+class Runner:
+    """What ``flyte.with_runcontext(...)`` returns: ``.run(task, ...)`` with those settings."""
+
+    def __init__(self, options: RunOptions, session: Session | None = None) -> None:
+        self.options = options
+        self._session = session
+        self.run = _SyncAio(self._run)
+
+    def _run(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> Run:
+        session = self._session or current_session()
+        return session.run_with(self.options, task, args, kwargs)
+
+
+def with_runcontext(
+    mode: str | None = None,
+    *,
+    name: str | None = None,
+    backend: str | None = None,
+    backend_options: Mapping[str, Any] | None = None,
+    env_vars: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    custom_context: Mapping[str, str] | None = None,
+    overwrite_cache: bool = False,
+    raw_data_path: str | None = None,
+    max_action_concurrency: int | None = None,
+    observers: tuple[RunObserver, ...] = (),
+    session: Session | None = None,
+    **ignored: Any,
+) -> Runner:
+    """Per-run settings (Flyte 2's ``flyte.with_runcontext``) plus ``backend=`` to pick where the
+    run executes. ``mode="local"`` means the local backend; Flyte 2's remote-only parameters
+    (``project``, ``domain``, ``copy_style``, ...) are accepted and have no effect."""
+    if mode not in (None, "local", "remote", "hybrid"):
+        raise ValueError(f"mode must be 'local', 'remote' or 'hybrid', got {mode!r}")
+    if max_action_concurrency is not None and (max_action_concurrency == 1 or max_action_concurrency < 0):
+        raise ValueError("max_action_concurrency must be 0 or >= 2")
+    if mode == "local" and backend is None:
+        backend = "local"
+    opts = RunOptions(
+        backend=backend, backend_options=dict(backend_options or {}), name=name,
+        env_vars=dict(env_vars or {}), labels=dict(labels or {}),
+        custom_context={k: str(v) for k, v in (custom_context or {}).items()},
+        overwrite_cache=overwrite_cache, raw_data_path=raw_data_path,
+        max_action_concurrency=max_action_concurrency, observers=tuple(observers),
+    )
+    return Runner(opts, session)
+
+
+def _run(task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> Run:
+    """Run ``task`` in a new run on the default session and wait for it."""
+    return current_session().run(task, *args, **kwargs)
+
+
+run = _SyncAio(_run)
+
+
+def require_session() -> Session:
+    """The default session, or an :class:`InitializationError` if ``flyte.init`` was never called."""
+    if _default is None:
+        raise InitializationError("NotInitialized", "user", "Call flyte.init() first.")
+    return _default

@@ -1,0 +1,40 @@
+"""``flyte plugins``: every loaded plugin, its version and what it provides."""
+
+from __future__ import annotations
+
+import json
+
+import attrs
+import click
+from rich.console import Console
+from rich.table import Table
+
+from flyte_core.cli.common import CliState
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def plugins_cmd(state: CliState, as_json: bool) -> None:
+    """List loaded plugins, the hooks they implement, the backends available, and broken plugins."""
+    session = state.session()
+    infos = session.plugins.infos()
+    backends = {name: session.backends.owner(name) for name in session.backends.names()}
+    failures = session.plugins.failures
+    if as_json:
+        click.echo(json.dumps({
+            "plugins": [attrs.asdict(i) for i in infos],
+            "backends": backends,
+            "failures": [attrs.asdict(f) for f in failures],
+        }, indent=2))
+        return
+    table = Table("plugin", "distribution", "version", "provides")
+    for i in infos:
+        provides = [h.removeprefix("flyte_") for h in i.hooks]
+        extra = [f"backend:{b}" for b, owner in backends.items() if owner == i.name]
+        table.add_row(i.name, i.distribution or "-", i.version or "-", ", ".join(extra + provides))
+    console = Console()
+    console.print(table)
+    for f in failures:
+        console.print(f"[red]✗ {f.name}[/red] ({f.distribution or '?'} {f.version or ''}) failed to load: "
+                      f"{f.error}\n  hint: {f.hint}", highlight=False)

@@ -1,0 +1,116 @@
+"""``flyte runs list|show|logs``: look at runs recorded in the run store."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import attrs
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from flyte_core.cli.common import CliState, fail_usage
+from flyte_core.runstore.records import ActionRecord, Phase, RunRecord
+
+_ICON = {
+    Phase.QUEUED: "[dim]○[/dim]", Phase.RUNNING: "[cyan]●[/cyan]", Phase.SUCCEEDED: "[green]✓[/green]",
+    Phase.FAILED: "[red]✗[/red]", Phase.ABORTED: "[yellow]⊘[/yellow]", Phase.TIMED_OUT: "[red]⏱[/red]",
+    Phase.INTERRUPTED: "[yellow]![/yellow]",
+}
+
+
+def _duration(start: float | None, end: float | None) -> str:
+    if start is None:
+        return "-"
+    secs = (end or time.time()) - start
+    return f"{secs * 1000:.0f}ms" if secs < 1 else f"{secs:.2f}s"
+
+
+def _get_run(state: CliState, name: str) -> RunRecord:
+    rec = state.session().runs.get_run(name)
+    if rec is None:
+        fail_usage(f"No run named '{name}'; see `flyte runs list`.")
+    return rec
+
+
+def _jsonable(obj: Any) -> Any:
+    return json.loads(json.dumps(attrs.asdict(obj), default=str))
+
+
+@click.group("runs")
+def runs_cmd() -> None:
+    """List runs and look at one run's actions and logs."""
+
+
+@runs_cmd.command("list")
+@click.option("--status", type=click.Choice([p.value for p in Phase]), default=None, help="Only runs in this phase.")
+@click.option("--task", default=None, help="Only runs of this task (env.function).")
+@click.option("--limit", default=20, show_default=True, help="How many runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def list_runs(state: CliState, status: str | None, task: str | None, limit: int, as_json: bool) -> None:
+    """Runs, newest first."""
+    runs = state.session().runs.list_runs(limit=limit, phase=Phase(status) if status else None, task=task)
+    if as_json:
+        click.echo(json.dumps([_jsonable(r) for r in runs], indent=2))
+        return
+    table = Table("run", "task", "phase", "backend", "started", "duration")
+    for r in runs:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at))
+        table.add_row(r.name, r.task, f"{_ICON.get(r.phase, '')} {r.phase.value}", r.backend, started,
+                      _duration(r.started_at, r.ended_at))
+    Console().print(table)
+
+
+@runs_cmd.command("show")
+@click.argument("run")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def show_run(state: CliState, run: str, as_json: bool) -> None:
+    """A run's action tree with phase, duration and attempts per action."""
+    rec = _get_run(state, run)
+    actions = state.session().runs.get_actions(run)
+    if as_json:
+        click.echo(json.dumps({"run": _jsonable(rec), "actions": [_jsonable(a) for a in actions]}, indent=2))
+        return
+    console = Console()
+    console.print(f"Run [bold]{rec.name}[/bold] · {rec.task} · {_ICON.get(rec.phase, '')} {rec.phase.value} · "
+                  f"{rec.backend} · {_duration(rec.started_at, rec.ended_at)}", highlight=False)
+    console.print(build_tree(actions))
+    if rec.error is not None:
+        console.print(f"[red]{rec.error.message}[/red] (action {rec.error.action})", highlight=False)
+        if rec.error.traceback:
+            console.print(rec.error.traceback.rstrip(), highlight=False, markup=False)
+
+
+def build_tree(actions: list[ActionRecord]) -> Tree:
+    """The action tree as a rich Tree (children under their parent, in creation order)."""
+    nodes: dict[str, Tree] = {}
+    root = Tree("[bold]actions[/bold]")
+    for a in actions:
+        label = (f"{_ICON.get(a.phase, '')} {a.action} [bold]{a.task}[/bold] {a.phase.value} "
+                 f"{_duration(a.started_at, a.ended_at)}")
+        if a.attempts > 1:
+            label += f" · {a.attempts} attempts"
+        if a.cache_hit:
+            label += " · [magenta]cache hit[/magenta]"
+        if a.group:
+            label += f" · group {a.group}"
+        parent = nodes.get(a.parent or "", root)
+        nodes[a.action] = parent.add(label)
+    return root
+
+
+@runs_cmd.command("logs")
+@click.argument("run")
+@click.argument("action", required=False)
+@click.pass_obj
+def run_logs(state: CliState, run: str, action: str | None) -> None:
+    """What a run's tasks printed or logged (of ACTION and its children, if given)."""
+    _get_run(state, run)
+    lines = state.session().runs.get_logs(run, action)
+    for _, line in lines:
+        click.echo(f"[{line.action}] {line.line}")

@@ -1,0 +1,40 @@
+"""Turns a recorded :class:`ErrorInfo` back into the ``flyte.errors`` exception users catch."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from flyte_core import errors
+from flyte_core.runstore.records import ErrorInfo
+
+_BY_CODE: dict[str, type[errors.BaseRuntimeError]] = {
+    "TaskTimeoutError": errors.TaskTimeoutError,
+    "OOMError": errors.OOMError,
+    "ActionAbortedError": errors.ActionAbortedError,
+    "TaskInterruptedError": errors.TaskInterruptedError,
+    "ImagePullBackOffError": errors.ImagePullBackOffError,
+}
+
+
+def to_exception(info: ErrorInfo, task: str, *, retries_exhausted: bool = False) -> errors.BaseRuntimeError:
+    """The exception for ``info``: the matching ``flyte.errors`` class, carrying ``.info``."""
+    where = f"Task '{task}' (action {info.action})" if info.action else f"Task '{task}'"
+    text = f"{where} failed: {info.message}"
+    if info.traceback:
+        text += "\n" + info.traceback.rstrip()
+    cls = _BY_CODE.get(info.code)
+    exc: errors.BaseRuntimeError
+    if cls is not None:
+        exc = cls(text, info.action)  # type: ignore[call-arg, arg-type]
+    elif info.kind == "system":
+        exc = errors.RuntimeSystemError(info.code, text, info.action)
+    else:
+        exc = errors.RuntimeUserError(info.code, text, info.action)
+    exc.info = info  # type: ignore[attr-defined]
+    exc.retries_exhausted = retries_exhausted  # type: ignore[attr-defined]
+    return exc
+
+
+def raise_error(info: ErrorInfo, task: str, *, retries_exhausted: bool = False) -> NoReturn:
+    """Raise :func:`to_exception` without chaining flyte-core's own frames."""
+    raise to_exception(info, task, retries_exhausted=retries_exhausted) from None

@@ -1,0 +1,108 @@
+"""Every hook a flyte-core plugin can implement.
+
+A plugin is a module or object with functions named after these specs, decorated with
+:data:`hookimpl`, registered through the entry-point group ``flyte``. The hooks a plugin
+implements say what it contributes; ``flyte plugins`` lists them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from flyte_core.backend import BackendRegistry
+    from flyte_core.events import ActionEvent, RunEvent
+    from flyte_core.observers import RunObserver
+    from flyte_core.taskkinds import TaskKindRegistry
+    from flyte_core.types.transformer import TypeTransformer
+
+PROJECT = "flyte"
+
+#: Decorator marking a function as a hook specification (for the core only).
+hookspec = pluggy.HookspecMarker(PROJECT)
+#: Decorator plugin authors put on their hook implementations.
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def flyte_register_backends(registry: BackendRegistry) -> None:
+    """Add backends by name: ``registry.add("docker", DockerBackendFactory)``.
+
+    Called once per plugin manager, when a session first needs its backend registry.
+
+    :param registry: the session's backend registry; a duplicate name is an error naming both plugins.
+    """
+
+
+@hookspec(firstresult=True)
+def flyte_type_transformer(python_type: Any, hint: Any) -> TypeTransformer | None:
+    """Return the transformer that converts values of ``python_type``, or None.
+
+    Called by the type engine the first time it meets a type hint, with ``python_type`` set to the
+    hint's exact class, then each class of its MRO, then its generic origin (``list`` for
+    ``list[int]``); the answer is cached per hint.
+
+    :param python_type: the key being looked up (a class, or a typing origin such as ``typing.Union``).
+    :param hint: the full type hint being resolved (e.g. ``list[int]``, ``Annotated[...]``).
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec
+def flyte_register_task_kinds(registry: TaskKindRegistry) -> None:
+    """Add task kinds: ``registry.add(ConfigType, runner)`` runs tasks whose ``plugin_config`` is
+    an instance of ``ConfigType`` through ``runner`` instead of calling the function directly.
+
+    Called once per plugin manager, the first time a task with a ``plugin_config`` executes.
+
+    :param registry: the session's task-kind registry.
+    """
+
+
+@hookspec
+def flyte_add_cli_commands(cli: click.Group) -> None:
+    """Add commands to the ``flyte`` command line (``cli.add_command(...)``).
+
+    Called once when the ``flyte`` command starts, after the built-in commands are added.
+
+    :param cli: the top-level click group.
+    """
+
+
+@hookspec(firstresult=True)
+def flyte_progress_observer(console: Any) -> RunObserver | None:
+    """Return an observer that shows a run's progress on ``console`` (a ``rich.console.Console``).
+
+    Called by the ``flyte run`` command (never by the library itself) before a run starts.
+
+    :param console: where to draw.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec
+def flyte_run_event(event: RunEvent) -> None:
+    """A run started or ended.
+
+    Called by the controller's event thread, in order, for every run of every session that has this
+    plugin loaded; keep it fast.
+
+    :param event: the run, its phase and, when it ended, its error.
+    """
+
+
+@hookspec
+def flyte_action_event(event: ActionEvent) -> None:
+    """An action changed phase (queued, running, retrying, succeeded, failed, aborted, ...).
+
+    Called by the controller's event thread, in order per action, after the change is recorded in
+    the run store; keep it fast.
+
+    :param event: the action, its new phase, attempt and timing.
+    """

@@ -1,0 +1,216 @@
+"""``flyte.Image``: a declarative container image spec.
+
+The core only records the spec and computes its content hash; container backends build it
+(through their image-builder hook) and the local backend ignores it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class Layer:
+    """One build step: ``kind`` (pip, apt, requirements, env, commands, workdir, copy, ...) and its
+    arguments as a JSON-able mapping."""
+
+    kind: str
+    args: dict[str, Any]
+
+
+def _default_python() -> tuple[int, int]:
+    return sys.version_info[:2]
+
+
+@attrs.frozen
+class Image:
+    """A container image: a base plus ordered layers. Build with the ``from_*`` class methods and
+    extend with the ``with_*`` methods; each returns a new Image."""
+
+    base_image: str | None = None
+    dockerfile: Path | None = None
+    registry: str | None = None
+    name: str | None = None
+    platform: tuple[str, ...] = ("linux/amd64",)
+    python_version: tuple[int, int] = attrs.field(factory=_default_python)
+    extendable: bool = True
+    install_flyte: bool = True
+    layers: tuple[Layer, ...] = ()
+
+    # --- constructors ----------------------------------------------------------------------
+
+    @classmethod
+    def from_debian_base(
+        cls,
+        python_version: tuple[int, int] | None = None,
+        flyte_version: str | None = None,
+        install_flyte: bool = True,
+        registry: str | None = None,
+        registry_secret: str | None = None,
+        name: str | None = None,
+        platform: tuple[str, ...] | None = None,
+    ) -> Image:
+        """The default image: Debian with the caller's Python and this project's packages."""
+        return cls(
+            base_image=None,
+            registry=registry,
+            name=name or "flyte",
+            platform=platform or ("linux/amd64",),
+            python_version=python_version or _default_python(),
+            install_flyte=install_flyte,
+        )
+
+    @classmethod
+    def from_base(cls, image_uri: str) -> Image:
+        """A prebuilt image, used as it is (no flyte-core is installed into it)."""
+        return cls(base_image=image_uri, install_flyte=False, extendable=False)
+
+    @classmethod
+    def from_dockerfile(
+        cls, file: Path | str, registry: str | None, name: str, platform: tuple[str, ...] | None = None
+    ) -> Image:
+        """An image built from a Dockerfile; no layers can be added to it."""
+        return cls(
+            dockerfile=Path(file), registry=registry, name=name, platform=platform or ("linux/amd64",),
+            extendable=False, install_flyte=False,
+        )
+
+    @classmethod
+    def from_ref_name(cls, name: str = "default") -> Image:
+        """An image named in the configuration's ``images`` mapping."""
+        return cls(base_image=f"ref:{name}", install_flyte=False, extendable=False)
+
+    def clone(self, **changes: Any) -> Image:
+        """A copy with fields replaced (``registry``, ``name``, ``base_image``, ``python_version`` ...)."""
+        addl = changes.pop("addl_layer", None)
+        changes.pop("registry_secret", None)
+        img = attrs.evolve(self, **{k: v for k, v in changes.items() if v is not None})
+        return img._add(addl) if addl is not None else img
+
+    # --- layers ----------------------------------------------------------------------------
+
+    def _add(self, layer: Layer) -> Image:
+        if not self.extendable and self.name is None:
+            raise ValueError(
+                "This image cannot be extended (it comes from from_base or from_dockerfile); "
+                "call .clone(name='...') first."
+            )
+        return attrs.evolve(self, layers=(*self.layers, layer))
+
+    def with_pip_packages(
+        self,
+        *packages: str,
+        index_url: str | None = None,
+        extra_index_urls: str | Sequence[str] | None = None,
+        pre: bool = False,
+        extra_args: str | None = None,
+        secret_mounts: Any = None,
+    ) -> Image:
+        """Install Python packages with pip."""
+        extra = [extra_index_urls] if isinstance(extra_index_urls, str) else list(extra_index_urls or [])
+        return self._add(Layer("pip", {"packages": list(packages), "index_url": index_url,
+                                       "extra_index_urls": extra, "pre": pre, "extra_args": extra_args}))
+
+    def with_apt_packages(self, *packages: str, secret_mounts: Any = None) -> Image:
+        """Install Debian packages with apt-get."""
+        return self._add(Layer("apt", {"packages": list(packages)}))
+
+    def with_requirements(
+        self, file: str | Path, index_url: str | None = None, extra_index_urls: Any = None,
+        pre: bool = False, extra_args: str | None = None, secret_mounts: Any = None,
+    ) -> Image:
+        """Install the packages of a requirements .txt file (its content is part of the hash)."""
+        path = Path(file)
+        if path.suffix != ".txt":
+            raise ValueError(f"with_requirements needs a .txt file, got {file}")
+        return self._add(Layer("requirements", {"file": str(path), "sha256": _file_hash(path),
+                                                "index_url": index_url, "pre": pre, "extra_args": extra_args}))
+
+    def with_env_vars(self, env_vars: dict[str, str]) -> Image:
+        """Set environment variables in the image."""
+        return self._add(Layer("env", {"env_vars": dict(sorted(env_vars.items()))}))
+
+    def with_commands(self, commands: Iterable[str], secret_mounts: Any = None) -> Image:
+        """Run shell commands while building."""
+        return self._add(Layer("commands", {"commands": list(commands)}))
+
+    def with_workdir(self, workdir: str) -> Image:
+        """Set the working directory."""
+        return self._add(Layer("workdir", {"workdir": workdir}))
+
+    def with_source_file(self, src: Path | str | Sequence[Path | str], dst: str = ".") -> Image:
+        """Copy local files into the image (their content is part of the hash)."""
+        files = [Path(src)] if isinstance(src, str | Path) else [Path(s) for s in src]
+        names = [f.name for f in files]
+        if len(set(names)) != len(names):
+            raise ValueError(f"with_source_file got two files with the same name: {names}")
+        return self._add(Layer("copy", {"src": [str(f) for f in files], "dst": dst,
+                                        "sha256": [_file_hash(f) for f in files]}))
+
+    def with_source_folder(self, src: Path | str, dst: str = ".", copy_contents_only: bool = False) -> Image:
+        """Copy a local folder into the image."""
+        return self._add(Layer("copy_dir", {"src": str(src), "dst": dst,
+                                            "contents_only": copy_contents_only, "sha256": _dir_hash(Path(src))}))
+
+    def with_dockerignore(self, path: Path | str) -> Image:
+        """Use this .dockerignore when copying folders."""
+        return self._add(Layer("dockerignore", {"path": str(path), "sha256": _file_hash(Path(path))}))
+
+    def with_uv_project(self, pyproject_file: Path | str, uvlock: Path | str | None = None, **kw: Any) -> Image:
+        """Install a uv project's dependencies."""
+        return self._add(Layer("uv_project", {"pyproject": str(pyproject_file),
+                                              "sha256": _file_hash(Path(pyproject_file)),
+                                              "uvlock": str(uvlock) if uvlock else None}))
+
+    def with_local_v2(self) -> Image:
+        """Install the flyte packages of this checkout (the default for from_debian_base)."""
+        return attrs.evolve(self, install_flyte=True)
+
+    # --- identity --------------------------------------------------------------------------
+
+    def spec(self) -> dict[str, Any]:
+        """A JSON-able description of the whole spec (what the content hash covers)."""
+        return {
+            "base": self.base_image, "dockerfile": str(self.dockerfile) if self.dockerfile else None,
+            "dockerfile_sha": _file_hash(self.dockerfile) if self.dockerfile else None,
+            "python": list(self.python_version), "install_flyte": self.install_flyte,
+            "platform": list(self.platform), "layers": [[layer.kind, layer.args] for layer in self.layers],
+        }
+
+    @property
+    def tag(self) -> str:
+        """A content hash of the spec: an unchanged spec has the same tag and is never rebuilt."""
+        raw = json.dumps(self.spec(), sort_keys=True, default=str).encode()
+        return hashlib.sha256(raw).hexdigest()[:16]
+
+    @property
+    def uri(self) -> str:
+        """``<registry>/<name>:<tag>``, or the base image itself when nothing is added to it."""
+        if self.base_image and not self.layers and not self.install_flyte and self.name is None:
+            return self.base_image
+        repo = f"{self.registry}/{self.name or 'flyte'}" if self.registry else (self.name or "flyte")
+        return f"{repo}:{self.tag}"
+
+
+def _file_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def _dir_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    if path.is_dir():
+        for p in sorted(path.rglob("*")):
+            if p.is_file():
+                h.update(str(p.relative_to(path)).encode())
+                h.update(_file_hash(p).encode())
+    return h.hexdigest()

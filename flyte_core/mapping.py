@@ -1,0 +1,141 @@
+"""``flyte.map``: call a task once per item, concurrently, yielding results in input order."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+from flyte_core import context
+from flyte_core.errors import SyncTaskCallInAsyncContextError
+from flyte_core.group import group
+from flyte_core.task import TaskTemplate
+
+
+def _target(func: Any) -> tuple[TaskTemplate[Any, Any], tuple[Any, ...], dict[str, Any]]:
+    """The task and any arguments bound with functools.partial."""
+    if isinstance(func, functools.partial):
+        task, args, kw = _target(func.func)
+        return task, (*args, *func.args), {**kw, **func.keywords}
+    if not isinstance(func, TaskTemplate):
+        raise TypeError(f"flyte.map needs a task or functools.partial of a task, got {func!r}")
+    return func, (), {}
+
+
+def _calls(
+    func: Any, iterables: tuple[Iterable[Any], ...]
+) -> tuple[TaskTemplate[Any, Any], list[tuple[Any, ...]], dict[str, Any]]:
+    task, pargs, pkw = _target(func)
+    rows = [(*pargs, *row) for row in zip(*iterables)] if iterables else []
+    return task, rows, pkw
+
+
+class _Mapper:
+    """``flyte.map(task, *iterables, group_name=None, concurrency=0, return_exceptions=True)``.
+
+    Iterating yields one result per zipped input row, in input order; with
+    ``return_exceptions`` a failed call yields its exception instead of raising.
+    ``concurrency`` > 0 bounds how many calls run at once.
+    """
+
+    def __call__(
+        self, func: Any, *iterables: Iterable[Any], group_name: str | None = None, concurrency: int = 0,
+        return_exceptions: bool = True,
+    ) -> Iterator[Any]:
+        task, rows, kw = _calls(func, iterables)
+        ctx = context.current()
+        if ctx is None or ctx.dispatcher is None:  # outside a run: plain calls, one by one
+            return self._plain(task, rows, kw, return_exceptions)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise SyncTaskCallInAsyncContextError(
+                "flyte.map was called from async code; use 'async for x in flyte.map.aio(...)'."
+            )
+        controller = ctx.dispatcher
+        loop = getattr(controller, "loop", None)
+        name = f"{task.name}_{group_name or 'map'}"
+        with group(name):
+            gen = self.aio(task, *iterables, group_name=None, concurrency=concurrency,
+                           return_exceptions=return_exceptions, _rows=(rows, kw), _grouped=True)
+        return _drain(gen, loop, controller)
+
+    @staticmethod
+    def _plain(task: TaskTemplate[Any, Any], rows: list[tuple[Any, ...]], kw: dict[str, Any],
+               return_exceptions: bool) -> Iterator[Any]:
+        for row in rows:
+            try:
+                yield task.func(*row, **kw)
+            except Exception as e:
+                if not return_exceptions:
+                    raise
+                yield e
+
+    async def aio(
+        self, func: Any, *iterables: Iterable[Any], group_name: str | None = None, concurrency: int = 0,
+        return_exceptions: bool = True, _rows: Any = None, _grouped: bool = False,
+    ) -> AsyncIterator[Any]:
+        """The async form: ``async for result in flyte.map.aio(task, items)``."""
+        if _rows is None:
+            task, rows, kw = _calls(func, iterables)
+        else:
+            task, (rows, kw) = _target(func)[0], _rows
+        if not _grouped:
+            with group(f"{task.name}_{group_name or 'map'}"):
+                calls = [task.aio(*row, **kw) for row in rows]
+        else:
+            calls = [task.aio(*row, **kw) for row in rows]
+        sem = asyncio.Semaphore(concurrency) if concurrency > 0 else None
+
+        async def one(c: Any) -> Any:
+            if sem is None:
+                return await c
+            async with sem:
+                return await c
+
+        tasks = [asyncio.ensure_future(one(c)) for c in calls]
+        try:
+            for t in tasks:
+                try:
+                    yield await t
+                except Exception as e:
+                    if not return_exceptions:
+                        raise
+                    yield e
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _drain(agen: AsyncIterator[Any], loop: Any, controller: Any) -> Iterator[Any]:
+    """Iterate an async generator that lives on the run's loop from a sync task body."""
+    backend = getattr(controller, "backend", None)
+    blocked = backend.blocked if backend is not None else None
+    try:
+        while True:
+            fut = loop.submit(agen.__anext__())
+            try:
+                if blocked is not None:
+                    with blocked():
+                        item = fut.result()
+                else:
+                    item = fut.result()
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        close = loop.submit(agen.aclose())  # type: ignore[attr-defined]
+        close.result()
+
+
+map = _Mapper()
+
+
+def is_coroutine_fn(fn: Any) -> bool:
+    """True for ``async def`` functions."""
+    return inspect.iscoroutinefunction(fn)

@@ -1,0 +1,315 @@
+"""The default run store: one SQLite file, safe for several threads and processes at once.
+
+Concurrency model:
+
+- **Threads** — each thread gets its own connection (``threading.local``). A single shared
+  connection behind a lock would serialise reads behind writes; per-thread connections let WAL
+  readers proceed while another thread writes. Every connection is also remembered in a list so
+  :meth:`SQLiteRunStore.close` can close them all (hence ``check_same_thread=False``; each
+  connection is still only *used* by the thread that opened it).
+- **Processes** — the database runs in WAL mode with a 10 s ``busy_timeout``; every write batch is
+  one ``BEGIN IMMEDIATE`` transaction (taking the write lock up front, so two writers never
+  deadlock upgrading a read lock), retried with backoff if SQLite still reports the file locked.
+- **fork** — a connection inherited from a parent process is never reused: connections are keyed
+  by process id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flyte_core import wire
+from flyte_core.errors import FlyteUsageError
+from flyte_core.runstore.records import ActionRecord, ErrorInfo, EventRecord, LogLine, Phase, RunRecord
+
+#: Version of the table layout below; stored in the ``meta`` table. Other versions are refused.
+_SCHEMA_VERSION = 1
+_BUSY_TIMEOUT_MS = 10_000
+_LOCK_RETRIES = 8
+
+_RUN_COLUMNS = ("name", "task", "phase", "backend", "created_at", "started_at", "ended_at",
+                "inputs", "outputs", "error", "pid", "host", "labels")
+_ACTION_COLUMNS = ("run", "action", "parent", "task", "phase", "attempts", "grp", "created_at",
+                   "started_at", "ended_at", "inputs", "outputs", "error", "cache_hit")
+_EVENT_COLUMNS = ("run", "action", "phase", "attempt", "at", "message")
+_LOG_COLUMNS = ("run", "action", "attempt", "at", "stream", "line")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    name TEXT PRIMARY KEY, task TEXT NOT NULL, phase TEXT NOT NULL, backend TEXT NOT NULL,
+    created_at REAL NOT NULL, started_at REAL, ended_at REAL, inputs TEXT, outputs TEXT,
+    error TEXT, pid INTEGER, host TEXT, labels TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at);
+CREATE INDEX IF NOT EXISTS runs_phase ON runs (phase, created_at);
+CREATE INDEX IF NOT EXISTS runs_task ON runs (task, created_at);
+CREATE TABLE IF NOT EXISTS actions (
+    run TEXT NOT NULL, action TEXT NOT NULL, parent TEXT, task TEXT NOT NULL, phase TEXT NOT NULL,
+    attempts INTEGER NOT NULL, grp TEXT, created_at REAL NOT NULL, started_at REAL, ended_at REAL,
+    inputs TEXT, outputs TEXT, error TEXT, cache_hit INTEGER NOT NULL,
+    PRIMARY KEY (run, action));
+CREATE INDEX IF NOT EXISTS actions_created ON actions (run, created_at);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, action TEXT, phase TEXT NOT NULL,
+    attempt INTEGER NOT NULL, at REAL NOT NULL, message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_run ON events (run, action, seq);
+CREATE TABLE IF NOT EXISTS logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, action TEXT NOT NULL,
+    attempt INTEGER NOT NULL, at REAL NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS logs_run ON logs (run, seq);
+CREATE INDEX IF NOT EXISTS logs_action ON logs (run, action, seq);
+"""
+
+_T = TypeVar("_T")
+
+
+def _insert_sql(table: str, columns: Sequence[str], key: Sequence[str] = ()) -> str:
+    """An INSERT of ``columns``; with ``key``, an upsert that updates every other column in place
+    (unlike INSERT OR REPLACE this keeps the rowid, so insertion order survives updates)."""
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    if key:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+        sql += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    return sql
+
+
+def _to_json(value: Any) -> str | None:
+    """JSON text of a dict (or None)."""
+    return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def _from_json(text: str | None) -> Any:
+    """The value of JSON text (or None)."""
+    return None if text is None else json.loads(text)
+
+
+def _error_to_json(error: ErrorInfo | None) -> str | None:
+    """JSON text of an :class:`ErrorInfo` in its wire form."""
+    return None if error is None else _to_json(wire.converter().unstructure(error))
+
+
+def _error_from_json(text: str | None) -> ErrorInfo | None:
+    """The :class:`ErrorInfo` stored as JSON text."""
+    return None if text is None else wire.converter().structure(json.loads(text), ErrorInfo)
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    """True when SQLite gave up waiting for another connection's lock."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class SQLiteRunStore:
+    """A :class:`~flyte_core.runstore.RunStore` kept in the SQLite file at ``path``.
+
+    Creates the file, its parent directories and the schema when missing; refuses a file written
+    with another schema version.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        """Open (creating if needed) the run store at ``path``."""
+        #: The database file.
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._retry(self._create_schema)
+
+    def __repr__(self) -> str:
+        """``SQLiteRunStore('<path>')``."""
+        return f"SQLiteRunStore({str(self.path)!r})"
+
+    # --- connections and transactions ----------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's (and process's) connection, opened on first use."""
+        if self._closed:
+            raise RuntimeError(f"{self!r} is closed.")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                   check_same_thread=False)
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            except BaseException:
+                conn.close()
+                raise
+            self._local.conn, self._local.pid = conn, os.getpid()
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _retry(self, fn: Callable[[], _T]) -> _T:
+        """Call ``fn``, retrying with backoff while the database is locked by another writer."""
+        for attempt in range(_LOCK_RETRIES):
+            try:
+                return fn()
+            except sqlite3.OperationalError as e:
+                if not _is_locked(e) or attempt == _LOCK_RETRIES - 1:
+                    raise
+                time.sleep(min(0.05 * 2**attempt, 2.0))
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` write transaction, rolled back if the body raises."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+                conn.execute("ROLLBACK")
+            raise
+
+    def _write(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Run ``sql`` for every row in one transaction (nothing to do for no rows)."""
+        if rows:
+            def run() -> None:
+                with self._transaction() as conn:
+                    conn.executemany(sql, rows)
+            self._retry(run)
+
+    def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows of a query."""
+        return self._retry(lambda: self._conn().execute(sql, params).fetchall())
+
+    def _create_schema(self) -> None:
+        """Create the tables (idempotent) after checking the file's schema version."""
+        try:
+            with self._transaction() as conn:
+                conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if row is not None and row[0] != str(_SCHEMA_VERSION):
+                    raise FlyteUsageError(
+                        f"The run store {self.path} has schema version {row[0]}, but this flyte-core "
+                        f"reads version {_SCHEMA_VERSION}; use the flyte-core version that wrote it "
+                        "or point the run store at another file."
+                    )
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                             (str(_SCHEMA_VERSION),))
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError) and _is_locked(e):
+                raise
+            raise FlyteUsageError(f"The run store {self.path} cannot be opened as SQLite: {e}.") from e
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    def put_run(self, run: RunRecord) -> None:
+        """Insert or replace a run."""
+        row = (run.name, run.task, run.phase.value, run.backend, run.created_at, run.started_at,
+               run.ended_at, _to_json(run.inputs), _to_json(run.outputs), _error_to_json(run.error),
+               run.pid, run.host, _to_json(dict(run.labels)))
+        self._write(_insert_sql("runs", _RUN_COLUMNS, key=("name",)), [row])
+
+    def put_actions(self, actions: Sequence[ActionRecord]) -> None:
+        """Insert or replace actions (one transaction)."""
+        rows = [(a.run, a.action, a.parent, a.task, a.phase.value, a.attempts, a.group, a.created_at,
+                 a.started_at, a.ended_at, _to_json(a.inputs), _to_json(a.outputs),
+                 _error_to_json(a.error), int(a.cache_hit)) for a in actions]
+        self._write(_insert_sql("actions", _ACTION_COLUMNS, key=("run", "action")), rows)
+
+    def add_events(self, events: Sequence[EventRecord]) -> None:
+        """Append phase changes (one transaction)."""
+        rows = [(e.run, e.action, e.phase.value, e.attempt, e.at, e.message) for e in events]
+        self._write(_insert_sql("events", _EVENT_COLUMNS), rows)
+
+    def add_logs(self, lines: Sequence[LogLine]) -> None:
+        """Append log lines (one transaction)."""
+        rows = [(ln.run, ln.action, ln.attempt, ln.at, ln.stream, ln.line) for ln in lines]
+        self._write(_insert_sql("logs", _LOG_COLUMNS), rows)
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def get_run(self, name: str) -> RunRecord | None:
+        """The run called ``name``, or None."""
+        rows = self._read(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE name = ?", (name,))
+        return _run_from_row(rows[0]) if rows else None
+
+    def list_runs(
+        self, *, limit: int = 50, phase: Phase | None = None, task: str | None = None,
+        since: float | None = None,
+    ) -> list[RunRecord]:
+        """Runs, newest first (by ``created_at``), optionally filtered by phase, task and
+        ``created_at >= since``; at most ``limit``."""
+        where: list[str] = ["1"]
+        params: list[Any] = []
+        for clause, value in (("phase = ?", None if phase is None else Phase(phase).value),
+                              ("task = ?", task), ("created_at >= ?", since)):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        sql = (f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE {' AND '.join(where)} "
+               "ORDER BY created_at DESC, rowid DESC LIMIT ?")
+        return [_run_from_row(r) for r in self._read(sql, [*params, limit])]
+
+    def get_actions(self, run: str) -> list[ActionRecord]:
+        """Every action of ``run``, in creation order (ties in first-insertion order)."""
+        sql = f"SELECT {', '.join(_ACTION_COLUMNS)} FROM actions WHERE run = ? ORDER BY created_at, rowid"
+        return [_action_from_row(r) for r in self._read(sql, (run,))]
+
+    def get_events(self, run: str, action: str | None = None) -> list[EventRecord]:
+        """Phase changes of a run (every event of the run, run-level and per action) or, when
+        ``action`` is given, of that one action; in the order they were added."""
+        sql = f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events WHERE run = ?"
+        params: list[Any] = [run]
+        if action is not None:
+            sql += " AND action = ?"
+            params.append(action)
+        rows = self._read(sql + " ORDER BY seq", params)
+        return [EventRecord(r[0], r[1], Phase(r[2]), r[3], r[4], r[5]) for r in rows]
+
+    def get_logs(self, run: str, action: str | None = None, *, after: int = 0) -> list[tuple[int, LogLine]]:
+        """Log lines of a run (or of ``action`` and its descendants ``action.*``), each with its
+        sequence number, in order; ``after`` skips lines with sequence numbers up to it."""
+        sql = f"SELECT seq, {', '.join(_LOG_COLUMNS)} FROM logs WHERE run = ? AND seq > ?"
+        params: list[Any] = [run, after]
+        if action is not None:
+            # Descendants of "a0.1" are exactly the ids in ["a0.1.", "a0.1/") — '/' sorts right after
+            # '.' — so "a0.10" is excluded; a binary range (unlike LIKE) is case-sensitive and
+            # needs no escaping of '%' or '_'.
+            sql += " AND (action = ? OR (action >= ? AND action < ?))"
+            params += [action, action + ".", action + "/"]
+        rows = self._read(sql + " ORDER BY seq", params)
+        return [(r[0], LogLine(r[1], r[2], r[3], r[4], r[5], r[6])) for r in rows]
+
+    def close(self) -> None:
+        """Close every connection this store opened; the store cannot be used afterwards."""
+        with self._lock:
+            self._closed = True
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+
+
+def _run_from_row(r: Sequence[Any]) -> RunRecord:
+    """A :class:`RunRecord` from a row of ``_RUN_COLUMNS``."""
+    return RunRecord(
+        name=r[0], task=r[1], phase=Phase(r[2]), backend=r[3], created_at=r[4], started_at=r[5],
+        ended_at=r[6], inputs=_from_json(r[7]), outputs=_from_json(r[8]), error=_error_from_json(r[9]),
+        pid=r[10], host=r[11], labels=_from_json(r[12]) or {},
+    )
+
+
+def _action_from_row(r: Sequence[Any]) -> ActionRecord:
+    """An :class:`ActionRecord` from a row of ``_ACTION_COLUMNS``."""
+    return ActionRecord(
+        run=r[0], action=r[1], parent=r[2], task=r[3], phase=Phase(r[4]), attempts=r[5], group=r[6],
+        created_at=r[7], started_at=r[8], ended_at=r[9], inputs=_from_json(r[10]),
+        outputs=_from_json(r[11]), error=_error_from_json(r[12]), cache_hit=bool(r[13]),
+    )

@@ -1,0 +1,69 @@
+"""The run-store interface every implementation provides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol, runtime_checkable
+
+from flyte_core.runstore.records import ActionRecord, EventRecord, LogLine, Phase, RunRecord
+
+
+@runtime_checkable
+class RunStore(Protocol):
+    """Persistent history of runs. Writes may come from several threads and processes at once."""
+
+    def put_run(self, run: RunRecord) -> None:
+        """Insert or replace a run."""
+        ...
+
+    def put_actions(self, actions: Sequence[ActionRecord]) -> None:
+        """Insert or replace actions (one transaction)."""
+        ...
+
+    def add_events(self, events: Sequence[EventRecord]) -> None:
+        """Append phase changes (one transaction)."""
+        ...
+
+    def add_logs(self, lines: Sequence[LogLine]) -> None:
+        """Append log lines (one transaction)."""
+        ...
+
+    def get_run(self, name: str) -> RunRecord | None:
+        """The run called ``name``, or None."""
+        ...
+
+    def list_runs(
+        self, *, limit: int = 50, phase: Phase | None = None, task: str | None = None,
+        since: float | None = None,
+    ) -> list[RunRecord]:
+        """Runs, newest first, optionally filtered."""
+        ...
+
+    def get_actions(self, run: str) -> list[ActionRecord]:
+        """Every action of ``run``, in creation order."""
+        ...
+
+    def get_events(self, run: str, action: str | None = None) -> list[EventRecord]:
+        """Phase changes of a run (or one action), in order."""
+        ...
+
+    def get_logs(self, run: str, action: str | None = None, *, after: int = 0) -> list[tuple[int, LogLine]]:
+        """Log lines of a run (or one action and its descendants when ``action`` is given), each
+        with its sequence number; ``after`` skips lines up to that number (for following)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def batch(items: Iterable[object], size: int) -> Iterable[list[object]]:
+    """Split ``items`` into lists of at most ``size`` (for bounded transactions)."""
+    chunk: list[object] = []
+    for it in items:
+        chunk.append(it)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

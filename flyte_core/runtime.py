@@ -1,0 +1,102 @@
+"""Runs one task body: decode inputs, call the function with its context set, encode the output,
+and turn an exception into an :class:`ErrorInfo` carrying the task's own traceback.
+
+Shared by the in-process backend and the out-of-process entrypoint, so every backend converts
+data and reports failures the same way.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import traceback
+from typing import Any
+
+from flyte_core import context
+from flyte_core.backend import ActionOutcome
+from flyte_core.errors import BaseRuntimeError, NonRecoverableError
+from flyte_core.runstore.records import ErrorInfo
+from flyte_core.task import TaskTemplate
+from flyte_core.types.engine import TypeEngine
+from flyte_core.types.transformer import ConversionContext
+
+_CORE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def run_sync(
+    task: TaskTemplate[Any, Any], inputs: dict[str, Any], ctx: context.TaskContext,
+    engine: TypeEngine, conv: ConversionContext,
+) -> ActionOutcome:
+    """Execute a sync task body in this thread."""
+    try:
+        kwargs = engine.decode_inputs(task.name, task.interface, inputs, conv)
+    except Exception as e:
+        return _failure(task, ctx, e, final=True)
+    token = context.set_current(ctx)
+    try:
+        result = task.func(**kwargs)
+        if inspect.isawaitable(result):
+            raise TypeError(f"Task '{task.name}' is sync but returned an awaitable")
+    except BaseException as e:
+        if not isinstance(e, Exception):
+            raise
+        return _failure(task, ctx, e)
+    finally:
+        context.reset(token)
+    return _encode(task, ctx, engine, conv, result)
+
+
+async def run_async(
+    task: TaskTemplate[Any, Any], inputs: dict[str, Any], ctx: context.TaskContext,
+    engine: TypeEngine, conv: ConversionContext,
+) -> ActionOutcome:
+    """Execute an async task body on the running loop."""
+    try:
+        kwargs = engine.decode_inputs(task.name, task.interface, inputs, conv)
+    except Exception as e:
+        return _failure(task, ctx, e, final=True)
+    token = context.set_current(ctx)
+    try:
+        result = await task.func(**kwargs)
+    except Exception as e:
+        return _failure(task, ctx, e)
+    finally:
+        context.reset(token)
+    return _encode(task, ctx, engine, conv, result)
+
+
+def _encode(
+    task: TaskTemplate[Any, Any], ctx: context.TaskContext, engine: TypeEngine, conv: ConversionContext,
+    result: Any,
+) -> ActionOutcome:
+    try:
+        return ActionOutcome(outputs=engine.encode_output(task.name, task.interface, result, conv))
+    except Exception as e:
+        return _failure(task, ctx, e, final=True)
+
+
+def _failure(
+    task: TaskTemplate[Any, Any], ctx: context.TaskContext, e: Exception, final: bool = False
+) -> ActionOutcome:
+    return ActionOutcome(error=error_info(e, ctx.action.name), final=final or isinstance(e, NonRecoverableError))
+
+
+def error_info(e: BaseException, action: str) -> ErrorInfo:
+    """Describe ``e`` for the run store: a child's error keeps its code and failing action; any
+    other exception gets its class name as code and the user's frames as traceback."""
+    if isinstance(e, BaseRuntimeError) and getattr(e, "info", None) is not None:
+        info: ErrorInfo = e.info  # type: ignore[attr-defined]
+        return info
+    code = e.code if isinstance(e, BaseRuntimeError) else type(e).__name__
+    kind = e.kind if isinstance(e, BaseRuntimeError) else "user"
+    return ErrorInfo(code=code, kind=kind, message=f"{type(e).__name__}: {e}", traceback=user_traceback(e),
+                     action=action)
+
+
+def user_traceback(e: BaseException) -> str:
+    """The traceback of ``e`` without flyte-core's own frames, so users see their code."""
+    tb = traceback.TracebackException.from_exception(e)
+    tb.stack = traceback.StackSummary.from_list(
+        [f for f in tb.stack if not os.path.abspath(f.filename).startswith(_CORE_DIR)]
+    )
+    return "".join(tb.format())

@@ -1,0 +1,266 @@
+"""A session: one plugin manager, backend choice, data store and run store, and the runs made
+with them. ``flyte.init()`` keeps a default session; embedders create as many as they like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from flyte_core.backend import Backend, BackendRegistry, BackendRun
+from flyte_core.config import Config, load_config
+from flyte_core.controller import Controller
+from flyte_core.datastore import DataStore
+from flyte_core.errors import FlyteUsageError, TaskInputError
+from flyte_core.errorspec import to_exception
+from flyte_core.loopthread import LoopThread
+from flyte_core.observers import RunObserver
+from flyte_core.plugins import PluginSet, make_plugin_set
+from flyte_core.recorder import Recorder
+from flyte_core.run import Run
+from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
+from flyte_core.runstore.store import RunStore
+from flyte_core.settings import RunSettings
+from flyte_core.task import TaskTemplate
+from flyte_core.taskkinds import TaskKindRegistry
+from flyte_core.types.engine import TypeEngine
+from flyte_core.types.transformer import ConversionContext
+
+
+@attrs.frozen
+class RunOptions:
+    """Per-run choices (``flyte.with_runcontext``); None means "use the session's"."""
+
+    backend: str | None = None
+    backend_options: Mapping[str, Any] = attrs.field(factory=dict)
+    name: str | None = None
+    env_vars: Mapping[str, str] = attrs.field(factory=dict)
+    labels: Mapping[str, str] = attrs.field(factory=dict)
+    custom_context: Mapping[str, str] = attrs.field(factory=dict)
+    overwrite_cache: bool = False
+    raw_data_path: str | None = None
+    max_action_concurrency: int | None = None
+    observers: tuple[RunObserver, ...] = ()
+
+
+class Session:
+    """Everything a program needs to run tasks: plugins, a backend, a data store and a run store.
+
+    Two sessions in one process are independent (own plugins, stores and backends) and may run
+    concurrently. Nothing starts until :meth:`run`; :meth:`close` releases the stores.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: Config | str | os.PathLike[str] | None = None,
+        backend: str | None = None,
+        backend_options: Mapping[str, Any] | None = None,
+        data_url: str | None = None,
+        run_store: RunStore | str | None = None,
+        root_dir: str | os.PathLike[str] | None = None,
+        plugins: tuple[Any, ...] = (),
+        autoload_plugins: bool | None = None,
+    ) -> None:
+        self.config = config if isinstance(config, Config) else load_config(config)
+        self.backend_name = backend or self.config.backend
+        self._backend_options = dict(backend_options or {})
+        self.plugins: PluginSet = make_plugin_set(autoload=autoload_plugins, plugins=plugins)
+        self.engine = TypeEngine(
+            lambda key, hint: self.plugins.hook.flyte_type_transformer(python_type=key, hint=hint)
+        )
+        self.data = DataStore(data_url or self.config.data_url)
+        self._run_store_arg = run_store
+        self._runs: RunStore | None = None
+        self._backends: BackendRegistry | None = None
+        self._task_kinds: TaskKindRegistry | None = None
+        self.root_dir = str(Path(root_dir or self.config.root_dir or Path.cwd()).resolve())
+        self._lock = threading.Lock()
+
+    # --- lazily built parts -------------------------------------------------------------------
+
+    @property
+    def runs(self) -> RunStore:
+        """The run store (opened on first use)."""
+        with self._lock:
+            if self._runs is None:
+                arg = self._run_store_arg
+                if arg is None or isinstance(arg, str):
+                    from flyte_core.runstore.sqlite import SQLiteRunStore
+
+                    self._runs = SQLiteRunStore(arg or self.config.runs_path)
+                else:
+                    self._runs = arg
+            return self._runs
+
+    @property
+    def backends(self) -> BackendRegistry:
+        """Backends registered by plugins."""
+        with self._lock:
+            if self._backends is None:
+                reg = BackendRegistry()
+                self.plugins.call_into_registry("flyte_register_backends", reg)
+                self._backends = reg
+            return self._backends
+
+    @property
+    def task_kinds(self) -> TaskKindRegistry:
+        """Task kinds registered by plugins."""
+        with self._lock:
+            if self._task_kinds is None:
+                reg = TaskKindRegistry()
+                self.plugins.call_into_registry("flyte_register_task_kinds", reg)
+                self._task_kinds = reg
+            return self._task_kinds
+
+    def conversion(self, run_name: str, part: str = "") -> ConversionContext:
+        """A conversion context writing offloaded values under the run's folder."""
+        return ConversionContext(store=self.data, prefix=self.data.url("runs", run_name, part or "data"))
+
+    def decode_untyped(self, literal: Any) -> tuple[Any, ...]:
+        """Best-effort decoding of an output literal when the task object is not at hand."""
+        if literal is None:
+            return ()
+        return (literal.get("d"),)
+
+    # --- running ------------------------------------------------------------------------------
+
+    def make_backend(self, name: str | None = None, options: Mapping[str, Any] | None = None) -> Backend:
+        """A fresh backend instance for one run."""
+        name = name or self.backend_name
+        factory = self.backends.get(name)
+        merged = {**self.config.backend_options(name), **self._backend_options, **(options or {})}
+        return factory(merged)
+
+    def run(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> Run:
+        """Run ``task`` as the top-level action of a new run and wait for it to finish.
+
+        Returns the :class:`Run`; if the task failed, raises its ``flyte.errors`` exception
+        (with the run as ``.run``).
+        """
+        return self.run_with(RunOptions(), task, args, kwargs)
+
+    async def run_aio(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> Run:
+        """:meth:`run` for async code: the run proceeds on its own loop; this one is not blocked."""
+        return await asyncio.to_thread(self.run, task, *args, **kwargs)
+
+    def run_with(
+        self, options: RunOptions, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> Run:
+        """Run ``task`` with explicit per-run options."""
+        if not isinstance(task, TaskTemplate):
+            raise TypeError(
+                f"flyte.run needs a task (a function decorated with @env.task), got {task!r}; "
+                "plain functions can simply be called."
+            )
+        name = options.name or _new_run_name()
+        backend_name = options.backend or self.backend_name
+        backend = self.make_backend(backend_name, options.backend_options)
+        conv = self.conversion(name, "inputs")
+        bound = task.interface.bind(task.name, args, kwargs)
+        inputs = self.engine.encode_inputs(task.name, task.interface, bound, conv)
+        now = time.time()
+        record = RunRecord(name=name, task=task.name, phase=Phase.QUEUED, backend=backend_name, created_at=now,
+                           inputs=inputs, pid=os.getpid(), host=socket.gethostname(), labels=dict(options.labels))
+        if self.runs.get_run(name) is not None:
+            raise TaskInputError(f"A run named '{name}' already exists; choose another name.")
+        recorder = Recorder(self.runs, self.plugins.hook, list(options.observers), record)
+        settings = RunSettings(
+            code_root=self.root_dir,
+            raw_data_path=options.raw_data_path or self.data.url("runs", name, "raw"),
+            run_base_dir=self.data.url("runs", name),
+            env_vars={**self.config.env_vars, **options.env_vars},
+            custom_context=dict(options.custom_context),
+            labels=dict(options.labels),
+            overwrite_cache=options.overwrite_cache,
+            max_action_concurrency=options.max_action_concurrency,
+        )
+        loop = LoopThread(f"flyte-run-{name}")
+        controller = Controller(run_name=name, backend=backend, engine=self.engine, recorder=recorder,
+                                loop=loop, settings=settings, conversion=self.conversion(name))
+        recorder.update_run(phase=Phase.RUNNING, started_at=time.time())
+        brun = BackendRun(name, settings, self.engine, self.conversion(name), recorder.log, controller)
+
+        async def main() -> Any:
+            await backend.start(brun)
+            try:
+                return await controller.start_root(task, inputs)
+            finally:
+                await asyncio.shield(backend.close())
+
+        fut = loop.submit(main())
+        error: BaseException | None = None
+        try:
+            outputs = _wait(fut)
+            recorder.update_run(phase=Phase.SUCCEEDED, ended_at=time.time(), outputs=dict(outputs))
+        except KeyboardInterrupt as e:
+            loop.loop.call_soon_threadsafe(fut.cancel)
+            _wait_quietly(fut)
+            recorder.update_run(phase=Phase.ABORTED, ended_at=time.time(),
+                                error=ErrorInfo("RunAbortedError", "user", "Interrupted (Ctrl-C).", action="a0"))
+            error = e
+        except BaseException as e:
+            info = getattr(e, "info", None)
+            if info is None:
+                from flyte_core.runtime import error_info
+
+                info = error_info(e, "a0")
+            phase = Phase.TIMED_OUT if info.code == "TaskTimeoutError" else Phase.FAILED
+            recorder.update_run(phase=phase, ended_at=time.time(), error=info)
+            error = e
+        finally:
+            recorder.close()
+            loop.stop()
+        run = Run(self, name, task, controller.notices)
+        if error is not None:
+            if not isinstance(error, KeyboardInterrupt | FlyteUsageError):
+                error = to_exception(run.record.error, task.name) if run.record.error else error
+            error.run = run  # type: ignore[attr-defined]
+            raise error
+        return run
+
+    def wait_for(self, name: str, poll: float = 0.2) -> RunRecord:
+        """Block until run ``name`` reaches a terminal phase (for runs driven elsewhere)."""
+        while True:
+            rec = self.runs.get_run(name)
+            if rec is None:
+                raise LookupError(f"No run named '{name}' in {self.runs!r}.")
+            if rec.phase.is_terminal:
+                return rec
+            time.sleep(poll)
+
+    def close(self) -> None:
+        """Release the run store."""
+        if self._runs is not None:
+            self._runs.close()
+            self._runs = None
+
+
+def _new_run_name() -> str:
+    return "r" + secrets.token_hex(5)
+
+
+def _wait(fut: Any) -> Any:
+    # Wake up periodically so Ctrl-C reaches this (main) thread promptly on every platform.
+    while True:
+        try:
+            return fut.result(timeout=0.25)
+        except TimeoutError:
+            continue
+
+
+def _wait_quietly(fut: Any) -> None:
+    try:
+        fut.result(timeout=30)
+    except BaseException:
+        pass
+

@@ -1,0 +1,147 @@
+"""Task templates: what ``@env.task`` turns a function into."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+
+import attrs
+
+from flyte_core import context
+from flyte_core.errors import TaskDefinitionError
+from flyte_core.interface import NativeInterface
+from flyte_core.models import Cache, CacheRequest, RetryStrategy, Timeout, TimeoutType, to_cache, to_retries, to_timeout
+
+if TYPE_CHECKING:
+    from flyte_core.environment import TaskEnvironment
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@attrs.frozen
+class TaskRef:
+    """How another process finds this task again: module, attribute name, and (for tasks loaded
+    from a file) the file's path relative to the code root."""
+
+    module: str
+    name: str
+    file: str | None = None
+
+
+@attrs.define(eq=False, slots=False)
+class TaskTemplate(Generic[P, R]):
+    """A task: a typed function plus how it must run (its environment, cache, retries, timeout).
+
+    Outside a run, calling it calls the function. Inside a run, calling it starts a child action:
+    a sync task returns its value, an async task returns an awaitable.
+    """
+
+    func: Callable[P, R]
+    env: TaskEnvironment
+    name: str
+    short_name: str
+    interface: NativeInterface
+    is_async: bool
+    cache: Cache
+    retries: RetryStrategy
+    timeout: Timeout | None
+    report: bool = False
+    docs: str | None = None
+    pod_template: Any = None
+    max_inline_io_bytes: int = 10 * 1024 * 1024
+    plugin_config: Any = None
+    #: Parameters given that no backend acts on yet; reported once per run.
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        functools.update_wrapper(self, self.func)
+
+    @property
+    def ref(self) -> TaskRef:
+        """Where another process imports this task from."""
+        return TaskRef(self.func.__module__, self.func.__name__)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        ctx = context.current()
+        if ctx is None or ctx.dispatcher is None:
+            return self.func(*args, **kwargs)
+        if self.is_async:
+            return ctx.dispatcher.call_async(self, args, kwargs)  # type: ignore[return-value]
+        return ctx.dispatcher.call_sync(self, args, kwargs)  # type: ignore[no-any-return]
+
+    async def aio(self, *args: P.args, **kwargs: P.kwargs) -> Any:
+        """Call the task from async code, whether the task itself is sync or async."""
+        ctx = context.current()
+        if ctx is None or ctx.dispatcher is None:
+            result = self.func(*args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
+        return await ctx.dispatcher.call_async(self, args, kwargs)
+
+    def override(self, **changes: Any) -> TaskTemplate[P, R]:
+        """A copy of this task with some settings changed (cache, retries, timeout, short_name, ...)."""
+        conv: dict[str, Callable[[Any], Any]] = {"cache": to_cache, "retries": to_retries, "timeout": to_timeout}
+        known = {f.name for f in attrs.fields(type(self))}
+        updates: dict[str, Any] = {}
+        extra = dict(self.extra)
+        for key, value in changes.items():
+            if key in conv:
+                updates[key] = conv[key](value)
+            elif key in known and key not in ("func", "env", "interface", "is_async", "name"):
+                updates[key] = value
+            else:
+                extra[key] = value
+        return attrs.evolve(self, extra=extra, **updates)
+
+    def forward(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the function directly, bypassing Flyte (Flyte 2's escape hatch)."""
+        return self.func(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Task {self.name}>"
+
+
+def make_task(
+    func: Callable[..., Any],
+    env: TaskEnvironment,
+    *,
+    short_name: str | None = None,
+    cache: CacheRequest | None = None,
+    retries: int | RetryStrategy = 0,
+    timeout: TimeoutType | None = None,
+    report: bool = False,
+    docs: Any = None,
+    pod_template: Any = None,
+    max_inline_io_bytes: int = 10 * 1024 * 1024,
+    plugin_config: Any = None,
+    extra: dict[str, Any] | None = None,
+) -> TaskTemplate[Any, Any]:
+    """Build a task from ``func``; a missing type hint is a :class:`TaskDefinitionError` now."""
+    if not callable(func) or inspect.isclass(func):
+        raise TaskDefinitionError(f"@{env.name}.task needs a function, got {func!r}.")
+    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+        raise TaskDefinitionError(f"Task '{func.__qualname__}' is a generator; tasks must return a value.")
+    name = f"{env.name}.{func.__name__}"
+    iface = NativeInterface.from_function(func, name)
+    return TaskTemplate(
+        func=func,
+        env=env,
+        name=name,
+        short_name=short_name or func.__name__,
+        interface=iface,
+        is_async=inspect.iscoroutinefunction(func),
+        cache=to_cache(cache if cache is not None else env.cache),
+        retries=to_retries(retries),
+        timeout=to_timeout(timeout),
+        report=report,
+        docs=docs if isinstance(docs, str) or docs is None else str(docs),
+        pod_template=pod_template if pod_template is not None else env.pod_template,
+        max_inline_io_bytes=max_inline_io_bytes,
+        plugin_config=plugin_config if plugin_config is not None else env.plugin_config,
+        extra=extra or {},
+    )
+
+
+AsyncFn = Callable[..., Coroutine[Any, Any, Any]]

@@ -1,0 +1,1 @@
+"""Test helpers for flyte-core and for plugin authors (a pytest plugin: ``flyte_core.testing.plugin``)."""

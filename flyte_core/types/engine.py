@@ -1,0 +1,160 @@
+"""The type engine: finds the transformer for a type hint through the plugin hook, caches it, and
+converts whole input and output maps, naming the task and parameter in every error."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flyte_core.errors import TaskInputError, TypeTransformerError
+from flyte_core.interface import OUTPUT_NAME, NativeInterface, type_name
+from flyte_core.types.transformer import ConversionContext, Converter, TypeTransformer
+
+#: A literal on the wire: ``{"t": transformer name, "v": wire version, "d": payload}``.
+Literal = dict[str, Any]
+
+TransformerLookup = Callable[[Any, Any], TypeTransformer | None]
+
+
+class TypeEngine:
+    """Resolves type hints to :class:`Converter` objects and converts values.
+
+    ``lookup(key, hint)`` is the plugin hook ``flyte_type_transformer``; it is asked for the hint's
+    exact type, then each class of its MRO, then its generic origin, and the answer is cached per
+    hint, so resolving a hint on the hot path is one dictionary lookup.
+    """
+
+    def __init__(self, lookup: TransformerLookup) -> None:
+        self._lookup = lookup
+        self._cache: dict[Any, Converter] = {}
+
+    def converter(self, hint: Any) -> Converter:
+        """The converter for ``hint`` (cached)."""
+        try:
+            return self._cache[hint]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable hint (rare): resolve every time
+            return self._compile(hint)
+        conv = self._compile(hint)
+        self._cache[hint] = conv
+        return conv
+
+    def _compile(self, hint: Any) -> Converter:
+        transformer = self.find_transformer(hint)
+        if transformer is None:
+            raise TypeTransformerError(
+                f"No type transformer handles {type_name(hint)}; install a type plugin for it "
+                "or use a supported type."
+            )
+        # Annotated metadata only matters to transformers that ask for it (e.g. column subsets).
+        if typing.get_origin(hint) is typing.Annotated and not getattr(transformer, "wants_annotated", False):
+            hint = typing.get_args(hint)[0]
+        return transformer.compile(hint, self)
+
+    def find_transformer(self, hint: Any) -> TypeTransformer | None:
+        """The transformer for ``hint``: by exact type, then MRO, then generic origin."""
+        for key in _lookup_keys(hint):
+            found = self._lookup(key, hint)
+            if found is not None:
+                return found
+        return None
+
+    # --- single values ---------------------------------------------------------------------
+
+    def to_literal(self, value: Any, hint: Any, ctx: ConversionContext) -> Literal:
+        """Convert ``value`` (of type ``hint``) to a literal."""
+        conv = self.converter(hint)
+        return {"t": conv.transformer, "v": conv.version, "d": conv.to_literal(value, ctx)}
+
+    def to_python(self, literal: Literal, hint: Any, ctx: ConversionContext) -> Any:
+        """Convert a literal back to a Python value of type ``hint``."""
+        conv = self.converter(hint)
+        if literal.get("t") != conv.transformer or literal.get("v") != conv.version:
+            raise TypeTransformerError(
+                f"A literal written by transformer '{literal.get('t')}' version {literal.get('v')} "
+                f"cannot be read as {type_name(hint)} by '{conv.transformer}' version {conv.version}; "
+                "re-run the task that produced it with the same plugin versions."
+            )
+        return conv.to_python(literal["d"], ctx)
+
+    # --- whole interfaces ------------------------------------------------------------------
+
+    def encode_inputs(
+        self, task: str, iface: NativeInterface, values: Mapping[str, Any], ctx: ConversionContext
+    ) -> dict[str, Literal]:
+        """Convert bound inputs to literals; a value that does not fit names the task and input."""
+        out: dict[str, Literal] = {}
+        for inp in iface.inputs:
+            try:
+                out[inp.name] = self.to_literal(values[inp.name], inp.hint, ctx)
+            except TypeTransformerError as e:
+                raise TaskInputError(f"Task '{task}', input '{inp.name}': {e}") from None
+            except (TypeError, ValueError) as e:
+                raise TaskInputError(
+                    f"Task '{task}', input '{inp.name}': expected {type_name(inp.hint)}, "
+                    f"got {type(values[inp.name]).__name__} ({e})."
+                ) from None
+        return out
+
+    def decode_inputs(
+        self, task: str, iface: NativeInterface, literals: Mapping[str, Literal], ctx: ConversionContext
+    ) -> dict[str, Any]:
+        """Convert input literals back to Python values."""
+        out: dict[str, Any] = {}
+        for inp in iface.inputs:
+            try:
+                out[inp.name] = self.to_python(literals[inp.name], inp.hint, ctx)
+            except KeyError:
+                raise TaskInputError(f"Task '{task}': input '{inp.name}' is missing.") from None
+            except (TypeError, ValueError) as e:
+                raise TaskInputError(f"Task '{task}', input '{inp.name}': {e}") from None
+        return out
+
+    def encode_output(
+        self, task: str, iface: NativeInterface, value: Any, ctx: ConversionContext
+    ) -> dict[str, Literal]:
+        """Convert a task's return value to its output literal map (empty for ``-> None``)."""
+        if iface.output is None:
+            if value is not None:
+                raise TypeTransformerError(
+                    f"Task '{task}' is annotated '-> None' but returned a {type(value).__name__}; "
+                    "fix the return annotation."
+                )
+            return {}
+        try:
+            return {OUTPUT_NAME: self.to_literal(value, iface.output, ctx)}
+        except (TypeError, ValueError) as e:
+            raise TypeTransformerError(
+                f"Task '{task}' returned a {type(value).__name__} that does not fit its return type "
+                f"{type_name(iface.output)}: {e}"
+            ) from None
+
+    def decode_output(
+        self, task: str, iface: NativeInterface, literals: Mapping[str, Literal], ctx: ConversionContext
+    ) -> Any:
+        """Convert an output literal map back to the task's return value."""
+        if iface.output is None:
+            return None
+        try:
+            return self.to_python(literals[OUTPUT_NAME], iface.output, ctx)
+        except KeyError:
+            raise TypeTransformerError(f"Task '{task}' produced no output.") from None
+
+
+def _lookup_keys(hint: Any) -> list[Any]:
+    """Keys the transformer hook is asked for, most specific first."""
+    keys: list[Any] = []
+    origin = typing.get_origin(hint)
+    if origin is typing.Annotated:
+        return _lookup_keys(typing.get_args(hint)[0])
+    if isinstance(hint, type) and origin is None:
+        keys.extend(hint.__mro__)
+    elif origin is not None:
+        keys.append(origin)
+        if isinstance(origin, type):
+            keys.extend(origin.__mro__[1:])
+    else:
+        keys.append(hint)
+    return keys

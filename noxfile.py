@@ -1,0 +1,64 @@
+"""Developer sessions: ``nox`` runs lint, typecheck and tests (what CI runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+PYTHON = "3.11"
+TEST_DEPS = ["pytest>=8", "hypothesis>=6.100", "pytest-timeout>=2.3"]
+
+
+def project_packages() -> list[str]:
+    """The root distribution and every plugin distribution in the repository."""
+    found = [str(ROOT)]
+    for folder in ("backends", "typeplugins", "plugins"):
+        found += [str(p.parent) for p in sorted((ROOT / folder).glob("*/pyproject.toml"))]
+    example = ROOT / "examples" / "plugin-example"
+    if (example / "pyproject.toml").exists():
+        found.append(str(example))
+    return found
+
+
+def install_project(session: nox.Session) -> None:
+    """Editable installs of every distribution, so entry points are registered as for users."""
+    args: list[str] = []
+    for pkg in project_packages():
+        args += ["-e", pkg]
+    session.install(*args)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The test suite (pass pytest arguments after --)."""
+    install_project(session)
+    session.install(*TEST_DEPS)
+    session.run("pytest", *(session.posargs or ["-q"]))
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff over the whole repository."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy, strict on flyte_core."""
+    install_project(session)
+    session.install("mypy>=1.10", "types-PyYAML")
+    session.run("mypy", "flyte_core")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks of the hot paths, reported as ratios against baselines measured in the same run."""
+    install_project(session)
+    session.run("python", "bench/run.py", *session.posargs)
