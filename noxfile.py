@@ -53,7 +53,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy, strict on flyte_core."""
     install_project(session)
-    session.install("mypy>=1.10", "types-PyYAML")
+    session.install("mypy>=1.10", "types-PyYAML", *TEST_DEPS)
     session.run("mypy", "flyte_core")
 
 
