@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 from flyte_core.registry import Registry
+from flyte_core.taskkinds import TaskKindRegistry
 from flyte_core.runstore.records import ErrorInfo
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ class BackendRun:
     #: The run's controller: out-of-process backends serve their task bodies' nested calls with
     #: ``controller.call_encoded`` (see flyte_core.channel).
     controller: Any = None
+    #: Runners for tasks with a ``plugin_config`` (pass to ``runtime.run_sync``/``run_async``).
+    task_kinds: TaskKindRegistry | None = None
     options: Mapping[str, Any] = attrs.field(factory=dict)
 
 

@@ -10,31 +10,49 @@ from __future__ import annotations
 import inspect
 import os
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from flyte_core import context
 from flyte_core.backend import ActionOutcome
-from flyte_core.errors import BaseRuntimeError, NonRecoverableError
+from flyte_core.errors import BaseRuntimeError, NonRecoverableError, PluginError
 from flyte_core.runstore.records import ErrorInfo
 from flyte_core.task import TaskTemplate
+from flyte_core.taskkinds import TaskKindRegistry
 from flyte_core.types.engine import TypeEngine
 from flyte_core.types.transformer import ConversionContext
 
 _CORE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+def body(task: TaskTemplate[Any, Any], kinds: TaskKindRegistry | None) -> Callable[..., Any]:
+    """What to call for ``task``: its function, or the runner a plugin registered for its
+    ``plugin_config`` type. A plugin_config no installed plugin handles is a clear error."""
+    config = task.plugin_config
+    if config is None:
+        return task.func
+    runner = kinds.runner_for(config) if kinds is not None else None
+    if runner is None:
+        raise PluginError(
+            f"Task '{task.name}' has a plugin_config of type {type(config).__name__}, but no installed plugin "
+            "runs that kind of task; install the plugin that provides it (see `flyte plugins`)."
+        )
+    return lambda **kwargs: runner(task, kwargs, config)
+
+
 def run_sync(
     task: TaskTemplate[Any, Any], inputs: dict[str, Any], ctx: context.TaskContext,
-    engine: TypeEngine, conv: ConversionContext,
+    engine: TypeEngine, conv: ConversionContext, kinds: TaskKindRegistry | None = None,
 ) -> ActionOutcome:
     """Execute a sync task body in this thread."""
     try:
         kwargs = engine.decode_inputs(task.name, task.interface, inputs, conv)
+        fn = body(task, kinds)
     except Exception as e:
         return _failure(task, ctx, e, final=True)
     token = context.set_current(ctx)
     try:
-        result = task.func(**kwargs)
+        result = fn(**kwargs)
         if inspect.isawaitable(result):
             raise TypeError(f"Task '{task.name}' is sync but returned an awaitable")
     except BaseException as e:
@@ -48,16 +66,19 @@ def run_sync(
 
 async def run_async(
     task: TaskTemplate[Any, Any], inputs: dict[str, Any], ctx: context.TaskContext,
-    engine: TypeEngine, conv: ConversionContext,
+    engine: TypeEngine, conv: ConversionContext, kinds: TaskKindRegistry | None = None,
 ) -> ActionOutcome:
     """Execute an async task body on the running loop."""
     try:
         kwargs = engine.decode_inputs(task.name, task.interface, inputs, conv)
+        fn = body(task, kinds)
     except Exception as e:
         return _failure(task, ctx, e, final=True)
     token = context.set_current(ctx)
     try:
-        result = await task.func(**kwargs)
+        result = fn(**kwargs)
+        if inspect.isawaitable(result):
+            result = await result
     except Exception as e:
         return _failure(task, ctx, e)
     finally:

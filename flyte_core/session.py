@@ -188,7 +188,8 @@ class Session:
         controller = Controller(run_name=name, backend=backend, engine=self.engine, recorder=recorder,
                                 loop=loop, settings=settings, conversion=self.conversion(name))
         recorder.update_run(phase=Phase.RUNNING, started_at=time.time())
-        brun = BackendRun(name, settings, self.engine, self.conversion(name), recorder.log, controller)
+        brun = BackendRun(name, settings, self.engine, self.conversion(name), recorder.log, controller,
+                          self.task_kinds)
 
         async def main() -> Any:
             await backend.start(brun)

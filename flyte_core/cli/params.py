@@ -81,13 +81,17 @@ def option_for(inp: Input) -> click.Option:
     required = inp.required
     default = None if required else inp.default
     help_text = f"{type_name(hint)}" + ("" if required else f" (default: {inp.default!r})")
+    # Click treats an explicit default (even None) as a given value, so required options get none.
+    extra: dict[str, Any] = {"required": True} if required else {}
     if base is bool:
-        return click.Option([f"--{inp.name}/--no-{inp.name}"], default=bool(default) if not required else None,
-                            required=required, help=help_text)
+        if not required:
+            extra["default"] = bool(default)
+        return click.Option([f"--{inp.name}/--no-{inp.name}"], help=help_text, **extra)
     ptype = _SIMPLE.get(base) or JsonParam(hint)
     if isinstance(ptype, JsonParam):
         help_text += " as JSON"
         if default is not None and not isinstance(default, str):
             default = json.dumps(default)
-    return click.Option([f"--{inp.name}"], type=ptype, default=default, required=required,
-                        show_default=False, help=help_text)
+    if not required:
+        extra["default"] = default
+    return click.Option([f"--{inp.name}"], type=ptype, show_default=False, help=help_text, **extra)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +110,9 @@ def _execute(ctx: click.Context, task: TaskTemplate[Any, Any], inputs: dict[str,
         labels=_pairs(opts.get("label") or (), "--label"), observers=observers,
     )
     try:
-        run = session.run_with(options, task, (), inputs)
+        # Stdout carries only the result (scripts capture it); what tasks print goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            run = session.run_with(options, task, (), inputs)
     except FlyteUsageError as e:
         fail_usage(str(e))
     except BaseRuntimeError as e:

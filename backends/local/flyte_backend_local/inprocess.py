@@ -53,7 +53,8 @@ class InProcessBackend:
         assert self._run is not None and self._pool is not None and spec.task is not None
         if spec.task.is_async:
             coro = self._with_sink(spec, runtime.run_async(
-                spec.task, dict(spec.inputs), spec.context, self._run.engine, self._run.conversion))
+                spec.task, dict(spec.inputs), spec.context, self._run.engine, self._run.conversion,
+                self._run.task_kinds))
             try:
                 return await asyncio.wait_for(coro, spec.timeout) if spec.timeout else await coro
             except TimeoutError:
@@ -108,7 +109,7 @@ class InProcessBackend:
         try:
             with logcapture.sink(lines):
                 outcome = runtime.run_sync(spec.task, dict(spec.inputs), spec.context, self._run.engine,
-                                           self._run.conversion)
+                                           self._run.conversion, self._run.task_kinds)
         except _TimedOut:
             return _timeout(spec)
         finally:

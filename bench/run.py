@@ -1,0 +1,29 @@
+"""``nox -s bench``: every benchmark, each reporting against a baseline measured in the same run.
+
+Figures are best-of-N wall times on whatever machine runs them; compare the ratios, not the
+absolute numbers, between machines.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import dispatch
+
+
+def main() -> None:
+    """Run each benchmark and print its report (``--json`` for machine-readable output)."""
+    results = {"dispatch": dispatch.main()}
+    if "--json" in sys.argv:
+        print(json.dumps(results, indent=2))
+        return
+    print("== task dispatch (local backend, full tracking) ==")
+    dispatch.report(results["dispatch"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""The flyte command line: run, its errors and exit codes, runs list/show/logs, plugins."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TASKS = '''
+import flyte
+
+env = flyte.TaskEnvironment(name="cli")
+
+
+@env.task
+def add(x: int, y: int = 2, scale: float = 1.0, loud: bool = False, tags: list[str] | None = None) -> str:
+    """Adds two numbers."""
+    out = str((x + y) * scale)
+    print("adding", x, y)
+    return out.upper() + ("!" if loud else "") + (",".join(tags) if tags else "")
+
+
+@env.task
+def fails(x: int) -> int:
+    raise KeyError(f"missing {x}")
+
+
+@env.task
+def outer(x: int) -> int:
+    return fails(x)
+'''
+
+
+def flyte(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flyte_core.cli", *args], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+
+
+def write(tmp_path: Path) -> Path:
+    p = tmp_path / "wf.py"
+    p.write_text(TASKS)
+    return p
+
+
+def test_inputs_are_parsed_from_type_hints(tmp_path: Path) -> None:
+    write(tmp_path)
+    r = flyte(tmp_path, "run", "wf.py", "add", "--x", "1", "--scale", "2", "--loud", "--tags", '["a", "b"]')
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "6.0!a,b\n"
+
+
+def test_help_shows_each_input_with_type_and_default(tmp_path: Path) -> None:
+    write(tmp_path)
+    r = flyte(tmp_path, "run", "wf.py", "add", "--help")
+    assert r.returncode == 0
+    assert "Adds two numbers." in r.stdout
+    assert "--x INTEGER" in r.stdout and "--y INTEGER" in r.stdout
+    assert "(default: 2)" in r.stdout and "--loud / --no-loud" in r.stdout
+    assert "list[str] | None" in r.stdout
+
+
+def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    write(tmp_path)
+    cases = [
+        (("run", "nope.py", "add"), "File 'nope.py' does not exist"),
+        (("run", "wf.py", "nothere"), "File 'wf.py' has no task 'nothere'; its tasks are: add, fails, outer."),
+        (("run", "wf.py", "add"), "Missing option '--x'"),
+        (("run", "wf.py", "add", "--x", "abc"), "'abc' is not a valid integer"),
+        (("run", "wf.py", "add", "--x", "1", "--tags", "[1"), "is not valid JSON"),
+        (("run", "--backend", "nope", "wf.py", "add", "--x", "1"), "No backend named 'nope'"),
+    ]
+    for args, message in cases:
+        r = flyte(tmp_path, *args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert message in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr
+
+
+def test_task_failure_prints_its_traceback_and_exits_1(tmp_path: Path) -> None:
+    write(tmp_path)
+    r = flyte(tmp_path, "run", "--no-progress", "wf.py", "outer", "--x", "5")
+    assert r.returncode == 1
+    assert "KeyError" in r.stderr and "missing 5" in r.stderr
+    assert 'raise KeyError(f"missing {x}")' in r.stderr
+    assert "action a0.1" in r.stderr
+
+
+def test_runs_list_show_and_logs(tmp_path: Path) -> None:
+    write(tmp_path)
+    assert flyte(tmp_path, "run", "--name", "first", "wf.py", "add", "--x", "1").returncode == 0
+    assert flyte(tmp_path, "run", "--name", "second", "wf.py", "outer", "--x", "1").returncode == 1
+    runs = json.loads(flyte(tmp_path, "runs", "list", "--json").stdout)
+    assert [r["name"] for r in runs] == ["second", "first"]
+    failed = json.loads(flyte(tmp_path, "runs", "list", "--status", "failed", "--json").stdout)
+    assert [r["name"] for r in failed] == ["second"]
+    shown = flyte(tmp_path, "runs", "show", "second")
+    assert shown.returncode == 0
+    assert "a0.1" in shown.stdout and "cli.fails" in shown.stdout and "failed" in shown.stdout
+    data = json.loads(flyte(tmp_path, "runs", "show", "second", "--json").stdout)
+    assert [a["action"] for a in data["actions"]] == ["a0", "a0.1"]
+    logs = flyte(tmp_path, "runs", "logs", "first")
+    assert logs.stdout == "[a0] adding 1 2\n"
+    assert flyte(tmp_path, "runs", "show", "nope").returncode == 2
+
+
+def test_local_flag_and_plugins_listing(tmp_path: Path) -> None:
+    write(tmp_path)
+    r = flyte(tmp_path, "run", "--local", "wf.py", "add", "--x", "1")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(flyte(tmp_path, "plugins", "--json").stdout)
+    names = {p["name"] for p in data["plugins"]}
+    assert {"local", "flyte_core.types.builtins"} <= names
+    assert data["backends"]["local"] == "local"
+    local = next(p for p in data["plugins"] if p["name"] == "local")
+    assert local["distribution"] == "flyte-backend-local" and local["version"]
+    assert "flyte_register_backends" in local["hooks"]

@@ -1,0 +1,123 @@
+"""Hooks exercised through plugins registered on a session, as a third party would register them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+import flyte
+from flyte_core.errors import PluginError, RuntimeUserError
+from flyte_core.events import ActionEvent, RunEvent
+from flyte_core.hookspecs import hookimpl
+from flyte_core.registry import Registry
+from flyte_core.session import Session
+from flyte_core.taskkinds import TaskKindRegistry
+
+
+@attrs.frozen
+class Shout:
+    """A plugin_config: run the task and upper-case its result."""
+
+    suffix: str = "!"
+
+
+class ShoutPlugin:
+    """Runs tasks whose plugin_config is a Shout, and records run and action events."""
+
+    def __init__(self) -> None:
+        self.runs: list[RunEvent] = []
+        self.actions: list[ActionEvent] = []
+
+    @hookimpl
+    def flyte_register_task_kinds(self, registry: TaskKindRegistry) -> None:
+        registry.add(Shout, lambda task, kwargs, cfg: task.func(**kwargs).upper() + cfg.suffix)
+
+    @hookimpl
+    def flyte_run_event(self, event: RunEvent) -> None:
+        self.runs.append(event)
+
+    @hookimpl
+    def flyte_action_event(self, event: ActionEvent) -> None:
+        self.actions.append(event)
+
+
+shout_env = flyte.TaskEnvironment(name="shout", plugin_config=Shout("!!"))
+plain_env = flyte.TaskEnvironment(name="plain")
+
+
+@shout_env.task
+def hello(name: str) -> str:
+    return f"hello {name}"
+
+
+@plain_env.task
+def calls_hello(name: str) -> str:
+    return hello(name)
+
+
+def session(tmp_path: Path, *plugins: Any) -> Session:
+    return Session(data_url=str(tmp_path / "d"), run_store=str(tmp_path / "r.db"), plugins=plugins)
+
+
+def test_task_kind_plugin_runs_tasks_with_its_config(tmp_path: Path) -> None:
+    plugin = ShoutPlugin()
+    s = session(tmp_path, plugin)
+    assert s.run(calls_hello, name="ann").outputs()[0] == "HELLO ANN!!"
+    assert s.task_kinds.owner(Shout) == s.plugins.pm.get_name(plugin)
+
+
+def test_run_and_action_events_reach_plugins_in_order(tmp_path: Path) -> None:
+    plugin = ShoutPlugin()
+    s = session(tmp_path, plugin)
+    run = s.run(calls_hello, name="x")
+    assert [e.phase.value for e in plugin.runs] == ["running", "succeeded"]
+    assert all(e.run.name == run.name for e in plugin.runs)
+    per_action: dict[str, list[str]] = {}
+    for e in plugin.actions:
+        per_action.setdefault(e.action.action, []).append(e.phase.value)
+    assert per_action == {"a0": ["queued", "running", "succeeded"], "a0.1": ["queued", "running", "succeeded"]}
+
+
+def test_unhandled_plugin_config_is_a_clear_error(tmp_path: Path) -> None:
+    s = session(tmp_path)
+    with pytest.raises(RuntimeUserError, match="no installed plugin runs that kind of task"):
+        s.run(hello, name="x")
+
+
+def test_registry_rejects_duplicates_naming_both_plugins() -> None:
+    reg: Registry[str, int] = Registry("backend")
+    reg._set_plugin("first")
+    reg.add("x", 1)
+    reg._set_plugin("second")
+    with pytest.raises(PluginError, match="'x' is registered twice: by plugin 'first' and by plugin 'second'"):
+        reg.add("x", 2)
+    with pytest.raises(PluginError, match="No backend named 'y'; known: x"):
+        reg.get("y")
+
+
+def test_plugins_override_builtin_type_transformers(tmp_path: Path) -> None:
+    from flyte_core.types import Converter
+
+    class UpperStr:
+        name = "upper-str"
+        version = 1
+
+        def compile(self, hint: Any, engine: Any) -> Converter:
+            return Converter(self.name, 1, lambda v, c: v.upper(), lambda p, c: p, lambda v: isinstance(v, str))
+
+    class Plugin:
+        @hookimpl
+        def flyte_type_transformer(self, python_type: Any, hint: Any) -> Any:
+            return UpperStr() if python_type is str else None
+
+    s = session(tmp_path, Plugin())
+    env = flyte.TaskEnvironment(name="up")
+
+    @env.task
+    def ident(x: str) -> str:
+        return x
+
+    assert s.run(ident, x="abc").outputs()[0] == "ABC"
