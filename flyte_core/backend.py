@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 from flyte_core.registry import Registry
-from flyte_core.taskkinds import TaskKindRegistry
 from flyte_core.runstore.records import ErrorInfo
+from flyte_core.taskkinds import TaskKindRegistry
 
 if TYPE_CHECKING:
     from flyte_core.context import TaskContext

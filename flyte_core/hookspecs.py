@@ -58,7 +58,7 @@ def flyte_register_task_kinds(registry: TaskKindRegistry) -> None:
     """Add task kinds: ``registry.add(ConfigType, runner)`` runs tasks whose ``plugin_config`` is
     an instance of ``ConfigType`` through ``runner`` instead of calling the function directly.
 
-    Called once per plugin manager, the first time a task with a ``plugin_config`` executes.
+    Called once per session, when it builds its task-kind registry (at the start of its first run).
 
     :param registry: the session's task-kind registry.
     """
