@@ -98,6 +98,8 @@ class Controller:
         self._counters: dict[str, itertools.count[int]] = {}
         self._counter_lock = threading.Lock()
         self._reported: set[tuple[str, str]] = set()
+        #: asyncio tasks driving actions right now (on the run loop), cancelled by :meth:`abort`.
+        self._active: set[asyncio.Task[Any]] = set()
         self.notices: list[str] = []
 
     # --- Dispatcher: calls from task code ----------------------------------------------------
@@ -293,8 +295,16 @@ class Controller:
             gen.close()
             raise
 
+    async def abort(self) -> None:
+        """Cancel every action still running (Ctrl-C, ``flyte runs abort``); each records ABORTED."""
+        for t in list(self._active):
+            t.cancel()
+
     async def _drive_async(self, gen: _Steps) -> Mapping[str, Any]:
         reply: ActionOutcome | None = None
+        me = asyncio.current_task()
+        if me is not None:
+            self._active.add(me)
         try:
             while True:
                 step = gen.send(reply)
@@ -308,6 +318,8 @@ class Controller:
         except (asyncio.CancelledError, KeyboardInterrupt):
             gen.close()
             raise
+        finally:
+            self._active.discard(me)  # type: ignore[arg-type]
 
     async def _execute(self, spec: ActionSpec) -> ActionOutcome:
         try:

@@ -204,7 +204,9 @@ class Session:
             outputs = _wait(fut)
             recorder.update_run(phase=Phase.SUCCEEDED, ended_at=time.time(), outputs=dict(outputs))
         except KeyboardInterrupt as e:
-            loop.loop.call_soon_threadsafe(fut.cancel)
+            # Cancel every running action (each records ABORTED), then wait for the backend to
+            # stop what it started, before the recorder closes.
+            _wait_quietly(loop.submit(controller.abort()))
             _wait_quietly(fut)
             recorder.update_run(phase=Phase.ABORTED, ended_at=time.time(),
                                 error=ErrorInfo("RunAbortedError", "user", "Interrupted (Ctrl-C).", action="a0"))

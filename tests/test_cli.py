@@ -117,3 +117,50 @@ def test_local_flag_and_plugins_listing(tmp_path: Path) -> None:
     local = next(p for p in data["plugins"] if p["name"] == "local")
     assert local["distribution"] == "flyte-backend-local" and local["version"]
     assert "flyte_register_backends" in local["hooks"]
+
+
+LOOPING = '''
+import time
+import flyte
+
+env = flyte.TaskEnvironment(name="spin")
+
+
+@env.task
+def spin(i: int) -> int:
+    while True:
+        time.sleep(0.02)
+
+
+@env.task
+def fan(n: int) -> list[int]:
+    return list(flyte.map(spin, range(n)))
+'''
+
+
+def test_ctrl_c_aborts_the_whole_tree_and_exits_130(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    (tmp_path / "spin.py").write_text(LOOPING)
+    proc = subprocess.Popen([sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--name", "spun",
+                             "spin.py", "fan", "--n", "3"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    db = tmp_path / "home" / "runs.db"
+    deadline = time.time() + 30
+    while time.time() < deadline:  # wait until the three children are running
+        if db.exists():
+            shown = flyte(tmp_path, "runs", "show", "spun", "--json")
+            if shown.returncode == 0 and sum(
+                a["phase"] == "running" for a in json.loads(shown.stdout)["actions"]
+            ) == 4:
+                break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Interrupted: the run was aborted." in err
+    data = json.loads(flyte(tmp_path, "runs", "show", "spun", "--json").stdout)
+    assert data["run"]["phase"] == "aborted"
+    assert {a["action"]: a["phase"] for a in data["actions"]} == {
+        "a0": "aborted", "a0.1": "aborted", "a0.2": "aborted", "a0.3": "aborted"}

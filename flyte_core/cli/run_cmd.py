@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,11 @@ def _execute(ctx: click.Context, task: TaskTemplate[Any, Any], inputs: dict[str,
         ctx.exit(1)
     except KeyboardInterrupt:
         console.print("[yellow]Interrupted: the run was aborted.[/yellow]")
-        ctx.exit(130)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The run is recorded as aborted; a task body stuck in a blocking call in a pool thread
+        # must not keep this process alive, so leave without waiting for threads.
+        os._exit(130)
     for note in run.notices:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     console.print(f"[green]✓[/green] Run {run.name} succeeded: flyte runs show {run.name}", highlight=False)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,9 +22,23 @@ from flyte_core import logcapture, runtime
 from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
 from flyte_core.runstore.records import ErrorInfo
 
+log = logging.getLogger("flyte")
+
 
 class _TimedOut(Exception):
     """Raised inside a sync task body's thread when its timeout passes."""
+
+
+class _Aborted(BaseException):
+    """Raised inside a sync task body's thread when its action is aborted.
+
+    A BaseException, so task code's ``except Exception`` and the runtime do not swallow it.
+    """
+
+
+def _raise_in(thread_id: int, exc: type[BaseException]) -> None:
+    """Deliver ``exc`` to a thread at its next bytecode (a thread cannot be killed in Python)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc))
 
 
 class InProcessBackend:
@@ -35,7 +51,10 @@ class InProcessBackend:
         self.max_workers = int(options.get("max_workers") or min(32, (os.cpu_count() or 1) * 4))
         self._slots = threading.BoundedSemaphore(self.max_workers)
         self._held = threading.local()
+        self.abort_grace = float(options.get("abort_grace", 5.0))
         self._pool: ThreadPoolExecutor | None = None
+        #: action -> thread running its sync body (to interrupt it on abort).
+        self._threads: dict[str, int] = {}
         self._run: BackendRun | None = None
         self._capture: Any = None
 
@@ -60,7 +79,13 @@ class InProcessBackend:
             except TimeoutError:
                 return _timeout(spec)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._run_in_slot, spec)
+        try:
+            return await loop.run_in_executor(self._pool, self._run_in_slot, spec)
+        except asyncio.CancelledError:
+            thread = self._threads.get(spec.action)
+            if thread is not None:
+                _raise_in(thread, _Aborted)
+            raise
 
     def execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
         """Run a sync body in the calling thread, which is blocked on it anyway."""
@@ -83,10 +108,22 @@ class InProcessBackend:
                 self._held.slot = True
 
     async def close(self) -> None:
-        """Wait for the pool's threads to finish and stop capturing output."""
+        """Stop sync bodies still running (aborted runs), wait for the pool's threads for up to
+        ``abort_grace`` seconds, and stop capturing output."""
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            await asyncio.get_running_loop().run_in_executor(None, pool.shutdown, True)
+            for thread in set(self._threads.values()):
+                _raise_in(thread, _Aborted)
+            # A daemon thread waits for the pool, so a body stuck in a C call cannot hold up the run.
+            waiter = threading.Thread(target=pool.shutdown, args=(True,), daemon=True)
+            waiter.start()
+            deadline = time.monotonic() + self.abort_grace
+            while waiter.is_alive() and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            if waiter.is_alive():
+                log.warning("Task bodies of actions %s are still inside a blocking call after the run "
+                            "ended; they stop when it returns. Use the local-process backend to have "
+                            "aborted tasks killed at once.", ", ".join(sorted(self._threads)))
         if self._capture is not None:
             self._capture.__exit__(None, None, None)
             self._capture = None
@@ -106,6 +143,7 @@ class InProcessBackend:
         assert self._run is not None and spec.task is not None
         timer = _arm_timeout(spec.timeout) if spec.timeout else None
         lines = self._sink_for(spec)
+        self._threads[spec.action] = threading.get_ident()
         try:
             with logcapture.sink(lines):
                 outcome = runtime.run_sync(spec.task, dict(spec.inputs), spec.context, self._run.engine,
@@ -113,6 +151,7 @@ class InProcessBackend:
         except _TimedOut:
             return _timeout(spec)
         finally:
+            self._threads.pop(spec.action, None)
             if timer is not None:
                 timer.cancel()
             lines.flush()
@@ -151,7 +190,7 @@ class _Timer:
 
     def _fire(self) -> None:
         self.fired = True
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._target), ctypes.py_object(_TimedOut))
+        _raise_in(self._target, _TimedOut)
 
     def cancel(self) -> None:
         self._t.cancel()
