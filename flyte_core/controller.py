@@ -319,7 +319,7 @@ class Controller:
             gen.close()
             raise
         finally:
-            self._active.discard(me)  # type: ignore[arg-type]
+            self._active.discard(me)
 
     async def _execute(self, spec: ActionSpec) -> ActionOutcome:
         try:

@@ -15,8 +15,16 @@ def _in_process(options: Mapping[str, Any]) -> Backend:
     return InProcessBackend(options)
 
 
+def _process(options: Mapping[str, Any]) -> Backend:
+    # Imported on first use: sessions on the in-process backend never load the channel machinery.
+    from flyte_backend_local.process import ProcessBackend
+
+    return ProcessBackend(options)
+
+
 @hookimpl
 def flyte_register_backends(registry: BackendRegistry) -> None:
     """``local``: actions run in this process (async tasks on the loop, sync ones in a bounded
     pool). ``local-process``: every action runs in its own worker process."""
     registry.add("local", _in_process)
+    registry.add("local-process", _process)
