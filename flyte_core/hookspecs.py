@@ -78,7 +78,9 @@ def flyte_add_cli_commands(cli: click.Group) -> None:
 def flyte_progress_observer(console: Any) -> RunObserver | None:
     """Return an observer that shows a run's progress on ``console`` (a ``rich.console.Console``).
 
-    Called by the ``flyte run`` command (never by the library itself) before a run starts.
+    Called by the ``flyte run`` command (never by the library itself) right before a run starts,
+    in the thread that starts it; the observer may start drawing at once. ``flyte run`` closes it
+    however the run ends.
 
     :param console: where to draw.
 

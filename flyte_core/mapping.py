@@ -58,10 +58,8 @@ class _Mapper:
             )
         controller = ctx.dispatcher
         loop = getattr(controller, "loop", None)
-        name = f"{task.name}_{group_name or 'map'}"
-        with group(name):
-            gen = self.aio(task, *iterables, group_name=None, concurrency=concurrency,
-                           return_exceptions=return_exceptions, _rows=(rows, kw), _grouped=True)
+        gen = self.aio(task, *iterables, group_name=group_name, concurrency=concurrency,
+                       return_exceptions=return_exceptions, _rows=(rows, kw))
         return _drain(gen, loop, controller)
 
     @staticmethod
@@ -77,27 +75,25 @@ class _Mapper:
 
     async def aio(
         self, func: Any, *iterables: Iterable[Any], group_name: str | None = None, concurrency: int = 0,
-        return_exceptions: bool = True, _rows: Any = None, _grouped: bool = False,
+        return_exceptions: bool = True, _rows: Any = None,
     ) -> AsyncIterator[Any]:
         """The async form: ``async for result in flyte.map.aio(task, items)``."""
         if _rows is None:
             task, rows, kw = _calls(func, iterables)
         else:
             task, (rows, kw) = _target(func)[0], _rows
-        if not _grouped:
-            with group(f"{task.name}_{group_name or 'map'}"):
-                calls = [task.aio(*row, **kw) for row in rows]
-        else:
-            calls = [task.aio(*row, **kw) for row in rows]
         sem = asyncio.Semaphore(concurrency) if concurrency > 0 else None
 
-        async def one(c: Any) -> Any:
+        async def one(row: tuple[Any, ...]) -> Any:
             if sem is None:
-                return await c
+                return await task.aio(*row, **kw)
             async with sem:
-                return await c
+                return await task.aio(*row, **kw)
 
-        tasks = [asyncio.ensure_future(one(c)) for c in calls]
+        # Each call's asyncio task copies the context current at its creation: the caller's task
+        # context (which the sync form carries over to the run loop) plus the map's group.
+        with group(f"{task.name}_{group_name or 'map'}"):
+            tasks = [asyncio.ensure_future(one(row)) for row in rows]
         try:
             for t in tasks:
                 try:

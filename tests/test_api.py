@@ -192,3 +192,10 @@ def test_nothing_is_left_running_after_runs(no_thread_leak: None) -> None:
     flyte.run(t.fan_out, n=3)
     with pytest.raises(flyte.errors.RuntimeUserError):
         flyte.run(t.boom, x=1)
+
+
+def test_map_items_are_grouped() -> None:
+    run = flyte.run(t.parallel_map, n=3)
+    assert {a.group for a in run.actions() if a.parent == "a0"} == {"my_env.slow_thread_name_map"}
+    run = flyte.run(t.map_aio, n=3, limit=2)
+    assert {a.group for a in run.actions() if a.parent == "a0"} == {"my_env.square_map"}

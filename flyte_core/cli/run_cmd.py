@@ -115,19 +115,23 @@ def _execute(ctx: click.Context, task: TaskTemplate[Any, Any], inputs: dict[str,
         with contextlib.redirect_stdout(sys.stderr):
             run = session.run_with(options, task, (), inputs)
     except FlyteUsageError as e:
+        _close(observers)
         fail_usage(str(e))
     except BaseRuntimeError as e:
+        _close(observers)
         run_obj = getattr(e, "run", None)
         console.print(f"[red]✗[/red] Run {run_obj.name if run_obj else ''} failed.", highlight=False)
         click.echo(str(e), err=True)
         ctx.exit(1)
     except KeyboardInterrupt:
+        _close(observers)
         console.print("[yellow]Interrupted: the run was aborted.[/yellow]")
         sys.stdout.flush()
         sys.stderr.flush()
         # The run is recorded as aborted; a task body stuck in a blocking call in a pool thread
         # must not keep this process alive, so leave without waiting for threads.
         os._exit(130)
+    _close(observers)
     for note in run.notices:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     console.print(f"[green]✓[/green] Run {run.name} succeeded: flyte runs show {run.name}", highlight=False)
@@ -136,3 +140,8 @@ def _execute(ctx: click.Context, task: TaskTemplate[Any, Any], inputs: dict[str,
         click.echo(outs[0])
     elif outs:
         click.echo(tuple(outs))
+
+
+def _close(observers: tuple[RunObserver, ...]) -> None:
+    for obs in observers:
+        obs.close()

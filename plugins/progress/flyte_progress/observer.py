@@ -59,6 +59,11 @@ class LiveTreeObserver:
         """True while the live display is running."""
         return self._live is not None
 
+    def start(self) -> None:
+        """Start the live display now, taking over ``sys.stdout``/``sys.stderr`` so what tasks print
+        appears above the tree instead of tearing it (call from the thread that starts the run)."""
+        self._start_live(redirect=True)
+
     def on_run(self, event: RunEvent) -> None:
         """The run started or ended."""
         self.tree.apply_run(event)
@@ -90,7 +95,7 @@ class LiveTreeObserver:
         elif lines is not None:
             lines.summary()
 
-    def _start_live(self) -> None:
+    def _start_live(self, redirect: bool = False) -> None:
         if self._live is not None or self._lines is not None or self._closed:
             return
         with self._lock:
@@ -101,8 +106,8 @@ class LiveTreeObserver:
                 console=self.console,
                 transient=False,
                 refresh_per_second=self._refresh_per_second,
-                redirect_stdout=False,
-                redirect_stderr=False,
+                redirect_stdout=redirect,
+                redirect_stderr=redirect,
             )
             try:
                 live.start(refresh=True)

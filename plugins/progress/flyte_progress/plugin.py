@@ -15,4 +15,6 @@ def flyte_progress_observer(console: Any) -> LiveTreeObserver:
     """Show the run as a live tree of actions on ``console`` (plain lines when it is not a terminal)."""
     from flyte_progress.observer import LiveTreeObserver
 
-    return LiveTreeObserver(console)
+    observer = LiveTreeObserver(console)
+    observer.start()  # now, in the CLI's thread, so task output is drawn above the tree
+    return observer
