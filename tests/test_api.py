@@ -199,3 +199,27 @@ def test_map_items_are_grouped() -> None:
     assert {a.group for a in run.actions() if a.parent == "a0"} == {"my_env.slow_thread_name_map"}
     run = flyte.run(t.map_aio, n=3, limit=2)
     assert {a.group for a in run.actions() if a.parent == "a0"} == {"my_env.square_map"}
+
+
+def test_backoff_waits_between_attempts(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    task = t.flaky.override(retries=flyte.RetryStrategy(count=2, backoff=flyte.Backoff(
+        base=timedelta(seconds=0.2), factor=2.0, cap=timedelta(seconds=1))))
+    run = flyte.run(task, path=str(tmp_path / "n"))
+    assert run.outputs()[0] == 3
+    store = flyte.current_session().runs
+    starts = [e.at for e in store.get_events(run.name, "a0") if e.phase.value == "running"]
+    assert len(starts) == 3
+    assert starts[1] - starts[0] >= 0.2 and starts[2] - starts[1] >= 0.4  # base, then base * factor
+
+
+def test_aio_forms_of_run() -> None:
+    import asyncio
+
+    async def main() -> tuple[str, str]:
+        a = await flyte.run.aio(t.greet, name="a")
+        b = await flyte.with_runcontext(name="aio-run").run.aio(t.greet, name="b")
+        return str(a), b.name
+
+    assert asyncio.run(main()) == ("Hello, a!", "aio-run")
