@@ -118,3 +118,116 @@ def test_unknown_classes_fall_back_to_pickle_with_a_warning() -> None:
 
 def test_converters_are_cached_per_hint() -> None:
     assert ENGINE.converter(list[int]) is ENGINE.converter(list[int])
+
+
+# --- richer core types ---------------------------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+import enum  # noqa: E402
+from typing import Literal, NamedTuple  # noqa: E402
+
+from flyte_core.datastore import DataStore  # noqa: E402
+
+
+class Color(enum.Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+class Point(NamedTuple):
+    x: int
+    y: float
+    label: str = "p"
+
+
+aware = st.datetimes(timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=-5, minutes=-30))]))
+rich_values: list[tuple[Any, st.SearchStrategy[Any]]] = [
+    (dt.datetime, st.datetimes() | aware),
+    (dt.date, st.dates()),
+    (dt.timedelta, st.timedeltas()),
+    (Color, st.sampled_from(Color)),
+    (Level, st.sampled_from(Level)),
+    (Literal["a", "b", 3], st.sampled_from(["a", "b", 3])),
+    (Point, st.builds(Point, st.integers(), st.floats(allow_nan=False), st.text())),
+    (dict[Color, list[dt.date]], st.dictionaries(st.sampled_from(Color), st.lists(st.dates(), max_size=3))),
+    (Optional[tuple[Level, dt.timedelta]], st.none() | st.tuples(st.sampled_from(Level), st.timedeltas())),  # noqa: UP045
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(rich_values).flatmap(lambda hs: st.tuples(st.just(hs[0]), hs[1])))
+def test_rich_core_types_round_trip(hv: tuple[Any, Any]) -> None:
+    hint, value = hv
+    wire = json.loads(json.dumps(ENGINE.to_literal(value, hint, CTX)))
+    back = ENGINE.to_python(wire, hint, CTX)
+    assert back == value and type(back) is type(value)
+    if isinstance(value, dt.datetime):
+        assert back.tzinfo == value.tzinfo or back.utcoffset() == value.utcoffset()
+
+
+def test_union_prefers_exact_type_and_reports_ambiguity() -> None:
+    h = Union[float, int]  # noqa: UP007
+    assert type(ENGINE.to_python(ENGINE.to_literal(3, h, CTX), h, CTX)) is int
+    assert type(ENGINE.to_python(ENGINE.to_literal(3.0, h, CTX), h, CTX)) is float
+
+    mixed = Union[Color, Literal["red"], dt.date]  # noqa: UP007
+    assert ENGINE.to_python(ENGINE.to_literal(Color.RED, mixed, CTX), mixed, CTX) is Color.RED
+    assert ENGINE.to_python(ENGINE.to_literal("red", mixed, CTX), mixed, CTX) == "red"
+
+    from flyte_core.types import Converter
+
+    class X: ...
+    class Y: ...
+    class Z(X, Y): ...
+
+    def by_name(cls: type) -> Any:
+        class T:
+            name = f"t-{cls.__name__}"
+            version = 1
+
+            def compile(self, hint: Any, engine: Any) -> Converter:
+                return Converter(self.name, 1, lambda v, c: None, lambda p, c: cls(),
+                                 lambda v: isinstance(v, cls), py_type=cls)
+
+        return T()
+
+    table = {X: by_name(X), Y: by_name(Y)}
+    engine = TypeEngine(lambda key, hint: table.get(key) or _ps.hook.flyte_type_transformer(python_type=key, hint=hint))
+    with pytest.raises(TypeError, match=r"fits several members of .*X.*Y.* \(.*X and .*Y\)"):
+        engine.to_literal(Z(), Union[X, Y], CTX)  # noqa: UP007
+
+
+def test_large_values_are_offloaded_to_the_data_store(tmp_path: Any) -> None:
+    store = DataStore(str(tmp_path))
+    ctx = ConversionContext(store=store, prefix=str(tmp_path / "run"))
+    big = list(range(100_000))
+    lit = ENGINE.to_literal(big, list[int], ctx)
+    assert "uri" in lit and "d" not in lit
+    assert ENGINE.to_python(json.loads(json.dumps(lit)), list[int], ctx) == big
+    small = ENGINE.to_literal([1, 2], list[int], ctx)
+    assert small["d"] == [1, 2]
+    text = "x" * (ENGINE.offload_bytes + 1)
+    assert "uri" in ENGINE.to_literal(text, str, ctx)
+    assert ENGINE.to_python(ENGINE.to_literal(text, str, ctx), str, ctx) == text
+
+
+def test_cli_forms_of_core_types() -> None:
+    from flyte_core.types.temporal import parse_duration
+
+    assert ENGINE.converter(Color).from_cli("GREEN") is Color.GREEN  # type: ignore[misc]
+    assert ENGINE.converter(Color).from_cli("red") is Color.RED  # type: ignore[misc]
+    assert ENGINE.converter(Level).from_cli("2") is Level.HIGH  # type: ignore[misc]
+    with pytest.raises(ValueError, match="not one of RED, GREEN"):
+        ENGINE.converter(Color).from_cli("blue")  # type: ignore[misc]
+    assert ENGINE.converter(dt.datetime).from_cli("2026-01-31T12:00:00+02:00").utcoffset() == dt.timedelta(hours=2)  # type: ignore[misc]
+    assert parse_duration("1h30m") == dt.timedelta(minutes=90)
+    assert parse_duration("PT2M") == dt.timedelta(minutes=2)
+    assert parse_duration("250ms") == dt.timedelta(milliseconds=250)
+    assert parse_duration("90") == dt.timedelta(seconds=90)
+    with pytest.raises(ValueError, match="is not a duration"):
+        parse_duration("soon")

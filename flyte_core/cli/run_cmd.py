@@ -57,7 +57,9 @@ class _TaskFile(click.Group):
             known = ", ".join(sorted(tasks)) or "none"
             fail_usage(f"File '{self.path}' has no task '{name}'; its tasks are: {known}.")
         task = tasks[name]
-        params: list[click.Parameter] = [option_for(i) for i in task.interface.inputs]
+        state: CliState = ctx.find_object(CliState) or CliState()
+        engine = state.session().engine
+        params: list[click.Parameter] = [option_for(i, engine) for i in task.interface.inputs]
 
         def callback(**inputs: Any) -> None:
             _execute(click.get_current_context(), task, inputs, self.run_opts)

@@ -3,6 +3,7 @@ converts whole input and output maps, naming the task and parameter in every err
 
 from __future__ import annotations
 
+import json
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,9 +26,13 @@ class TypeEngine:
     hint, so resolving a hint on the hot path is one dictionary lookup.
     """
 
-    def __init__(self, lookup: TransformerLookup) -> None:
+    #: Payloads bigger than this (as JSON) are written to the data store and passed by reference.
+    DEFAULT_OFFLOAD_BYTES = 256 * 1024
+
+    def __init__(self, lookup: TransformerLookup, offload_bytes: int = DEFAULT_OFFLOAD_BYTES) -> None:
         self._lookup = lookup
         self._cache: dict[Any, Converter] = {}
+        self.offload_bytes = offload_bytes
 
     def converter(self, hint: Any) -> Converter:
         """The converter for ``hint`` (cached)."""
@@ -64,12 +69,22 @@ class TypeEngine:
     # --- single values ---------------------------------------------------------------------
 
     def to_literal(self, value: Any, hint: Any, ctx: ConversionContext) -> Literal:
-        """Convert ``value`` (of type ``hint``) to a literal."""
+        """Convert ``value`` (of type ``hint``) to a literal; a large payload is offloaded to the
+        data store and the literal holds its URI instead (``{"t", "v", "uri"}``)."""
         conv = self.converter(hint)
-        return {"t": conv.transformer, "v": conv.version, "d": conv.to_literal(value, ctx)}
+        payload = conv.to_literal(value, ctx)
+        # Only strings and containers can be large; a string's length bounds its JSON size cheaply.
+        if ctx.store is not None and (
+            (isinstance(payload, str) and len(payload) > self.offload_bytes // 6) or isinstance(payload, list | dict)
+        ):
+            data = json.dumps(payload, separators=(",", ":")).encode()
+            if len(data) > self.offload_bytes:
+                uri = ctx.store.put_bytes(ctx.new_path(".json"), data)
+                return {"t": conv.transformer, "v": conv.version, "uri": uri}
+        return {"t": conv.transformer, "v": conv.version, "d": payload}
 
     def to_python(self, literal: Literal, hint: Any, ctx: ConversionContext) -> Any:
-        """Convert a literal back to a Python value of type ``hint``."""
+        """Convert a literal (inline or offloaded) back to a Python value of type ``hint``."""
         conv = self.converter(hint)
         if literal.get("t") != conv.transformer or literal.get("v") != conv.version:
             raise TypeTransformerError(
@@ -77,6 +92,10 @@ class TypeEngine:
                 f"cannot be read as {type_name(hint)} by '{conv.transformer}' version {conv.version}; "
                 "re-run the task that produced it with the same plugin versions."
             )
+        if "uri" in literal:
+            if ctx.store is None:
+                raise TypeTransformerError(f"Value at {literal['uri']} needs a data store to be read.")
+            return conv.to_python(json.loads(ctx.store.get_bytes(literal["uri"])), ctx)
         return conv.to_python(literal["d"], ctx)
 
     # --- whole interfaces ------------------------------------------------------------------

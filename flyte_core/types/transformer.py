@@ -36,7 +36,10 @@ class Converter:
 
     ``to_literal(value, ctx)`` returns a JSON-able payload and raises ``TypeError`` (with a
     readable message) when ``value`` does not fit the hint. ``to_python(payload, ctx)`` inverts it.
-    ``accepts(value)`` is a cheap check used to pick a member of a ``Union``.
+    ``accepts(value)`` is a cheap check used to pick a member of a ``Union``; ``py_type`` is the
+    class values have (when there is one), preferred when several Union members accept a value.
+    ``from_cli`` parses a command-line string (None: the CLI parses JSON and shapes it to the hint),
+    and ``cli_form`` says in ``--help`` what form is expected.
     """
 
     transformer: str
@@ -45,6 +48,9 @@ class Converter:
     to_python: Callable[[Any, ConversionContext], Any]
     accepts: Callable[[Any], bool]
     literal_type: dict[str, Any] = attrs.field(factory=dict)
+    py_type: type | None = None
+    from_cli: Callable[[str], Any] | None = None
+    cli_form: str = ""
 
 
 @runtime_checkable

@@ -1,0 +1,16 @@
+"""Small helpers shared by the core transformers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flyte_core.interface import type_name
+from flyte_core.types.transformer import ConversionContext
+
+
+def identity(v: Any, _ctx: ConversionContext) -> Any:
+    return v
+
+
+def mismatch(hint: Any, value: Any) -> TypeError:
+    return TypeError(f"expected {type_name(hint)}, got {type(value).__name__} {value!r:.80}")
