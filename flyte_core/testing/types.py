@@ -93,7 +93,7 @@ class TypeTransformerSuite:
                 self.assert_same(value, b)
             back = self._round_trip(engine, ctx, dict[str, hint], {"k": value})  # type: ignore[valid-type]
             self.assert_same(value, back["k"])
-            opt = typing.Optional[hint]  # noqa: UP045 - the typing form on purpose
+            opt = typing.Optional[hint]  # type: ignore[valid-type]  # noqa: UP045 - the typing form on purpose
             assert self._round_trip(engine, ctx, opt, None) is None
             self.assert_same(value, self._round_trip(engine, ctx, opt, value))
 
