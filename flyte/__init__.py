@@ -38,6 +38,15 @@ from flyte_core.trace import trace
 Environment = TaskEnvironment
 
 
+def __getattr__(name: str) -> object:
+    # flyte.File and flyte.Directory, as the seed lists them, come from the files type plugin.
+    if name in ("File", "Directory", "Dir"):
+        from flyte import io
+
+        return io.File if name == "File" else io.Dir
+    raise AttributeError(f"module 'flyte' has no attribute '{name}'")
+
+
 def version() -> str:
     """The installed flyte-core version."""
     return __version__

@@ -125,12 +125,14 @@ def with_runcontext(
     raw_data_path: str | None = None,
     max_action_concurrency: int | None = None,
     observers: tuple[RunObserver, ...] = (),
+    recover: str | None = None,
     session: Session | None = None,
     **ignored: Any,
 ) -> Runner:
     """Per-run settings (Flyte 2's ``flyte.with_runcontext``) plus ``backend=`` to pick where the
     run executes. ``mode="local"`` means the local backend; Flyte 2's remote-only parameters
-    (``project``, ``domain``, ``copy_style``, ...) are accepted and have no effect."""
+    (``project``, ``domain``, ``copy_style``, ...) are accepted and have no effect.
+    ``recover="RUN"`` re-runs a failed or interrupted run, reusing every action that succeeded."""
     if mode not in (None, "local", "remote", "hybrid"):
         raise ValueError(f"mode must be 'local', 'remote' or 'hybrid', got {mode!r}")
     if max_action_concurrency is not None and (max_action_concurrency == 1 or max_action_concurrency < 0):
@@ -142,7 +144,7 @@ def with_runcontext(
         env_vars=dict(env_vars or {}), labels=dict(labels or {}),
         custom_context={k: str(v) for k, v in (custom_context or {}).items()},
         overwrite_cache=overwrite_cache, raw_data_path=raw_data_path,
-        max_action_concurrency=max_action_concurrency, observers=tuple(observers),
+        max_action_concurrency=max_action_concurrency, observers=tuple(observers), recover=recover,
     )
     return Runner(opts, session)
 

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Coroutine, Generator, Mapping
+from concurrent.futures import Future
 from typing import Any, Protocol
 
 import attrs
@@ -31,6 +32,7 @@ from flyte_core.errors import (
 from flyte_core.errorspec import raise_error
 from flyte_core.loopthread import LoopThread
 from flyte_core.recorder import Recorder
+from flyte_core.reuse import Hit, Reuse
 from flyte_core.runstore.records import ActionRecord, ErrorInfo, Phase
 from flyte_core.settings import RunSettings, unhonoured_settings
 from flyte_core.task import TaskTemplate
@@ -59,6 +61,13 @@ class _Sleep:
     seconds: float
 
 
+@attrs.frozen
+class _Wait:
+    """Wait for an identical call in flight to finish (its outputs, or None if it failed)."""
+
+    future: Future[Mapping[str, Any] | None]
+
+
 @attrs.define
 class _Call:
     """One task call on its way to becoming an action."""
@@ -71,7 +80,7 @@ class _Call:
 
 
 #: The attempt generator: yields what to do, receives each attempt's outcome, returns output literals.
-_Steps = Generator[ActionSpec | _Sleep, ActionOutcome | None, Mapping[str, Any]]
+_Steps = Generator[ActionSpec | _Sleep | _Wait, Any, Mapping[str, Any]]
 
 
 class Controller:
@@ -87,6 +96,7 @@ class Controller:
         loop: LoopThread,
         settings: RunSettings,
         conversion: ConversionContext,
+        reuse: Reuse | None = None,
     ) -> None:
         self.run_name = run_name
         self.backend = backend
@@ -95,11 +105,12 @@ class Controller:
         self.loop = loop
         self.settings = settings
         self._conv = conversion
+        self.reuse = reuse or Reuse(None, None, [])
+        #: action id -> the asyncio task driving it, to cancel a finished action's leftovers.
+        self._by_action: dict[str, asyncio.Task[Any]] = {}
         self._counters: dict[str, itertools.count[int]] = {}
         self._counter_lock = threading.Lock()
         self._reported: set[tuple[str, str]] = set()
-        #: asyncio tasks driving actions right now (on the run loop), cancelled by :meth:`abort`.
-        self._active: set[asyncio.Task[Any]] = set()
         self.notices: list[str] = []
 
     # --- Dispatcher: calls from task code ----------------------------------------------------
@@ -121,7 +132,7 @@ class Controller:
         gen = self._lifecycle(call)
         if task.is_async:
             with self.backend.blocked():
-                return self._output(call, self.loop.submit(self._drive_async(gen)).result())
+                return self._output(call, self.loop.submit(self._drive_async(gen, call.action)).result())
         return self._output(call, self._drive_sync(gen))
 
     def call_async(
@@ -131,7 +142,7 @@ class Controller:
         call = self._new_call(task, args, kwargs)  # bind errors surface at the call site
 
         async def run() -> Any:
-            outputs = await self._drive_async(self._lifecycle(call))
+            outputs = await self._drive_async(self._lifecycle(call), call.action)
             return self._output(call, outputs)
 
         return run()
@@ -159,7 +170,7 @@ class Controller:
         channel from a task body in another process); returns output literals or raises the
         child's ``flyte.errors`` exception (with ``.info``)."""
         call = _Call(task, self._next_id(parent), parent, dict(inputs), group)
-        return await self._drive_async(self._lifecycle(call))
+        return await self._drive_async(self._lifecycle(call), call.action)
 
     def trace_started_in(self, parent: str, name: str) -> str:
         """:meth:`trace_started` for a traced call made in another process."""
@@ -174,7 +185,7 @@ class Controller:
     def start_root(self, task: TaskTemplate[Any, Any], inputs: dict[str, Any]) -> Coroutine[Any, Any, Any]:
         """The coroutine that runs the run's top-level action from already-encoded inputs."""
         call = _Call(task, "a0", None, inputs, None)
-        return self._drive_async(self._lifecycle(call))
+        return self._drive_async(self._lifecycle(call), call.action)
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -238,6 +249,37 @@ class Controller:
         created = time.time()
         rec.new_action(ActionRecord(self.run_name, call.action, call.parent, task.name, Phase.QUEUED,
                                     group=call.group, created_at=created, inputs=call.inputs))
+        hit = self.reuse.recovered(call.action, task, call.inputs)
+        claim = None
+        if hit is None:
+            claim = self.reuse.claim(task, call.inputs)
+            hit = self.reuse.cached(claim) if claim is not None else None
+            if hit is None and claim is not None and claim.wait is not None:
+                waited = yield _Wait(claim.wait)  # an identical call is running: share its result
+                if waited is not None:
+                    hit = Hit(waited, cache_hit=True)
+                else:  # it failed: this call runs (and caches) on its own
+                    claim = self.reuse.claim(task, call.inputs)
+        if hit is not None:
+            now = time.time()
+            how = f"recovered from {hit.recovered_from}" if hit.recovered_from else "cache hit"
+            rec.update_action(call.action, Phase.SUCCEEDED, 0, message=how, started_at=now, ended_at=now,
+                              outputs=dict(hit.outputs), cache_hit=hit.cache_hit,
+                              recovered_from=hit.recovered_from)
+            return hit.outputs
+        try:
+            outputs = yield from self._attempts(call, created)
+        except BaseException:
+            self.reuse.finish(claim, None, self.run_name, call.action)
+            raise
+        finally:
+            self._cancel_leftovers(call.action)
+        self.reuse.finish(claim, outputs, self.run_name, call.action)
+        return outputs
+
+    def _attempts(self, call: _Call, created: float) -> _Steps:
+        """Run attempts until one succeeds or retries, deadline or a final error stop it."""
+        task, rec = call.task, self.recorder
         retries = task.retries.count
         deadline = task.timeout.deadline_seconds if task.timeout is not None else None
         error: ErrorInfo | None = None
@@ -272,45 +314,61 @@ class Controller:
         raise_error(error, task.name, retries_exhausted=retries > 0 and attempt > retries)
 
     def _drive_sync(self, gen: _Steps) -> Mapping[str, Any]:
-        reply: ActionOutcome | None = None
+        reply: Any = None
         try:
             while True:
                 step = gen.send(reply)
                 if isinstance(step, _Sleep):
                     time.sleep(step.seconds)
                     reply = None
-                    continue
-                try:
-                    reply = self.backend.execute_inline(step)
-                except (FlyteUsageError, BaseRuntimeError):
-                    raise
-                except Exception as e:
-                    reply = _system_failure(step, e)
-                if reply is None:  # the backend cannot run it in this thread
+                elif isinstance(step, _Wait):
                     with self.backend.blocked():
-                        reply = self.loop.submit(self._execute(step)).result()
+                        reply = step.future.result()
+                else:
+                    reply = self._execute_inline(step)
+                    if reply is None:  # the backend cannot run it in this thread
+                        with self.backend.blocked():
+                            reply = self.loop.submit(self._execute(step)).result()
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
         except BaseException:
             gen.close()
             raise
 
+    def _execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
+        try:
+            return self.backend.execute_inline(spec)
+        except (FlyteUsageError, BaseRuntimeError):
+            raise
+        except Exception as e:
+            return _system_failure(spec, e)
+
+    def _cancel_leftovers(self, action: str) -> None:
+        """Cancel descendants of a finished action that are still running (a failed parent, or
+        children started and never awaited): nothing outlives its parent."""
+        prefix = action + "."
+        for aid, t in list(self._by_action.items()):
+            if aid.startswith(prefix) and not t.done():
+                self.loop.loop.call_soon_threadsafe(t.cancel)
+
     async def abort(self) -> None:
         """Cancel every action still running (Ctrl-C, ``flyte runs abort``); each records ABORTED."""
-        for t in list(self._active):
+        for t in list(self._by_action.values()):
             t.cancel()
 
-    async def _drive_async(self, gen: _Steps) -> Mapping[str, Any]:
-        reply: ActionOutcome | None = None
+    async def _drive_async(self, gen: _Steps, action: str) -> Mapping[str, Any]:
+        reply: Any = None
         me = asyncio.current_task()
         if me is not None:
-            self._active.add(me)
+            self._by_action[action] = me
         try:
             while True:
                 step = gen.send(reply)
                 if isinstance(step, _Sleep):
                     await asyncio.sleep(step.seconds)
                     reply = None
+                elif isinstance(step, _Wait):
+                    reply = await asyncio.wrap_future(step.future)
                 else:
                     reply = await self._execute(step)
         except StopIteration as done:
@@ -319,7 +377,7 @@ class Controller:
             gen.close()
             raise
         finally:
-            self._active.discard(me)
+            self._by_action.pop(action, None)
 
     async def _execute(self, spec: ActionSpec) -> ActionOutcome:
         try:

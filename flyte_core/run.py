@@ -58,7 +58,7 @@ class Run:
     @property
     def record(self) -> RunRecord:
         """The run's latest record from the run store."""
-        rec = self._session.runs.get_run(self._name)
+        rec = self._session.get_run(self._name)
         if rec is None:
             raise LookupError(f"Run '{self._name}' is not in the run store {self._session.runs!r}.")
         return rec
@@ -71,6 +71,10 @@ class Run:
     def done(self) -> bool:
         """True once the run is in a terminal phase."""
         return self.phase.is_terminal
+
+    def abort(self, reason: str = "Aborted from the API.") -> None:
+        """Abort the run (from any process); its running actions are stopped."""
+        self._session.abort(self._name)
 
     def wait(self, quiet: bool = True) -> Run:
         """Block until the run is done (runs of the built-in backends are done when returned)."""

@@ -17,15 +17,18 @@ from typing import Any
 import attrs
 
 from flyte_core.backend import Backend, BackendRegistry, BackendRun
+from flyte_core.cache import Cache
 from flyte_core.config import Config, load_config
 from flyte_core.controller import Controller
 from flyte_core.datastore import DataStore
-from flyte_core.errors import FlyteUsageError, TaskInputError
+from flyte_core.errors import FlyteUsageError, RunAbortedError, TaskInputError
 from flyte_core.errorspec import to_exception
+from flyte_core.liveness import HEARTBEAT_SECONDS, settle
 from flyte_core.loopthread import LoopThread
 from flyte_core.observers import RunObserver
 from flyte_core.plugins import PluginSet, make_plugin_set
 from flyte_core.recorder import Recorder
+from flyte_core.reuse import Reuse
 from flyte_core.run import Run
 from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
 from flyte_core.runstore.store import RunStore
@@ -50,6 +53,8 @@ class RunOptions:
     raw_data_path: str | None = None
     max_action_concurrency: int | None = None
     observers: tuple[RunObserver, ...] = ()
+    #: Recover this earlier run: reuse the outputs of every action of it that succeeded.
+    recover: str | None = None
 
 
 class Session:
@@ -162,15 +167,20 @@ class Session:
                 f"flyte.run needs a task (a function decorated with @env.task), got {task!r}; "
                 "plain functions can simply be called."
             )
+        prior = self._prior_run(options.recover, task) if options.recover else None
         name = options.name or _new_run_name()
         backend_name = options.backend or self.backend_name
         backend = self.make_backend(backend_name, options.backend_options)
         conv = self.conversion(name, "inputs")
-        bound = task.interface.bind(task.name, args, kwargs)
-        inputs = self.engine.encode_inputs(task.name, task.interface, bound, conv)
+        if prior is not None and not args and not kwargs:
+            inputs = dict(prior.inputs or {})  # recover with the inputs the run had
+        else:
+            bound = task.interface.bind(task.name, args, kwargs)
+            inputs = self.engine.encode_inputs(task.name, task.interface, bound, conv)
         now = time.time()
         record = RunRecord(name=name, task=task.name, phase=Phase.QUEUED, backend=backend_name, created_at=now,
-                           inputs=inputs, pid=os.getpid(), host=socket.gethostname(), labels=dict(options.labels))
+                           inputs=inputs, pid=os.getpid(), host=socket.gethostname(), labels=dict(options.labels),
+                           heartbeat=now, recovered_from=prior.name if prior else None)
         if self.runs.get_run(name) is not None:
             raise TaskInputError(f"A run named '{name}' already exists; choose another name.")
         recorder = Recorder(self.runs, self.plugins.hook, list(options.observers), record)
@@ -185,17 +195,36 @@ class Session:
             max_action_concurrency=options.max_action_concurrency,
         )
         loop = LoopThread(f"flyte-run-{name}")
+        reuse = Reuse(Cache(self.runs, self.data), prior.name if prior else None,
+                      self.runs.get_actions(prior.name) if prior else [], overwrite=options.overwrite_cache)
         controller = Controller(run_name=name, backend=backend, engine=self.engine, recorder=recorder,
-                                loop=loop, settings=settings, conversion=self.conversion(name))
+                                loop=loop, settings=settings, conversion=self.conversion(name), reuse=reuse)
         recorder.update_run(phase=Phase.RUNNING, started_at=time.time())
         brun = BackendRun(name, settings, self.engine, self.conversion(name), recorder.log, controller,
                           self.task_kinds)
 
+        aborted = threading.Event()
+
+        async def watch() -> None:
+            # Heartbeat (so a dead controller is detected) and abort requests from other processes.
+            beats = 0
+            while True:
+                await asyncio.sleep(HEARTBEAT_SECONDS / 4)
+                beats += 1
+                if beats % 4 == 0:
+                    self.runs.heartbeat(name, time.time())
+                rec = self.runs.get_run(name)
+                if rec is not None and rec.abort_requested and not aborted.is_set():
+                    aborted.set()
+                    await controller.abort()
+
         async def main() -> Any:
             await backend.start(brun)
+            watcher = asyncio.ensure_future(watch())
             try:
                 return await controller.start_root(task, inputs)
             finally:
+                watcher.cancel()
                 await asyncio.shield(backend.close())
 
         fut = loop.submit(main())
@@ -211,30 +240,61 @@ class Session:
             recorder.update_run(phase=Phase.ABORTED, ended_at=time.time(),
                                 error=ErrorInfo("RunAbortedError", "user", "Interrupted (Ctrl-C).", action="a0"))
             error = e
-        except BaseException as e:
-            info = getattr(e, "info", None)
+        except BaseException as exc:
+            error = exc
+            if aborted.is_set():
+                error = RunAbortedError(f"Run '{name}' was aborted (flyte runs abort).", "a0")
+                error.info = ErrorInfo("RunAbortedError", "user", str(error), action="a0")  # type: ignore[attr-defined]
+            info = getattr(error, "info", None)
             if info is None:
                 from flyte_core.runtime import error_info
 
-                info = error_info(e, "a0")
-            phase = Phase.TIMED_OUT if info.code == "TaskTimeoutError" else Phase.FAILED
+                info = error_info(error, "a0")
+            phase = {"TaskTimeoutError": Phase.TIMED_OUT, "RunAbortedError": Phase.ABORTED}.get(info.code, Phase.FAILED)
             recorder.update_run(phase=phase, ended_at=time.time(), error=info)
-            error = e
         finally:
             recorder.close()
             loop.stop()
         run = Run(self, name, task, controller.notices)
         if error is not None:
-            if not isinstance(error, KeyboardInterrupt | FlyteUsageError):
+            if not isinstance(error, KeyboardInterrupt | FlyteUsageError | RunAbortedError):
                 error = to_exception(run.record.error, task.name) if run.record.error else error
             error.run = run  # type: ignore[attr-defined]
             raise error
         return run
 
+    def _prior_run(self, name: str, task: TaskTemplate[Any, Any]) -> RunRecord:
+        rec = self.get_run(name)
+        if rec is None:
+            raise TaskInputError(f"Cannot recover run '{name}': there is no such run in {self.runs!r}.")
+        if rec.task != task.name:
+            raise TaskInputError(f"Cannot recover run '{name}' with task '{task.name}': it ran '{rec.task}'.")
+        if not rec.phase.is_terminal:
+            raise TaskInputError(f"Run '{name}' is still {rec.phase}; abort it before recovering it.")
+        return rec
+
+    def get_run(self, name: str) -> RunRecord | None:
+        """Run ``name`` from the run store, settled as interrupted if its controller is gone."""
+        rec = self.runs.get_run(name)
+        return settle(self.runs, rec) if rec is not None else None
+
+    def list_runs(self, **filters: Any) -> list[RunRecord]:
+        """Runs from the run store (newest first), each settled as :meth:`get_run` does."""
+        return [settle(self.runs, r) for r in self.runs.list_runs(**filters)]
+
+    def abort(self, name: str) -> RunRecord:
+        """Ask the controller of run ``name`` (in any process) to abort it."""
+        rec = self.get_run(name)
+        if rec is None:
+            raise TaskInputError(f"No run named '{name}'; see `flyte runs list`.")
+        if not rec.phase.is_terminal:
+            self.runs.request_abort(name)
+        return rec
+
     def wait_for(self, name: str, poll: float = 0.2) -> RunRecord:
         """Block until run ``name`` reaches a terminal phase (for runs driven elsewhere)."""
         while True:
-            rec = self.runs.get_run(name)
+            rec = self.get_run(name)
             if rec is None:
                 raise LookupError(f"No run named '{name}' in {self.runs!r}.")
             if rec.phase.is_terminal:

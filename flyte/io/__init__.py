@@ -1,1 +1,32 @@
-"""``flyte.io``: File, Dir and DataFrame come from the type plugins (see typeplugins/)."""
+"""``flyte.io``: File, Dir and DataFrame, as in Flyte 2.
+
+Re-exports only: ``File``/``Dir`` come from the ``flyte-types-files`` plugin and ``DataFrame`` from
+``flyte-types-dataframes``, imported on first use so ``import flyte`` stays free of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_PROVIDERS = {
+    "File": ("flyte_types_files", "flyte-types-files"),
+    "Dir": ("flyte_types_files", "flyte-types-files"),
+    "DataFrame": ("flyte_types_dataframes", "flyte-types-dataframes"),
+    "PARQUET": ("flyte_types_dataframes", "flyte-types-dataframes"),
+}
+
+__all__ = ["PARQUET", "DataFrame", "Dir", "File"]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, dist = _PROVIDERS[name]
+    except KeyError:
+        raise AttributeError(f"module 'flyte.io' has no attribute '{name}'") from None
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as e:
+        raise ImportError(f"flyte.io.{name} comes from the '{dist}' package; install it "
+                          f"(pip install {dist}).") from e

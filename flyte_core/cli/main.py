@@ -34,6 +34,7 @@ def cli(ctx: click.Context, config: str | None) -> None:
 
 def build() -> click.Group:
     """The full command tree: built-in commands, then commands added by plugins."""
+    from flyte_core.cli.cache_cmd import cache_cmd
     from flyte_core.cli.plugins_cmd import plugins_cmd
     from flyte_core.cli.run_cmd import run_cmd
     from flyte_core.cli.runs_cmd import runs_cmd
@@ -41,6 +42,7 @@ def build() -> click.Group:
     cli.add_command(run_cmd)
     cli.add_command(runs_cmd)
     cli.add_command(plugins_cmd)
+    cli.add_command(cache_cmd)
     try:
         from flyte_core.plugins import make_plugin_set
 

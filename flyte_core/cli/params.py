@@ -20,8 +20,9 @@ _SIMPLE: dict[Any, click.ParamType[Any]] = {int: click.INT, float: click.FLOAT, 
 class JsonParam(click.ParamType[Any]):
     """A structured value given as JSON, shaped to the input's hint (lists become tuples, ...)."""
 
-    def __init__(self, hint: Any) -> None:
+    def __init__(self, hint: Any, engine: TypeEngine | None = None) -> None:
         self.hint = hint
+        self.engine = engine
         self.name = f"json {type_name(hint)}"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
@@ -32,16 +33,16 @@ class JsonParam(click.ParamType[Any]):
         except json.JSONDecodeError as e:
             self.fail(f"{value!r} is not valid JSON for {type_name(self.hint)} ({e.msg}).", param, ctx)
         try:
-            return shape(data, self.hint)
+            return shape(data, self.hint, self.engine)
         except (TypeError, ValueError) as e:
             self.fail(f"{value!r} does not fit {type_name(self.hint)}: {e}", param, ctx)
 
 
-def shape(data: Any, hint: Any) -> Any:
+def shape(data: Any, hint: Any, engine: TypeEngine | None = None) -> Any:
     """Turn decoded JSON into the Python shape ``hint`` asks for (tuples, non-str dict keys)."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is typing.Annotated:
-        return shape(data, args[0])
+        return shape(data, args[0], engine)
     if origin in (typing.Union, types.UnionType):
         if data is None and type(None) in args:
             return None
@@ -49,7 +50,7 @@ def shape(data: Any, hint: Any) -> Any:
             if a is type(None):
                 continue
             try:
-                return shape(data, a)
+                return shape(data, a, engine)
             except (TypeError, ValueError):
                 continue
         raise ValueError(f"no member of {type_name(hint)} accepts {data!r}")
@@ -57,23 +58,28 @@ def shape(data: Any, hint: Any) -> Any:
         if not isinstance(data, list):
             raise TypeError("expected a JSON list")
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(shape(x, args[0]) for x in data)
-        return tuple(shape(x, a) for x, a in zip(data, args, strict=True))
+            return tuple(shape(x, args[0], engine) for x in data)
+        return tuple(shape(x, a, engine) for x, a in zip(data, args, strict=True))
     if origin is list:
         if not isinstance(data, list):
             raise TypeError("expected a JSON list")
-        return [shape(x, args[0]) for x in data] if args else data
+        return [shape(x, args[0], engine) for x in data] if args else data
     if origin is dict:
         if not isinstance(data, dict):
             raise TypeError("expected a JSON object")
         if not args:
             return data
-        return {shape(json.loads(k) if args[0] is not str else k, args[0]): shape(v, args[1])
+        return {shape(json.loads(k) if args[0] is not str else k, args[0], engine): shape(v, args[1], engine)
                 for k, v in data.items()}
     if hint is float and isinstance(data, int):
         return float(data)
     if hint in (int, str, bool, float) and not isinstance(data, hint):
         raise TypeError(f"expected {hint.__name__}")
+    if engine is not None and hint not in (int, str, bool, float, typing.Any, type(None)):
+        # Records, enums, datetimes nested in containers parse themselves like top-level inputs do.
+        conv = _converter(engine, hint)
+        if conv is not None and conv.from_cli is not None:
+            return conv.from_cli(data if isinstance(data, str) else json.dumps(data))
     return data
 
 
@@ -119,7 +125,7 @@ def option_for(inp: Input, engine: TypeEngine | None = None) -> click.Option:
         ptype = ParsedParam(hint, conv.from_cli, conv.cli_form)
         help_text += f" as {conv.cli_form}" if conv.cli_form else ""
     else:
-        ptype = JsonParam(hint)
+        ptype = JsonParam(hint, engine)
         help_text += " as JSON"
         if default is not None and not isinstance(default, str):
             default = json.dumps(default, default=str)

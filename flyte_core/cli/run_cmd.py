@@ -89,6 +89,9 @@ class _RunGroup(click.Group):
 @click.option("-e", "--env", "env", multiple=True, help="KEY=VALUE environment variable for every task.")
 @click.option("--label", multiple=True, help="KEY=VALUE label recorded with the run.")
 @click.option("--no-progress", is_flag=True, help="Do not show the live action tree.")
+@click.option("--recover", default=None, metavar="RUN",
+              help="Re-run a failed or interrupted RUN, reusing every action that succeeded in it.")
+@click.option("--overwrite-cache", is_flag=True, help="Run cached tasks anyway and replace their cache entries.")
 @click.option("--copy-style", default=None, hidden=True)
 @click.option("--project", "-p", default=None, hidden=True)
 @click.option("--domain", "-d", default=None, hidden=True)
@@ -111,6 +114,7 @@ def _execute(ctx: click.Context, task: TaskTemplate[Any, Any], inputs: dict[str,
     options = RunOptions(
         backend=backend, name=opts.get("name"), env_vars=_pairs(opts.get("env") or (), "--env"),
         labels=_pairs(opts.get("label") or (), "--label"), observers=observers,
+        recover=opts.get("recover"), overwrite_cache=bool(opts.get("overwrite_cache")),
     )
     try:
         # Stdout carries only the result (scripts capture it); what tasks print goes to stderr.

@@ -30,7 +30,7 @@ def _duration(start: float | None, end: float | None) -> str:
 
 
 def _get_run(state: CliState, name: str) -> RunRecord:
-    rec = state.session().runs.get_run(name)
+    rec = state.session().get_run(name)
     if rec is None:
         fail_usage(f"No run named '{name}'; see `flyte runs list`.")
     return rec
@@ -48,12 +48,16 @@ def runs_cmd() -> None:
 @runs_cmd.command("list")
 @click.option("--status", type=click.Choice([p.value for p in Phase]), default=None, help="Only runs in this phase.")
 @click.option("--task", default=None, help="Only runs of this task (env.function).")
+@click.option("--since", default=None, metavar="WHEN",
+              help="Only runs started since WHEN: a duration ago (30m, 2h, 1d) or an ISO date/time.")
 @click.option("--limit", default=20, show_default=True, help="How many runs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
-def list_runs(state: CliState, status: str | None, task: str | None, limit: int, as_json: bool) -> None:
+def list_runs(state: CliState, status: str | None, task: str | None, since: str | None, limit: int,
+              as_json: bool) -> None:
     """Runs, newest first."""
-    runs = state.session().runs.list_runs(limit=limit, phase=Phase(status) if status else None, task=task)
+    runs = state.session().list_runs(limit=limit, phase=Phase(status) if status else None, task=task,
+                                     since=_since(since) if since else None)
     if as_json:
         click.echo(json.dumps([_jsonable(r) for r in runs], indent=2))
         return
@@ -97,6 +101,8 @@ def build_tree(actions: list[ActionRecord]) -> Tree:
             label += f" · {a.attempts} attempts"
         if a.cache_hit:
             label += " · [magenta]cache hit[/magenta]"
+        if a.recovered_from:
+            label += f" · [magenta]recovered from {a.recovered_from}[/magenta]"
         if a.group:
             label += f" · group {a.group}"
         parent = nodes.get(a.parent or "", root)
@@ -107,10 +113,90 @@ def build_tree(actions: list[ActionRecord]) -> Tree:
 @runs_cmd.command("logs")
 @click.argument("run")
 @click.argument("action", required=False)
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the run ends.")
 @click.pass_obj
-def run_logs(state: CliState, run: str, action: str | None) -> None:
+def run_logs(state: CliState, run: str, action: str | None, follow: bool) -> None:
     """What a run's tasks printed or logged (of ACTION and its children, if given)."""
     _get_run(state, run)
-    lines = state.session().runs.get_logs(run, action)
-    for _, line in lines:
-        click.echo(f"[{line.action}] {line.line}")
+    session = state.session()
+    seen = 0
+    while True:
+        for seq, line in session.runs.get_logs(run, action, after=seen):
+            click.echo(f"[{line.action}] {line.line}")
+            seen = seq
+        if not follow:
+            return
+        rec = session.get_run(run)
+        if rec is None or rec.phase.is_terminal:
+            for _, line in session.runs.get_logs(run, action, after=seen):  # lines written at the end
+                click.echo(f"[{line.action}] {line.line}")
+            return
+        time.sleep(0.3)
+
+
+@runs_cmd.command("outputs")
+@click.argument("run")
+@click.argument("action", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the output literals as JSON.")
+@click.pass_obj
+def run_outputs(state: CliState, run: str, action: str | None, as_json: bool) -> None:
+    """The outputs of a run (or of one of its actions)."""
+    rec = _get_run(state, run)
+    session = state.session()
+    if action is None or action == "a0":
+        outputs, phase = rec.outputs, rec.phase
+    else:
+        found = next((a for a in session.runs.get_actions(run) if a.action == action), None)
+        if found is None:
+            fail_usage(f"Run '{run}' has no action '{action}'; see `flyte runs show {run}`.")
+        outputs, phase = found.outputs, found.phase
+    if outputs is None:
+        fail_usage(f"{'Run' if action is None else 'Action'} '{action or run}' has no outputs: it is {phase.value}.")
+    values = {name: _payload(session, lit) for name, lit in outputs.items()}
+    if as_json:
+        click.echo(json.dumps(values, indent=2, default=str))
+        return
+    for name, value in values.items():
+        click.echo(f"{name}: {json.dumps(value, default=str)}")
+
+
+@runs_cmd.command("abort")
+@click.argument("run")
+@click.pass_obj
+def abort_run(state: CliState, run: str) -> None:
+    """Abort a running run, wherever its controller runs: every running action is stopped."""
+    rec = state.session().abort(run)
+    if rec.phase.is_terminal:
+        click.echo(f"Run {run} already ended: {rec.phase.value}.")
+        return
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        now = state.session().get_run(run)
+        if now is not None and now.phase.is_terminal:
+            click.echo(f"Run {run} {now.phase.value}.")
+            return
+        time.sleep(0.2)
+    click.echo(f"Abort of run {run} requested; its controller has not confirmed yet.")
+
+
+def _payload(session: Any, literal: dict[str, Any]) -> Any:
+    """A literal's payload for display (offloaded payloads are read from the data store)."""
+    if "uri" in literal and "d" not in literal:
+        return json.loads(session.data.get_bytes(literal["uri"]))
+    return literal.get("d")
+
+
+def _since(text: str) -> float:
+    """Seconds since the epoch for ``30m``/``2h``/``1d`` ago or an ISO 8601 date/time."""
+    from datetime import datetime
+
+    from flyte_core.types.temporal import parse_duration
+
+    try:
+        return time.time() - parse_duration(text).total_seconds()
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        fail_usage(f"--since {text!r} is neither a duration (30m, 2h, 1d) nor an ISO date/time.")

@@ -4,7 +4,7 @@
 default, embedded implementation. A server database can replace it by implementing the protocol.
 """
 
-from flyte_core.runstore.records import ActionRecord, EventRecord, LogLine, Phase, RunRecord
+from flyte_core.runstore.records import ActionRecord, CacheEntry, ErrorInfo, EventRecord, LogLine, Phase, RunRecord
 from flyte_core.runstore.store import RunStore
 
-__all__ = ["ActionRecord", "EventRecord", "LogLine", "Phase", "RunRecord", "RunStore"]
+__all__ = ["ActionRecord", "CacheEntry", "ErrorInfo", "EventRecord", "LogLine", "Phase", "RunRecord", "RunStore"]

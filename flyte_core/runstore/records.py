@@ -63,6 +63,12 @@ class RunRecord:
     pid: int | None = None
     host: str | None = None
     labels: dict[str, str] = attrs.field(factory=dict)
+    #: Last time the controller said it is alive (seconds since the epoch).
+    heartbeat: float | None = None
+    #: Someone asked (``flyte runs abort``) for the run to be aborted.
+    abort_requested: bool = False
+    #: The run this one recovers (reusing its succeeded actions), if any.
+    recovered_from: str | None = None
 
 
 @attrs.frozen
@@ -83,6 +89,21 @@ class ActionRecord:
     outputs: dict[str, Any] | None = None
     error: ErrorInfo | None = None
     cache_hit: bool = False
+    #: The run whose outputs this action reused instead of running (recovery), if any.
+    recovered_from: str | None = None
+
+
+@attrs.frozen
+class CacheEntry:
+    """A cached result: the outputs of ``task`` for the inputs and version hashed into ``key``."""
+
+    task: str
+    key: str
+    version: str
+    outputs: dict[str, Any]
+    run: str
+    action: str
+    created_at: float
 
 
 @attrs.frozen

@@ -28,7 +28,15 @@ from typing import Any, TypeVar
 
 from flyte_core import wire
 from flyte_core.errors import FlyteUsageError
-from flyte_core.runstore.records import ActionRecord, ErrorInfo, EventRecord, LogLine, Phase, RunRecord
+from flyte_core.runstore.records import (
+    ActionRecord,
+    CacheEntry,
+    ErrorInfo,
+    EventRecord,
+    LogLine,
+    Phase,
+    RunRecord,
+)
 
 #: Version of the table layout below; stored in the ``meta`` table. Other versions are refused.
 _SCHEMA_VERSION = 1
@@ -36,9 +44,13 @@ _BUSY_TIMEOUT_MS = 10_000
 _LOCK_RETRIES = 8
 
 _RUN_COLUMNS = ("name", "task", "phase", "backend", "created_at", "started_at", "ended_at",
-                "inputs", "outputs", "error", "pid", "host", "labels")
+                "inputs", "outputs", "error", "pid", "host", "labels", "heartbeat", "abort_requested",
+                "recovered_from")
+# Columns the controller owns; a put_run must not reset a flag someone else set meanwhile.
+_RUN_UPDATE_COLUMNS = tuple(c for c in _RUN_COLUMNS if c != "abort_requested")
+_CACHE_COLUMNS = ("task", "key", "version", "outputs", "run", "action", "created_at")
 _ACTION_COLUMNS = ("run", "action", "parent", "task", "phase", "attempts", "grp", "created_at",
-                   "started_at", "ended_at", "inputs", "outputs", "error", "cache_hit")
+                   "started_at", "ended_at", "inputs", "outputs", "error", "cache_hit", "recovered_from")
 _EVENT_COLUMNS = ("run", "action", "phase", "attempt", "at", "message")
 _LOG_COLUMNS = ("run", "action", "attempt", "at", "stream", "line")
 
@@ -46,14 +58,15 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     name TEXT PRIMARY KEY, task TEXT NOT NULL, phase TEXT NOT NULL, backend TEXT NOT NULL,
     created_at REAL NOT NULL, started_at REAL, ended_at REAL, inputs TEXT, outputs TEXT,
-    error TEXT, pid INTEGER, host TEXT, labels TEXT NOT NULL DEFAULT '{}');
+    error TEXT, pid INTEGER, host TEXT, labels TEXT NOT NULL DEFAULT '{}', heartbeat REAL,
+    abort_requested INTEGER NOT NULL DEFAULT 0, recovered_from TEXT);
 CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at);
 CREATE INDEX IF NOT EXISTS runs_phase ON runs (phase, created_at);
 CREATE INDEX IF NOT EXISTS runs_task ON runs (task, created_at);
 CREATE TABLE IF NOT EXISTS actions (
     run TEXT NOT NULL, action TEXT NOT NULL, parent TEXT, task TEXT NOT NULL, phase TEXT NOT NULL,
     attempts INTEGER NOT NULL, grp TEXT, created_at REAL NOT NULL, started_at REAL, ended_at REAL,
-    inputs TEXT, outputs TEXT, error TEXT, cache_hit INTEGER NOT NULL,
+    inputs TEXT, outputs TEXT, error TEXT, cache_hit INTEGER NOT NULL, recovered_from TEXT,
     PRIMARY KEY (run, action));
 CREATE INDEX IF NOT EXISTS actions_created ON actions (run, created_at);
 CREATE TABLE IF NOT EXISTS events (
@@ -65,17 +78,21 @@ CREATE TABLE IF NOT EXISTS logs (
     attempt INTEGER NOT NULL, at REAL NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS logs_run ON logs (run, seq);
 CREATE INDEX IF NOT EXISTS logs_action ON logs (run, action, seq);
+CREATE TABLE IF NOT EXISTS cache (
+    task TEXT NOT NULL, key TEXT NOT NULL, version TEXT NOT NULL, outputs TEXT NOT NULL,
+    run TEXT NOT NULL, action TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (task, key));
 """
 
 _T = TypeVar("_T")
 
 
-def _insert_sql(table: str, columns: Sequence[str], key: Sequence[str] = ()) -> str:
-    """An INSERT of ``columns``; with ``key``, an upsert that updates every other column in place
-    (unlike INSERT OR REPLACE this keeps the rowid, so insertion order survives updates)."""
+def _insert_sql(table: str, columns: Sequence[str], key: Sequence[str] = (), update: Sequence[str] = ()) -> str:
+    """An INSERT of ``columns``; with ``key``, an upsert that updates every other column (or only
+    ``update``) in place (unlike INSERT OR REPLACE this keeps the rowid, so insertion order
+    survives updates)."""
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     if key:
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in (update or columns) if c not in key)
         sql += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
     return sql
 
@@ -214,14 +231,15 @@ class SQLiteRunStore:
         """Insert or replace a run."""
         row = (run.name, run.task, run.phase.value, run.backend, run.created_at, run.started_at,
                run.ended_at, _to_json(run.inputs), _to_json(run.outputs), _error_to_json(run.error),
-               run.pid, run.host, _to_json(dict(run.labels)))
-        self._write(_insert_sql("runs", _RUN_COLUMNS, key=("name",)), [row])
+               run.pid, run.host, _to_json(dict(run.labels)), run.heartbeat, int(run.abort_requested),
+               run.recovered_from)
+        self._write(_insert_sql("runs", _RUN_COLUMNS, key=("name",), update=_RUN_UPDATE_COLUMNS), [row])
 
     def put_actions(self, actions: Sequence[ActionRecord]) -> None:
         """Insert or replace actions (one transaction)."""
         rows = [(a.run, a.action, a.parent, a.task, a.phase.value, a.attempts, a.group, a.created_at,
                  a.started_at, a.ended_at, _to_json(a.inputs), _to_json(a.outputs),
-                 _error_to_json(a.error), int(a.cache_hit)) for a in actions]
+                 _error_to_json(a.error), int(a.cache_hit), a.recovered_from) for a in actions]
         self._write(_insert_sql("actions", _ACTION_COLUMNS, key=("run", "action")), rows)
 
     def add_events(self, events: Sequence[EventRecord]) -> None:
@@ -233,6 +251,46 @@ class SQLiteRunStore:
         """Append log lines (one transaction)."""
         rows = [(ln.run, ln.action, ln.attempt, ln.at, ln.stream, ln.line) for ln in lines]
         self._write(_insert_sql("logs", _LOG_COLUMNS), rows)
+
+    def heartbeat(self, run: str, at: float) -> None:
+        """Record that the controller of ``run`` is alive at ``at``."""
+        self._write("UPDATE runs SET heartbeat = ? WHERE name = ?", [(at, run)])
+
+    def request_abort(self, run: str) -> bool:
+        """Ask the controller of ``run`` to abort it; False if there is no such run."""
+        if self.get_run(run) is None:
+            return False
+        self._write("UPDATE runs SET abort_requested = 1 WHERE name = ?", [(run,)])
+        return True
+
+    def put_cache(self, entry: CacheEntry) -> None:
+        """Insert or replace a cache entry (by task and key)."""
+        row = (entry.task, entry.key, entry.version, json.dumps(entry.outputs), entry.run, entry.action,
+               entry.created_at)
+        self._write(_insert_sql("cache", _CACHE_COLUMNS, key=("task", "key")), [row])
+
+    def get_cache(self, task: str, key: str) -> CacheEntry | None:
+        """The cache entry of ``task`` under ``key``, or None."""
+        rows = self._read(f"SELECT {', '.join(_CACHE_COLUMNS)} FROM cache WHERE task = ? AND key = ?", (task, key))
+        return _cache_from_row(rows[0]) if rows else None
+
+    def list_cache(self, task: str | None = None) -> list[CacheEntry]:
+        """Cache entries (of one task, if given), newest first."""
+        sql = f"SELECT {', '.join(_CACHE_COLUMNS)} FROM cache"
+        params: list[Any] = []
+        if task is not None:
+            sql += " WHERE task = ?"
+            params.append(task)
+        return [_cache_from_row(r) for r in self._read(sql + " ORDER BY created_at DESC", params)]
+
+    def delete_cache(self, task: str | None = None) -> int:
+        """Delete cache entries (of one task, if given); return how many."""
+        n = len(self.list_cache(task))
+        if task is None:
+            self._write("DELETE FROM cache", [()])
+        else:
+            self._write("DELETE FROM cache WHERE task = ?", [(task,)])
+        return n
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -302,7 +360,8 @@ def _run_from_row(r: Sequence[Any]) -> RunRecord:
     return RunRecord(
         name=r[0], task=r[1], phase=Phase(r[2]), backend=r[3], created_at=r[4], started_at=r[5],
         ended_at=r[6], inputs=_from_json(r[7]), outputs=_from_json(r[8]), error=_error_from_json(r[9]),
-        pid=r[10], host=r[11], labels=_from_json(r[12]) or {},
+        pid=r[10], host=r[11], labels=_from_json(r[12]) or {}, heartbeat=r[13], abort_requested=bool(r[14]),
+        recovered_from=r[15],
     )
 
 
@@ -311,5 +370,11 @@ def _action_from_row(r: Sequence[Any]) -> ActionRecord:
     return ActionRecord(
         run=r[0], action=r[1], parent=r[2], task=r[3], phase=Phase(r[4]), attempts=r[5], group=r[6],
         created_at=r[7], started_at=r[8], ended_at=r[9], inputs=_from_json(r[10]),
-        outputs=_from_json(r[11]), error=_error_from_json(r[12]), cache_hit=bool(r[13]),
+        outputs=_from_json(r[11]), error=_error_from_json(r[12]), cache_hit=bool(r[13]), recovered_from=r[14],
     )
+
+
+def _cache_from_row(r: Sequence[Any]) -> CacheEntry:
+    """A :class:`CacheEntry` from a row of ``_CACHE_COLUMNS``."""
+    return CacheEntry(task=r[0], key=r[1], version=r[2], outputs=json.loads(r[3]), run=r[4], action=r[5],
+                      created_at=r[6])

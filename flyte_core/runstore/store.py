@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
-from flyte_core.runstore.records import ActionRecord, EventRecord, LogLine, Phase, RunRecord
+from flyte_core.runstore.records import ActionRecord, CacheEntry, EventRecord, LogLine, Phase, RunRecord
 
 
 @runtime_checkable
@@ -50,6 +50,30 @@ class RunStore(Protocol):
     def get_logs(self, run: str, action: str | None = None, *, after: int = 0) -> list[tuple[int, LogLine]]:
         """Log lines of a run (or one action and its descendants when ``action`` is given), each
         with its sequence number; ``after`` skips lines up to that number (for following)."""
+        ...
+
+    def heartbeat(self, run: str, at: float) -> None:
+        """Record that the controller of ``run`` is alive at ``at``."""
+        ...
+
+    def request_abort(self, run: str) -> bool:
+        """Ask the controller of ``run`` to abort it; False if there is no such run."""
+        ...
+
+    def put_cache(self, entry: CacheEntry) -> None:
+        """Insert or replace a cache entry (by task and key)."""
+        ...
+
+    def get_cache(self, task: str, key: str) -> CacheEntry | None:
+        """The cache entry of ``task`` under ``key``, or None."""
+        ...
+
+    def list_cache(self, task: str | None = None) -> list[CacheEntry]:
+        """Cache entries (of one task, if given), newest first."""
+        ...
+
+    def delete_cache(self, task: str | None = None) -> int:
+        """Delete cache entries (of one task, if given); return how many."""
         ...
 
     def close(self) -> None:

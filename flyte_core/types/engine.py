@@ -3,6 +3,7 @@ converts whole input and output maps, naming the task and parameter in every err
 
 from __future__ import annotations
 
+import hashlib
 import json
 import typing
 from collections.abc import Callable, Mapping
@@ -80,7 +81,8 @@ class TypeEngine:
             data = json.dumps(payload, separators=(",", ":")).encode()
             if len(data) > self.offload_bytes:
                 uri = ctx.store.put_bytes(ctx.new_path(".json"), data)
-                return {"t": conv.transformer, "v": conv.version, "uri": uri}
+                # The content hash lets caches key on the value, not on where it was written.
+                return {"t": conv.transformer, "v": conv.version, "uri": uri, "hash": hashlib.sha256(data).hexdigest()}
         return {"t": conv.transformer, "v": conv.version, "d": payload}
 
     def to_python(self, literal: Literal, hint: Any, ctx: ConversionContext) -> Any:
@@ -160,6 +162,10 @@ class TypeEngine:
             return self.to_python(literals[OUTPUT_NAME], iface.output, ctx)
         except KeyError:
             raise TypeTransformerError(f"Task '{task}' produced no output.") from None
+        except TypeTransformerError:
+            raise
+        except (TypeError, ValueError) as e:
+            raise TypeTransformerError(f"Task '{task}', output: {e}") from None
 
 
 def _lookup_keys(hint: Any) -> list[Any]:
