@@ -40,6 +40,10 @@ Environment = TaskEnvironment
 
 def __getattr__(name: str) -> object:
     # flyte.File and flyte.Directory, as the seed lists them, come from the files type plugin.
+    if name == "report":  # flyte.report without importing it first, as in Flyte 2
+        import importlib
+
+        return importlib.import_module("flyte.report")
     if name in ("File", "Directory", "Dir"):
         from flyte import io
 

@@ -7,10 +7,12 @@ data and reports failures the same way.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import traceback
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flyte_core import context
@@ -52,7 +54,8 @@ def run_sync(
         return _failure(task, ctx, e, final=True)
     token = context.set_current(ctx)
     try:
-        result = fn(**kwargs)
+        with _report_scope(task, ctx):
+            result = fn(**kwargs)
         if inspect.isawaitable(result):
             raise TypeError(f"Task '{task.name}' is sync but returned an awaitable")
     except BaseException as e:
@@ -76,14 +79,24 @@ async def run_async(
         return _failure(task, ctx, e, final=True)
     token = context.set_current(ctx)
     try:
-        result = fn(**kwargs)
-        if inspect.isawaitable(result):
-            result = await result
+        with _report_scope(task, ctx):
+            result = fn(**kwargs)
+            if inspect.isawaitable(result):
+                result = await result
     except Exception as e:
         return _failure(task, ctx, e)
     finally:
         context.reset(token)
     return _encode(task, ctx, engine, conv, result)
+
+
+def _report_scope(task: TaskTemplate[Any, Any], ctx: context.TaskContext) -> AbstractContextManager[object]:
+    """A report=True task's report: on for the body, written when the body ends, however it ends."""
+    if not task.report:
+        return contextlib.nullcontext()
+    from flyte_core.report import action_report  # only tasks with reports pay for the import
+
+    return action_report(ctx, True)
 
 
 def _encode(

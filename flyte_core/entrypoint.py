@@ -1,0 +1,344 @@
+"""``python -m flyte_core.entrypoint SPEC_JSON_PATH``: run one attempt of one action in this
+process and write its outcome; what out-of-process backends (worker processes, containers) start.
+
+The spec file (:class:`WorkerSpec`, JSON) names the task by reference, carries the input literals,
+the context the task must see, and how to reach the run's controller (a unix socket and a token)
+for nested task calls. The outcome (:class:`~flyte_core.backend.ActionOutcome`, JSON) is written
+atomically to ``outcome_path``.
+
+Exit status: 0 once the outcome is written, whether the task succeeded or failed (a task module
+that cannot be loaded is a failed outcome too); anything else means the worker itself broke, and
+the backend reports the exit status and the worker's last output lines.
+
+Start-up time is paid by every action, so imports stay light (no cattrs, no run store).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Mapping
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from flyte_core.backend import ActionOutcome
+from flyte_core.channel_client import MAIN_ALIAS
+from flyte_core.errors import CodeLoadError
+from flyte_core.task import TaskRef, TaskTemplate
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from flyte_core.backend import ActionSpec
+    from flyte_core.types.transformer import ConversionContext
+
+#: The wire version of spec and outcome files; equal to ``flyte_core.wire.SCHEMA_VERSION``, which
+#: is not imported here because cattrs would add ~30 ms to every worker's start-up (a test checks).
+SCHEMA_VERSION = 1
+
+
+@attrs.frozen
+class WorkerSpec:
+    """Everything a worker needs to run one attempt of one action, as written to the spec file."""
+
+    run_name: str
+    action: str
+    attempt: int
+    task: TaskRef
+    task_name: str
+    #: Put first on ``sys.path``; relative ``task.file`` paths are under it.
+    code_root: str
+    inputs: dict[str, Any]
+    #: Where the outcome JSON goes (written to ``outcome_path + ".tmp"`` then renamed).
+    outcome_path: str
+    raw_data_path: str
+    run_base_dir: str
+    #: The data store root (an fsspec URL) offloaded values are read from and written to; and the
+    #: prefix this attempt's own offloaded values go under.
+    data_url: str | None
+    data_prefix: str
+    backend: str
+    mode: str = "local"
+    group: str | None = None
+    custom_context: dict[str, str] = attrs.field(factory=dict)
+    env_vars: dict[str, str] = attrs.field(factory=dict)
+    project: str = "default"
+    domain: str = "development"
+    org: str = "local"
+    #: The channel's socket and this attempt's token; None when nested calls are not served.
+    channel_path: str | None = None
+    channel_token: str | None = None
+    #: Extra import paths, appended after the interpreter's own (the host's, for local workers).
+    sys_path: list[str] = attrs.field(factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec as a JSON object, stamped with :data:`SCHEMA_VERSION`."""
+        return {**attrs.asdict(self), "schema": SCHEMA_VERSION}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WorkerSpec:
+        """Read a spec written by :meth:`to_json`, refusing other schema versions."""
+        body = dict(data)
+        version = body.pop("schema", SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"The worker spec has schema version {version}, but this flyte-core reads "
+                             f"version {SCHEMA_VERSION}; run workers with the flyte-core that wrote it.")
+        body["task"] = TaskRef(**body["task"])
+        return cls(**body)
+
+    def write(self, path: str) -> None:
+        """Write the spec file atomically."""
+        _write_json(path, self.to_json())
+
+    @classmethod
+    def read(cls, path: str) -> WorkerSpec:
+        """Read a spec file."""
+        with open(path, encoding="utf-8") as f:
+            return cls.from_json(json.load(f))
+
+
+def worker_spec(
+    spec: ActionSpec, *, task: TaskRef, outcome_path: str, conversion: ConversionContext,
+    channel_path: str | None, channel_token: str | None, sys_path: Iterable[str] = (),
+) -> WorkerSpec:
+    """The :class:`WorkerSpec` for one attempt the controller handed a backend (``spec``)."""
+    ctx, store = spec.context, conversion.store
+    return WorkerSpec(
+        run_name=spec.run_name, action=spec.action, attempt=spec.attempt, task=task, task_name=spec.task_name,
+        code_root=spec.code_root, inputs=dict(spec.inputs), outcome_path=outcome_path,
+        raw_data_path=ctx.raw_data_path, run_base_dir=ctx.run_base_dir,
+        data_url=store.root if store is not None else None,
+        # Each attempt offloads under its own prefix: workers do not share the host's counter.
+        data_prefix=f"{conversion.prefix.rstrip('/')}/{spec.action}-{spec.attempt}",
+        backend=ctx.backend, mode=ctx.mode, group=ctx.group_data, custom_context=dict(ctx.custom_context),
+        env_vars=dict(ctx.env_vars), project=ctx.action.project, domain=ctx.action.domain, org=ctx.action.org,
+        channel_path=channel_path, channel_token=channel_token, sys_path=list(sys_path),
+    )
+
+
+def write_outcome(path: str, outcome: ActionOutcome) -> None:
+    """Write an outcome file atomically (the backend never sees half a file)."""
+    _write_json(path, {**attrs.asdict(outcome), "schema": SCHEMA_VERSION})
+
+
+def read_outcome(path: str) -> ActionOutcome:
+    """Read an outcome file written by :func:`write_outcome` (in the backend's process)."""
+    from flyte_core import wire
+
+    with open(path, encoding="utf-8") as f:
+        outcome: ActionOutcome = wire.load(json.load(f), ActionOutcome)
+    return outcome
+
+
+def run(spec: WorkerSpec) -> ActionOutcome:
+    """Load the task, run the attempt in this process and return its outcome."""
+    from flyte_core import context, runtime
+    from flyte_core.channel_client import ChannelDispatcher
+
+    _set_sys_path(spec)
+    try:
+        if spec.task.module == "__main__":  # never this module: load the script under an alias
+            load_module(spec.task, spec.code_root)
+        task = find_task(spec.task, spec.code_root)
+    except CodeLoadError as e:
+        from flyte_core.runstore.records import ErrorInfo
+
+        tb = _import_traceback(e.__cause__) if e.__cause__ is not None else ""
+        return ActionOutcome(error=ErrorInfo("ModuleLoadError", "user", str(e), tb, spec.action), final=True)
+    engine, conv = _engine(spec)
+    dispatcher = None
+    if spec.channel_path and spec.channel_token:
+        dispatcher = ChannelDispatcher(path=spec.channel_path, token=spec.channel_token, action=spec.action,
+                                       attempt=spec.attempt, code_root=spec.code_root, engine=engine,
+                                       conversion=conv)
+    ctx = context.TaskContext(
+        action=context.ActionID(spec.action, spec.run_name, spec.project, spec.domain, spec.org),
+        attempt=spec.attempt, task_name=spec.task_name, mode=spec.mode, backend=spec.backend,
+        raw_data_path=spec.raw_data_path, run_base_dir=spec.run_base_dir, group_data=spec.group,
+        custom_context=spec.custom_context, env_vars=spec.env_vars, dispatcher=dispatcher,
+    )
+    try:
+        if task.is_async:
+            import asyncio
+
+            return asyncio.run(runtime.run_async(task, dict(spec.inputs), ctx, engine, conv))
+        return runtime.run_sync(task, dict(spec.inputs), ctx, engine, conv)
+    finally:
+        if dispatcher is not None:
+            dispatcher.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the attempt described by the spec file named on the command line; see the module doc."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m flyte_core.entrypoint SPEC_JSON_PATH", file=sys.stderr)
+        return 2
+    spec = WorkerSpec.read(args[0])
+    write_outcome(spec.outcome_path, run(spec))
+    return 0
+
+
+# --- finding a task from its reference (also used by the channel server, in the host) -----------
+
+
+def load_module(ref: TaskRef, code_root: str) -> ModuleType:
+    """Import the module ``ref`` names: from ``ref.file`` when given (a ``__main__`` script under
+    :data:`MAIN_ALIAS`), else by name, falling back to ``code_root`` when it is not on ``sys.path``
+    (a controller whose code root is not importable). Raises :class:`CodeLoadError`."""
+    if not ref.file:
+        try:
+            try:
+                return importlib.import_module(ref.module)
+            except ModuleNotFoundError as e:
+                if e.name is None or not (ref.module + ".").startswith(e.name + "."):
+                    raise  # the module exists but imports something missing
+                return _import_under(ref.module, code_root, e)
+        except Exception as e:
+            raise CodeLoadError(f"Could not import module '{ref.module}' (code root {code_root}): "
+                                f"{type(e).__name__}: {e}") from e
+    path = ref.file if os.path.isabs(ref.file) else os.path.join(code_root, ref.file)
+    name = MAIN_ALIAS if ref.module == "__main__" else ref.module
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or not os.path.isfile(path):
+        raise CodeLoadError(f"Could not load module '{ref.module}' from file {path}: no such Python file.")
+    try:
+        return _execute(spec, as_main=ref.module == "__main__")
+    except Exception as e:
+        raise CodeLoadError(f"Could not load module '{ref.module}' from file {path}: "
+                            f"{type(e).__name__}: {e}") from e
+
+
+def _import_under(name: str, root: str, missing: ModuleNotFoundError) -> ModuleType:
+    """Import ``name`` (parents first, as ``import`` does) from ``root`` without changing sys.path."""
+    parent, _, _ = name.rpartition(".")
+    search = [root]
+    if parent:
+        pmod = sys.modules.get(parent) or _import_under(parent, root, missing)
+        search = list(getattr(pmod, "__path__", []))
+    spec = importlib.machinery.PathFinder.find_spec(name, search)
+    if spec is None:
+        raise missing
+    return _execute(spec, as_main=False)
+
+
+def _execute(spec: ModuleSpec, *, as_main: bool) -> ModuleType:
+    """Create and run the module of ``spec``, registered in sys.modules (undone if it fails)."""
+    if spec.loader is None:
+        raise ImportError(f"no loader for {spec.origin}")
+    mod = importlib.util.module_from_spec(spec)
+    names = (spec.name, "__main__") if as_main else (spec.name,)
+    saved = {k: sys.modules.get(k) for k in names}
+    for k in names:  # as __main__ too: what pickles made in the host's __main__ refer to
+        sys.modules[k] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except BaseException:
+        for k, old in saved.items():
+            if old is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = old
+        raise
+    return mod
+
+
+def find_task(ref: TaskRef, code_root: str) -> TaskTemplate[Any, Any]:
+    """The task ``ref`` names: from the already imported module, else after loading it."""
+    mod = sys.modules.get(ref.module)
+    if mod is None:
+        mod = load_module(ref, code_root)
+    obj = getattr(mod, ref.name, None)
+    if not isinstance(obj, TaskTemplate):
+        where = f"module '{ref.module}'" + (f" (file {ref.file})" if ref.file else "")
+        raise CodeLoadError(
+            f"{where} has no task named '{ref.name}' at module level"
+            + (f" (found {type(obj).__name__})" if obj is not None else "")
+            + "; tasks must be module-level names decorated with @env.task."
+        )
+    return obj
+
+
+def _set_sys_path(spec: WorkerSpec) -> None:
+    # The code root first, so the user's modules win over same-named installed ones (as when the
+    # host ran them); then the host's extra paths, so whatever it could import, the worker can.
+    root = os.path.abspath(spec.code_root)
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
+    sys.path.extend(p for p in spec.sys_path if p not in sys.path)
+
+
+def _engine(spec: WorkerSpec) -> tuple[Any, ConversionContext]:
+    """A type engine and conversion context built like the session's (see Session.__init__)."""
+    from flyte_core.plugins import make_plugin_set
+    from flyte_core.types.engine import TypeEngine
+    from flyte_core.types.transformer import ConversionContext
+
+    plugins = make_plugin_set()
+    engine = TypeEngine(lambda key, hint: plugins.hook.flyte_type_transformer(python_type=key, hint=hint))
+    store = None
+    if spec.data_url is not None:
+        from flyte_core.datastore import DataStore
+
+        store = DataStore(spec.data_url)
+    return engine, ConversionContext(store=store, prefix=spec.data_prefix)
+
+
+def _import_traceback(e: BaseException) -> str:
+    """The traceback of an import failure showing only the user's frames (not importlib's or ours)."""
+    import importlib
+    import traceback
+
+    skip = tuple(os.path.dirname(os.path.abspath(m)) + os.sep for m in (__file__, str(importlib.__file__)))
+    tb = traceback.TracebackException.from_exception(e)
+    tb.stack = traceback.StackSummary.from_list([
+        f for f in tb.stack
+        if not f.filename.startswith("<frozen") and not os.path.abspath(f.filename).startswith(skip)
+    ])
+    return "".join(tb.format())
+
+
+def _write_json(path: str, data: dict[str, Any]) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    os.replace(tmp, path)
+
+
+def _exit_code(e: SystemExit) -> int:
+    if e.code is None:
+        return 0
+    if isinstance(e.code, int):
+        return e.code
+    print(e.code, file=sys.stderr)  # what Python itself does with sys.exit("message")
+    return 1
+
+
+if __name__ == "__main__":
+    try:
+        code = main()
+    except SystemExit as e:  # sys.exit() in a task body: no outcome, the backend reports the code
+        code = _exit_code(e)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    # The outcome is written, so the action is over: exit now instead of waiting for threads the
+    # task left running (like a container whose main process ended). Flush what it printed first.
+    if "logging" in sys.modules:
+        sys.modules["logging"].shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code)

@@ -1,0 +1,150 @@
+"""The HTML pages: the runs list, a run's page, and a stored report.
+
+Pages are rendered on the server (Jinja2, autoescaped). The parts that change while a run is live
+(runs table, run header, action tree, timeline) are template fragments that the JSON API can
+also return (``?html=1``), so the page script swaps them in place and there is one renderer, not
+a second one in JavaScript.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import attrs
+from jinja2 import Environment
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from flyte_core.runstore.records import Phase
+from flyte_ui import model
+from flyte_ui.data import UiData, valid_action_id
+
+#: Pages load only this server's scripts and styles, and frame only its reports.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                               "frame-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+#: A report is the task author's HTML, possibly with scripts. ``sandbox`` gives it an opaque
+#: origin even when opened directly, so it can never read the UI or its API.
+REPORT_HEADERS = {
+    "Content-Security-Policy": "sandbox allow-scripts allow-popups",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@attrs.define
+class UiState:
+    """What every endpoint needs, kept on ``app.state.ui``."""
+
+    data: UiData
+    env: Environment
+    #: How many runs the list shows.
+    runs_limit: int = 100
+
+
+def ui(request: Request) -> UiState:
+    """The UI state of the app serving ``request``."""
+    state: UiState = request.app.state.ui
+    return state
+
+
+def root(request: Request) -> str:
+    """The prefix the app is mounted under ("" when it is the whole site)."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def render(request: Request, template: str, **context: Any) -> str:
+    """Render ``template`` with the common context (``root``)."""
+    return ui(request).env.get_template(template).render(root=root(request), **context)
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A whole HTML page."""
+    return HTMLResponse(render(request, template, **context), status_code=status_code, headers=PAGE_HEADERS)
+
+
+def not_found(request: Request, message: str) -> HTMLResponse:
+    """A 404 page saying what was not found."""
+    return page(request, "not_found.html", status_code=404, message=message)
+
+
+def parse_phase(value: str | None) -> Phase | None:
+    """The phase named in a query parameter; None for empty; ValueError for an unknown name."""
+    if not value:
+        return None
+    try:
+        return Phase(value)
+    except ValueError:
+        raise ValueError(f"'phase' must be one of {', '.join(p.value for p in Phase)}; got {value!r}") from None
+
+
+# --- fragments shared with the JSON API ----------------------------------------------------------------
+
+def runs_fragment(request: Request, runs: list[dict[str, Any]]) -> str:
+    """The runs table body."""
+    return render(request, "_runs_rows.html", runs=runs)
+
+
+def run_fragments(request: Request, run: dict[str, Any], actions: list[dict[str, Any]],
+                  now: float) -> dict[str, str]:
+    """The live parts of a run's page: header, action tree and timeline."""
+    rows = model.tree_rows(actions)
+    return {
+        "header": render(request, "_run_header.html", run=run),
+        "tree": render(request, "_tree.html", rows=rows),
+        "timeline": render(request, "_timeline.html", timeline=model.timeline(run, rows, now)),
+    }
+
+
+def run_state(data: UiData, name: str) -> tuple[dict[str, Any], list[dict[str, Any]], float] | None:
+    """A run and its actions as view dicts (one clock for both), or None if there is no such run."""
+    rec = data.run(name)
+    if rec is None:
+        return None
+    now = time.time()
+    # Actions are read after the run, so a run seen terminal never shows a stale live action.
+    reports = data.report_actions(name)
+    actions = [model.action_view(a, now, reports) for a in data.actions(name)]
+    return model.run_view(rec, now), actions, now
+
+
+# --- pages ---------------------------------------------------------------------------------------------------
+
+def runs_page(request: Request) -> HTMLResponse:
+    """``/``: runs, newest first, filtered by ``?phase=`` and ``?task=``; refreshes itself."""
+    state = ui(request)
+    phase_arg, task = request.query_params.get("phase") or "", request.query_params.get("task") or ""
+    try:
+        phase = parse_phase(phase_arg)
+    except ValueError:
+        phase, phase_arg = None, ""
+    now = time.time()
+    runs = [model.run_view(r, now) for r in state.data.runs(phase=phase, task=task or None, limit=state.runs_limit)]
+    return page(request, "runs.html", runs=runs, rows=runs_fragment(request, runs), phases=[p.value for p in Phase],
+                tasks=state.data.tasks(), phase=phase_arg, task=task)
+
+
+def run_page(request: Request) -> HTMLResponse:
+    """``/runs/{name}``: header, action tree, timeline and a details panel for the clicked action."""
+    name = request.path_params["name"]
+    found = run_state(ui(request).data, name)
+    if found is None:
+        return not_found(request, f"No run named '{name}'.")
+    run, actions, now = found
+    return page(request, "run.html", run=run, parts=run_fragments(request, run, actions, now),
+                initial={"run": run, "actions": actions})
+
+
+def report_page(request: Request) -> Response:
+    """``/runs/{name}/actions/{action}/report``: the action's stored report, sandboxed, or 404."""
+    name, action = request.path_params["name"], request.path_params["action"]
+    data = ui(request).data
+    if not valid_action_id(action) or data.run(name) is None:
+        return not_found(request, f"No report for action '{action}' of run '{name}'.")
+    body = data.report(name, action)
+    if body is None:
+        return not_found(request, f"Action '{action}' of run '{name}' has no report.")
+    return Response(body, media_type="text/html; charset=utf-8", headers=REPORT_HEADERS)
