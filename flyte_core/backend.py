@@ -74,6 +74,8 @@ class BackendRun:
     controller: Any = None
     #: Runners for tasks with a ``plugin_config`` (pass to ``runtime.run_sync``/``run_async``).
     task_kinds: TaskKindRegistry | None = None
+    #: The session's plugins (a ``PluginSet``): e.g. ``plugins.hook.flyte_secret_value``.
+    plugins: Any = None
     options: Mapping[str, Any] = attrs.field(factory=dict)
 
 

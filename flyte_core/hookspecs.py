@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from flyte_core.backend import BackendRegistry
     from flyte_core.events import ActionEvent, RunEvent
+    from flyte_core.models import Secret
     from flyte_core.observers import RunObserver
     from flyte_core.taskkinds import TaskKindRegistry
     from flyte_core.types.transformer import TypeTransformer
@@ -71,6 +72,20 @@ def flyte_add_cli_commands(cli: click.Group) -> None:
     Called once when the ``flyte`` command starts, after the built-in commands are added.
 
     :param cli: the top-level click group.
+    """
+
+
+@hookspec(firstresult=True)
+def flyte_secret_value(secret: Secret) -> str | None:
+    """Return the value of ``secret``, or None if this provider does not have it.
+
+    Called by a backend when it starts an action of a task that requests ``secret``. The core's
+    providers (the environment, then the local store of ``flyte secrets``) run last, so a plugin
+    (Vault, a cloud secret manager) is asked first.
+
+    :param secret: the requested secret (``key``, ``group``, and how the task wants it delivered).
+
+    Stops at first non-None result.
     """
 
 

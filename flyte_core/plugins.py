@@ -25,7 +25,7 @@ DISABLE_AUTOLOAD_ENV = "FLYTE_DISABLE_PLUGIN_AUTOLOAD"
 #: Comma-separated plugin names never to load.
 BLOCK_ENV = "FLYTE_BLOCK_PLUGINS"
 
-_CORE_BUILTINS = ("flyte_core.types.builtins",)
+_CORE_BUILTINS = ("flyte_core.types.builtins", "flyte_core.secrets")
 
 
 @attrs.frozen

@@ -24,7 +24,7 @@ from flyte_core.taskkinds import TaskKindRegistry
 from flyte_core.types.engine import TypeEngine
 from flyte_core.types.transformer import ConversionContext
 
-_CORE_DIR = os.path.dirname(os.path.abspath(__file__))
+_CORE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def body(task: TaskTemplate[Any, Any], kinds: TaskKindRegistry | None) -> Callable[..., Any]:

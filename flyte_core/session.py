@@ -201,7 +201,7 @@ class Session:
                                 loop=loop, settings=settings, conversion=self.conversion(name), reuse=reuse)
         recorder.update_run(phase=Phase.RUNNING, started_at=time.time())
         brun = BackendRun(name, settings, self.engine, self.conversion(name), recorder.log, controller,
-                          self.task_kinds)
+                          self.task_kinds, self.plugins)
 
         aborted = threading.Event()
 

@@ -38,11 +38,13 @@ def build() -> click.Group:
     from flyte_core.cli.plugins_cmd import plugins_cmd
     from flyte_core.cli.run_cmd import run_cmd
     from flyte_core.cli.runs_cmd import runs_cmd
+    from flyte_core.cli.secrets_cmd import secrets_cmd
 
     cli.add_command(run_cmd)
     cli.add_command(runs_cmd)
     cli.add_command(plugins_cmd)
     cli.add_command(cache_cmd)
+    cli.add_command(secrets_cmd)
     try:
         from flyte_core.plugins import make_plugin_set
 

@@ -1,0 +1,88 @@
+"""Where secret values come from when a backend needs them (``flyte.Secret``).
+
+Built-in providers (``trylast``, so a plugin's provider — Vault, a cloud secret manager — wins):
+the caller's environment (``FLYTE_SECRET_<GROUP>_<KEY>``, upper case, ``-`` as ``_``) and the local
+secret store that ``flyte secrets set`` writes (a JSON file readable only by its owner). Values are
+never written to the run store, logs or image layers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+from flyte_core.config import flyte_home
+from flyte_core.errors import ConfigError
+from flyte_core.hookspecs import hookimpl
+from flyte_core.models import Secret
+
+
+def secret_id(secret: Secret) -> str:
+    """``group/key`` or ``key``: how the local store and messages name a secret."""
+    return f"{secret.group}/{secret.key}" if secret.group else secret.key
+
+
+def env_name(secret: Secret) -> str:
+    """The caller's environment variable the environment provider reads."""
+    raw = f"{secret.group}_{secret.key}" if secret.group else secret.key
+    return "FLYTE_SECRET_" + raw.replace("-", "_").replace("/", "_").upper()
+
+
+class LocalSecretStore:
+    """Secrets kept in ``$FLYTE_HOME/secrets.json`` with mode 0600 (the folder 0700)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or flyte_home() / "secrets.json"
+
+    def _load(self) -> dict[str, str]:
+        if not self.path.exists():
+            return {}
+        mode = stat.S_IMODE(self.path.stat().st_mode)
+        if mode & 0o077:
+            raise ConfigError(
+                f"Secret store '{self.path}' is readable by others (mode {mode:o}); run `chmod 600 {self.path}`."
+            )
+        data = json.loads(self.path.read_text())
+        return {str(k): str(v) for k, v in data.items()}
+
+    def _save(self, data: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f)
+        os.replace(tmp, self.path)
+
+    def get(self, name: str) -> str | None:
+        """The value of secret ``name`` (``group/key`` or ``key``), or None."""
+        return self._load().get(name)
+
+    def set(self, name: str, value: str) -> None:
+        """Store (or replace) a secret."""
+        data = self._load()
+        data[name] = value
+        self._save(data)
+
+    def delete(self, name: str) -> bool:
+        """Remove a secret; False if it was not there."""
+        data = self._load()
+        if name not in data:
+            return False
+        del data[name]
+        self._save(data)
+        return True
+
+    def names(self) -> list[str]:
+        """The names of the stored secrets (never their values)."""
+        return sorted(self._load())
+
+
+@hookimpl(trylast=True)
+def flyte_secret_value(secret: Secret) -> str | None:
+    """The caller's environment first, then the local secret store."""
+    value = os.environ.get(env_name(secret))
+    if value is not None:
+        return value
+    return LocalSecretStore().get(secret_id(secret))
