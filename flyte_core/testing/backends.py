@@ -1,0 +1,348 @@
+"""A conformance suite a backend runs against itself, as fsspec's abstract tests are used::
+
+    from flyte_core.testing.backends import BackendSuite
+
+    class TestDocker(BackendSuite):
+        backend = "docker"
+        backend_options = {"network": "host"}
+
+Every backend runs the same programs with the same expected outcomes: the seed's examples, nesting,
+async fan-out, ``flyte.map``, ``flyte.group``, core types across the action boundary, a failing
+task, retries, a timeout, logs, ``flyte.ctx()``, and that nothing a run started is left behind.
+The programs are a real task module, :data:`TASKS_SOURCE`, written into the session's project
+folder (its ``root_dir``) as ``conformance_tasks.py`` and loaded as user code is, so worker
+processes, containers and pods import it exactly as they would a user's file.
+
+Override the :meth:`BackendSuite.session` fixture to put the stores where the backend's workers
+can reach them, and :meth:`BackendSuite.assert_nothing_left` to check the backend's own resources
+(containers, pods). A backend that legitimately cannot do something lists the test's name in
+:attr:`BackendSuite.skip`; the test is then skipped with a reason naming the backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any, ClassVar
+
+import pytest
+
+from flyte_core.config import Config
+from flyte_core.errors import RuntimeUserError, TaskTimeoutError
+from flyte_core.loader import load_file
+from flyte_core.run import Run
+from flyte_core.runstore.records import ActionRecord, Phase
+from flyte_core.session import Session
+from flyte_core.task import TaskTemplate
+
+#: The module name (and file stem) of the conformance tasks in the project folder.
+TASKS_MODULE = "conformance_tasks"
+
+#: The conformance tasks, written exactly as a user would write them (shipped as a module of this
+#: package so linters and type checkers read it too; the suite copies its text into the project).
+TASKS_SOURCE = (Path(__file__).parent / "conformance_tasks.py").read_text()
+
+
+
+class BackendSuite:
+    """Subclass as ``Test...`` and set :attr:`backend`; every test then runs on that backend."""
+
+    #: The backend's registered name (``flyte plugins`` lists them).
+    backend: ClassVar[str] = ""
+    #: Options passed to the backend for every run.
+    backend_options: ClassVar[dict[str, Any]] = {}
+    #: Names of tests this backend legitimately cannot pass; each is skipped naming the backend.
+    skip: ClassVar[frozenset[str]] = frozenset()
+    #: How long :meth:`assert_nothing_left` waits for threads and processes to end.
+    cleanup_grace: ClassVar[float] = 3.0
+    #: A timed-out run must end within this many seconds (its task would sleep 60).
+    timeout_limit: ClassVar[float] = 20.0
+
+    _threads_before: set[threading.Thread]
+    _children_before: set[int]
+
+    # --- fixtures --------------------------------------------------------------------------------
+
+    @pytest.fixture(autouse=True)
+    def _skip_listed(self, request: pytest.FixtureRequest) -> None:
+        """Skip a test the subclass lists in :attr:`skip`."""
+        name = request.function.__name__
+        if name in self.skip:
+            pytest.skip(f"the {self.backend!r} backend cannot do this ({type(self).__name__}.skip lists {name!r})")
+
+    @pytest.fixture
+    def project_dir(self, tmp_path: Path) -> Path:
+        """The temporary project folder the task module is written into."""
+        path = tmp_path / "project"
+        path.mkdir()
+        return path
+
+    @pytest.fixture
+    def session(self, tmp_path: Path, project_dir: Path) -> Iterator[Session]:
+        """A session on :attr:`backend` with its stores in a temporary folder and no config file.
+
+        Override to put the data store where the backend's workers can reach it; keep
+        ``root_dir`` the project folder the tasks are written into.
+        """
+        s = Session(config=Config(), backend=self.backend, backend_options=dict(self.backend_options),
+                    data_url=str(tmp_path / "data"), run_store=str(tmp_path / "runs.db"), root_dir=project_dir)
+        try:
+            yield s
+        finally:
+            s.close()
+
+    @pytest.fixture
+    def tasks(self, session: Session) -> Iterator[ModuleType]:
+        """:data:`TASKS_SOURCE` written into the session's root folder and loaded as user code."""
+        root = Path(session.root_dir)
+        path = root / f"{TASKS_MODULE}.py"
+        path.write_text(TASKS_SOURCE)
+        on_path = str(root.resolve()) in sys.path
+        module = load_file(path, root)
+        try:
+            yield module
+        finally:
+            if sys.modules.get(module.__name__) is module:
+                del sys.modules[module.__name__]
+            if not on_path and str(root.resolve()) in sys.path:
+                sys.path.remove(str(root.resolve()))
+
+    # --- running and cleanup ---------------------------------------------------------------------
+
+    def run(self, session: Session, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> Run:
+        """Run ``task`` and check, with :meth:`assert_nothing_left`, that the run left nothing
+        behind, whether it succeeded or raised (the error keeps the run as ``.run``)."""
+        self._threads_before = set(threading.enumerate())
+        self._children_before = _children()
+        try:
+            run = session.run(task, *args, **kwargs)
+        except Exception as e:
+            failed: Run | None = getattr(e, "run", None)
+            self.assert_nothing_left(failed.name if failed is not None else "(unknown)")
+            raise
+        self.assert_nothing_left(run.name)
+        return run
+
+    def assert_nothing_left(self, run_name: str) -> None:
+        """Fail if run ``run_name`` left threads or child processes of this process running.
+
+        Waits up to :attr:`cleanup_grace` seconds for them to end. Override (calling ``super()``)
+        to also check what the backend starts elsewhere: containers, pods, volumes.
+        """
+        deadline = time.monotonic() + self.cleanup_grace
+        while True:
+            threads = sorted(t.name for t in set(threading.enumerate()) - self._threads_before if t.is_alive())
+            procs = {pid: _cmdline(pid) for pid in _children() - self._children_before}
+            if not threads and not procs:
+                return
+            if time.monotonic() >= deadline:
+                left = ([f"threads {threads}"] if threads else []) + ([f"child processes {procs}"] if procs else [])
+                pytest.fail(f"run {run_name} on the {self.backend!r} backend left {' and '.join(left)} running "
+                            f"{self.cleanup_grace:g}s after it ended")
+            time.sleep(0.05)
+
+    # --- configuration ---------------------------------------------------------------------------
+
+    def test_backend_is_registered(self, session: Session) -> None:
+        """The subclass names a backend an installed plugin registers."""
+        assert self.backend, f"{type(self).__name__} sets no backend"
+        assert self.backend in session.backends.names(), f"no backend {self.backend!r} is registered"
+
+    def test_skip_names_suite_tests(self) -> None:
+        """:attr:`skip` names only tests of this suite (a typo would silently skip nothing)."""
+        known = {n for n in dir(BackendSuite) if n.startswith("test_")} - {"test_skip_names_suite_tests"}
+        assert self.skip <= known, f"{type(self).__name__}.skip names unknown tests {sorted(self.skip - known)}"
+
+    # --- the seed's examples ---------------------------------------------------------------------
+
+    def test_greet(self, session: Session, tasks: ModuleType) -> None:
+        """The seed's first example: one action, one output, ``str(run)`` is the output."""
+        run = self.run(session, tasks.greet, name="World")
+        assert run.outputs()[0] == "Hello, World!"
+        assert str(run) == "Hello, World!"
+        assert run.phase is Phase.SUCCEEDED
+        assert _tree(run) == {"a0": (None, "conformance.greet", Phase.SUCCEEDED)}
+
+    def test_pipeline(self, session: Session, tasks: ModuleType) -> None:
+        """The seed's pipeline: two sequential child actions, each through its phases in order."""
+        run = self.run(session, tasks.pipeline, x=3)
+        assert run.outputs()[0] == 16
+        assert _tree(run) == {
+            "a0": (None, "conformance.pipeline", Phase.SUCCEEDED),
+            "a0.1": ("a0", "conformance.step_one", Phase.SUCCEEDED),
+            "a0.2": ("a0", "conformance.step_two", Phase.SUCCEEDED),
+        }
+        acts = _by_name(run)
+        for name, a in acts.items():
+            assert a.attempts == 1, name
+            assert a.started_at is not None and a.ended_at is not None and a.started_at <= a.ended_at, name
+            phases = [e.phase for e in session.runs.get_events(run.name, name)]
+            assert phases[0] is Phase.QUEUED and phases[-1] is Phase.SUCCEEDED, (name, phases)
+            assert Phase.RUNNING in phases, (name, phases)
+            assert sum(p.is_terminal for p in phases) == 1, (name, phases)
+        first_end, second_start = acts["a0.1"].ended_at, acts["a0.2"].started_at
+        assert first_end is not None and second_start is not None and first_end <= second_start
+        assert run.record.started_at is not None and run.record.ended_at is not None
+
+    # --- composition -----------------------------------------------------------------------------
+
+    def test_nesting_three_deep(self, session: Session, tasks: ModuleType) -> None:
+        """A sync task calling a sync task calling a sync task: each call its own action."""
+        run = self.run(session, tasks.outer, x=4)
+        assert run.outputs()[0] == 51
+        assert _tree(run) == {
+            "a0": (None, "conformance.outer", Phase.SUCCEEDED),
+            "a0.1": ("a0", "conformance.middle", Phase.SUCCEEDED),
+            "a0.1.1": ("a0.1", "conformance.innermost", Phase.SUCCEEDED),
+        }
+
+    def test_async_fan_out(self, session: Session, tasks: ModuleType) -> None:
+        """``asyncio.gather`` over async tasks: one child each, all dispatched before any ended
+        (the run store's ``started_at`` is when the controller hands an attempt to the backend)."""
+        run = self.run(session, tasks.fan_out, n=4)
+        assert run.outputs()[0] == [0, 1, 4, 9]
+        children = [a for a in run.actions() if a.action != "a0"]
+        assert sorted(a.action for a in children) == ["a0.1", "a0.2", "a0.3", "a0.4"]
+        assert {(a.parent, a.task, a.phase) for a in children} == {("a0", "conformance.square", Phase.SUCCEEDED)}
+        starts = [a.started_at for a in children if a.started_at is not None]
+        ends = [a.ended_at for a in children if a.ended_at is not None]
+        assert len(starts) == len(ends) == 4
+        assert max(starts) < min(ends), "the gathered children were not dispatched together"
+
+    def test_map_over_sync_tasks(self, session: Session, tasks: ModuleType) -> None:
+        """``flyte.map`` over a sync task: results in input order, one grouped child per item."""
+        run = self.run(session, tasks.mapped, n=4)
+        assert run.outputs()[0] == [0, 2, 4, 6]
+        children = [a for a in run.actions() if a.action != "a0"]
+        assert len(children) == 4
+        assert {(a.parent, a.task, a.phase) for a in children} == {("a0", "conformance.slow_double", Phase.SUCCEEDED)}
+        groups = {a.group for a in children}
+        assert len(groups) == 1 and "slow_double" in str(groups.pop()), f"map items are not grouped: {children}"
+
+    def test_group_is_recorded(self, session: Session, tasks: ModuleType) -> None:
+        """Calls inside ``flyte.group`` carry the group; calls after it do not."""
+        run = self.run(session, tasks.grouped, n=3)
+        assert run.outputs()[0] == 16
+        groups = {a.action: a.group for a in run.actions()}
+        assert groups == {"a0": None, "a0.1": "stage-1", "a0.2": "stage-1", "a0.3": "stage-1", "a0.4": None}
+
+    # --- data ------------------------------------------------------------------------------------
+
+    def test_core_types_cross_the_boundary(self, session: Session, tasks: ModuleType) -> None:
+        """list, dict, tuple, Optional, bytes, datetime and Enum arrive (and return) as themselves."""
+        when = dt.datetime(2026, 1, 31, 12, 30, 5, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+        args = dict(numbers=[1, 2, 3], table={"a": [1.5, -2.0], "b": []}, pair=(7, "x"), maybe="here",
+                    nothing=None, blob=b"\x00\xff\n", when=when, color=tasks.Color.GREEN)
+        out = self.run(session, tasks.echo_types, **args).outputs()[0]
+        assert isinstance(out, tuple) and len(out) == 8
+        numbers, table, pair, maybe, nothing, blob, back, color = out
+        assert numbers == [1, 2, 3] and table == {"a": [1.5, -2.0], "b": []}
+        assert pair == (7, "x") and isinstance(pair, tuple)
+        assert maybe == "here" and nothing is None
+        assert blob == b"\x00\xff\n" and isinstance(blob, bytes)
+        assert back == when and back.utcoffset() == when.utcoffset()
+        assert color is tasks.Color.GREEN
+
+    # --- failures --------------------------------------------------------------------------------
+
+    def test_failure_names_the_code_line_and_action(self, session: Session, tasks: ModuleType) -> None:
+        """A child's exception fails the run as RuntimeUserError with its type, source line and path."""
+        with pytest.raises(RuntimeUserError) as ei:
+            self.run(session, tasks.calls_fails, x=7)
+        err = ei.value
+        text = str(err)
+        assert err.code == "ValueError", text
+        assert "bad value 7" in text
+        assert 'raise ValueError(f"bad value {x}")' in text, f"the task's own source line is missing: {text}"
+        assert "a0.1" in text and err.worker == "a0.1", text
+        run: Run = err.run  # type: ignore[attr-defined]
+        assert run.phase is Phase.FAILED
+        assert {a.action: a.phase for a in run.actions()} == {"a0": Phase.FAILED, "a0.1": Phase.FAILED}
+        with pytest.raises(RuntimeUserError):
+            run.outputs()
+
+    def test_retry_succeeds_on_the_second_attempt(self, session: Session, tasks: ModuleType) -> None:
+        """A task failing on attempt 1 (``flyte.ctx().attempt``) and passing on attempt 2 succeeds."""
+        run = self.run(session, tasks.flaky)
+        assert run.outputs()[0] == 2
+        (action,) = run.actions()
+        assert action.attempts == 2 and action.phase is Phase.SUCCEEDED
+
+    def test_timeout_of_a_sync_task(self, session: Session, tasks: ModuleType) -> None:
+        """A sync task running past ``timeout=2`` is stopped: TaskTimeoutError, phase timed_out."""
+        self._check_timeout(session, tasks.sleeps)
+
+    def test_timeout_of_an_async_task(self, session: Session, tasks: ModuleType) -> None:
+        """An async task running past ``timeout=2`` is stopped: TaskTimeoutError, phase timed_out."""
+        self._check_timeout(session, tasks.async_sleeps)
+
+    def _check_timeout(self, session: Session, task: TaskTemplate[Any, Any]) -> None:
+        start = time.monotonic()
+        with pytest.raises(TaskTimeoutError) as ei:
+            self.run(session, task, seconds=60.0)
+        elapsed = time.monotonic() - start
+        assert elapsed < self.timeout_limit, f"a 2s timeout took {elapsed:.1f}s to stop the task"
+        assert ei.value.code == "TaskTimeoutError"
+        run: Run = ei.value.run  # type: ignore[attr-defined]
+        assert run.phase is Phase.TIMED_OUT
+        assert [(a.action, a.phase) for a in run.actions()] == [("a0", Phase.TIMED_OUT)]
+
+    # --- observability ---------------------------------------------------------------------------
+
+    def test_prints_land_in_the_run_logs(self, session: Session, tasks: ModuleType) -> None:
+        """What a task prints is in ``run.logs()`` under its action and stream."""
+        run = self.run(session, tasks.calls_chatty, x=5)
+        assert run.outputs()[0] == 5
+        lines = {(line.action, line.stream, line.line) for line in run.logs()}
+        expected = {("a0", "stdout", "parent speaks"), ("a0.1", "stdout", "out 5"), ("a0.1", "stderr", "err 5")}
+        assert expected <= lines, f"missing {expected - lines} in {sorted(lines)}"
+        child = {(line.action, line.line) for line in run.logs("a0.1")}
+        assert ("a0.1", "out 5") in child and ("a0", "parent speaks") not in child
+        assert all(line.run == run.name and line.attempt == 1 for line in run.logs())
+
+    def test_ctx_inside_a_task(self, session: Session, tasks: ModuleType) -> None:
+        """``flyte.ctx()`` reports the action, run and attempt, at the root and in a child."""
+        run = self.run(session, tasks.whoami)
+        assert run.outputs()[0] == {"action": "a0", "run": run.name, "attempt": "1"}
+        run = self.run(session, tasks.calls_whoami)
+        assert run.outputs()[0] == {"action": "a0.1", "run": run.name, "attempt": "1"}
+
+
+def _by_name(run: Run) -> dict[str, ActionRecord]:
+    return {a.action: a for a in run.actions()}
+
+
+def _tree(run: Run) -> dict[str, tuple[str | None, str, Phase]]:
+    """Each action's parent, task and phase."""
+    return {a.action: (a.parent, a.task, a.phase) for a in run.actions()}
+
+
+def _children() -> set[int]:
+    """Live (or unreaped) child processes of this process, from ``/proc``; empty elsewhere."""
+    me, out = os.getpid(), set()
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return set()
+    for entry in entries:
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+                out.add(int(entry))
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "?"
