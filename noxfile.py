@@ -7,7 +7,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "e2e_docker"]
 nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).parent
@@ -34,12 +34,26 @@ def install_project(session: nox.Session) -> None:
     session.install(*args)
 
 
+E2E = {"docker": "backends/docker/tests"}
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The test suite (pass pytest arguments after --)."""
+    """The test suite, without the end-to-end suites of container backends (pass pytest arguments
+    after --)."""
     install_project(session)
     session.install(*TEST_DEPS)
-    session.run("pytest", *(session.posargs or ["-q"]))
+    ignore = [f"--ignore={path}" for path in E2E.values()]
+    session.run("pytest", *ignore, *(session.posargs or ["-q"]))
+
+
+@nox.session(python=PYTHON)
+def e2e_docker(session: nox.Session) -> None:
+    """The Docker backend end to end on a real engine (skipped without one, except under CI)."""
+    install_project(session)
+    # pip builds the wheelhouse task images install from (uv's environments have no pip).
+    session.install(*TEST_DEPS, "pip")
+    session.run("pytest", E2E["docker"], *(session.posargs or ["-q"]))
 
 
 @nox.session(python=PYTHON)

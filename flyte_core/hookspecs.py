@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from flyte_core.backend import BackendRegistry
     from flyte_core.events import ActionEvent, RunEvent
+    from flyte_core.imagebuilder import ImageBuilderRegistry
     from flyte_core.models import Secret
     from flyte_core.observers import RunObserver
     from flyte_core.taskkinds import TaskKindRegistry
@@ -36,6 +37,19 @@ def flyte_register_backends(registry: BackendRegistry) -> None:
     Called once per plugin manager, when a session first needs its backend registry.
 
     :param registry: the session's backend registry; a duplicate name is an error naming both plugins.
+    """
+
+
+@hookspec
+def flyte_register_image_builders(registry: ImageBuilderRegistry) -> None:
+    """Add image builders by name: ``registry.add("docker", factory)``, where ``factory(options)``
+    returns an object whose ``ensure(image)`` builds (or finds) a ``flyte.Image`` and returns the
+    reference to run.
+
+    Called by a container backend when a run starts, to pick the builder named by its
+    ``image_builder`` option (default "docker").
+
+    :param registry: the image-builder registry; a duplicate name is an error naming both plugins.
     """
 
 

@@ -193,6 +193,7 @@ class Session:
             labels=dict(options.labels),
             overwrite_cache=options.overwrite_cache,
             max_action_concurrency=options.max_action_concurrency,
+            state_paths=tuple(str(p) for p in (getattr(self.runs, "path", None),) if p is not None),
         )
         loop = LoopThread(f"flyte-run-{name}")
         reuse = Reuse(Cache(self.runs, self.data), prior.name if prior else None,

@@ -24,6 +24,8 @@ class RunSettings:
     labels: Mapping[str, str] = attrs.field(factory=dict)
     overwrite_cache: bool = False
     max_action_concurrency: int | None = None
+    #: Local state files (the run store) a backend must never ship with the code.
+    state_paths: tuple[str, ...] = ()
 
 
 def used_settings(task: TaskTemplate[Any, Any]) -> Iterator[str]:

@@ -121,3 +121,24 @@ def test_plugins_override_builtin_type_transformers(tmp_path: Path) -> None:
         return x
 
     assert s.run(ident, x="abc").outputs()[0] == "ABC"
+
+
+def test_image_builders_are_registered_by_plugins(tmp_path: Path) -> None:
+    from flyte_core.image import Image
+    from flyte_core.imagebuilder import ImageBuilderRegistry, image_builders
+
+    class Tagger:
+        name = "tagger"
+
+        def ensure(self, image: Image) -> str:
+            return f"local/{image.tag}"
+
+    class Plugin:
+        @hookimpl
+        def flyte_register_image_builders(self, registry: ImageBuilderRegistry) -> None:
+            registry.add("tagger", lambda options: Tagger())
+
+    s = session(tmp_path, Plugin())
+    builder = image_builders(s.plugins).get("tagger")({})
+    img = Image.from_debian_base().with_pip_packages("x")
+    assert builder.ensure(img) == f"local/{img.tag}"

@@ -1,0 +1,303 @@
+"""The ``docker`` backend: every action attempt runs in its own container on a Docker engine.
+
+Per run: the image of each task environment is built once (content-hashed tags, so an unchanged
+spec is never rebuilt), the project is shipped as one content-addressed code bundle through the
+data store, and a channel (a unix socket, bind-mounted into task containers) serves nested task
+calls, so a task in a container that calls another task starts a child container, at any depth —
+without giving containers the Docker socket. Containers are labelled with their run and action
+and removed as soon as their attempt's outcome and logs are collected, however it ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import tempfile
+import threading
+from collections import deque
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import docker
+import docker.errors
+
+from flyte_backend_docker.bundle import make_bundle
+from flyte_backend_docker.labels import RUN_LABEL, labels_for, prune_dead
+from flyte_backend_docker.resources import container_limits, describe_memory
+from flyte_backend_docker.secrets import SecretMounts
+from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
+from flyte_core.channel import ChannelServer
+from flyte_core.channel_client import is_nested_function, task_ref
+from flyte_core.config import flyte_home
+from flyte_core.entrypoint import read_outcome, worker_spec
+from flyte_core.errors import FlyteUsageError
+from flyte_core.imagebuilder import ImageBuilder, image_builders
+from flyte_core.runstore.records import ErrorInfo
+
+#: Inside containers, where the code bundle is unpacked.
+CODE_DIR = "/flyte/code"
+TAIL_LINES = 20
+
+
+class DockerBackend:
+    """The ``docker`` backend. Options (config ``backends.docker`` or ``backend_options``):
+
+    - ``base_image``: the image default images are built on (also ``$FLYTE_DOCKER_BASE_IMAGE``);
+    - ``network``: the Docker network task containers join (default: the engine's default);
+    - ``echo`` (default True): also print what containers print, as the local backends do;
+    - ``keep_failed`` (default False): keep a failed attempt's container for debugging;
+    - ``image_builder`` (default "docker"): which registered image builder builds task images;
+    - ``cache_dir``: where the image builder keeps its wheelhouse (default ``~/.cache/flyte/docker``).
+    """
+
+    name = "docker"
+    honours = frozenset({"timeout", "env_vars", "resources", "image", "secrets"})
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self.options = dict(options)
+        self.echo = bool(options.get("echo", True))
+        self.keep_failed = bool(options.get("keep_failed", False))
+        self._client: docker.DockerClient | None = None
+        self._run: BackendRun | None = None
+        self._server: ChannelServer | None = None
+        self._builder: ImageBuilder | None = None  # the flyte_core.imagebuilder protocol
+        self._bundle: str = "-"
+        self._bundle_dir = CODE_DIR
+        self._dir: str | None = None
+        self._data_root: str | None = None
+        self._live: dict[str, int] = {}
+        self._containers: dict[str, str] = {}  # action -> container id
+        self._secrets: SecretMounts | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self, run: BackendRun) -> None:
+        """Connect to the engine, clean up leftovers of dead runs, ship the code, open the channel."""
+        self._run = run
+        self._client = await asyncio.to_thread(_connect)
+        await asyncio.to_thread(prune_dead, self._client)
+        store = run.conversion.store
+        if store is None:
+            raise FlyteUsageError("The docker backend needs a data store; configure storage.data.")
+        self._data_root = _local_root(store.root)
+        self._dir = tempfile.mkdtemp(prefix=f"flyte-{run.run_name}-")
+        os.chmod(self._dir, 0o755)  # containers may run as another user than this process
+        self._secrets = SecretMounts(run, Path(self._dir))
+        self._server = ChannelServer(run.controller, is_running=lambda a, n: self._live.get(a) == n,
+                                     code_root=run.settings.code_root, import_missing=False)
+        await self._server.start()
+        builders = image_builders(run.plugins)
+        self._builder = builders.get(str(self.options.get("image_builder", "docker")))(
+            {"client": self._client, "base_image": self.options.get("base_image"),
+             "cache_dir": self.options.get("cache_dir"), "log": self._build_log})
+        # The stores may live inside the project: never ship them (nor local state) with the code.
+        exclude = [store.root, run.settings.run_base_dir, str(flyte_home()), *run.settings.state_paths,
+                   *(f"{p}-wal" for p in run.settings.state_paths), *(f"{p}-shm" for p in run.settings.state_paths)]
+        self._bundle = await asyncio.to_thread(make_bundle, Path(run.settings.code_root), store, exclude=exclude)
+        self._bundle_dir = f"{CODE_DIR}/{Path(self._bundle).name.split('.')[0][:16]}"
+
+    async def execute(self, spec: ActionSpec) -> ActionOutcome:
+        """Run one attempt in a fresh container and wait for it (at most ``spec.timeout``)."""
+        assert self._run is not None and self._client is not None and self._server is not None
+        assert self._dir is not None and self._builder is not None and self._secrets is not None
+        if spec.task is None:
+            raise FlyteUsageError(f"Action {spec.action} has no task object to run.")
+        if is_nested_function(spec.task):
+            return _refused(spec, f"it is defined inside a function ({spec.task.func.__qualname__}); a container "
+                                  "can only import tasks defined at module level")
+        tag = await asyncio.to_thread(self._builder.ensure, spec.task.env.image_spec)
+        ref = task_ref(spec.task, spec.code_root)
+        base = os.path.join(self._dir, f"{spec.action}-{spec.attempt}")
+        ws = worker_spec(spec, task=ref, outcome_path=f"{base}.outcome.json", conversion=self._run.conversion,
+                         channel_path=self._server.path,
+                         channel_token=self._server.token_for(spec.action, spec.attempt))
+        ws = attrs.evolve(ws, code_root=self._bundle_dir, sys_path=[])
+        ws.write(f"{base}.spec.json")
+        env, secret_volumes = await asyncio.to_thread(self._secrets.prepare, spec)
+        volumes = {self._dir: {"bind": self._dir, "mode": "rw"},
+                   os.path.dirname(self._server.path): {"bind": os.path.dirname(self._server.path), "mode": "rw"},
+                   **secret_volumes}
+        if self._data_root is not None:
+            volumes[self._data_root] = {"bind": self._data_root, "mode": "rw"}
+        resources = spec.task.env.resources
+        self._live[spec.action] = spec.attempt
+        cid = await asyncio.to_thread(
+            self._create, tag, ["python", "-m", "flyte_backend_docker.worker", self._bundle, self._bundle_dir,
+                                f"{base}.spec.json"],
+            labels_for(spec, os.getpid(), socket.gethostname()), volumes,
+            {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"}, container_limits(resources),
+        )
+        tail: deque[str] = deque(maxlen=TAIL_LINES)
+        pump = threading.Thread(target=self._pump, args=(cid, spec, tail), daemon=True,
+                                name=f"flyte-docker-logs-{spec.action}")
+        failed = True
+        try:
+            await asyncio.to_thread(self._client.api.start, cid)
+            pump.start()
+            try:
+                status = await asyncio.wait_for(asyncio.to_thread(self._client.api.wait, cid), spec.timeout)
+            except TimeoutError:
+                return _timeout(spec)
+            await asyncio.to_thread(pump.join, 5)
+            if os.path.exists(ws.outcome_path):
+                outcome = read_outcome(ws.outcome_path)
+                failed = outcome.error is not None
+                if outcome.error is not None and outcome.error.action is None:
+                    outcome = attrs.evolve(outcome, error=attrs.evolve(outcome.error, action=spec.action))
+                return outcome
+            state = (await asyncio.to_thread(self._client.api.inspect_container, cid))["State"]
+            if state.get("OOMKilled"):
+                return _oom(spec, describe_memory(resources), list(tail))
+            return _crashed(spec, int(status.get("StatusCode", -1)), list(tail))
+        finally:
+            self._live.pop(spec.action, None)
+            cleanup = asyncio.ensure_future(self._remove(cid, spec, keep=failed and self.keep_failed))
+            await asyncio.shield(cleanup)
+            for path in (f"{base}.spec.json", ws.outcome_path):
+                with contextlib.suppress(OSError):
+                    os.remove(path)
+
+    def execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
+        """Never: every attempt gets its own container."""
+        return None
+
+    def blocked(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to lend: no task body waits in this process."""
+        return contextlib.nullcontext()
+
+    async def close(self) -> None:
+        """Remove every container of the run, stop the channel, delete the run's temp dir."""
+        if self._client is not None and self._run is not None:
+            await asyncio.to_thread(_remove_run, self._client, self._run.run_name, self.keep_failed)
+        if self._server is not None:
+            await self._server.close()
+            self._server = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # --- internals ---------------------------------------------------------------------------------
+
+    def _create(self, image: str, command: list[str], labels: dict[str, str], volumes: dict[str, Any],
+                env: dict[str, str], limits: dict[str, Any]) -> str:
+        assert self._client is not None
+        host_config = self._client.api.create_host_config(
+            binds=volumes, network_mode=self.options.get("network"),
+            **{k: v for k, v in limits.items()},
+        )
+        created = self._client.api.create_container(image, command=command, labels=labels, environment=env,
+                                                    host_config=host_config, working_dir=self._bundle_dir)
+        return str(created["Id"])
+
+    def _pump(self, cid: str, spec: ActionSpec, tail: deque[str]) -> None:
+        """Forward a container's output to the run's logs, line by line per stream."""
+        assert self._client is not None and self._run is not None
+        parts = {"stdout": b"", "stderr": b""}
+        try:
+            for out, err in self._client.api.attach(cid, stdout=True, stderr=True, stream=True, logs=True,
+                                                    demux=True):
+                for name, chunk in (("stdout", out), ("stderr", err)):
+                    if chunk:
+                        *lines, parts[name] = (parts[name] + chunk).split(b"\n")
+                        for line in lines:
+                            self._emit(spec, name, line, tail)
+        except docker.errors.APIError:
+            pass  # the container went away (removed on abort): its output ends here
+        for name, rest in parts.items():
+            if rest:
+                self._emit(spec, name, rest, tail)
+
+    def _emit(self, spec: ActionSpec, stream: str, raw: bytes, tail: deque[str]) -> None:
+        assert self._run is not None
+        text = raw.decode("utf-8", errors="replace").rstrip("\r")
+        tail.append(text)
+        self._run.log(spec.action, spec.attempt, stream, text)
+        if self.echo:
+            import sys
+
+            with contextlib.suppress(Exception):
+                (sys.stdout if stream == "stdout" else sys.stderr).write(text + "\n")
+
+    def _build_log(self, line: str) -> None:
+        if self._run is not None:
+            self._run.log("a0", 0, "build", line)
+
+    async def _remove(self, cid: str, spec: ActionSpec, keep: bool) -> None:
+        assert self._client is not None
+        if keep:
+            with contextlib.suppress(docker.errors.APIError):
+                await asyncio.to_thread(self._client.api.kill, cid)
+            return
+        with contextlib.suppress(docker.errors.NotFound):
+            await asyncio.to_thread(self._client.api.remove_container, cid, force=True, v=True)
+        if self._server is not None:
+            await self._server.release(spec.action)
+        if self._secrets is not None:
+            self._secrets.release(spec.action)
+
+
+def _connect() -> docker.DockerClient:
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as e:
+        raise FlyteUsageError(
+            f"The docker backend cannot reach a Docker engine ({e}); start Docker or set DOCKER_HOST."
+        ) from None
+    return client
+
+
+def _local_root(root: str) -> str | None:
+    """The host folder to mount for a local data store, None for a remote one; refuse memory://."""
+    if root.startswith("memory://"):
+        raise FlyteUsageError(
+            f"The data store {root} lives in this process's memory, which containers cannot reach; "
+            "configure storage.data as a folder or an s3://, gs://, ... URL."
+        )
+    if root.startswith("file://"):
+        return root[len("file://"):]
+    return None if "://" in root else root
+
+
+def _remove_run(client: docker.DockerClient, run: str, keep_failed: bool) -> None:
+    for c in client.api.containers(all=True, filters={"label": f"{RUN_LABEL}={run}"}):
+        with contextlib.suppress(docker.errors.APIError):
+            if keep_failed and c["State"] == "exited":
+                continue
+            client.api.remove_container(c["Id"], force=True, v=True)
+
+
+def _refused(spec: ActionSpec, why: str) -> ActionOutcome:
+    return ActionOutcome(error=ErrorInfo("ModuleLoadError", "user", f"Task '{spec.task_name}' cannot run in a "
+                                         f"container: {why}.", action=spec.action), final=True)
+
+
+def _timeout(spec: ActionSpec) -> ActionOutcome:
+    return ActionOutcome(error=ErrorInfo(
+        "TaskTimeoutError", "user",
+        f"Task '{spec.task_name}' did not finish within its timeout of {spec.timeout:g}s; its container was "
+        "stopped.", action=spec.action))
+
+
+def _oom(spec: ActionSpec, limit: str, tail: list[str]) -> ActionOutcome:
+    msg = (f"Task '{spec.task_name}' (action {spec.action}) exceeded its memory limit of {limit} and was killed; "
+           "raise Resources(memory=...) or use less memory.")
+    if tail:
+        msg += "\nLast output lines:\n" + "\n".join(tail)
+    return ActionOutcome(error=ErrorInfo("OOMError", "user", msg, action=spec.action))
+
+
+def _crashed(spec: ActionSpec, code: int, tail: list[str]) -> ActionOutcome:
+    msg = (f"The container of action {spec.action} (task '{spec.task_name}', attempt {spec.attempt}) exited "
+           f"with code {code} before the task finished.")
+    if tail:
+        msg += "\nLast output lines:\n" + "\n".join(tail)
+    return ActionOutcome(error=ErrorInfo("TaskInterruptedError", "system", msg, action=spec.action))

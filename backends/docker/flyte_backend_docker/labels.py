@@ -1,0 +1,53 @@
+"""Labels on task containers, and cleaning up after runs whose controller died."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+
+import docker
+import docker.errors
+
+from flyte_core.backend import ActionSpec
+
+RUN_LABEL = "org.flyte.run"
+ACTION_LABEL = "org.flyte.action"
+TASK_LABEL = "org.flyte.task"
+ATTEMPT_LABEL = "org.flyte.attempt"
+#: The controller process driving the run (pid@host): a container whose controller is gone is a leftover.
+CONTROLLER_LABEL = "org.flyte.controller"
+
+
+def labels_for(spec: ActionSpec, pid: int, host: str) -> dict[str, str]:
+    """Labels of an attempt's container (never anything secret)."""
+    return {RUN_LABEL: spec.run_name, ACTION_LABEL: spec.action, TASK_LABEL: spec.task_name,
+            ATTEMPT_LABEL: str(spec.attempt), CONTROLLER_LABEL: f"{pid}@{host}"}
+
+
+def _controller_alive(value: str) -> bool:
+    pid_text, _, host = value.partition("@")
+    if host != socket.gethostname():
+        return True  # another machine's controller: not ours to judge
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
+def prune_dead(client: docker.DockerClient, run: str | None = None) -> list[str]:
+    """Remove task containers whose controller process is gone (or every container of ``run``);
+    return the runs they belonged to."""
+    removed: set[str] = set()
+    flt = {"label": f"{RUN_LABEL}={run}"} if run else {"label": RUN_LABEL}
+    for c in client.api.containers(all=True, filters=flt):
+        labels = c.get("Labels") or {}
+        if run is None and _controller_alive(labels.get(CONTROLLER_LABEL, "")):
+            continue
+        with contextlib.suppress(docker.errors.APIError):
+            client.api.remove_container(c["Id"], force=True, v=True)
+            removed.add(labels.get(RUN_LABEL, "?"))
+    return sorted(removed)

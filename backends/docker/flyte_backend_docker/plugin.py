@@ -1,0 +1,55 @@
+"""Registers the ``docker`` backend and the ``flyte docker`` commands, as any third party would."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+from flyte_core.backend import Backend, BackendRegistry
+from flyte_core.hookspecs import hookimpl
+
+
+def _docker(options: Mapping[str, Any]) -> Backend:
+    from flyte_backend_docker.backend import DockerBackend
+
+    return DockerBackend(options)
+
+
+@hookimpl
+def flyte_register_backends(registry: BackendRegistry) -> None:
+    """``docker``: every action in its own container."""
+    registry.add("docker", _docker)
+
+
+@hookimpl
+def flyte_register_image_builders(registry: Any) -> None:
+    """``docker``: builds images with the local Docker engine."""
+    from flyte_backend_docker.images import docker_image_builder
+
+    registry.add("docker", docker_image_builder)
+
+
+@click.group("docker")
+def docker_cmd() -> None:
+    """The Docker backend's housekeeping."""
+
+
+@docker_cmd.command("prune")
+@click.option("--run", default=None, help="Remove every container of this run (default: of runs whose driver died).")
+def prune_cmd(run: str | None) -> None:
+    """Remove task containers left behind by runs whose controller is gone."""
+    import docker
+
+    from flyte_backend_docker.labels import prune_dead
+
+    client = docker.from_env()
+    runs = prune_dead(client, run)
+    click.echo(f"Removed containers of {len(runs)} run(s){': ' + ', '.join(runs) if runs else ''}.")
+
+
+@hookimpl
+def flyte_add_cli_commands(cli: click.Group) -> None:
+    """``flyte docker prune``."""
+    cli.add_command(docker_cmd)

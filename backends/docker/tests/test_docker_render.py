@@ -1,0 +1,174 @@
+"""dockerfile.render: the Dockerfile and build context of each layer kind (no engine needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flyte_backend_docker.dockerfile import WHEELS_DIR, DockerfileError, render
+
+from flyte_core.image import Image, Layer
+
+BASE = "example/base:1"
+
+
+def lines_after_preamble(image: Image) -> list[str]:
+    """The layer lines of a default image (everything after the venv's ENV PATH line)."""
+    text, _ = render(image, BASE, ["flyte-core"])
+    lines = text.splitlines()
+    return lines[lines.index("ENV PATH=/opt/flyte/bin:$PATH VIRTUAL_ENV=/opt/flyte") + 1:]
+
+
+def test_default_image() -> None:
+    text, files = render(Image.from_debian_base(), BASE, ["flyte-core", "flyte-backend-local"])
+    assert files == []
+    assert text.splitlines() == [
+        f"FROM {BASE} AS flyte-venv",
+        "LABEL org.flyte-core.stage=venv",
+        "RUN python3 -m venv /opt/flyte",
+        f"COPY {WHEELS_DIR}/ /tmp/wheels/",
+        "RUN /opt/flyte/bin/python -m pip install --no-cache-dir --no-index --find-links /tmp/wheels "
+        "flyte-core flyte-backend-local",
+        "",
+        f"FROM {BASE}",
+        "COPY --from=flyte-venv /opt/flyte /opt/flyte",
+        "ENV PATH=/opt/flyte/bin:$PATH VIRTUAL_ENV=/opt/flyte",
+    ]
+
+
+def test_default_image_needs_distributions() -> None:
+    with pytest.raises(DockerfileError, match="no distributions"):
+        render(Image.from_debian_base(), BASE, [])
+
+
+def test_without_flyte_keeps_a_venv_on_the_default_base() -> None:
+    text, _ = render(Image.from_debian_base(install_flyte=False), BASE, [])
+    assert text.splitlines() == [f"FROM {BASE}", "RUN python3 -m venv /opt/flyte",
+                                 "ENV PATH=/opt/flyte/bin:$PATH VIRTUAL_ENV=/opt/flyte"]
+
+
+def test_from_base_with_layers_uses_its_own_base_and_no_venv() -> None:
+    image = Image.from_base("custom/python:3.11").clone(name="mine").with_pip_packages("requests")
+    text, _ = render(image, BASE, [])
+    assert text.splitlines() == ["FROM custom/python:3.11", "RUN python3 -m pip install --no-cache-dir requests"]
+
+
+def test_pip() -> None:
+    image = Image.from_debian_base().with_pip_packages(
+        "numpy<3", "pandas", index_url="https://idx/simple", extra_index_urls=["https://a", "https://b"],
+        pre=True, extra_args="--no-deps",
+    )
+    assert lines_after_preamble(image) == [
+        "RUN python3 -m pip install --no-cache-dir --index-url https://idx/simple --extra-index-url https://a "
+        "--extra-index-url https://b --pre --no-deps 'numpy<3' pandas"
+    ]
+
+
+def test_apt() -> None:
+    assert lines_after_preamble(Image.from_debian_base().with_apt_packages("git", "curl")) == [
+        "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends git curl "
+        "&& rm -rf /var/lib/apt/lists/*"
+    ]
+
+
+def test_requirements(tmp_path: Path) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text("requests\n")
+    text, files = render(Image.from_debian_base().with_requirements(req, pre=True), BASE, ["flyte-core"])
+    assert files == [("layers/0/requirements.txt", req)]
+    assert text.splitlines()[-2:] == [
+        'COPY ["layers/0/requirements.txt", "/tmp/flyte-layers-0-requirements.txt"]',
+        "RUN python3 -m pip install --no-cache-dir --pre -r /tmp/flyte-layers-0-requirements.txt",
+    ]
+
+
+def test_env_quotes_values_and_keeps_expansion() -> None:
+    image = Image.from_debian_base().with_env_vars({"B": 'say "hi" \\ there', "A": "/x/bin:$PATH"})
+    assert lines_after_preamble(image) == ['ENV A="/x/bin:$PATH" B="say \\"hi\\" \\\\ there"']
+
+
+@pytest.mark.parametrize(("env", "match"), [({"BAD-NAME": "x"}, "not a valid"), ({"A": "x\ny"}, "newline")])
+def test_env_rejects(env: dict[str, str], match: str) -> None:
+    with pytest.raises(DockerfileError, match=match):
+        render(Image.from_debian_base().with_env_vars(env), BASE, ["flyte-core"])
+
+
+def test_commands_each_a_run_and_scripts_in_exec_form() -> None:
+    image = Image.from_debian_base().with_commands(["echo one", "echo two && echo three", "set -e\necho four"])
+    assert lines_after_preamble(image) == [
+        "RUN echo one", "RUN echo two && echo three", 'RUN ["/bin/sh", "-c", "set -e\\necho four"]',
+    ]
+
+
+def test_workdir() -> None:
+    assert lines_after_preamble(Image.from_debian_base().with_workdir("/app")) == ["WORKDIR /app"]
+
+
+def test_copy_files(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.py", tmp_path / "b b.py"
+    a.write_text("a")
+    b.write_text("b")
+    text, files = render(Image.from_debian_base().with_source_file([a, b], dst="/app"), BASE, ["flyte-core"])
+    assert files == [("layers/0/a.py", a), ("layers/0/b b.py", b)]
+    assert text.splitlines()[-1] == 'COPY ["layers/0/a.py", "layers/0/b b.py", "/app/"]'
+    text, _ = render(Image.from_debian_base().with_source_file(a, dst="/app/main.py"), BASE, ["flyte-core"])
+    assert text.splitlines()[-1] == 'COPY ["layers/0/a.py", "/app/main.py"]'
+
+
+def test_copy_dir_with_dockerignore(tmp_path: Path) -> None:
+    src = tmp_path / "proj"
+    (src / "pkg").mkdir(parents=True)
+    (src / "pkg" / "mod.py").write_text("x")
+    (src / "data.csv").write_text("x")
+    (src / "notes.log").write_text("x")
+    ignore = tmp_path / ".dockerignore"
+    ignore.write_text("# comment\n*.log\n\n")
+    image = Image.from_debian_base().with_dockerignore(ignore).with_source_folder(src, dst="/srv")
+    text, files = render(image, BASE, ["flyte-core"])
+    assert files == [("layers/1/data.csv", src / "data.csv"), ("layers/1/pkg/mod.py", src / "pkg" / "mod.py")]
+    assert text.splitlines()[-1] == 'COPY ["layers/1/", "/srv/proj/"]'
+    contents = Image.from_debian_base().with_source_folder(src, dst="/srv", copy_contents_only=True)
+    assert render(contents, BASE, ["flyte-core"])[0].splitlines()[-1] == 'COPY ["layers/0/", "/srv/"]'
+
+
+def test_copy_dir_empty_makes_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    image = Image.from_debian_base().with_source_folder(tmp_path / "empty", dst="/srv", copy_contents_only=True)
+    assert lines_after_preamble(image) == ["RUN mkdir -p /srv"]
+
+
+def test_uv_project(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "x"\nversion = "0"\ndependencies = ["httpx>=0.27", "rich"]\n')
+    assert lines_after_preamble(Image.from_debian_base().with_uv_project(pyproject)) == [
+        "RUN python3 -m pip install --no-cache-dir 'httpx>=0.27' rich"
+    ]
+    lock = tmp_path / "uv.lock"
+    lock.write_text("version = 1\n")
+    text, files = render(Image.from_debian_base().with_uv_project(pyproject, uvlock=lock), BASE, ["flyte-core"])
+    assert files == [("layers/0/pyproject.toml", pyproject), ("layers/0/uv.lock", lock)]
+    assert "uv export --frozen" in text.splitlines()[-1]
+
+
+def test_from_dockerfile_is_its_own_text_and_folder(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY . /\n")
+    (tmp_path / "keep.txt").write_text("k")
+    (tmp_path / "skip.txt").write_text("s")
+    (tmp_path / ".dockerignore").write_text("skip.txt\nDockerfile\n")
+    text, files = render(Image.from_dockerfile(tmp_path / "Dockerfile", None, "x"), BASE, [])
+    assert text == "FROM scratch\nCOPY . /\n"
+    assert [name for name, _ in files] == [".dockerignore", "Dockerfile", "keep.txt"]
+
+
+def test_unknown_layer_and_unresolved_ref() -> None:
+    image = Image.from_debian_base().clone(addl_layer=Layer("conda", {}))
+    with pytest.raises(DockerfileError, match="'conda' is not supported"):
+        render(image, BASE, ["flyte-core"])
+    with pytest.raises(DockerfileError, match="must be resolved"):
+        render(Image.from_ref_name("gpu").clone(name="x").with_workdir("/"), BASE, [])
+
+
+def test_missing_files_are_named(tmp_path: Path) -> None:
+    image = Image.from_debian_base().with_source_folder(tmp_path / "nope")
+    with pytest.raises(DockerfileError, match="nope is not a folder"):
+        render(image, BASE, ["flyte-core"])
