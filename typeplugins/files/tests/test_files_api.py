@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import fsspec
@@ -41,12 +40,9 @@ def ctx(tmp_path: Path) -> ConversionContext:
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    s = Session(data_url=str(tmp_path / "d"), run_store=str(tmp_path / "r.db"), root_dir=tmp_path)
-    try:
-        yield s
-    finally:
-        s.close()
+def session(flyte_session: Session) -> Session:
+    """The isolated session of flyte-core's pytest plugin (stores in a temporary folder)."""
+    return flyte_session
 
 
 def test_users_import_them_from_flyte_io_and_flyte() -> None:

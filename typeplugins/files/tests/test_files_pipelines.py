@@ -6,7 +6,6 @@ import hashlib
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -150,26 +149,23 @@ def named(attempt_text: str) -> File:
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    s = Session(data_url=str(tmp_path / "d"), run_store=str(tmp_path / "r.db"), root_dir=tmp_path)
-    try:
-        yield s
-    finally:
-        s.close()
+def session(flyte_session: Session) -> Session:
+    """The isolated session of flyte-core's pytest plugin (stores in a temporary folder)."""
+    return flyte_session
 
 
 def test_a_local_file_returned_by_one_task_is_read_by_the_next(session: Session, tmp_path: Path) -> None:
     text, f = session.run(report_pipeline, text="quarterly numbers").outputs()[0]
     assert text == "quarterly numbers"
     assert f.name == "report.txt"
-    assert f.path.startswith(str(tmp_path / "d") + "/")  # uploaded into the run's data store
+    assert f.path.startswith(session.data.root + "/")  # uploaded into the run's data store
     assert f.hash == hashlib.sha256(b"quarterly numbers").hexdigest()
 
 
 def test_a_dir_is_uploaded_and_walked(session: Session, tmp_path: Path) -> None:
     contents, d = session.run(tree_pipeline).outputs()[0]
     assert contents == {"a.txt": "alpha", "b.txt": "beta"}
-    assert d.name == "tree" and d.path.startswith(str(tmp_path / "d") + "/")
+    assert d.name == "tree" and d.path.startswith(session.data.root + "/")
     assert d.hash is not None and len(d.hash) == 64
 
 
@@ -177,7 +173,7 @@ def test_async_tasks_use_async_with_open(session: Session, tmp_path: Path) -> No
     text, f = session.run(async_pipeline, text="from the loop").outputs()[0]
     assert text == "from the loop"
     # from_local inside a task uploads to the run's raw data folder, hashing as it goes.
-    assert f.path.startswith(str(tmp_path / "d" / "runs")) and "/raw/" in f.path
+    assert f.path.startswith(session.data.root + "/runs") and "/raw/" in f.path
     assert f.hash == hashlib.sha256(b"from the loop").hexdigest()
 
 

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -103,12 +102,9 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    s = Session(data_url=str(tmp_path / "d"), run_store=str(tmp_path / "r.db"), root_dir=tmp_path)
-    try:
-        yield s
-    finally:
-        s.close()
+def session(flyte_session: Session) -> Session:
+    """The isolated session of flyte-core's pytest plugin (stores in a temporary folder)."""
+    return flyte_session
 
 
 @pytest.fixture
