@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import nox
@@ -26,11 +27,17 @@ def project_packages() -> list[str]:
     return found
 
 
+def _has_test_extra(pkg: str) -> bool:
+    with open(Path(pkg) / "pyproject.toml", "rb") as f:
+        return "test" in tomllib.load(f).get("project", {}).get("optional-dependencies", {})
+
+
 def install_project(session: nox.Session) -> None:
-    """Editable installs of every distribution, so entry points are registered as for users."""
+    """Editable installs of every distribution (with its ``test`` extra, if it has one), so entry
+    points are registered as for users and each plugin's tests find what they need."""
     args: list[str] = []
     for pkg in project_packages():
-        args += ["-e", pkg]
+        args += ["-e", f"{pkg}[test]" if _has_test_extra(pkg) else pkg]
     session.install(*args)
 
 

@@ -13,16 +13,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import dispatch
+import frames
 
 
 def main() -> None:
     """Run each benchmark and print its report (``--json`` for machine-readable output)."""
-    results = {"dispatch": dispatch.main()}
+    results = {"dispatch": dispatch.main(), "frames": frames.main()}
     if "--json" in sys.argv:
         print(json.dumps(results, indent=2))
         return
     print("== task dispatch (local backend, full tracking) ==")
     dispatch.report(results["dispatch"])
+    print("== DataFrames between two tasks (FLYTE_BENCH_FRAME_MB, default 1024) ==")
+    frames.report(results["frames"])
 
 
 if __name__ == "__main__":

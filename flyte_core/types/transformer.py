@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
@@ -22,12 +23,12 @@ class ConversionContext:
 
     store: DataStore | None = None
     prefix: str = ""
-    _counter: int = 0
+    # itertools.count: next() is atomic, and actions of one run convert concurrently.
+    _counter: Iterator[int] = attrs.field(factory=lambda: itertools.count(1))
 
     def new_path(self, suffix: str = "") -> str:
         """A fresh store path under ``prefix`` for one offloaded part."""
-        self._counter += 1
-        return f"{self.prefix.rstrip('/')}/{self._counter}{suffix}"
+        return f"{self.prefix.rstrip('/')}/{next(self._counter)}{suffix}"
 
 
 @attrs.frozen

@@ -60,9 +60,10 @@ class DataFrame:
             raise TypeError("DataFrame.from_df() expects a frame (pandas, polars, pyarrow), not a DataFrame; "
                             "use the DataFrame itself.")
         if val is not None:
-            from flyte_types_dataframes.frames import arrow_of
+            from flyte_types_dataframes.engines import engine_for_value, frame_type_names
 
-            arrow_of(val)  # refuse a non-frame now rather than when the task returns
+            if engine_for_value(val) is None:  # refuse a non-frame now rather than when the task returns
+                raise TypeError(f"expected a data frame ({frame_type_names()}), got {type(val).__name__}")
         df = cls(uri=uri)
         df._raw = val
         return df

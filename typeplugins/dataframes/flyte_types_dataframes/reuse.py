@@ -55,8 +55,12 @@ class ReuseCache:
             self.forget(frame)
             return
         key = id(frame)
+
+        def gone(r: weakref.ref[Any]) -> None:
+            self._forget(key, r)
+
         try:
-            ref = weakref.ref(frame, lambda r, key=key: self._forget(key, r))
+            ref = weakref.ref(frame, gone)
         except TypeError:  # a frame type without weak references: never remembered
             return
         entry = _Entry(ref, store, taken[0], taken[1], dict(payload))

@@ -173,8 +173,8 @@ def _row_group_rows(table: pa.Table) -> int:
     rows = table.num_rows
     if rows == 0:
         return MIN_ROW_GROUP_ROWS
-    per_row = max(1, table.nbytes // rows)
-    return max(MIN_ROW_GROUP_ROWS, min(rows, ROW_GROUP_BYTES // per_row))
+    per_row = max(1, int(table.nbytes) // rows)
+    return int(max(MIN_ROW_GROUP_ROWS, min(rows, ROW_GROUP_BYTES // per_row)))
 
 
 def _dictionary_columns(schema: pa.Schema) -> bool | list[str]:

@@ -107,7 +107,7 @@ class DataFrameTransformer:
                     raise TypeError(f"expected {type_name(hint)} (or a frame to store as one), got "
                                     f"{qualified_name(type(v))}")
                 v = DataFrame.from_df(v)  # a bare frame where a DataFrame is expected: wrap it
-            payload = v.to_payload(ctx)
+            payload: Payload = v.to_payload(ctx)
             if want is not None and payload.get("columns") is not None:
                 check_columns(payload["columns"], want, hint, "the data frame")
             return payload

@@ -3,11 +3,10 @@ and hand-offs that must (and must not) reuse the stored file."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
+import blake3
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -30,12 +29,9 @@ def remember_small_frames(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    s = Session(data_url=str(tmp_path / "d"), run_store=str(tmp_path / "r.db"), root_dir=tmp_path)
-    try:
-        yield s
-    finally:
-        s.close()
+def session(flyte_session: Session) -> Session:
+    """The isolated session of flyte-core's pytest plugin (stores in a temporary folder)."""
+    return flyte_session
 
 
 def parquet_files(session: Session) -> list[Path]:
@@ -79,7 +75,7 @@ def test_the_hash_is_the_hash_of_the_stored_bytes(session: Session) -> None:
     literal = session.run(produce, n=20).record.outputs[OUTPUT_NAME]
     (path,) = parquet_files(session)
     assert literal["t"] == "dataframe"
-    assert literal["d"]["hash"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert literal["d"]["hash"] == blake3.blake3(path.read_bytes()).hexdigest()
     assert literal["d"]["format"] == "parquet" and literal["d"]["columns"] == ["x", "label", "n"]
     assert literal["d"]["uri"].endswith(".parquet") and Path(literal["d"]["uri"]) == path
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -22,12 +21,9 @@ env = flyte.TaskEnvironment(name="frame_refs")
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    s = Session(data_url=str(tmp_path / "d"), run_store=str(tmp_path / "r.db"), root_dir=tmp_path)
-    try:
-        yield s
-    finally:
-        s.close()
+def session(flyte_session: Session) -> Session:
+    """The isolated session of flyte-core's pytest plugin (stores in a temporary folder)."""
+    return flyte_session
 
 
 def sample(n: int = 5) -> pd.DataFrame:
