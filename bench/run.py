@@ -12,18 +12,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import cache
 import dispatch
 import frames
 
 
 def main() -> None:
     """Run each benchmark and print its report (``--json`` for machine-readable output)."""
-    results = {"dispatch": dispatch.main(), "frames": frames.main()}
+    results = {"dispatch": dispatch.main(), "cache": cache.main(), "frames": frames.main()}
     if "--json" in sys.argv:
         print(json.dumps(results, indent=2))
         return
     print("== task dispatch (local backend, full tracking) ==")
     dispatch.report(results["dispatch"])
+    print("== cache hits ==")
+    cache.report(results["cache"])
     print("== DataFrames between two tasks (FLYTE_BENCH_FRAME_MB, default 1024) ==")
     frames.report(results["frames"])
 

@@ -114,22 +114,27 @@ def build_tree(actions: list[ActionRecord]) -> Tree:
 @click.argument("run")
 @click.argument("action", required=False)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the run ends.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, for scripts.")
 @click.pass_obj
-def run_logs(state: CliState, run: str, action: str | None, follow: bool) -> None:
+def run_logs(state: CliState, run: str, action: str | None, follow: bool, as_json: bool) -> None:
     """What a run's tasks printed or logged (of ACTION and its children, if given)."""
     _get_run(state, run)
     session = state.session()
     seen = 0
+
+    def show(after: int) -> int:
+        for seq, line in session.runs.get_logs(run, action, after=after):
+            click.echo(json.dumps(attrs.asdict(line)) if as_json else f"[{line.action}] {line.line}")
+            after = seq
+        return after
+
     while True:
-        for seq, line in session.runs.get_logs(run, action, after=seen):
-            click.echo(f"[{line.action}] {line.line}")
-            seen = seq
+        seen = show(seen)
         if not follow:
             return
         rec = session.get_run(run)
         if rec is None or rec.phase.is_terminal:
-            for _, line in session.runs.get_logs(run, action, after=seen):  # lines written at the end
-                click.echo(f"[{line.action}] {line.line}")
+            show(seen)  # lines written as the run ended
             return
         time.sleep(0.3)
 

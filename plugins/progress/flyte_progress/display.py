@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 
 import attrs
+from rich.console import Group
 from rich.text import Text
 from rich.tree import Tree
 
@@ -256,6 +257,8 @@ class TreeView:
         self.clock = clock
         #: Draw a spinner for running actions (turned off for the final, static render).
         self.animate = animate
+        #: A line shown under the tree while set, e.g. the last line of an image build.
+        self.status: str | None = None
 
     def render(self) -> Tree:
         """The tree as it is now."""
@@ -263,6 +266,9 @@ class TreeView:
         frame = int(time.monotonic() * 10) if self.animate else None
         return build_tree(self.tree.snapshot(self.max_children), now, frame)
 
-    def __rich__(self) -> Tree:
+    def __rich__(self) -> Tree | Group:
         """Called by rich on every refresh."""
-        return self.render()
+        status = self.status
+        if status is None:
+            return self.render()
+        return Group(self.render(), Text(f"  ⚙ {status}", style="dim", overflow="ellipsis", no_wrap=True))

@@ -79,7 +79,13 @@ class LiveTreeObserver:
             self._start_live()
 
     def on_log(self, action: str, stream: str, text: str) -> None:
-        """Ignored: tasks' output already reaches the terminal."""
+        """Image builds show their latest line under the tree; tasks' own output is not shown
+        here (it already reaches the terminal)."""
+        if stream == "build":
+            done = text.startswith("image ready")
+            self.view.status = None if done else f"building image: {text.strip()}"[:200]
+        elif self.view.status is not None and stream in ("stdout", "stderr"):
+            self.view.status = None  # a task is running: the build is over
 
     def close(self) -> None:
         """Stop the live display (its last frame stays) or print the summary line; safe to call twice."""
