@@ -16,21 +16,19 @@ from typing import Any
 
 import attrs
 
-from flyte_core.backend import Backend, BackendRegistry, BackendRun
+from flyte_core.backend import Backend, BackendRegistry
 from flyte_core.cache import Cache
 from flyte_core.config import Config, load_config
-from flyte_core.controller import Controller
 from flyte_core.datastore import DataStore
 from flyte_core.errors import FlyteUsageError, RunAbortedError, TaskInputError
 from flyte_core.errorspec import to_exception
-from flyte_core.liveness import HEARTBEAT_SECONDS, settle
-from flyte_core.loopthread import LoopThread
+from flyte_core.liveness import settle
 from flyte_core.observers import RunObserver
 from flyte_core.plugins import PluginSet, make_plugin_set
-from flyte_core.recorder import Recorder
 from flyte_core.reuse import Reuse
 from flyte_core.run import Run
-from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
+from flyte_core.runner import RunDriver
+from flyte_core.runstore.records import Phase, RunRecord
 from flyte_core.runstore.store import RunStore
 from flyte_core.settings import RunSettings
 from flyte_core.task import TaskTemplate
@@ -183,7 +181,6 @@ class Session:
                            heartbeat=now, recovered_from=prior.name if prior else None)
         if self.runs.get_run(name) is not None:
             raise TaskInputError(f"A run named '{name}' already exists; choose another name.")
-        recorder = Recorder(self.runs, self.plugins.hook, list(options.observers), record)
         settings = RunSettings(
             code_root=self.root_dir,
             raw_data_path=options.raw_data_path or self.data.url("runs", name, "raw"),
@@ -195,68 +192,11 @@ class Session:
             max_action_concurrency=options.max_action_concurrency,
             state_paths=tuple(str(p) for p in (getattr(self.runs, "path", None),) if p is not None),
         )
-        loop = LoopThread(f"flyte-run-{name}")
         reuse = Reuse(Cache(self.runs, self.data), prior.name if prior else None,
                       self.runs.get_actions(prior.name) if prior else [], overwrite=options.overwrite_cache)
-        controller = Controller(run_name=name, backend=backend, engine=self.engine, recorder=recorder,
-                                loop=loop, settings=settings, conversion=self.conversion(name), reuse=reuse)
-        recorder.update_run(phase=Phase.RUNNING, started_at=time.time())
-        brun = BackendRun(name, settings, self.engine, self.conversion(name), recorder.log, controller,
-                          self.task_kinds, self.plugins)
-
-        aborted = threading.Event()
-
-        async def watch() -> None:
-            # Heartbeat (so a dead controller is detected) and abort requests from other processes.
-            beats = 0
-            while True:
-                await asyncio.sleep(HEARTBEAT_SECONDS / 4)
-                beats += 1
-                if beats % 4 == 0:
-                    self.runs.heartbeat(name, time.time())
-                rec = self.runs.get_run(name)
-                if rec is not None and rec.abort_requested and not aborted.is_set():
-                    aborted.set()
-                    await controller.abort()
-
-        async def main() -> Any:
-            await backend.start(brun)
-            watcher = asyncio.ensure_future(watch())
-            try:
-                return await controller.start_root(task, inputs)
-            finally:
-                watcher.cancel()
-                await asyncio.shield(backend.close())
-
-        fut = loop.submit(main())
-        error: BaseException | None = None
-        try:
-            outputs = _wait(fut)
-            recorder.update_run(phase=Phase.SUCCEEDED, ended_at=time.time(), outputs=dict(outputs))
-        except KeyboardInterrupt as e:
-            # Cancel every running action (each records ABORTED), then wait for the backend to
-            # stop what it started, before the recorder closes.
-            _wait_quietly(loop.submit(controller.abort()))
-            _wait_quietly(fut)
-            recorder.update_run(phase=Phase.ABORTED, ended_at=time.time(),
-                                error=ErrorInfo("RunAbortedError", "user", "Interrupted (Ctrl-C).", action="a0"))
-            error = e
-        except BaseException as exc:
-            error = exc
-            if aborted.is_set():
-                error = RunAbortedError(f"Run '{name}' was aborted (flyte runs abort).", "a0")
-                error.info = ErrorInfo("RunAbortedError", "user", str(error), action="a0")  # type: ignore[attr-defined]
-            info = getattr(error, "info", None)
-            if info is None:
-                from flyte_core.runtime import error_info
-
-                info = error_info(error, "a0")
-            phase = {"TaskTimeoutError": Phase.TIMED_OUT, "RunAbortedError": Phase.ABORTED}.get(info.code, Phase.FAILED)
-            recorder.update_run(phase=phase, ended_at=time.time(), error=info)
-        finally:
-            recorder.close()
-            loop.stop()
-        run = Run(self, name, task, controller.notices)
+        driver = RunDriver(self, record, task, inputs, backend, settings, reuse, list(options.observers))
+        error = driver.drive()
+        run = Run(self, name, task, driver.notices)
         if error is not None:
             if not isinstance(error, KeyboardInterrupt | FlyteUsageError | RunAbortedError):
                 error = to_exception(run.record.error, task.name) if run.record.error else error
@@ -311,20 +251,3 @@ class Session:
 
 def _new_run_name() -> str:
     return "r" + secrets.token_hex(5)
-
-
-def _wait(fut: Any) -> Any:
-    # Wake up periodically so Ctrl-C reaches this (main) thread promptly on every platform.
-    while True:
-        try:
-            return fut.result(timeout=0.25)
-        except TimeoutError:
-            continue
-
-
-def _wait_quietly(fut: Any) -> None:
-    try:
-        fut.result(timeout=30)
-    except BaseException:
-        pass
-
