@@ -8,7 +8,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests", "e2e_docker"]
+nox.options.sessions = ["lint", "typecheck", "tests", "e2e_docker", "e2e_kubernetes"]
 nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).parent
@@ -41,7 +41,7 @@ def install_project(session: nox.Session) -> None:
     session.install(*args)
 
 
-E2E = {"docker": "backends/docker/tests"}
+E2E = {"docker": "backends/docker/tests", "kubernetes": "backends/kubernetes/tests"}
 
 
 @nox.session(python=PYTHON)
@@ -61,6 +61,15 @@ def e2e_docker(session: nox.Session) -> None:
     # pip builds the wheelhouse task images install from (uv's environments have no pip).
     session.install(*TEST_DEPS, "pip")
     session.run("pytest", E2E["docker"], *(session.posargs or ["-q"]))
+
+
+@nox.session(python=PYTHON)
+def e2e_kubernetes(session: nox.Session) -> None:
+    """The Kubernetes backend end to end on a real cluster (the one $KUBECONFIG names; skipped
+    without one, except under CI)."""
+    install_project(session)
+    session.install(*TEST_DEPS, "pip")
+    session.run("pytest", E2E["kubernetes"], *(session.posargs or ["-q"]))
 
 
 @nox.session(python=PYTHON)

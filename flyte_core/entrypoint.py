@@ -15,6 +15,7 @@ Start-up time is paid by every action, so imports stay light (no cattrs, no run 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.machinery
 import importlib.util
@@ -276,19 +277,29 @@ def _set_sys_path(spec: WorkerSpec) -> None:
     sys.path.extend(p for p in spec.sys_path if p not in sys.path)
 
 
-def _engine(spec: WorkerSpec) -> tuple[Any, ConversionContext]:
-    """A type engine and conversion context built like the session's (see Session.__init__)."""
+@functools.cache
+def _process_engine(data_url: str | None) -> tuple[Any, Any]:
+    """The worker process's type engine and data store, built once per process and store: a
+    worker that takes many attempts (a warm container) pays for plugin discovery once."""
     from flyte_core.plugins import make_plugin_set
     from flyte_core.types.engine import TypeEngine
-    from flyte_core.types.transformer import ConversionContext
 
     plugins = make_plugin_set()
     engine = TypeEngine(lambda key, hint: plugins.hook.flyte_type_transformer(python_type=key, hint=hint))
     store = None
-    if spec.data_url is not None:
+    if data_url is not None:
         from flyte_core.datastore import DataStore
 
-        store = DataStore(spec.data_url)
+        store = DataStore(data_url)
+    return engine, store
+
+
+def _engine(spec: WorkerSpec) -> tuple[Any, ConversionContext]:
+    """A type engine and conversion context built like the session's (see Session.__init__); each
+    attempt gets its own context (its own offload prefix)."""
+    from flyte_core.types.transformer import ConversionContext
+
+    engine, store = _process_engine(spec.data_url)
     return engine, ConversionContext(store=store, prefix=spec.data_prefix)
 
 

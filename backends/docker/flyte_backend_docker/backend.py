@@ -6,6 +6,9 @@ data store, and a channel (a unix socket, bind-mounted into task containers) ser
 calls, so a task in a container that calls another task starts a child container, at any depth —
 without giving containers the Docker socket. Containers are labelled with their run and action
 and removed as soon as their attempt's outcome and logs are collected, however it ended.
+
+Tasks of an environment with ``reusable=flyte.ReusePolicy(...)`` run instead on warm worker
+containers kept per run and environment (:mod:`flyte_backend_docker.pool`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 from collections import deque
@@ -27,7 +31,8 @@ import docker
 import docker.errors
 
 from flyte_backend_docker.bundle import make_bundle
-from flyte_backend_docker.labels import RUN_LABEL, labels_for, prune_dead
+from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL, TASK_LABEL, labels_for, prune_dead
+from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
 from flyte_backend_docker.resources import container_limits, describe_memory
 from flyte_backend_docker.secrets import SecretMounts
 from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
@@ -56,7 +61,7 @@ class DockerBackend:
     """
 
     name = "docker"
-    honours = frozenset({"timeout", "env_vars", "resources", "image", "secrets"})
+    honours = frozenset({"timeout", "env_vars", "resources", "image", "secrets", "reusable"})
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.options = dict(options)
@@ -71,8 +76,10 @@ class DockerBackend:
         self._dir: str | None = None
         self._data_root: str | None = None
         self._live: dict[str, int] = {}
-        self._containers: dict[str, str] = {}  # action -> container id
         self._secrets: SecretMounts | None = None
+        self._pools: PoolManager | None = None
+        self._tags: dict[str, str] = {}  # image spec -> its tag, resolved once per run
+        self._cleanups: set[asyncio.Future[None]] = set()  # removals of exited containers
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -89,7 +96,8 @@ class DockerBackend:
         os.chmod(self._dir, 0o755)  # containers may run as another user than this process
         self._secrets = SecretMounts(run, Path(self._dir))
         self._server = ChannelServer(run.controller, is_running=lambda a, n: self._live.get(a) == n,
-                                     code_root=run.settings.code_root, import_missing=False)
+                                     code_root=run.settings.code_root, import_missing=False,
+                                     on_waiting=lambda a, w: self._pools.on_waiting(a, w) if self._pools else None)
         await self._server.start()
         builders = image_builders(run.plugins)
         self._builder = builders.get(str(self.options.get("image_builder", "docker")))(
@@ -100,9 +108,13 @@ class DockerBackend:
                    *(f"{p}-wal" for p in run.settings.state_paths), *(f"{p}-shm" for p in run.settings.state_paths)]
         self._bundle = await asyncio.to_thread(make_bundle, Path(run.settings.code_root), store, exclude=exclude)
         self._bundle_dir = f"{CODE_DIR}/{Path(self._bundle).name.split('.')[0][:16]}"
+        self._pools = PoolManager(self._client, self._launch, self._line, self._secrets.release, self._bundle,
+                                  self._bundle_dir, keep_failed=self.keep_failed)
+        await self._pools.start()
 
     async def execute(self, spec: ActionSpec) -> ActionOutcome:
-        """Run one attempt in a fresh container and wait for it (at most ``spec.timeout``)."""
+        """Run one attempt in a fresh container, or on a warm one for a reusable environment, and wait
+        for it (at most ``spec.timeout``)."""
         assert self._run is not None and self._client is not None and self._server is not None
         assert self._dir is not None and self._builder is not None and self._secrets is not None
         if spec.task is None:
@@ -110,7 +122,7 @@ class DockerBackend:
         if is_nested_function(spec.task):
             return _refused(spec, f"it is defined inside a function ({spec.task.func.__qualname__}); a container "
                                   "can only import tasks defined at module level")
-        tag = await asyncio.to_thread(self._builder.ensure, spec.task.env.image_spec)
+        tag = await self._tag(spec.task.env.image_spec)
         ref = task_ref(spec.task, spec.code_root)
         base = os.path.join(self._dir, f"{spec.action}-{spec.attempt}")
         ws = worker_spec(spec, task=ref, outcome_path=f"{base}.outcome.json", conversion=self._run.conversion,
@@ -118,12 +130,10 @@ class DockerBackend:
                          channel_token=self._server.token_for(spec.action, spec.attempt))
         ws = attrs.evolve(ws, code_root=self._bundle_dir, sys_path=[])
         ws.write(f"{base}.spec.json")
+        if spec.task.env.reusable is not None:
+            return await self._execute_reused(spec, tag, base, ws.outcome_path)
         env, secret_volumes = await asyncio.to_thread(self._secrets.prepare, spec)
-        volumes = {self._dir: {"bind": self._dir, "mode": "rw"},
-                   os.path.dirname(self._server.path): {"bind": os.path.dirname(self._server.path), "mode": "rw"},
-                   **secret_volumes}
-        if self._data_root is not None:
-            volumes[self._data_root] = {"bind": self._data_root, "mode": "rw"}
+        volumes = self._volumes(secret_volumes)
         resources = spec.task.env.resources
         self._live[spec.action] = spec.attempt
         cid = await asyncio.to_thread(
@@ -135,7 +145,7 @@ class DockerBackend:
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         pump = threading.Thread(target=self._pump, args=(cid, spec, tail), daemon=True,
                                 name=f"flyte-docker-logs-{spec.action}")
-        failed = True
+        failed, exited = True, False
         try:
             await asyncio.to_thread(self._client.api.start, cid)
             pump.start()
@@ -143,27 +153,28 @@ class DockerBackend:
                 status = await asyncio.wait_for(asyncio.to_thread(self._client.api.wait, cid), spec.timeout)
             except TimeoutError:
                 return _timeout(spec)
+            exited = True
             await asyncio.to_thread(pump.join, 5)
             if os.path.exists(ws.outcome_path):
-                outcome = read_outcome(ws.outcome_path)
+                outcome = _with_action(read_outcome(ws.outcome_path), spec)
                 failed = outcome.error is not None
-                if outcome.error is not None and outcome.error.action is None:
-                    outcome = attrs.evolve(outcome, error=attrs.evolve(outcome.error, action=spec.action))
                 return outcome
             state = (await asyncio.to_thread(self._client.api.inspect_container, cid))["State"]
             if state.get("OOMKilled"):
                 return _oom(spec, describe_memory(resources), list(tail))
             return _crashed(spec, int(status.get("StatusCode", -1)), list(tail))
         finally:
-            self._live.pop(spec.action, None)
-            cleanup = asyncio.ensure_future(self._remove(cid, spec, keep=failed and self.keep_failed))
-            await asyncio.shield(cleanup)
-            for path in (f"{base}.spec.json", ws.outcome_path):
-                with contextlib.suppress(OSError):
-                    os.remove(path)
+            self._live.pop(spec.action, None)  # from now on the channel refuses its requests
+            removal = asyncio.ensure_future(self._remove(cid, keep=failed and self.keep_failed))
+            if exited:  # removing an exited container is housekeeping: the caller need not wait for it
+                self._cleanups.add(removal)
+                removal.add_done_callback(self._cleanups.discard)
+            else:  # timed out or aborted: it still runs, so it is gone before we return
+                await asyncio.shield(removal)
+            await self._end(spec, base)
 
     def execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
-        """Never: every attempt gets its own container."""
+        """Never: every attempt runs in a container (its own, or a warm one of its pool)."""
         return None
 
     def blocked(self) -> contextlib.AbstractContextManager[None]:
@@ -172,6 +183,10 @@ class DockerBackend:
 
     async def close(self) -> None:
         """Remove every container of the run, stop the channel, delete the run's temp dir."""
+        await asyncio.gather(*list(self._cleanups), return_exceptions=True)
+        if self._pools is not None:
+            await self._pools.close()
+            self._pools = None
         if self._client is not None and self._run is not None:
             await asyncio.to_thread(_remove_run, self._client, self._run.run_name, self.keep_failed)
         if self._server is not None:
@@ -184,7 +199,60 @@ class DockerBackend:
             self._client.close()
             self._client = None
 
+    # --- reusable containers -----------------------------------------------------------------------
+
+    async def _execute_reused(self, spec: ActionSpec, tag: str, base: str, outcome_path: str) -> ActionOutcome:
+        """Run one attempt on a warm container of its environment's pool."""
+        assert self._pools is not None
+        self._live[spec.action] = spec.attempt
+        try:
+            result = await self._pools.execute(spec, tag, f"{base}.spec.json")
+            if result.kind == "done" and os.path.exists(outcome_path):
+                return _with_action(read_outcome(outcome_path), spec)
+            return _pool_failure(spec, result)
+        finally:
+            await self._end(spec, base)
+
+    async def _launch(self, spec: ActionSpec, tag: str, worker: str, command: list[str]) -> str:
+        """Create and start a pool's worker container with the settings of ``spec``'s environment."""
+        assert self._client is not None and self._secrets is not None and self._pools is not None
+        assert spec.task is not None
+        # Secrets are delivered per container; keyed by the worker, released when it is removed.
+        env, secret_volumes = await asyncio.to_thread(self._secrets.prepare, attrs.evolve(spec, action=worker))
+        volumes = self._volumes(secret_volumes)
+        volumes[self._pools.dir] = {"bind": self._pools.dir, "mode": "rw"}
+        labels = {RUN_LABEL: spec.run_name, POOL_LABEL: spec.task.env.name, TASK_LABEL: spec.task_name,
+                  CONTROLLER_LABEL: f"{os.getpid()}@{socket.gethostname()}"}
+        cid = await asyncio.to_thread(self._create, tag, command, labels, volumes,
+                                      {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"},
+                                      container_limits(spec.task.env.resources))
+        try:
+            await asyncio.to_thread(self._client.api.start, cid)
+        except BaseException:
+            await asyncio.shield(self._remove(cid, keep=False))
+            raise
+        return cid
+
     # --- internals ---------------------------------------------------------------------------------
+
+    async def _tag(self, image: Any) -> str:
+        """The local tag of an environment's image; resolved (and built if needed) once per run."""
+        assert self._builder is not None
+        key = repr(image)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = await asyncio.to_thread(self._builder.ensure, image)
+        return tag
+
+    def _volumes(self, secret_volumes: dict[str, Any]) -> dict[str, Any]:
+        """Bind mounts of every task container: the run's temp dir, the channel, the data store."""
+        assert self._dir is not None and self._server is not None
+        channel_dir = os.path.dirname(self._server.path)
+        volumes = {self._dir: {"bind": self._dir, "mode": "rw"},
+                   channel_dir: {"bind": channel_dir, "mode": "rw"}, **secret_volumes}
+        if self._data_root is not None:
+            volumes[self._data_root] = {"bind": self._data_root, "mode": "rw"}
+        return volumes
 
     def _create(self, image: str, command: list[str], labels: dict[str, str], volumes: dict[str, Any],
                 env: dict[str, str], limits: dict[str, Any]) -> str:
@@ -216,13 +284,15 @@ class DockerBackend:
                 self._emit(spec, name, rest, tail)
 
     def _emit(self, spec: ActionSpec, stream: str, raw: bytes, tail: deque[str]) -> None:
-        assert self._run is not None
         text = raw.decode("utf-8", errors="replace").rstrip("\r")
         tail.append(text)
+        self._line(spec, stream, text)
+
+    def _line(self, spec: ActionSpec, stream: str, text: str) -> None:
+        """Record one line an attempt printed (and echo it)."""
+        assert self._run is not None
         self._run.log(spec.action, spec.attempt, stream, text)
         if self.echo:
-            import sys
-
             with contextlib.suppress(Exception):
                 (sys.stdout if stream == "stdout" else sys.stderr).write(text + "\n")
 
@@ -230,7 +300,8 @@ class DockerBackend:
         if self._run is not None:
             self._run.log("a0", 0, "build", line)
 
-    async def _remove(self, cid: str, spec: ActionSpec, keep: bool) -> None:
+    async def _remove(self, cid: str, keep: bool) -> None:
+        """Remove an attempt's container (or with ``keep``, only make sure it is stopped)."""
         assert self._client is not None
         if keep:
             with contextlib.suppress(docker.errors.APIError):
@@ -238,10 +309,19 @@ class DockerBackend:
             return
         with contextlib.suppress(docker.errors.NotFound):
             await asyncio.to_thread(self._client.api.remove_container, cid, force=True, v=True)
+
+    async def _end(self, spec: ActionSpec, base: str) -> None:
+        """Forget an ended attempt: its channel connections (and so the children it started), its
+        secret files and its spec and outcome files; before a retry of the action can start, since
+        the first two are keyed by the action."""
+        self._live.pop(spec.action, None)
         if self._server is not None:
-            await self._server.release(spec.action)
+            await asyncio.shield(self._server.release(spec.action))
         if self._secrets is not None:
             self._secrets.release(spec.action)
+        for path in (f"{base}.spec.json", f"{base}.outcome.json"):
+            with contextlib.suppress(OSError):
+                os.remove(path)
 
 
 def _connect() -> docker.DockerClient:
@@ -301,3 +381,19 @@ def _crashed(spec: ActionSpec, code: int, tail: list[str]) -> ActionOutcome:
     if tail:
         msg += "\nLast output lines:\n" + "\n".join(tail)
     return ActionOutcome(error=ErrorInfo("TaskInterruptedError", "system", msg, action=spec.action))
+
+
+def _with_action(outcome: ActionOutcome, spec: ActionSpec) -> ActionOutcome:
+    if outcome.error is not None and outcome.error.action is None:
+        return attrs.evolve(outcome, error=attrs.evolve(outcome.error, action=spec.action))
+    return outcome
+
+
+def _pool_failure(spec: ActionSpec, result: PoolResult) -> ActionOutcome:
+    """The outcome of an attempt on a warm container that ended without one; shaped as on fresh ones."""
+    assert spec.task is not None
+    if result.kind == "timeout":
+        return _timeout(spec)
+    if result.oom:
+        return _oom(spec, describe_memory(spec.task.env.resources), list(result.tail))
+    return ActionOutcome(error=ErrorInfo("TaskInterruptedError", "system", result.message(spec), action=spec.action))

@@ -1,0 +1,344 @@
+"""The ``kubernetes`` backend: every action attempt runs in its own pod (restartPolicy Never).
+
+The controller runs in this process (as for the docker backend). Per run: images are built by
+the image builder (and pushed when a registry is configured), the project ships as one
+content-addressed code bundle through the data store, and the run's channel (nested task calls)
+is relayed onto a socket inside the data folder, which pods mount with ``hostPath``. Each
+attempt's worker spec, outcome and stream-tagged log also go through that folder, under
+``<data>/runs/<run>/k8s/``. Pod states come from one resumable watch per run (see ``watch``) and
+are judged by ``failures``. A pod is deleted as soon as its outcome and logs are collected (or
+kept for ``keep_pods_seconds``), and :meth:`KubernetesBackend.close` deletes every pod of the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from kubernetes import client
+
+from flyte_backend_kubernetes import pods as podops
+from flyte_backend_kubernetes.client import check_access, connect
+from flyte_backend_kubernetes.failures import Graces, PodAssessor, Verdict, crashed_error, oom_error, timeout_error
+from flyte_backend_kubernetes.images import PodImages, PrebuiltImages
+from flyte_backend_kubernetes.names import CONTROLLER_ANNOTATION, pod_name, run_selector
+from flyte_backend_kubernetes.options import KubeOptions
+from flyte_backend_kubernetes.podspec import PodRequest, build_pod
+from flyte_backend_kubernetes.relay import MAX_PATH, ChannelRelay
+from flyte_backend_kubernetes.resources import describe_memory
+from flyte_backend_kubernetes.runsetup import bundle_for, host_data_root, resolve_template
+from flyte_backend_kubernetes.secrets import missing_secrets_hint
+from flyte_backend_kubernetes.watch import PodWatcher
+from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
+from flyte_core.channel import ChannelServer
+from flyte_core.channel_client import is_nested_function, task_ref
+from flyte_core.entrypoint import read_outcome, worker_spec
+from flyte_core.errors import FlyteUsageError
+from flyte_core.imagebuilder import image_builders
+from flyte_core.runstore.records import ErrorInfo
+
+#: Inside pods, where the code bundle is unpacked.
+CODE_DIR = "/flyte/code"
+TAIL_LINES = 20
+
+
+class _Attempt:
+    """What the watch has told about one attempt's pod."""
+
+    def __init__(self, assessor: PodAssessor) -> None:
+        self.assessor = assessor
+        self.pod: dict[str, Any] | None = None
+        self.deleted = False
+        self.changed = asyncio.Event()
+
+
+class KubernetesBackend:
+    """The ``kubernetes`` backend; options are :class:`~flyte_backend_kubernetes.options.KubeOptions`."""
+
+    name = "kubernetes"
+    honours = frozenset({"timeout", "env_vars", "resources", "image", "secrets", "pod_template"})
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self.opts = KubeOptions.parse(options)
+        self.namespace = self.opts.namespace or "default"
+        self._run: BackendRun | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._api: client.CoreV1Api | None = None
+        self._watcher: PodWatcher | None = None
+        self._server: ChannelServer | None = None
+        self._relay: ChannelRelay | None = None
+        self._images: PodImages | PrebuiltImages | None = None
+        self._docker: Any = None
+        self._data_root = ""
+        self._dir = ""
+        self._bundle = "-"
+        self._bundle_dir = CODE_DIR
+        self._host_paths: list[str] = []
+        self._channel_path = ""
+        self._live: dict[str, int] = {}
+        self._attempts: dict[str, _Attempt] = {}
+        self._templates: dict[str, Any] = {}
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, run: BackendRun) -> None:
+        """Check the cluster and the data store, prune leftovers, start the watch and the
+        channel, prepare images and ship the code."""
+        self._run = run
+        self._loop = asyncio.get_running_loop()
+        store = run.conversion.store
+        if store is None:
+            raise FlyteUsageError("The kubernetes backend needs a data store; configure storage.data.")
+        self._data_root = host_data_root(store.root, self.opts.data_host_path)
+        api_client, context_ns = await asyncio.to_thread(connect, self.opts.context, self.opts.kubeconfig)
+        self.namespace = self.opts.namespace or context_ns
+        self._api = client.CoreV1Api(api_client)
+        await asyncio.to_thread(check_access, self._api, self.namespace)
+        await asyncio.to_thread(podops.prune, self._api, self.namespace)
+        self._dir = os.path.join(self._data_root, "runs", run.run_name, "k8s")
+        os.makedirs(self._dir, mode=0o755, exist_ok=True)
+        self._watcher = PodWatcher(self._api.list_namespaced_pod, self.namespace, run_selector(run.run_name),
+                                   self._on_event)
+        await asyncio.to_thread(self._watcher.start)
+        self._server = ChannelServer(run.controller, is_running=lambda a, n: self._live.get(a) == n,
+                                     code_root=run.settings.code_root, import_missing=False)
+        await self._server.start()
+        self._host_paths = [self._data_root]
+        relay_path = os.path.join(self._dir, "channel.sock")
+        if len(relay_path.encode()) <= MAX_PATH:
+            self._relay = ChannelRelay(relay_path, self._server.path)
+            await self._relay.start()
+            self._channel_path = relay_path
+        else:  # too long for a socket: mount the channel's own folder (works on a local node only)
+            self._channel_path = self._server.path
+            self._host_paths.append(os.path.dirname(self._server.path))
+        self._images = await asyncio.to_thread(self._image_source, run)
+        self._bundle = await asyncio.to_thread(bundle_for, run, store)
+        self._bundle_dir = f"{CODE_DIR}/{os.path.basename(self._bundle).split('.')[0][:16]}"
+
+    async def execute(self, spec: ActionSpec) -> ActionOutcome:
+        """Run one attempt in a fresh pod and wait for it (at most ``spec.timeout``)."""
+        assert self._run is not None and self._api is not None and self._images is not None
+        if spec.task is None:
+            raise FlyteUsageError(f"Action {spec.action} has no task object to run.")
+        if is_nested_function(spec.task):
+            return _refused(spec, f"it is defined inside a function ({spec.task.func.__qualname__}); a pod can "
+                                  "only import tasks defined at module level")
+        image = await asyncio.to_thread(self._images.ensure, spec.task.env.image_spec)
+        template = await asyncio.to_thread(self._template, spec.task.pod_template)
+        name = pod_name(spec.run_name, spec.action, spec.attempt)
+        base = os.path.join(self._dir, f"{spec.action}-{spec.attempt}")
+        paths = {k: f"{base}.{k}" for k in ("spec.json", "outcome.json", "log.jsonl")}
+        ws = worker_spec(spec, task=task_ref(spec.task, spec.code_root), outcome_path=paths["outcome.json"],
+                         conversion=self._run.conversion, channel_path=self._channel_path,
+                         channel_token=self._server.token_for(spec.action, spec.attempt) if self._server else None)
+        attrs.evolve(ws, code_root=self._bundle_dir, sys_path=[]).write(paths["spec.json"])
+        req = PodRequest(
+            name=name, namespace=self.namespace, run=spec.run_name, action=spec.action, attempt=spec.attempt,
+            task=spec.task_name, image=image,
+            command=["python", "-m", "flyte_backend_kubernetes.worker", self._bundle, self._bundle_dir,
+                     paths["spec.json"], paths["log.jsonl"]],
+            working_dir=self._bundle_dir, env={**spec.env_vars, "PYTHONUNBUFFERED": "1"},
+            secrets=spec.task.env.secrets, resources=spec.task.env.resources, timeout=spec.timeout,
+            host_paths=self._host_paths, pull_policy=self.opts.image_pull_policy,
+            service_account=self.opts.service_account, pod_template=template,
+            annotations={CONTROLLER_ANNOTATION: podops.controller_id()},
+            gpu_resource=self.opts.gpu_resource, gpu_node_label=self.opts.gpu_node_label,
+        )
+        secrets = spec.task.env.secrets
+        att = _Attempt(PodAssessor(
+            pod=name, namespace=self.namespace, action=spec.action, task=spec.task_name, image=image,
+            timeout=spec.timeout, graces=Graces(self.opts.image_pull_grace, self.opts.unschedulable_grace,
+                                                self.opts.start_grace),
+            hint=lambda files_only: missing_secrets_hint(secrets, self.namespace, files_only)))
+        self._attempts[name] = att
+        self._live[spec.action] = spec.attempt
+        finished = False
+        try:
+            created = await self._create(build_pod(req), spec)
+            if created is not None:
+                return created
+            verdict = await self._wait(att, spec)
+            finished = verdict.error is None or verdict.error.code != "TaskTimeoutError"
+            tail = await self._collect_logs(spec, name, paths["log.jsonl"], started=verdict.exit_code is not None)
+            return self._outcome(spec, name, verdict, paths["outcome.json"], tail)
+        finally:
+            self._live.pop(spec.action, None)
+            await asyncio.shield(self._cleanup(spec, name, list(paths.values()), keep=finished))
+
+    def execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
+        """Never: every attempt gets its own pod."""
+        return None
+
+    def blocked(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to lend: no task body waits in this process."""
+        return contextlib.nullcontext()
+
+    async def close(self) -> None:
+        """Delete every pod of the run (but those kept for debugging), stop the watch, the relay
+        and the channel, and remove the run's spec folder."""
+        if self._api is not None and self._run is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(podops.delete_run, self._api, self.namespace, self._run.run_name,
+                                        self.opts.keep_pods_seconds > 0)
+        if self._watcher is not None:
+            await asyncio.to_thread(self._watcher.stop)
+            self._watcher = None
+        if self._relay is not None:
+            await self._relay.close()
+            self._relay = None
+        if self._server is not None:
+            await self._server.close()
+            self._server = None
+        if self._dir:
+            shutil.rmtree(self._dir, ignore_errors=True)
+        if self._docker is not None:
+            self._docker.close()
+            self._docker = None
+        if self._api is not None:
+            self._api.api_client.close()
+            self._api = None
+
+    # --- events ------------------------------------------------------------------------------
+
+    def _on_event(self, kind: str, pod: dict[str, Any]) -> None:
+        """From the watch thread: hand the event to the run's loop."""
+        if self._loop is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop stopped meanwhile
+                self._loop.call_soon_threadsafe(self._dispatch, kind, pod)
+
+    def _dispatch(self, kind: str, pod: dict[str, Any]) -> None:
+        att = self._attempts.get((pod.get("metadata") or {}).get("name", ""))
+        if att is None:
+            return
+        if kind == "DELETED":
+            att.deleted = True
+        else:
+            att.pod = pod
+        att.changed.set()
+
+    async def _wait(self, att: _Attempt, spec: ActionSpec) -> Verdict:
+        """Until the pod's verdict, or the controller's own deadline (the kubelet's plus a grace)."""
+        deadline = time.monotonic() + spec.timeout + self.opts.deadline_grace if spec.timeout else None
+        while True:
+            if att.pod is not None or att.deleted:
+                verdict = att.assessor.assess(None if att.deleted else att.pod, time.monotonic())
+                if verdict is not None:
+                    return verdict
+            wake = [t for t in (deadline, att.assessor.next_check()) if t is not None]
+            att.changed.clear()
+            try:
+                await asyncio.wait_for(att.changed.wait(), max(0.0, min(wake) - time.monotonic()) if wake else None)
+            except TimeoutError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    return Verdict(error=timeout_error(spec.task_name, spec.action, spec.timeout,
+                                                       att.assessor.pod), reason="TaskTimeoutError")
+
+    # --- steps of an attempt -----------------------------------------------------------------
+
+    async def _create(self, manifest: Any, spec: ActionSpec) -> ActionOutcome | None:
+        """Create the pod; an outcome only when the API refused it."""
+        assert self._api is not None
+        name = manifest["metadata"]["name"]
+        for _ in range(2):
+            try:
+                await asyncio.to_thread(self._api.create_namespaced_pod, self.namespace, manifest)
+                return None
+            except client.ApiException as e:
+                if e.status == 409:  # a leftover of an earlier controller of this run: replace it
+                    await asyncio.to_thread(podops.delete_pod, self._api, name, self.namespace)
+                    continue
+                kind = "user" if e.status in (400, 422) else "system"
+                return ActionOutcome(error=ErrorInfo(
+                    "PodCreateError", kind, f"Task '{spec.task_name}' (action {spec.action}): the cluster refused "
+                    f"its pod {name} ({e.status} {e.reason}: {_api_message(e)}).", action=spec.action),
+                    final=kind == "user")
+        return ActionOutcome(error=ErrorInfo("PodCreateError", "system", f"Pod {name} already exists.",
+                                             action=spec.action))
+
+    async def _collect_logs(self, spec: ActionSpec, name: str, log_path: str, started: bool) -> list[str]:
+        """Send what the pod printed to the run's logs; return the last lines."""
+        assert self._run is not None and self._api is not None
+        lines = await asyncio.to_thread(podops.tagged_log, log_path)
+        if lines is None and started:  # the worker never got to keep its copy: ask the API
+            lines = [("stdout", t) for t in await asyncio.to_thread(podops.pod_log, self._api, name, self.namespace)]
+        for stream, text in lines or []:
+            self._run.log(spec.action, spec.attempt, stream, text)
+            if self.opts.echo:
+                with contextlib.suppress(Exception):
+                    (sys.stdout if stream == "stdout" else sys.stderr).write(text + "\n")
+        return [text for _, text in (lines or [])[-TAIL_LINES:]]
+
+    def _outcome(self, spec: ActionSpec, name: str, verdict: Verdict, outcome_path: str,
+                 tail: list[str]) -> ActionOutcome:
+        if verdict.error is not None:
+            return ActionOutcome(error=verdict.error)
+        if os.path.exists(outcome_path):
+            outcome = read_outcome(outcome_path)
+            if outcome.error is not None and outcome.error.action is None:
+                outcome = attrs.evolve(outcome, error=attrs.evolve(outcome.error, action=spec.action))
+            return outcome
+        assert spec.task is not None
+        if verdict.oom:
+            return ActionOutcome(error=oom_error(spec.task_name, spec.action, name,
+                                                 describe_memory(spec.task.env.resources), tail))
+        return ActionOutcome(error=crashed_error(spec.task_name, spec.action, spec.attempt, name, verdict, tail))
+
+    async def _cleanup(self, spec: ActionSpec, name: str, files: list[str], keep: bool) -> None:
+        assert self._api is not None
+        if self._server is not None:
+            await self._server.release(spec.action)
+        try:
+            if keep and self.opts.keep_pods_seconds > 0:
+                await asyncio.to_thread(podops.keep_pod, self._api, name, self.namespace, self.opts.keep_pods_seconds)
+            else:
+                await asyncio.to_thread(podops.delete_pod, self._api, name, self.namespace)
+        finally:
+            self._attempts.pop(name, None)
+            for path in files:
+                with contextlib.suppress(OSError):
+                    os.remove(path)
+
+    def _image_source(self, run: BackendRun) -> PodImages | PrebuiltImages:
+        if self.opts.prebuilt_images:  # a driver pod: images were built by whoever launched it
+            with open(self.opts.prebuilt_images, encoding="utf-8") as f:
+                return PrebuiltImages(json.load(f))
+        import docker
+
+        self._docker = docker.from_env()
+        builder = image_builders(run.plugins).get(self.opts.image_builder)(
+            {"client": self._docker, "base_image": self.opts.base_image, "cache_dir": self.opts.cache_dir,
+             "log": self._build_log})
+        return PodImages(builder, self._docker, self.opts.registry, self._build_log)
+
+    def _template(self, template: Any) -> Any:
+        if isinstance(template, str):  # the name of a PodTemplate object in the namespace
+            if template not in self._templates:
+                assert self._api is not None
+                self._templates[template] = resolve_template(self._api, template, self.namespace)
+            return self._templates[template]
+        return template
+
+    def _build_log(self, line: str) -> None:
+        if self._run is not None:
+            self._run.log("a0", 0, "build", line)
+
+
+def _api_message(e: client.ApiException) -> str:
+    try:
+        return str(json.loads(e.body or "{}").get("message") or e.body)
+    except ValueError:
+        return str(e.body)
+
+
+def _refused(spec: ActionSpec, why: str) -> ActionOutcome:
+    return ActionOutcome(error=ErrorInfo("ModuleLoadError", "user", f"Task '{spec.task_name}' cannot run in a "
+                                         f"pod: {why}.", action=spec.action), final=True)

@@ -1,0 +1,104 @@
+"""The ``kubernetes`` backend's options (config ``backends.kubernetes`` or ``backend_options``).
+
+Unknown keys are errors, as everywhere in flyte-core's config: a typo must not be ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from flyte_core.errors import ConfigError
+
+
+@attrs.frozen
+class KubeOptions:
+    """Every option, with its default.
+
+    - ``namespace``: where task pods run (default: the kubeconfig context's namespace, else
+      ``default``).
+    - ``context`` / ``kubeconfig``: which cluster (default: ``$KUBECONFIG``'s current context; in a
+      pod, the in-cluster ServiceAccount).
+    - ``data_host_path``: the host folder that holds the local data store, mounted into every pod
+      at the same path (``hostPath``). Only for single-node clusters (kind, k3d, minikube, a
+      kubelet on this machine); it must equal the data store folder, and is required when the data
+      store is a local folder: pods cannot reach this machine's disk any other way.
+    - ``registry``: push task images to this registry (``host:port/prefix``) and run them from
+      there; without one, images stay in the local Docker engine, which single-node clusters
+      using that engine (or ``kind load``) can run with ``imagePullPolicy: IfNotPresent``.
+    - ``image_pull_policy``: default ``IfNotPresent`` (``Always`` is a poor choice for
+      content-hashed tags).
+    - ``service_account``: the ServiceAccount task pods run as (default: the namespace's default).
+    - ``keep_pods_seconds``: keep finished pods this long for debugging (default 0: delete a pod
+      as soon as its outcome and logs are collected). Kept pods are deleted by a later run's start
+      or ``flyte kubernetes prune``.
+    - ``image_pull_grace`` (default 20 s): how long a pod may fail to pull its image before the
+      attempt fails with ImagePullBackOffError (the kubelet retries meanwhile).
+    - ``unschedulable_grace`` (default 60 s): how long a pod may stay unschedulable before the
+      attempt fails (an autoscaler may add a node meanwhile).
+    - ``start_grace`` (default 60 s): how long a pod may fail to create its container (a missing
+      Secret or ConfigMap) before the attempt fails.
+    - ``deadline_grace`` (default 10 s): the kubelet enforces timeouts with
+      ``activeDeadlineSeconds``; the controller stops a pod itself this long after that.
+    - ``echo`` (default True): also print what pods printed.
+    - ``base_image``, ``image_builder`` (default "docker"), ``cache_dir``: passed to the image
+      builder, as for the docker backend.
+    - ``prebuilt_images``: a JSON file mapping image specs to references, written by ``flyte
+      kubernetes run`` for its driver pod (which has no Docker engine to build with).
+    - ``gpu_resource`` (default ``nvidia.com/gpu``): the extended resource GPUs are requested as;
+      ``gpu_node_label``: when set, ``Resources(gpu="A100:1")`` also selects nodes whose label of
+      this name is ``A100``.
+    """
+
+    namespace: str | None = None
+    context: str | None = None
+    kubeconfig: str | None = None
+    data_host_path: str | None = None
+    registry: str | None = None
+    image_pull_policy: str = "IfNotPresent"
+    service_account: str | None = None
+    keep_pods_seconds: float = 0.0
+    image_pull_grace: float = 20.0
+    unschedulable_grace: float = 60.0
+    start_grace: float = 60.0
+    deadline_grace: float = 10.0
+    echo: bool = True
+    base_image: str | None = None
+    image_builder: str = "docker"
+    cache_dir: str | None = None
+    gpu_resource: str = "nvidia.com/gpu"
+    gpu_node_label: str | None = None
+    prebuilt_images: str | None = None
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> KubeOptions:
+        """Options from a config mapping; unknown keys and wrong types are ConfigErrors."""
+        fields = {f.name: f for f in attrs.fields(cls)}
+        unknown = set(raw) - set(fields)
+        if unknown:
+            raise ConfigError(f"Unknown option(s) {', '.join(sorted(unknown))} for the kubernetes backend; known "
+                              f"options are {', '.join(sorted(fields))}.")
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            default = fields[key].default
+            try:
+                if value is None:
+                    values[key] = None if default is None else default
+                elif isinstance(default, bool):
+                    values[key] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+                elif isinstance(default, float):
+                    values[key] = float(value)
+                else:
+                    values[key] = str(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"Option {key} of the kubernetes backend must be a number, got {value!r}.") from None
+        opts = cls(**values)
+        if opts.data_host_path is not None:
+            object.__setattr__(opts, "data_host_path", os.path.abspath(os.path.expanduser(opts.data_host_path)))
+        if opts.image_pull_policy not in ("IfNotPresent", "Always", "Never"):
+            raise ConfigError(f"Option image_pull_policy of the kubernetes backend must be IfNotPresent, Always or "
+                              f"Never, got {opts.image_pull_policy!r}.")
+        return opts

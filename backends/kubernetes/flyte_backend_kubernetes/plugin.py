@@ -1,0 +1,92 @@
+"""Registers the ``kubernetes`` backend and the ``flyte kubernetes`` commands, as any third
+party would. Nothing heavy is imported until a command or a run needs it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+from flyte_core.backend import Backend, BackendRegistry
+from flyte_core.hookspecs import hookimpl
+
+
+def _kubernetes(options: Mapping[str, Any]) -> Backend:
+    from flyte_backend_kubernetes.backend import KubernetesBackend
+
+    return KubernetesBackend(options)
+
+
+@hookimpl
+def flyte_register_backends(registry: BackendRegistry) -> None:
+    """``kubernetes``: every action in its own pod."""
+    registry.add("kubernetes", _kubernetes)
+
+
+@click.group("kubernetes")
+def kubernetes_cmd() -> None:
+    """The Kubernetes backend's setup and housekeeping."""
+
+
+_ns = click.option("--namespace", "-n", default=None, help="Namespace (default: flyte).")
+_sa = click.option("--service-account", default=None, help="ServiceAccount (default: flyte-runner).")
+
+
+@kubernetes_cmd.command("rbac")
+@_ns
+@_sa
+def rbac_cmd(namespace: str | None, service_account: str | None) -> None:
+    """Print the Namespace, ServiceAccount, Role and RoleBinding a run needs (for kubectl apply -f -)."""
+    from flyte_backend_kubernetes import rbac
+
+    click.echo(rbac.render(rbac.manifests(namespace or rbac.DEFAULT_NAMESPACE,
+                                          service_account or rbac.DEFAULT_ACCOUNT)), nl=False)
+
+
+@kubernetes_cmd.command("setup")
+@_ns
+@_sa
+@click.option("--context", default=None, help="kubeconfig context (default: the current one).")
+def setup_cmd(namespace: str | None, service_account: str | None, context: str | None) -> None:
+    """Apply the manifests `flyte kubernetes rbac` prints to the cluster."""
+    from flyte_backend_kubernetes import rbac
+    from flyte_backend_kubernetes.client import connect
+
+    api_client, _ = connect(context)
+    try:
+        for line in rbac.apply(api_client, rbac.manifests(namespace or rbac.DEFAULT_NAMESPACE,
+                                                          service_account or rbac.DEFAULT_ACCOUNT)):
+            click.echo(line)
+    finally:
+        api_client.close()
+
+
+@kubernetes_cmd.command("prune")
+@click.option("--namespace", "-n", default=None, help="Namespace (default: the context's).")
+@click.option("--context", default=None, help="kubeconfig context (default: the current one).")
+@click.option("--run", default=None, help="Delete every pod of this run (default: pods of dead controllers "
+                                          "and pods whose debugging TTL ran out).")
+def prune_cmd(namespace: str | None, context: str | None, run: str | None) -> None:
+    """Delete task pods left behind by runs whose controller is gone, or kept past their TTL."""
+    from kubernetes import client
+
+    from flyte_backend_kubernetes.client import connect
+    from flyte_backend_kubernetes.pods import prune
+
+    api_client, context_ns = connect(context)
+    try:
+        runs = prune(client.CoreV1Api(api_client), namespace or context_ns, run)
+    finally:
+        api_client.close()
+    click.echo(f"Deleted pods of {len(runs)} run(s){': ' + ', '.join(runs) if runs else ''}.")
+
+
+@hookimpl
+def flyte_add_cli_commands(cli: click.Group) -> None:
+    """``flyte kubernetes rbac | setup | prune | run | follow``."""
+    from flyte_backend_kubernetes.durable_cli import follow_cmd, run_cmd
+
+    kubernetes_cmd.add_command(run_cmd)
+    kubernetes_cmd.add_command(follow_cmd)
+    cli.add_command(kubernetes_cmd)

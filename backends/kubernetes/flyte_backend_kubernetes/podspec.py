@@ -1,0 +1,94 @@
+"""The pod manifest of one attempt: pure data in, a JSON-ready dict out (no API calls), so the
+manifest can be tested without a cluster and is exactly what the API server receives."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from flyte_backend_kubernetes import names
+from flyte_backend_kubernetes.resources import container_resources, gpu_node_selector, shm_volume
+from flyte_backend_kubernetes.secrets import secret_refs
+from flyte_backend_kubernetes.template import merge_pod
+from flyte_core.models import Resources
+
+
+@attrs.frozen
+class PodRequest:
+    """What the backend decided about one attempt's pod."""
+
+    name: str
+    namespace: str
+    run: str
+    action: str
+    attempt: int
+    task: str
+    image: str
+    command: Sequence[str]
+    working_dir: str | None = None
+    env: Mapping[str, str] = attrs.field(factory=dict)
+    secrets: Any = None
+    resources: Resources | None = None
+    timeout: float | None = None
+    #: Host folders mounted at the same path inside the pod (the data store, the channel socket).
+    host_paths: Sequence[str] = ()
+    pull_policy: str = "IfNotPresent"
+    service_account: str | None = None
+    pod_template: Any = None
+    annotations: Mapping[str, str] = attrs.field(factory=dict)
+    gpu_resource: str = "nvidia.com/gpu"
+    gpu_node_label: str | None = None
+
+
+def build_pod(req: PodRequest) -> dict[str, Any]:
+    """The manifest (``v1`` ``Pod``) for ``req``, merged onto its pod template."""
+    env = [{"name": k, "value": str(v)} for k, v in req.env.items()]
+    secret_env, volumes, mounts = secret_refs(req.secrets)
+    env += secret_env
+    for i, path in enumerate(dict.fromkeys(req.host_paths)):
+        # type Directory: a typo or a missing folder fails the pod visibly instead of mounting an
+        # empty folder the kubelet made up.
+        volumes.append({"name": f"flyte-host-{i}", "hostPath": {"path": path, "type": "Directory"}})
+        mounts.append({"name": f"flyte-host-{i}", "mountPath": path})
+    shm = shm_volume(req.resources, req.task)
+    if shm is not None:
+        volumes.append(shm[0])
+        mounts.append(shm[1])
+    container: dict[str, Any] = {
+        "name": "primary", "image": req.image, "imagePullPolicy": req.pull_policy, "command": list(req.command),
+        "env": env, "volumeMounts": mounts,
+        # The kubelet reads the container's last words into the termination message for failures.
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+    if req.working_dir:
+        container["workingDir"] = req.working_dir
+    res = container_resources(req.resources, req.task, req.gpu_resource)
+    if res:
+        container["resources"] = res
+    spec: dict[str, Any] = {
+        "restartPolicy": "Never", "containers": [container], "volumes": volumes,
+        # Pods are deleted by the controller once collected; a short grace keeps aborts quick.
+        "terminationGracePeriodSeconds": 5,
+        # Task pods talk to the run's controller over the channel, never to the API server.
+        "automountServiceAccountToken": False,
+    }
+    if req.timeout is not None:
+        spec["activeDeadlineSeconds"] = max(1, math.ceil(req.timeout))
+    if req.service_account:
+        spec["serviceAccountName"] = req.service_account
+    selector = gpu_node_selector(req.resources, req.gpu_node_label)
+    if selector:
+        spec["nodeSelector"] = selector
+    pod = {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {
+            "name": req.name, "namespace": req.namespace,
+            "labels": names.pod_labels(req.run, req.action, req.task, req.attempt),
+            "annotations": {names.TASK_ANNOTATION: req.task, **req.annotations},
+        },
+        "spec": spec,
+    }
+    return merge_pod(pod, req.pod_template)

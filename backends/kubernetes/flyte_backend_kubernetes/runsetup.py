@@ -1,0 +1,80 @@
+"""Per-run preparation: where pods find the data store, the code bundle, named pod templates."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+from flyte_backend_docker.bundle import make_bundle
+from kubernetes import client
+
+from flyte_core.backend import BackendRun
+from flyte_core.config import flyte_home
+from flyte_core.datastore import DataStore
+from flyte_core.errors import FlyteUsageError
+
+
+def host_data_root(root: str, data_host_path: str | None) -> str:
+    """The data store folder pods mount with ``hostPath``; refuse stores pods cannot reach."""
+    if root.startswith("memory://"):
+        raise FlyteUsageError(
+            f"The data store {root} lives in this process's memory, which pods cannot reach; configure "
+            "storage.data as a folder (with backends.kubernetes.data_host_path, single-node clusters only)."
+        )
+    if "://" in root and not root.startswith("file://"):
+        raise FlyteUsageError(
+            f"The data store {root} is remote; this version of the kubernetes backend reaches data only "
+            "through a hostPath folder. Configure storage.data as a local folder and set "
+            "backends.kubernetes.data_host_path to it (single-node clusters)."
+        )
+    # Mounted at the path the store is written as (the node resolves symlinks in hostPath
+    # itself); compared by real path.
+    path = os.path.abspath(os.path.expanduser(root.removeprefix("file://")))
+    if data_host_path is None:
+        raise FlyteUsageError(
+            f"The data store {path} is a folder on this machine, which pods can reach only as a hostPath mount "
+            "on a single-node cluster whose node sees this folder at the same path (a kubelet on this machine, "
+            f"or kind/k3d with the folder mounted). If that is this cluster, set backends.kubernetes."
+            f"data_host_path: {path} in the config (or backend_options); this is never assumed silently."
+        )
+    if os.path.realpath(data_host_path) != os.path.realpath(path):
+        raise FlyteUsageError(
+            f"backends.kubernetes.data_host_path is {data_host_path}, but the data store is {path}; they must "
+            "be the same folder (pods read and write the data store through that mount)."
+        )
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def bundle_for(run: BackendRun, store: DataStore) -> str:
+    """Ship the project as a code bundle; never the stores or local state inside it."""
+    s = run.settings
+    exclude = [store.root, s.run_base_dir, str(flyte_home()), *s.state_paths,
+               *(f"{p}-wal" for p in s.state_paths), *(f"{p}-shm" for p in s.state_paths)]
+    return str(make_bundle(Path(s.code_root), store, exclude=exclude))
+
+
+@attrs.frozen
+class NamedTemplate:
+    """A cluster ``PodTemplate`` object, in the shape of ``flyte.PodTemplate``."""
+
+    pod_spec: Any
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+    primary_container_name: str = "primary"
+
+
+def resolve_template(api: client.CoreV1Api, name: str, namespace: str) -> NamedTemplate:
+    """The ``PodTemplate`` object ``name`` (``pod_template="name"``) from the namespace."""
+    try:
+        obj = api.read_namespaced_pod_template(name, namespace)
+    except client.ApiException as e:
+        raise FlyteUsageError(f"pod_template '{name}' names no PodTemplate in namespace '{namespace}' "
+                              f"({e.status} {e.reason}); create it or pass a flyte.PodTemplate.") from None
+    tpl = obj.template
+    meta = tpl.metadata if tpl is not None else None
+    return NamedTemplate(pod_spec=tpl.spec if tpl is not None else None,
+                         labels=(meta.labels if meta is not None else None),
+                         annotations=(meta.annotations if meta is not None else None))

@@ -1,0 +1,136 @@
+"""Runs inside a task pod: unpack the code bundle, then run the attempt, keeping a stream-tagged
+copy of what it prints.
+
+``python -m flyte_backend_kubernetes.worker BUNDLE_URL CODE_DIR SPEC_PATH LOG_PATH``
+
+The Kubernetes log API merges stdout and stderr into one stream, but a run's logs keep them
+apart. So file descriptors 1 and 2 are replaced by pipes whose reader threads pass every byte on
+to the container's real stdout/stderr (``kubectl logs`` shows the same as ever) and append each
+line, tagged with its stream, to ``LOG_PATH`` (JSON lines, beside the outcome file). Subprocesses
+and C code writing to the descriptors are captured too. If the worker dies before the file is
+complete, the backend falls back to the pod's log.
+
+Import-light (stdlib only before the entrypoint), since every pod pays for its start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+
+
+class _Tee:
+    """Replaces one descriptor by a pipe; a thread copies it to the old descriptor and the log."""
+
+    def __init__(self, fd: int, stream: str, log: _Log) -> None:
+        self.fd, self.stream, self.log = fd, stream, log
+        self.saved = os.dup(fd)
+        read, write = os.pipe()
+        os.dup2(write, fd)
+        os.close(write)
+        self._read = read
+        self.thread = threading.Thread(target=self._pump, daemon=True, name=f"flyte-tee-{stream}")
+        self.thread.start()
+
+    def _pump(self) -> None:
+        pending = b""
+        while True:
+            chunk = os.read(self._read, 65536)
+            if not chunk:
+                break
+            _write_all(self.saved, chunk)
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                self.log.add(self.stream, line)
+        if pending:
+            self.log.add(self.stream, pending)
+        os.close(self._read)
+
+    def restore(self) -> None:
+        """Put the original descriptor back (ending the pipe once no one else holds it)."""
+        os.dup2(self.saved, self.fd)
+
+
+class _Log:
+    """The stream-tagged lines, appended as JSON lines (one write per line, so it stays whole)."""
+
+    def __init__(self, path: str) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        self._lock = threading.Lock()
+
+    def add(self, stream: str, raw: bytes) -> None:
+        text = raw.decode("utf-8", errors="replace").rstrip("\r")
+        data = (json.dumps({"s": stream, "l": text}) + "\n").encode()
+        with self._lock:
+            _write_all(self._fd, data)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except OSError:
+            return  # nowhere to write (the reader went away): drop rather than hang the task
+        view = view[n:]
+
+
+def _unpack(bundle: str, code_dir: str) -> None:
+    marker = os.path.join(code_dir, ".flyte-bundle")
+    if bundle != "-" and not os.path.exists(marker):
+        from pathlib import Path
+
+        from flyte_backend_docker.bundle import extract_bundle
+
+        extract_bundle(bundle, Path(code_dir))
+        with open(marker, "w") as f:
+            f.write(bundle)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Tee the output, unpack the bundle and run the attempt; returns the exit status."""
+    bundle, code_dir, spec_path, log_path = sys.argv[1:] if argv is None else argv
+    log = _Log(log_path)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    tees = [_Tee(1, "stdout", log), _Tee(2, "stderr", log)]
+    code = 1
+    try:
+        _unpack(bundle, code_dir)
+        from flyte_core.entrypoint import main as run_attempt
+
+        code = run_attempt([spec_path])
+    except SystemExit as e:  # sys.exit() in a task body: no outcome; the backend reports the code
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        if not isinstance(e.code, int | None):
+            print(e.code, file=sys.stderr)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        if "logging" in sys.modules:
+            sys.modules["logging"].shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        for tee in tees:
+            tee.restore()
+        # Threads the task left running may still hold the pipes; do not wait for them forever.
+        for tee in tees:
+            tee.thread.join(5)
+        log.close()
+    return code
+
+
+if __name__ == "__main__":
+    # As the entrypoint does: once the outcome is written the action is over; exit now instead of
+    # waiting for threads the task left running.
+    os._exit(main())

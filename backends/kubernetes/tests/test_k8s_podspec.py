@@ -1,0 +1,119 @@
+"""Fast tests of pod manifests, names, options and the data-store check: pure functions, no
+cluster and nothing faked (the builders never call the API). Every behaviour here also has a
+real-cluster test that runs the resulting pod: resources (test_resources_become_requests_and_limits),
+secrets (test_secrets_reach_the_pod_and_nowhere_else), pod templates (test_pod_template_is_merged),
+the refused data store (test_a_local_data_store_without_host_path_is_refused)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flyte_backend_kubernetes import names
+from flyte_backend_kubernetes.options import KubeOptions
+from flyte_backend_kubernetes.podspec import PodRequest, build_pod
+from flyte_backend_kubernetes.runsetup import host_data_root
+
+import flyte
+from flyte_core.errors import ConfigError, FlyteUsageError
+
+
+def request(**kw: object) -> PodRequest:
+    base: dict[str, object] = dict(name="r1-a0-1-1", namespace="ns", run="r1", action="a0.1", attempt=1,
+                                   task="env.step", image="img:1", command=["python", "-m", "w"])
+    base.update(kw)
+    return PodRequest(**base)  # type: ignore[arg-type]
+
+
+def primary(pod: dict) -> dict:  # type: ignore[type-arg]
+    (c,) = [c for c in pod["spec"]["containers"] if c["name"] == "primary"]
+    return c  # type: ignore[no-any-return]
+
+
+def test_pod_is_labelled_and_never_restarts() -> None:
+    pod = build_pod(request(timeout=2.5, host_paths=["/data", "/data"]))
+    assert pod["metadata"]["labels"] == {names.RUN_LABEL: "r1", names.ACTION_LABEL: "a0.1",
+                                         names.TASK_LABEL: "env.step", names.ATTEMPT_LABEL: "1"}
+    spec = pod["spec"]
+    assert spec["restartPolicy"] == "Never"
+    assert spec["activeDeadlineSeconds"] == 3  # whole seconds, rounded up
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["volumes"] == [{"name": "flyte-host-0", "hostPath": {"path": "/data", "type": "Directory"}}]
+    assert primary(pod)["volumeMounts"] == [{"name": "flyte-host-0", "mountPath": "/data"}]
+    assert primary(pod)["imagePullPolicy"] == "IfNotPresent"
+
+
+def test_resources_tuples_are_request_and_limit() -> None:
+    res = flyte.Resources(cpu=("250m", 2), memory="1Gi", gpu="A100:2", disk="10Gi", shm="auto")
+    pod = build_pod(request(resources=res, gpu_node_label="accelerator"))
+    assert primary(pod)["resources"] == {
+        "requests": {"cpu": "250m", "memory": "1Gi", "ephemeral-storage": "10Gi", "nvidia.com/gpu": "2"},
+        "limits": {"cpu": "2", "memory": "1Gi", "ephemeral-storage": "10Gi", "nvidia.com/gpu": "2"},
+    }
+    assert pod["spec"]["nodeSelector"] == {"accelerator": "A100"}
+    assert {"name": "flyte-shm", "emptyDir": {"medium": "Memory"}} in pod["spec"]["volumes"]
+
+
+def test_a_bad_quantity_names_the_task() -> None:
+    with pytest.raises(FlyteUsageError, match=r"Task 'env.step': Resources memory='lots'"):
+        build_pod(request(resources=flyte.Resources(memory="lots")))
+
+
+def test_secrets_are_references_only() -> None:
+    secrets = [flyte.Secret(key="api-token"), flyte.Secret(key="db_pass", group="db", mount="/etc/flyte/secrets")]
+    pod = build_pod(request(secrets=secrets))
+    env = primary(pod)["env"]
+    assert {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "flyte-api-token", "key": "value"}}} in env
+    (vol,) = [v for v in pod["spec"]["volumes"] if v["name"] == "flyte-secrets"]
+    assert vol["projected"]["sources"] == [
+        {"secret": {"name": "flyte-db-db-pass", "items": [{"key": "value", "path": "db/db_pass", "mode": 0o400}]}}]
+    mount = {"name": "flyte-secrets", "mountPath": "/etc/flyte/secrets", "readOnly": True}
+    assert mount in primary(pod)["volumeMounts"]
+
+
+def test_pod_template_is_the_base() -> None:
+    from kubernetes import client
+
+    tpl = flyte.PodTemplate(
+        primary_container_name="main", labels={"team": "x", names.RUN_LABEL: "spoofed"},
+        pod_spec=client.V1PodSpec(
+            node_selector={"disk": "ssd"}, restart_policy="Always",
+            tolerations=[client.V1Toleration(key="gpu", operator="Exists")],
+            containers=[client.V1Container(name="main", image="ignored", env=[client.V1EnvVar(name="A", value="1")],
+                                           resources=client.V1ResourceRequirements(limits={"cpu": "9"})),
+                        client.V1Container(name="sidecar", image="side:1")]))
+    pod = build_pod(request(pod_template=tpl, env={"B": "2"}, resources=flyte.Resources(memory="1Gi")))
+    spec = pod["spec"]
+    assert spec["restartPolicy"] == "Never"  # ours wins
+    assert spec["nodeSelector"] == {"disk": "ssd"}
+    assert spec["tolerations"] == [{"key": "gpu", "operator": "Exists"}]
+    main = next(c for c in spec["containers"] if c["name"] == "main")
+    assert main["image"] == "img:1" and [e["name"] for e in main["env"]] == ["A", "B"]
+    assert main["resources"] == {"limits": {"cpu": "9", "memory": "1Gi"}, "requests": {"memory": "1Gi"}}
+    assert [c["name"] for c in spec["containers"]] == ["main", "sidecar"]
+    assert pod["metadata"]["labels"]["team"] == "x" and pod["metadata"]["labels"][names.RUN_LABEL] == "r1"
+
+
+def test_names_are_valid_and_distinct() -> None:
+    assert names.pod_name("r1", "a0.1.2", 3) == "r1-a0-1-2-3"
+    long = names.pod_name("R_" + "x" * 80, "a0", 1)
+    assert len(long) <= 63 and long == long.lower() and long != names.pod_name("R_" + "x" * 81, "a0", 1)
+    assert names.label_value("env.task_x") == "env.task_x"
+    assert len(names.label_value("t" * 100)) <= 63
+    assert names.secret_name(flyte.Secret(key="My_Key", group="G")) == "flyte-g-my-key"
+
+
+def test_options_refuse_typos() -> None:
+    with pytest.raises(ConfigError, match="namespase"):
+        KubeOptions.parse({"namespase": "x"})
+    assert KubeOptions.parse({"keep_pods_seconds": "5", "echo": "false"}).keep_pods_seconds == 5.0
+
+
+def test_data_store_pods_cannot_reach_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(FlyteUsageError, match="memory"):
+        host_data_root("memory://x", None)
+    with pytest.raises(FlyteUsageError, match=r"set backends.kubernetes.data_host_path: "):
+        host_data_root(str(tmp_path), None)
+    with pytest.raises(FlyteUsageError, match="must be the same folder"):
+        host_data_root(str(tmp_path), "/elsewhere")
+    assert host_data_root(f"file://{tmp_path}", str(tmp_path)) == str(tmp_path)

@@ -1,0 +1,167 @@
+"""Overheads of the docker backend against a bare ``docker run`` of the same image, measured in one run.
+
+- ``bare_ms``: ``docker run --rm <default task image> python -c pass`` (best of N);
+- ``fresh_ms_per_action``: a driver task calls a trivial task N times in a row, each call in a
+  fresh container; the driver's own run with no calls is subtracted, the rest divided by N;
+- ``reusable_ms_per_action``: the same calls on a warm container (``flyte.ReusePolicy``), timed
+  inside the driver after one call that starts the pool;
+- ``pipeline_s``: ``flyte run --backend docker tasks.py pipeline --x 3`` (the seed example, three
+  containers) with the image already built.
+
+Needs a Docker engine; set ``FLYTE_DOCKER_BASE_IMAGE`` where the default base cannot be pulled.
+Run it as ``python bench/docker_backend.py`` (or as part of ``nox -s bench``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Calls per measurement: a fresh container costs about a second, a warm one milliseconds.
+N_FRESH = 8
+N_REUSABLE = 300
+REPEAT = 3
+
+TASKS = '''
+import time
+import flyte
+
+fresh = flyte.TaskEnvironment(name="bench_fresh")
+warm = flyte.TaskEnvironment(name="bench_warm", reusable=flyte.ReusePolicy(replicas=1))
+
+
+@fresh.task
+def noop(x: int) -> int:
+    return x
+
+
+@warm.task
+def warm_noop(x: int) -> int:
+    return x
+
+
+@fresh.task
+def drive(n: int) -> int:
+    for i in range(n):
+        noop(i)
+    return n
+
+
+@fresh.task
+def drive_warm(n: int) -> float:
+    warm_noop(-1)  # starts the pool: not part of the per-action figure
+    start = time.perf_counter()
+    for i in range(n):
+        warm_noop(i)
+    return (time.perf_counter() - start) / n
+'''
+
+
+def best_of(fn: Callable[[], Any], repeat: int = REPEAT) -> float:
+    """The fastest of ``repeat`` wall times (the least disturbed by a noisy machine)."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def default_image() -> str:
+    """The tag of the default task image (built if this checkout has none yet)."""
+    import docker
+    from flyte_backend_docker.images import ImageBuilder
+
+    from flyte_core.image import Image
+
+    client = docker.from_env()
+    try:
+        return ImageBuilder(client).ensure(Image.from_debian_base())
+    finally:
+        client.close()
+
+
+def bare(tag: str) -> float:
+    """Seconds of the best bare ``docker run --rm TAG python -c pass``."""
+    def once() -> None:
+        subprocess.run(["docker", "run", "--rm", tag, "python", "-c", "pass"], check=True, capture_output=True)
+
+    once()
+    return best_of(once, repeat=5)
+
+
+def in_sessions(project: Path) -> tuple[float, float]:
+    """(fresh, reusable) seconds per action, from runs of the driver tasks."""
+    from flyte_core.config import Config
+    from flyte_core.loader import load_file
+    from flyte_core.session import Session
+
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "bench_tasks.py").write_text(TASKS)
+    sys.modules.pop("bench_tasks", None)
+    tasks = load_file(project / "bench_tasks.py", project)
+    s = Session(config=Config(), backend="docker", backend_options={"echo": False},
+                data_url=str(project / "data"), run_store=str(project / "runs.db"), root_dir=project)
+    try:
+        s.run(tasks.drive, n=1)  # warm up: image, wheelhouse probe, bundle
+        empty = best_of(lambda: s.run(tasks.drive, n=0))
+        calls = best_of(lambda: s.run(tasks.drive, n=N_FRESH))
+        warm = min(s.run(tasks.drive_warm, n=N_REUSABLE).outputs()[0] for _ in range(REPEAT))
+    finally:
+        s.close()
+    return (calls - empty) / N_FRESH, warm
+
+
+def pipeline(project: Path) -> float:
+    """Seconds of the best ``flyte run --backend docker tasks.py pipeline --x 3``."""
+    project.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "examples" / "tasks.py", project / "tasks.py")
+    env = {**os.environ, "FLYTE_HOME": str(project / "home")}
+    cmd = [sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--backend", "docker", "tasks.py",
+           "pipeline", "--x", "3"]
+
+    def once() -> None:
+        r = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=600)
+        if r.returncode != 0 or r.stdout.strip() != "16":
+            raise RuntimeError(f"the seed pipeline failed: {r.stderr[-2000:]}")
+
+    once()  # warm: the image exists, the wheelhouse probe is cached
+    return best_of(once)
+
+
+def main() -> dict[str, float]:
+    """Run the benchmark and return its figures."""
+    tag = default_image()
+    bare_s = bare(tag)
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh, warm = in_sessions(Path(tmp) / "session")
+        seed = pipeline(Path(tmp) / "cli")
+    return {
+        "bare_ms": bare_s * 1e3,
+        "fresh_ms_per_action": fresh * 1e3,
+        "reusable_ms_per_action": warm * 1e3,
+        "fresh_over_bare": fresh / bare_s,
+        "fresh_over_reusable": fresh / warm,
+        "pipeline_s": seed,
+    }
+
+
+def report(r: dict[str, float]) -> None:
+    """Print the figures."""
+    print(f"bare `docker run --rm <image> python -c pass`: {r['bare_ms']:.0f} ms")
+    print(f"fresh container: {r['fresh_ms_per_action']:.0f} ms/action (x{r['fresh_over_bare']:.2f} the bare run)")
+    print(f"reusable container: {r['reusable_ms_per_action']:.2f} ms/action "
+          f"(fresh is x{r['fresh_over_reusable']:.0f} that)")
+    print(f"`flyte run --backend docker tasks.py pipeline --x 3` (warm image): {r['pipeline_s']:.2f} s")
+
+
+if __name__ == "__main__":
+    report(main())
