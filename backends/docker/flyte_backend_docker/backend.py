@@ -242,6 +242,7 @@ class DockerBackend:
         tag = self._tags.get(key)
         if tag is None:
             tag = self._tags[key] = await asyncio.to_thread(self._builder.ensure, image)
+            self._build_log(f"image ready: {tag}")  # ends the build status under the progress tree
         return tag
 
     def _volumes(self, secret_volumes: dict[str, Any]) -> dict[str, Any]:
