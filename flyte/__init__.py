@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flyte import errors
 from flyte_core import __version__
-from flyte_core.api import current_session, init, init_from_config, run, with_runcontext
 from flyte_core.context import ActionID, TaskContext, custom_context
 from flyte_core.context import current as ctx
 from flyte_core.environment import TaskEnvironment
@@ -29,16 +30,34 @@ from flyte_core.models import (
     Timeout,
     TimeoutType,
 )
-from flyte_core.run import ActionOutputs, Run
 from flyte_core.runstore.records import Phase as ActionPhase
-from flyte_core.session import Session
 from flyte_core.task import TaskTemplate
 from flyte_core.trace import trace
+
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers
+    from flyte_core.api import current_session, init, init_from_config, run, with_runcontext
+    from flyte_core.run import ActionOutputs, Run
+    from flyte_core.session import Session
 
 Environment = TaskEnvironment
 
 
+# Running needs the session machinery (run store, controller, cattrs, ...): imported on first use,
+# so task code that only defines tasks — and every worker process or container — starts faster.
+_LAZY = {
+    "run": "flyte_core.api", "init": "flyte_core.api", "init_from_config": "flyte_core.api",
+    "with_runcontext": "flyte_core.api", "current_session": "flyte_core.api",
+    "Run": "flyte_core.run", "ActionOutputs": "flyte_core.run", "Session": "flyte_core.session",
+}
+
+
 def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     # flyte.File and flyte.Directory, as the seed lists them, come from the files type plugin.
     if name == "report":  # flyte.report without importing it first, as in Flyte 2
         import importlib
