@@ -6,20 +6,31 @@ when tasks run on other machines. A new kind of storage is an fsspec implementat
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import fsspec
-from fsspec.core import url_to_fs
+if TYPE_CHECKING:
+    import fsspec
 
 
 class DataStore:
     """One root URL and its fsspec filesystem."""
 
     def __init__(self, root: str, **storage_options: Any) -> None:
-        self.fs, path = url_to_fs(root, **storage_options)
         self.root = root.rstrip("/")
-        self._root_path = path.rstrip("/")
         self.storage_options = storage_options
+        self._fs: fsspec.AbstractFileSystem | None = None
+        if "://" in root:
+            self._fs, path = _url_to_fs(root, **storage_options)
+        else:  # a local folder: fsspec is imported on first use (workers often never need it)
+            path = root
+        self._root_path = path.rstrip("/")
+
+    @property
+    def fs(self) -> fsspec.AbstractFileSystem:
+        """The fsspec filesystem of the root."""
+        if self._fs is None:
+            self._fs, _ = _url_to_fs(self.root, **self.storage_options)
+        return self._fs
 
     def url(self, *parts: str) -> str:
         """The full URL of a path under the root."""
@@ -27,7 +38,7 @@ class DataStore:
 
     def _path(self, url_or_rel: str) -> str:
         if "://" in url_or_rel or url_or_rel.startswith("/"):
-            return str(url_to_fs(url_or_rel, **self.storage_options)[1]) if "://" in url_or_rel else url_or_rel
+            return str(_url_to_fs(url_or_rel, **self.storage_options)[1]) if "://" in url_or_rel else url_or_rel
         return f"{self._root_path}/{url_or_rel.lstrip('/')}"
 
     def put_bytes(self, rel: str, data: bytes) -> str:
@@ -66,5 +77,12 @@ class DataStore:
 
 def filesystem(url: str, **storage_options: Any) -> fsspec.AbstractFileSystem:
     """The fsspec filesystem for ``url``."""
-    fs, _ = url_to_fs(url, **storage_options)
+    fs, _ = _url_to_fs(url, **storage_options)
     return fs
+
+
+def _url_to_fs(url: str, **storage_options: Any) -> tuple[fsspec.AbstractFileSystem, str]:
+    from fsspec.core import url_to_fs
+
+    fs, path = url_to_fs(url, **storage_options)
+    return fs, str(path)

@@ -26,9 +26,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import fsspec
+from typing import IO, TYPE_CHECKING, Any
 
 from flyte_core.errors import FlyteUsageError
 
@@ -109,7 +107,7 @@ def extract_bundle(url: str, dest: Path, **storage_options: Any) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile() as local:
         h = hashlib.sha256()
-        with fsspec.open(url, "rb", **storage_options) as remote:
+        with _open(url, storage_options) as remote:
             for block in iter(lambda: remote.read(_CHUNK), b""):
                 h.update(block)
                 local.write(block)
@@ -222,6 +220,8 @@ def _upload(store: DataStore, archive: Path, rel: str) -> None:
 
 
 def _fs_path(store: DataStore, rel: str) -> str:
+    import fsspec.core
+
     _, path = fsspec.core.url_to_fs(store.url(rel), **store.storage_options)
     return str(path)
 
@@ -237,3 +237,13 @@ def _safe_member(member: tarfile.TarInfo, dest: Path, url: str) -> tarfile.TarIn
     if bad or not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
         raise BundleError(f"Code bundle {url} holds an unsafe entry '{member.name}'; it was not made by flyte-core.")
     return member
+
+
+def _open(url: str, storage_options: dict[str, Any]) -> IO[bytes]:
+    """Open a bundle for reading; a plain path (a mounted data store) needs no fsspec import."""
+    if "://" not in url or url.startswith("file://"):
+        return open(url.removeprefix("file://"), "rb")
+    import fsspec
+
+    f: IO[bytes] = fsspec.open(url, "rb", **storage_options).open()
+    return f
