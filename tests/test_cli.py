@@ -164,3 +164,21 @@ def test_ctrl_c_aborts_the_whole_tree_and_exits_130(tmp_path: Path) -> None:
     assert data["run"]["phase"] == "aborted"
     assert {a["action"]: a["phase"] for a in data["actions"]} == {
         "a0": "aborted", "a0.1": "aborted", "a0.2": "aborted", "a0.3": "aborted"}
+
+
+def test_runs_show_follow_waits_for_the_end(tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text(
+        "import time\nimport flyte\nenv = flyte.TaskEnvironment(name='slow')\n\n\n"
+        "@env.task\ndef nap(s: float) -> float:\n    time.sleep(s)\n    return s\n")
+    proc = subprocess.Popen([sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--name", "napper",
+                             "slow.py", "nap", "--s", "3"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    import time
+
+    deadline = time.time() + 30
+    while flyte(tmp_path, "runs", "show", "napper").returncode != 0 and time.time() < deadline:
+        time.sleep(0.1)
+    shown = flyte(tmp_path, "runs", "show", "napper", "--follow")
+    assert shown.returncode == 0
+    assert "succeeded" in shown.stdout.splitlines()[0]
+    proc.communicate(timeout=60)

@@ -72,8 +72,10 @@ def list_runs(state: CliState, status: str | None, task: str | None, since: str 
 @runs_cmd.command("show")
 @click.argument("run")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("-f", "--follow", is_flag=True, help="Keep the tree updated until the run ends (Ctrl-C stops "
+              "following; the run goes on).")
 @click.pass_obj
-def show_run(state: CliState, run: str, as_json: bool) -> None:
+def show_run(state: CliState, run: str, as_json: bool, follow: bool) -> None:
     """A run's action tree with phase, duration and attempts per action."""
     rec = _get_run(state, run)
     actions = state.session().runs.get_actions(run)
@@ -81,13 +83,38 @@ def show_run(state: CliState, run: str, as_json: bool) -> None:
         click.echo(json.dumps({"run": _jsonable(rec), "actions": [_jsonable(a) for a in actions]}, indent=2))
         return
     console = Console()
-    console.print(f"Run [bold]{rec.name}[/bold] · {rec.task} · {_ICON.get(rec.phase, '')} {rec.phase.value} · "
-                  f"{rec.backend} · {_duration(rec.started_at, rec.ended_at)}", highlight=False)
+    if follow and not rec.phase.is_terminal:
+        rec, actions = _follow(state, run, console)
+    console.print(_header(rec), highlight=False)
     console.print(build_tree(actions))
     if rec.error is not None:
         console.print(f"[red]{rec.error.message}[/red] (action {rec.error.action})", highlight=False)
         if rec.error.traceback:
             console.print(rec.error.traceback.rstrip(), highlight=False, markup=False)
+
+
+def _header(rec: RunRecord) -> str:
+    return (f"Run [bold]{rec.name}[/bold] · {rec.task} · {_ICON.get(rec.phase, '')} {rec.phase.value} · "
+            f"{rec.backend} · {_duration(rec.started_at, rec.ended_at)}")
+
+
+def _follow(state: CliState, run: str, console: Console) -> tuple[RunRecord, list[ActionRecord]]:
+    """Redraw the tree from the run store until the run ends (the run may be driven by another
+    process or machine, so the store is what there is to watch)."""
+    from rich.console import Group
+    from rich.live import Live
+
+    session = state.session()
+    rec, actions = _get_run(state, run), session.runs.get_actions(run)
+    try:
+        with Live(console=console, transient=True, refresh_per_second=4) as live:
+            while not rec.phase.is_terminal:
+                live.update(Group(_header(rec), build_tree(actions)))
+                time.sleep(0.5)
+                rec, actions = _get_run(state, run), session.runs.get_actions(run)
+    except KeyboardInterrupt:
+        console.print("[yellow]Stopped following; the run goes on.[/yellow]")
+    return rec, actions
 
 
 def build_tree(actions: list[ActionRecord]) -> Tree:
