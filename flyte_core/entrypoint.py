@@ -324,7 +324,8 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _exit_code(e: SystemExit) -> int:
+def exit_code(e: SystemExit) -> int:
+    """The process exit status ``sys.exit(...)`` in a task body asks for (as Python computes it)."""
     if e.code is None:
         return 0
     if isinstance(e.code, int):
@@ -337,7 +338,7 @@ if __name__ == "__main__":
     try:
         code = main()
     except SystemExit as e:  # sys.exit() in a task body: no outcome, the backend reports the code
-        code = _exit_code(e)
+        code = exit_code(e)
     except BaseException:
         import traceback
 

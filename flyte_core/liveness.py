@@ -19,6 +19,18 @@ HEARTBEAT_SECONDS = 1.0
 STALE_SECONDS = 30.0
 
 
+def controller_alive(label: str) -> bool:
+    """Whether the controller named ``pid@host`` (as container and pod labels carry it) may still
+    be running: False only when it ran on this machine and its process is gone."""
+    pid_text, _, host = label.partition("@")
+    if not label or host != socket.gethostname():
+        return True  # another machine's controller: not ours to judge
+    try:
+        return _pid_alive(int(pid_text))
+    except ValueError:
+        return True
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 
 import docker
 import docker.errors
 
 from flyte_core.backend import ActionSpec
+from flyte_core.liveness import controller_alive
 
 RUN_LABEL = "org.flyte.run"
 ACTION_LABEL = "org.flyte.action"
@@ -25,19 +24,6 @@ def labels_for(spec: ActionSpec, pid: int, host: str) -> dict[str, str]:
             ATTEMPT_LABEL: str(spec.attempt), CONTROLLER_LABEL: f"{pid}@{host}"}
 
 
-def _controller_alive(value: str) -> bool:
-    pid_text, _, host = value.partition("@")
-    if host != socket.gethostname():
-        return True  # another machine's controller: not ours to judge
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, ValueError):
-        return True
-    return True
-
-
 def prune_dead(client: docker.DockerClient, run: str | None = None) -> list[str]:
     """Remove task containers whose controller process is gone (or every container of ``run``);
     return the runs they belonged to."""
@@ -45,7 +31,7 @@ def prune_dead(client: docker.DockerClient, run: str | None = None) -> list[str]
     flt = {"label": f"{RUN_LABEL}={run}"} if run else {"label": RUN_LABEL}
     for c in client.api.containers(all=True, filters=flt):
         labels = c.get("Labels") or {}
-        if run is None and _controller_alive(labels.get(CONTROLLER_LABEL, "")):
+        if run is None and controller_alive(labels.get(CONTROLLER_LABEL, "")):
             continue
         with contextlib.suppress(docker.errors.APIError):
             client.api.remove_container(c["Id"], force=True, v=True)

@@ -89,7 +89,7 @@ def run_attempt(control: Control, path: str) -> None:
             _preload(entrypoint, spec)
             entrypoint.write_outcome(spec.outcome_path, entrypoint.run(spec))
         except SystemExit as e:  # sys.exit() in a task body: reported as the exit of a fresh container
-            reply["exit"] = _exit_code(e)
+            reply["exit"] = entrypoint.exit_code(e)
         except BaseException:
             traceback.print_exc()  # into this attempt's log, where the host quotes it from
             reply["exit"] = 1
@@ -138,15 +138,6 @@ def _unpack(bundle: str, code_dir: str) -> None:
     extract_bundle(bundle, Path(code_dir))
     with open(marker, "w") as f:
         f.write(bundle)
-
-
-def _exit_code(e: SystemExit) -> int:
-    if e.code is None:
-        return 0
-    if isinstance(e.code, int):
-        return e.code
-    print(e.code, file=sys.stderr)  # what Python itself does with sys.exit("message")
-    return 1
 
 
 if __name__ == "__main__":

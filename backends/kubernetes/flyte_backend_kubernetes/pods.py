@@ -13,6 +13,7 @@ from typing import Any
 from kubernetes import client
 
 from flyte_backend_kubernetes.names import CONTROLLER_ANNOTATION, EXPIRES_ANNOTATION, RUN_LABEL, run_selector
+from flyte_core.liveness import controller_alive
 
 #: At most this many lines of a pod's log are read back when the stream-tagged copy is missing.
 LOG_LINES = 100_000
@@ -107,21 +108,8 @@ def prune(api: client.CoreV1Api, namespace: str, run: str | None = None) -> list
         notes = _meta(pod, "annotations")
         expires = notes.get(EXPIRES_ANNOTATION)
         stale = run is not None or (expires is not None and float(expires) <= now) \
-            or (expires is None and not _controller_alive(str(notes.get(CONTROLLER_ANNOTATION, ""))))
+            or (expires is None and not controller_alive(str(notes.get(CONTROLLER_ANNOTATION, ""))))
         if stale:
             delete_pod(api, _name(pod), namespace)
             runs.add(_meta(pod, "labels").get(RUN_LABEL, "?"))
     return sorted(runs)
-
-
-def _controller_alive(value: str) -> bool:
-    pid_text, _, host = value.partition("@")
-    if not value or host != socket.gethostname():
-        return True  # another machine's (or a driver pod's) controller: not ours to judge
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, ValueError):
-        return True
-    return True
