@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from flyte_core.types.common import mismatch
@@ -150,62 +151,59 @@ def dir_from_cli(text: str, cls: type = Dir) -> Any:
     return cls(path=text)
 
 
-class FileTransformer:
+class _BlobTransformer:
+    """Files and folders travel by reference; local ones are uploaded to the data store first.
+    Subclasses say which class, how to make the payload, and how to parse the command line."""
+
+    version = 1
+    name: str
+    kind: type
+    dimensionality: str
+    payload: Callable[[Any, ConversionContext, str], dict[str, Any]]
+    parse: Callable[[str, Any], Any]
+
+    def compile(self, hint: Any, engine: TypeEngine) -> Converter:
+        """Build the converter for ``hint`` (the class, ``Class["csv"]`` or a subclass)."""
+        cls = _hint_class(hint, self.kind)
+        fmt = hint_format(hint)
+        payload, parse = type(self).payload, type(self).parse
+
+        def accepts(v: Any) -> bool:
+            return isinstance(v, cls)
+
+        def to_literal(v: Any, ctx: ConversionContext) -> dict[str, Any]:
+            if not isinstance(v, cls):
+                raise mismatch(hint, v)
+            return payload(v, ctx, fmt)
+
+        def to_python(p: dict[str, Any], _ctx: ConversionContext) -> Any:
+            return cls(path=p["uri"], name=p.get("name"), format=p.get("format") or fmt, hash=p.get("hash"))
+
+        return Converter(
+            self.name, self.version, to_literal, to_python, accepts,
+            {"type": "blob", "dimensionality": self.dimensionality, "format": fmt}, py_type=cls,
+            from_cli=lambda text: parse(text, cls), cli_form="path or URL",
+        )
+
+
+class FileTransformer(_BlobTransformer):
     """``File`` and ``File[format]``: by reference, with local files uploaded to the data store."""
 
     name = "files.file"
-    version = 1
-
-    def compile(self, hint: Any, engine: TypeEngine) -> Converter:
-        """Build the converter for ``hint`` (``File``, ``File["csv"]`` or a subclass)."""
-        cls = typing.cast(type[File[Any]], _hint_class(hint, File))
-        fmt = hint_format(hint)
-
-        def accepts(v: Any) -> bool:
-            return isinstance(v, cls)
-
-        def to_literal(v: Any, ctx: ConversionContext) -> dict[str, Any]:
-            if not isinstance(v, cls):
-                raise mismatch(hint, v)
-            return file_payload(v, ctx, fmt)
-
-        def to_python(p: dict[str, Any], _ctx: ConversionContext) -> Any:
-            return cls(path=p["uri"], name=p.get("name"), format=p.get("format") or fmt, hash=p.get("hash"))
-
-        return Converter(
-            self.name, self.version, to_literal, to_python, accepts,
-            {"type": "blob", "dimensionality": "single", "format": fmt}, py_type=cls,
-            from_cli=lambda text: file_from_cli(text, cls), cli_form="path or URL",
-        )
+    kind = File
+    dimensionality = "single"
+    payload = staticmethod(file_payload)
+    parse = staticmethod(file_from_cli)
 
 
-class DirTransformer:
+class DirTransformer(_BlobTransformer):
     """``Dir`` and ``Dir[format]``: by reference, with local folders uploaded to the data store."""
 
     name = "files.dir"
-    version = 1
-
-    def compile(self, hint: Any, engine: TypeEngine) -> Converter:
-        """Build the converter for ``hint`` (``Dir``, ``Dir["csv"]`` or a subclass)."""
-        cls = typing.cast(type[Dir[Any]], _hint_class(hint, Dir))
-        fmt = hint_format(hint)
-
-        def accepts(v: Any) -> bool:
-            return isinstance(v, cls)
-
-        def to_literal(v: Any, ctx: ConversionContext) -> dict[str, Any]:
-            if not isinstance(v, cls):
-                raise mismatch(hint, v)
-            return dir_payload(v, ctx, fmt)
-
-        def to_python(p: dict[str, Any], _ctx: ConversionContext) -> Any:
-            return cls(path=p["uri"], name=p.get("name"), format=p.get("format") or fmt, hash=p.get("hash"))
-
-        return Converter(
-            self.name, self.version, to_literal, to_python, accepts,
-            {"type": "blob", "dimensionality": "multipart", "format": fmt}, py_type=cls,
-            from_cli=lambda text: dir_from_cli(text, cls), cli_form="path or URL",
-        )
+    kind = Dir
+    dimensionality = "multipart"
+    payload = staticmethod(dir_payload)
+    parse = staticmethod(dir_from_cli)
 
 
 FILE = FileTransformer()
