@@ -92,9 +92,7 @@ class Dir(Generic[T]):
         name = storage.basename(src)
         if remote_destination is None and storage.task_raw_data_path() is None:
             return cls(path=src, name=name, hash=dir_cache_key)
-        dest = remote_destination or storage.new_data_path(name)
-        if storage.is_local(dest):
-            dest = storage.local_path(dest)
+        dest = storage.upload_destination(name, remote_destination)
         src_fs, _ = storage.filesystem(src)
         dst_fs, dst = storage.filesystem(dest)
         digest = storage.copy_tree(src_fs, src, dst_fs, dst)

@@ -134,9 +134,7 @@ class File(Generic[T]):
         name = os.path.basename(src)
         if remote_destination is None and storage.task_raw_data_path() is None:
             return cls(path=src, name=name, hash=hash_method)
-        dest = remote_destination or storage.new_data_path(name)
-        if storage.is_local(dest):
-            dest = storage.local_path(dest)
+        dest = storage.upload_destination(name, remote_destination)
         dst_fs, dst = storage.filesystem(dest)
         src_fs, _ = storage.filesystem(src)
         digest = storage.copy_file(src_fs, src, dst_fs, dst)

@@ -173,3 +173,10 @@ def named_data_path(name: str) -> str:
     if ctx is None or not ctx.raw_data_path:
         return os.path.join(tempfile.gettempdir(), f"flyte-io-named-{os.getpid()}", name)
     return f"{ctx.raw_data_path.rstrip('/')}/named/{ctx.action.name}/{name}"
+
+
+def upload_destination(name: str, remote_destination: str | None) -> str:
+    """Where ``from_local`` puts ``name``: the given destination, or a fresh path under the running
+    task's raw data folder (a plain path when that is local)."""
+    dest = remote_destination or new_data_path(name)
+    return local_path(dest) if is_local(dest) else dest
