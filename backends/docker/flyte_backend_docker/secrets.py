@@ -17,7 +17,7 @@ from typing import Any
 
 from flyte_core.backend import ActionSpec, BackendRun
 from flyte_core.errors import FlyteUsageError
-from flyte_core.models import to_secrets
+from flyte_core.models import Secret, to_secrets
 from flyte_core.secrets import env_name, secret_id
 
 MOUNT = "/etc/flyte/secrets"
@@ -61,11 +61,24 @@ class SecretMounts:
             shutil.rmtree(folder, ignore_errors=True)
 
     def _value(self, secret: Any, spec: ActionSpec) -> str:
-        hook = self._run.plugins.hook if self._run.plugins is not None else None
-        value = hook.flyte_secret_value(secret=secret) if hook is not None else None
+        value = secret_value(self._run.plugins, secret)
         if value is None:
             raise FlyteUsageError(
                 f"Task '{spec.task_name}' needs secret '{secret_id(secret)}', which no secret provider has; "
-                f"set {env_name(secret)} or run `flyte secrets set {secret_id(secret)}`."
+                f"{how_to_set(secret)}."
             )
-        return str(value)
+        return value
+
+
+def secret_value(plugins: Any, secret: Secret) -> str | None:
+    """The value the session's secret providers (``plugins``, a ``PluginSet``) give ``secret``:
+    ``flyte_secret_value``, so a plugin first, then ``FLYTE_SECRET_<GROUP>_<KEY>``, then the local
+    store. None when no provider has it. Also used by ``flyte kubernetes secrets push``."""
+    hook = plugins.hook if plugins is not None else None
+    value = hook.flyte_secret_value(secret=secret) if hook is not None else None
+    return None if value is None else str(value)
+
+
+def how_to_set(secret: Secret) -> str:
+    """How a user gives ``secret`` a value, for error messages."""
+    return f"set {env_name(secret)} or run `flyte secrets set {secret_id(secret)}`"

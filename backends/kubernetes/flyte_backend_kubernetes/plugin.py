@@ -84,9 +84,11 @@ def prune_cmd(namespace: str | None, context: str | None, run: str | None) -> No
 
 @hookimpl
 def flyte_add_cli_commands(cli: click.Group) -> None:
-    """``flyte kubernetes rbac | setup | prune | run | follow``."""
+    """``flyte kubernetes rbac | setup | prune | run | follow | secrets``."""
     from flyte_backend_kubernetes.durable_cli import follow_cmd, run_cmd
+    from flyte_backend_kubernetes.secrets_cli import secrets_group
 
     kubernetes_cmd.add_command(run_cmd)
     kubernetes_cmd.add_command(follow_cmd)
+    kubernetes_cmd.add_command(secrets_group)
     cli.add_command(kubernetes_cmd)
