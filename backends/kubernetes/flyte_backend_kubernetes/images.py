@@ -33,7 +33,7 @@ class PodImages:
         self._registry = registry.rstrip("/") if registry else None
         self._log = log
         self._lock = threading.Lock()
-        self._pushed: dict[str, str] = {}
+        self._pushed: set[str] = set()  # references pushed by this process (one push each)
 
     def ensure(self, image: Image | None) -> str:
         """The reference a pod runs for ``image``."""
@@ -49,16 +49,20 @@ class PodImages:
         remote_repo = f"{registry}/{repo.rsplit('/', 1)[-1]}"
         target = f"{remote_repo}:{tag}"
         with self._lock:
-            if self._pushed.get(local) == target:
+            if target in self._pushed:
                 return target
             self._log(f"Pushing {local} as {target}")
-            self._client.images.get(local).tag(remote_repo, tag)
-            errors = [line.get("error") for line in self._client.images.push(remote_repo, tag, stream=True,
-                                                                            decode=True) if line.get("error")]
+            hint = "check the registry (backends.kubernetes.registry: host:port/prefix) and that you are logged in"
+            try:
+                self._client.images.get(local).tag(remote_repo, tag)
+                errors = [line["error"] for line in self._client.images.push(remote_repo, tag, stream=True, decode=True)
+                          if isinstance(line, dict) and line.get("error")]
+            except Exception as e:  # docker.errors.APIError: an invalid reference, an engine refusing the push
+                raise FlyteUsageError(f"Pushing image {target} failed: {getattr(e, 'explanation', None) or e}; "
+                                      f"{hint}.") from e
             if errors:
-                raise FlyteUsageError(f"Pushing image {target} failed: {errors[-1]}; check the registry "
-                                      "(backends.kubernetes.registry) and that you are logged in to it.")
-            self._pushed[local] = target
+                raise FlyteUsageError(f"Pushing image {target} failed: {errors[-1]}; {hint}.")
+            self._pushed.add(target)
         return target
 
 
