@@ -2,8 +2,11 @@
 containers) start child actions of their run.
 
 A :class:`ChannelServer` listens on a unix socket in a private directory (mode 0700), on the run's
-event loop. Messages are newline-delimited JSON objects carrying an ``id``; replies echo it, and
-requests on one connection are served concurrently, so replies may come in any order.
+event loop; or, for workers on other machines (pods on other nodes), on a TCP port of
+``tcp_host``, its address then written ``tcp://HOST:PORT``. Either way every worker
+authenticates with its attempt's token. Messages are newline-delimited JSON objects carrying an
+``id``; replies echo it, and requests on one connection are served concurrently, so replies may
+come in any order.
 
 - ``hello`` {token, action, attempt} -> {ok: true}: must be the first message. The token is an
   HMAC of the action and attempt under a random per-run key (:meth:`ChannelServer.token_for`), so
@@ -96,16 +99,19 @@ class ChannelServer:
     ``is_running`` tells which action attempts are alive; ``code_root`` is where task files named
     by reference are found; ``on_waiting`` (optional) hears when actions wait for children. With
     ``import_missing`` False only tasks of modules this process has already imported are served
-    (for workers that must not make the host import code).
+    (for workers that must not make the host import code). With ``tcp_host`` it listens on a
+    free TCP port of that address instead of a unix socket.
     """
 
     def __init__(self, controller: Any, *, is_running: IsRunning, code_root: str,
-                 on_waiting: OnWaiting | None = None, import_missing: bool = True) -> None:
+                 on_waiting: OnWaiting | None = None, import_missing: bool = True,
+                 tcp_host: str | None = None) -> None:
         self._controller = controller
         self._is_running = is_running
         self._on_waiting = on_waiting
         self._code_root = code_root
         self._import_missing = import_missing
+        self._tcp_host = tcp_host
         self._key = secrets.token_bytes(32)
         self._dir: str | None = None
         self._path: str | None = None
@@ -114,7 +120,7 @@ class ChannelServer:
 
     @property
     def path(self) -> str:
-        """The socket's path (valid after :meth:`start`)."""
+        """The socket's path, or ``tcp://HOST:PORT`` (valid after :meth:`start`)."""
         if self._path is None:
             raise RuntimeError("ChannelServer.start() has not been called")
         return self._path
@@ -125,6 +131,12 @@ class ChannelServer:
 
     async def start(self) -> None:
         """Create the private socket directory and start listening (on the running loop)."""
+        if self._tcp_host is not None:
+            self._server = await asyncio.start_server(self._serve, self._tcp_host, 0, limit=MAX_MESSAGE)
+            port = self._server.sockets[0].getsockname()[1]
+            host = f"[{self._tcp_host}]" if ":" in self._tcp_host else self._tcp_host
+            self._path = f"tcp://{host}:{port}"
+            return
         self._dir = tempfile.mkdtemp(prefix="flyte-ch-")  # mkdtemp makes it 0700: only we connect
         path = os.path.join(self._dir, "channel.sock")
         if len(path.encode()) > 100:  # unix socket paths are limited to ~104 bytes; TMPDIR may be long

@@ -106,7 +106,7 @@ def is_nested_function(task: TaskTemplate[Any, Any]) -> bool:
 
 
 class ChannelDispatcher:
-    """Turns task calls in a worker into child actions, over one unix-socket connection to the
+    """Turns task calls in a worker into child actions, over one connection (unix socket or TCP) to the
     host's :class:`~flyte_core.channel.ChannelServer`.
 
     Thread-safe: writes are serialised by a lock and a reader thread hands each reply to the
@@ -269,9 +269,11 @@ class ChannelDispatcher:
                 return self._sock
             if self._closed is not None:
                 raise self._lost(self._closed)
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
-                sock.connect(self.path)
+                sock = _connect(self.path)
+            except OSError as e:
+                raise self._lost(f"could not connect to the run's controller at {self.path}: {e}") from None
+            try:
                 hello = {"id": 0, "op": "hello", "token": self._token, "action": self.action,
                          "attempt": self.attempt}
                 sock.sendall((json.dumps(hello) + "\n").encode())
@@ -320,3 +322,19 @@ class ChannelDispatcher:
 def _asdict(info: ErrorInfo) -> dict[str, Any]:
     return {"code": info.code, "kind": info.kind, "message": info.message, "traceback": info.traceback,
             "action": info.action}
+
+
+def _connect(address: str) -> socket.socket:
+    """A connected socket to a channel address: a unix socket path or ``tcp://HOST:PORT``."""
+    if address.startswith("tcp://"):
+        host, _, port = address.removeprefix("tcp://").rpartition(":")
+        sock = socket.create_connection((host.strip("[]"), int(port)))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small request/reply messages
+        return sock
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -100,8 +100,8 @@ class WorkerSpec:
 
     @classmethod
     def read(cls, path: str) -> WorkerSpec:
-        """Read a spec file."""
-        with open(path, encoding="utf-8") as f:
+        """Read a spec file (a path, or an fsspec URL for workers on other machines)."""
+        with _open(path, "r") as f:
             return cls.from_json(json.load(f))
 
 
@@ -133,7 +133,7 @@ def read_outcome(path: str) -> ActionOutcome:
     """Read an outcome file written by :func:`write_outcome` (in the backend's process)."""
     from flyte_core import wire
 
-    with open(path, encoding="utf-8") as f:
+    with _open(path, "r") as f:
         outcome: ActionOutcome = wire.load(json.load(f), ActionOutcome)
     return outcome
 
@@ -317,7 +317,25 @@ def _import_traceback(e: BaseException) -> str:
     return "".join(tb.format())
 
 
+def _is_url(path: str) -> bool:
+    return "://" in path and not path.startswith("file://")
+
+
+def _open(path: str, mode: str) -> Any:
+    """A text file at a path or an fsspec URL (imported only for URLs: most workers never need it)."""
+    if _is_url(path):
+        import fsspec
+
+        return fsspec.open(path, mode, encoding="utf-8")
+    return open(path.removeprefix("file://"), mode, encoding="utf-8")
+
+
 def _write_json(path: str, data: dict[str, Any]) -> None:
+    if _is_url(path):  # object stores make a written object visible whole, at close
+        with _open(path, "w") as f:
+            json.dump(data, f)
+        return
+    path = path.removeprefix("file://")
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(data, f)

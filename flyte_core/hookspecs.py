@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from flyte_core.backend import BackendRegistry
     from flyte_core.events import ActionEvent, RunEvent
     from flyte_core.imagebuilder import ImageBuilderRegistry
+    from flyte_core.launcher import LauncherRegistry
     from flyte_core.models import Secret
     from flyte_core.observers import RunObserver
     from flyte_core.taskkinds import TaskKindRegistry
@@ -37,6 +38,18 @@ def flyte_register_backends(registry: BackendRegistry) -> None:
     Called once per plugin manager, when a session first needs its backend registry.
 
     :param registry: the session's backend registry; a duplicate name is an error naming both plugins.
+    """
+
+
+@hookspec
+def flyte_register_launchers(registry: LauncherRegistry) -> None:
+    """Add launchers by backend name: ``registry.add("kubernetes", launcher)``, for backends whose
+    runs are driven away from the process that starts them (and outlive it).
+
+    Called once per plugin manager, when a session first needs its launcher registry: when
+    ``flyte run`` picks how to start a run, or a command reads a run a launcher started.
+
+    :param registry: the session's launcher registry; a duplicate name is an error naming both plugins.
     """
 
 

@@ -22,13 +22,14 @@ from flyte_core.config import Config, load_config
 from flyte_core.datastore import DataStore
 from flyte_core.errors import FlyteUsageError, RunAbortedError, TaskInputError
 from flyte_core.errorspec import to_exception
+from flyte_core.launcher import LauncherRegistry, LaunchRequest, launcher_of
 from flyte_core.liveness import settle
 from flyte_core.observers import RunObserver
 from flyte_core.plugins import PluginSet, make_plugin_set
 from flyte_core.reuse import Reuse
 from flyte_core.run import Run
 from flyte_core.runner import RunDriver
-from flyte_core.runstore.records import Phase, RunRecord
+from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
 from flyte_core.runstore.store import RunStore
 from flyte_core.settings import RunSettings
 from flyte_core.task import TaskTemplate
@@ -86,6 +87,7 @@ class Session:
         self._runs: RunStore | None = None
         self._backends: BackendRegistry | None = None
         self._task_kinds: TaskKindRegistry | None = None
+        self._launchers: LauncherRegistry | None = None
         self.root_dir = str(Path(root_dir or self.config.root_dir or Path.cwd()).resolve())
         self._lock = threading.Lock()
 
@@ -114,6 +116,28 @@ class Session:
                 self.plugins.call_into_registry("flyte_register_backends", reg)
                 self._backends = reg
             return self._backends
+
+    @property
+    def launchers(self) -> LauncherRegistry:
+        """Launchers registered by plugins (backends whose runs are driven elsewhere)."""
+        with self._lock:
+            if self._launchers is None:
+                reg = LauncherRegistry()
+                self.plugins.call_into_registry("flyte_register_launchers", reg)
+                self._launchers = reg
+            return self._launchers
+
+    def launch(self, backend: str | None, request: LaunchRequest) -> RunRecord:
+        """Start a run with ``backend``'s launcher (driven away from this process; see
+        :mod:`flyte_core.launcher`) and return its record; follow it with :meth:`get_run`."""
+        name = backend or self.backend_name
+        launcher = self.launchers.find(name)
+        if launcher is None:
+            raise FlyteUsageError(f"Backend '{name}' drives its runs in this process; it cannot launch a run that "
+                                  f"outlives it (backends that can: {', '.join(self.launchers.names()) or 'none'}).")
+        if request.name is not None and self.runs.get_run(request.name) is not None:
+            raise TaskInputError(f"A run named '{request.name}' already exists; choose another name.")
+        return launcher.launch(self, request)
 
     @property
     def task_kinds(self) -> TaskKindRegistry:
@@ -179,7 +203,9 @@ class Session:
         record = RunRecord(name=name, task=task.name, phase=Phase.QUEUED, backend=backend_name, created_at=now,
                            inputs=inputs, pid=os.getpid(), host=socket.gethostname(), labels=dict(options.labels),
                            heartbeat=now, recovered_from=prior.name if prior else None)
-        if self.runs.get_run(name) is not None:
+        existing = self.runs.get_run(name)
+        # A launcher may have reserved the name for the controller it started (that is us).
+        if existing is not None and not (existing.phase is Phase.QUEUED and launcher_of(existing) is not None):
             raise TaskInputError(f"A run named '{name}' already exists; choose another name.")
         settings = RunSettings(
             code_root=self.root_dir,
@@ -215,13 +241,28 @@ class Session:
         return rec
 
     def get_run(self, name: str) -> RunRecord | None:
-        """Run ``name`` from the run store, settled as interrupted if its controller is gone."""
+        """Run ``name`` from the run store, settled as interrupted if its controller is gone (a
+        launched run is brought up to date by its launcher instead)."""
         rec = self.runs.get_run(name)
-        return settle(self.runs, rec) if rec is not None else None
+        return self._settled(rec) if rec is not None else None
 
     def list_runs(self, **filters: Any) -> list[RunRecord]:
         """Runs from the run store (newest first), each settled as :meth:`get_run` does."""
-        return [settle(self.runs, r) for r in self.runs.list_runs(**filters)]
+        return [self._settled(r) for r in self.runs.list_runs(**filters)]
+
+    def _settled(self, rec: RunRecord) -> RunRecord:
+        which = launcher_of(rec)
+        if which is None:
+            return settle(self.runs, rec)
+        if not rec.phase.is_terminal:
+            launcher = self.launchers.find(which)
+            if launcher is None:  # the plugin is gone: say so rather than guess at the run
+                return attrs.evolve(rec, error=ErrorInfo(
+                    "LauncherMissing", "system", f"Run '{rec.name}' was launched by '{which}', which no installed "
+                    "plugin provides; install the plugin to follow it."))
+            launcher.sync(self, rec)
+            rec = self.runs.get_run(rec.name) or rec
+        return rec
 
     def abort(self, name: str) -> RunRecord:
         """Ask the controller of run ``name`` (in any process) to abort it."""
@@ -230,6 +271,10 @@ class Session:
             raise TaskInputError(f"No run named '{name}'; see `flyte runs list`.")
         if not rec.phase.is_terminal:
             self.runs.request_abort(name)
+            which = launcher_of(rec)
+            launcher = self.launchers.find(which) if which is not None else None
+            if launcher is not None:
+                launcher.abort(self, rec)
         return rec
 
     def wait_for(self, name: str, poll: float = 0.2) -> RunRecord:

@@ -37,6 +37,14 @@ class _TaskFile(click.Group):
         self.path = path
         self.run_opts = run_opts
         self._tasks: dict[str, TaskTemplate[Any, Any]] | None = None
+        #: The task's inputs as typed (a launched run parses them again where it is driven).
+        self.raw_inputs: list[str] = []
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                             list[str]]:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        self.raw_inputs = list(rest)
+        return name, cmd, rest
 
     def tasks(self, ctx: click.Context) -> dict[str, TaskTemplate[Any, Any]]:
         if self._tasks is None:
@@ -62,7 +70,11 @@ class _TaskFile(click.Group):
         params: list[click.Parameter] = [option_for(i, engine) for i in task.interface.inputs]
 
         def callback(**inputs: Any) -> None:
-            _execute(click.get_current_context(), task, inputs, self.run_opts)
+            ctx = click.get_current_context()
+            if _launcher_for(ctx, self.run_opts):
+                _launch(ctx, task, self.path, name, self.raw_inputs, self.run_opts)
+            else:
+                _execute(ctx, task, inputs, self.run_opts)
 
         doc = (task.docs or task.func.__doc__ or f"Run task {task.name}.").strip()
         return click.Command(name, params=params, callback=callback, help=doc)
@@ -89,6 +101,10 @@ class _RunGroup(click.Group):
 @click.option("-e", "--env", "env", multiple=True, help="KEY=VALUE environment variable for every task.")
 @click.option("--label", multiple=True, help="KEY=VALUE label recorded with the run.")
 @click.option("--no-progress", is_flag=True, help="Do not show the live action tree.")
+@click.option("--detach", is_flag=True, help="Start the run and return (backends whose runs outlive this process, "
+              "such as kubernetes); follow it with `flyte runs show RUN --follow`.")
+@click.option("--local-controller", is_flag=True, help="Drive the run from this process even on a backend that "
+              "would drive it from elsewhere (kubernetes: no driver pod); Ctrl-C then aborts it.")
 @click.option("--recover", default=None, metavar="RUN",
               help="Re-run a failed or interrupted RUN, reusing every action that succeeded in it.")
 @click.option("--overwrite-cache", is_flag=True, help="Run cached tasks anyway and replace their cache entries.")
@@ -100,6 +116,66 @@ def run_cmd(**_: Any) -> None:
 
     Run options go before FILE; the task's inputs go after TASK (see `flyte run FILE TASK --help`).
     """
+
+
+def _launcher_for(ctx: click.Context, opts: dict[str, Any]) -> bool:
+    """Whether this run is launched (driven away from this process) rather than driven here."""
+    state: CliState = ctx.find_object(CliState) or CliState()
+    session = state.session()
+    backend = "local" if opts.get("local") else opts.get("backend") or session.backend_name
+    launched = not opts.get("local_controller") and backend in session.launchers
+    if opts.get("detach") and not launched:
+        why = "--local-controller drives it here" if opts.get("local_controller") else (
+            f"backend '{backend}' drives runs in this process")
+        fail_usage(f"--detach needs a run driven away from this process, but {why}; backends that can: "
+                   f"{', '.join(session.launchers.names()) or 'none'}.")
+    return launched
+
+
+def _launch(ctx: click.Context, task: TaskTemplate[Any, Any], path: str, task_name: str, inputs: list[str],
+            opts: dict[str, Any]) -> None:
+    """Launch the run with the backend's launcher, then follow it (unless --detach)."""
+    from flyte_core.cli.runs_cmd import follow_run
+    from flyte_core.launcher import LaunchRequest
+    from flyte_core.run import Run
+
+    state: CliState = ctx.find_object(CliState) or CliState()
+    session = state.session()
+    console = err_console()
+    request = LaunchRequest(
+        file=path, task=task_name, inputs=inputs, name=opts.get("name"),
+        labels=_pairs(opts.get("label") or (), "--label"), env_vars=_pairs(opts.get("env") or (), "--env"),
+        overwrite_cache=bool(opts.get("overwrite_cache")), recover=opts.get("recover"),
+    )
+    try:
+        rec = session.launch(opts.get("backend"), request)
+    except FlyteUsageError as e:
+        fail_usage(str(e))
+    name = rec.name
+    console.print(f"Run [bold]{name}[/bold] launched on {rec.backend} ({rec.host}).", highlight=False)
+    if opts.get("detach"):
+        console.print(f"Follow it with `flyte runs show {name} --follow`; stop it with `flyte runs abort {name}`.",
+                      highlight=False)
+        click.echo(name)
+        return
+    try:
+        rec = follow_run(session, name, console, logs=True, progress=not opts.get("no_progress"))
+    except KeyboardInterrupt:
+        console.print(f"[yellow]Detached; run {name} goes on.[/yellow] Re-attach with `flyte runs show {name} "
+                      f"--follow`, stop it with `flyte runs abort {name}`.", highlight=False)
+        sys.exit(130)
+    run = Run(session, name, task, [])
+    try:
+        outs = run.outputs()
+    except (BaseRuntimeError, RuntimeError) as e:
+        console.print(f"[red]✗[/red] Run {name} {rec.phase.value}.", highlight=False)
+        click.echo(str(e), err=True)
+        ctx.exit(1)
+    console.print(f"[green]✓[/green] Run {name} succeeded: flyte runs show {name}", highlight=False)
+    if len(outs) == 1:
+        click.echo(outs[0])
+    elif outs:
+        click.echo(tuple(outs))
 
 
 def _execute(ctx: click.Context, task: TaskTemplate[Any, Any], inputs: dict[str, Any], opts: dict[str, Any]) -> None:

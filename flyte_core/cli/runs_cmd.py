@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import click
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 from rich.tree import Tree
 
 from flyte_core.cli.common import CliState, fail_usage
 from flyte_core.runstore.records import ActionRecord, Phase, RunRecord
+
+if TYPE_CHECKING:
+    from flyte_core.session import Session
 
 _ICON = {
     Phase.QUEUED: "[dim]○[/dim]", Phase.RUNNING: "[cyan]●[/cyan]", Phase.SUCCEEDED: "[green]✓[/green]",
@@ -99,22 +104,48 @@ def _header(rec: RunRecord) -> str:
 
 
 def _follow(state: CliState, run: str, console: Console) -> tuple[RunRecord, list[ActionRecord]]:
-    """Redraw the tree from the run store until the run ends (the run may be driven by another
-    process or machine, so the store is what there is to watch)."""
+    session = state.session()
+    try:
+        rec = follow_run(session, run, console)
+    except KeyboardInterrupt:
+        console.print("[yellow]Stopped following; the run goes on.[/yellow]")
+        rec = _get_run(state, run)
+    return rec, session.runs.get_actions(run)
+
+
+def follow_run(session: Session, run: str, console: Console, *, logs: bool = False, progress: bool = True) -> RunRecord:
+    """Keep the action tree (and, with ``logs``, what the tasks print) on ``console`` until the
+    run ends; return its final record. The run may be driven by another process or machine, so
+    the run store is what there is to watch (a launched run's launcher keeps it current).
+    KeyboardInterrupt is left to the caller: leaving never stops the run."""
     from rich.console import Group
     from rich.live import Live
 
-    session = state.session()
-    rec, actions = _get_run(state, run), session.runs.get_actions(run)
-    try:
-        with Live(console=console, transient=True, refresh_per_second=4) as live:
-            while not rec.phase.is_terminal:
-                live.update(Group(_header(rec), build_tree(actions)))
-                time.sleep(0.5)
-                rec, actions = _get_run(state, run), session.runs.get_actions(run)
-    except KeyboardInterrupt:
-        console.print("[yellow]Stopped following; the run goes on.[/yellow]")
-    return rec, actions
+    seen = 0
+
+    def new_lines() -> None:
+        nonlocal seen
+        if not logs:
+            return
+        for seq, line in session.runs.get_logs(run, after=seen):
+            seen = seq
+            console.print(f"[dim]\\[{line.action}][/dim] {rich_escape(line.line)}", highlight=False)
+
+    rec = session.get_run(run)
+    if rec is None:
+        raise click.UsageError(f"No run named '{run}'; see `flyte runs list`.")
+    live = Live(console=console, transient=True, refresh_per_second=4) if progress else None
+    with live or contextlib.nullcontext():
+        while True:
+            new_lines()
+            if rec.phase.is_terminal:
+                break
+            if live is not None:
+                live.update(Group(_header(rec), build_tree(session.runs.get_actions(run))))
+            time.sleep(0.3)
+            rec = session.get_run(run) or rec
+    new_lines()
+    return rec
 
 
 def build_tree(actions: list[ActionRecord]) -> Tree:

@@ -1,13 +1,16 @@
 """The ``kubernetes`` backend: every action attempt runs in its own pod (restartPolicy Never).
 
-The controller runs in this process (as for the docker backend). Per run: images are built by
-the image builder (and pushed when a registry is configured), the project ships as one
-content-addressed code bundle through the data store, and the run's channel (nested task calls)
-is relayed onto a socket inside the data folder, which pods mount with ``hostPath``. Each
-attempt's worker spec, outcome and stream-tagged log also go through that folder, under
-``<data>/runs/<run>/k8s/``. Pod states come from one resumable watch per run (see ``watch``) and
-are judged by ``failures``. A pod is deleted as soon as its outcome and logs are collected (or
-kept for ``keep_pods_seconds``), and :meth:`KubernetesBackend.close` deletes every pod of the run.
+The controller runs in this process (as for the docker backend; in a durable run, this process
+is the driver pod). Per run: images are built by the image builder (and pushed when a registry
+is configured), and the project ships as one content-addressed code bundle through the data
+store. Pods reach the data store one of two ways (see ``runsetup.data_access``): a folder
+mounted with ``hostPath`` on single-node clusters, where the run's channel (nested task calls)
+is relayed onto a socket inside that folder; or a remote fsspec store (s3://, gs://, ...), where
+the channel listens on TCP at an address pods reach (the driver pod's IP). Each attempt's worker
+spec, outcome and stream-tagged log go through the data store, under ``<data>/runs/<run>/k8s/``.
+Pod states come from one resumable watch per run (see ``watch``) and are judged by ``failures``.
+A pod is deleted as soon as its outcome and logs are collected (or kept for
+``keep_pods_seconds``), and :meth:`KubernetesBackend.close` deletes every pod of the run.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from flyte_backend_kubernetes.options import KubeOptions
 from flyte_backend_kubernetes.podspec import PodRequest, build_pod
 from flyte_backend_kubernetes.relay import MAX_PATH, ChannelRelay
 from flyte_backend_kubernetes.resources import describe_memory
-from flyte_backend_kubernetes.runsetup import bundle_for, host_data_root, resolve_template
+from flyte_backend_kubernetes.runsetup import DataAccess, bundle_for, data_access, resolve_template
 from flyte_backend_kubernetes.secrets import missing_secrets_hint
 from flyte_backend_kubernetes.watch import PodWatcher
 from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
@@ -77,7 +80,7 @@ class KubernetesBackend:
         self._relay: ChannelRelay | None = None
         self._images: PodImages | PrebuiltImages | None = None
         self._docker: Any = None
-        self._data_root = ""
+        self._access = DataAccess(root="")
         self._dir = ""
         self._bundle = "-"
         self._bundle_dir = CODE_DIR
@@ -97,21 +100,49 @@ class KubernetesBackend:
         store = run.conversion.store
         if store is None:
             raise FlyteUsageError("The kubernetes backend needs a data store; configure storage.data.")
-        self._data_root = host_data_root(store.root, self.opts.data_host_path)
+        self._access = data_access(store.root, self.opts.data_host_path)
+        channel_host = self._channel_host()
         api_client, context_ns = await asyncio.to_thread(connect, self.opts.context, self.opts.kubeconfig)
         self.namespace = self.opts.namespace or context_ns
         self._api = client.CoreV1Api(api_client)
         await asyncio.to_thread(check_access, self._api, self.namespace)
         await asyncio.to_thread(podops.prune, self._api, self.namespace)
-        self._dir = os.path.join(self._data_root, "runs", run.run_name, "k8s")
-        os.makedirs(self._dir, mode=0o755, exist_ok=True)
+        if self._access.host_path is not None:
+            self._dir = os.path.join(self._access.host_path, "runs", run.run_name, "k8s")
+            os.makedirs(self._dir, mode=0o755, exist_ok=True)
+        else:
+            self._dir = store.url("runs", run.run_name, "k8s")
         self._watcher = PodWatcher(self._api.list_namespaced_pod, self.namespace, run_selector(run.run_name),
                                    self._on_event)
         await asyncio.to_thread(self._watcher.start)
         self._server = ChannelServer(run.controller, is_running=lambda a, n: self._live.get(a) == n,
-                                     code_root=run.settings.code_root, import_missing=False)
+                                     code_root=run.settings.code_root, import_missing=False, tcp_host=channel_host)
         await self._server.start()
-        self._host_paths = [self._data_root]
+        if self._access.host_path is None:
+            self._channel_path = self._server.path
+        else:
+            await self._host_channel(self._access.host_path)
+        self._images = await asyncio.to_thread(self._image_source, run)
+        self._bundle = await asyncio.to_thread(bundle_for, run, store)
+        self._bundle_dir = f"{CODE_DIR}/{os.path.basename(self._bundle).split('.')[0][:16]}"
+
+    def _channel_host(self) -> str | None:
+        """Where task pods reach the channel over TCP (remote stores), None for the socket relay."""
+        if not self._access.remote:
+            return None
+        host = self.opts.channel_host or os.environ.get("POD_IP")
+        if not host:
+            raise FlyteUsageError(
+                f"With the remote data store {self._access.root}, task pods reach the run's controller over the "
+                "network, and this process is not in a pod: start the run with `flyte run --backend kubernetes` "
+                "(a driver pod in the cluster drives it), or set backends.kubernetes.channel_host to an address "
+                "of this machine that pods can reach.")
+        return host
+
+    async def _host_channel(self, data_root: str) -> None:
+        """Relay the channel onto a socket inside the hostPath data folder, which pods mount."""
+        assert self._server is not None
+        self._host_paths = [data_root]
         relay_path = os.path.join(self._dir, "channel.sock")
         if len(relay_path.encode()) <= MAX_PATH:
             self._relay = ChannelRelay(relay_path, self._server.path)
@@ -120,9 +151,6 @@ class KubernetesBackend:
         else:  # too long for a socket: mount the channel's own folder (works on a local node only)
             self._channel_path = self._server.path
             self._host_paths.append(os.path.dirname(self._server.path))
-        self._images = await asyncio.to_thread(self._image_source, run)
-        self._bundle = await asyncio.to_thread(bundle_for, run, store)
-        self._bundle_dir = f"{CODE_DIR}/{os.path.basename(self._bundle).split('.')[0][:16]}"
 
     async def execute(self, spec: ActionSpec) -> ActionOutcome:
         """Run one attempt in a fresh pod and wait for it (at most ``spec.timeout``)."""
@@ -135,7 +163,7 @@ class KubernetesBackend:
         image = await asyncio.to_thread(self._images.ensure, spec.task.env.image_spec)
         template = await asyncio.to_thread(self._template, spec.task.pod_template)
         name = pod_name(spec.run_name, spec.action, spec.attempt)
-        base = os.path.join(self._dir, f"{spec.action}-{spec.attempt}")
+        base = f"{self._dir}/{spec.action}-{spec.attempt}"
         paths = {k: f"{base}.{k}" for k in ("spec.json", "outcome.json", "log.jsonl")}
         ws = worker_spec(spec, task=task_ref(spec.task, spec.code_root), outcome_path=paths["outcome.json"],
                          conversion=self._run.conversion, channel_path=self._channel_path,
@@ -147,6 +175,7 @@ class KubernetesBackend:
             command=["python", "-m", "flyte_backend_kubernetes.worker", self._bundle, self._bundle_dir,
                      paths["spec.json"], paths["log.jsonl"]],
             working_dir=self._bundle_dir, env={**spec.env_vars, "PYTHONUNBUFFERED": "1"},
+            env_from_secrets=[self.opts.data_secret] if self.opts.data_secret else [],
             secrets=spec.task.env.secrets, resources=spec.task.env.resources, timeout=spec.timeout,
             host_paths=self._host_paths, pull_policy=self.opts.image_pull_policy,
             service_account=self.opts.service_account, pod_template=template,
@@ -198,7 +227,10 @@ class KubernetesBackend:
         if self._server is not None:
             await self._server.close()
             self._server = None
-        if self._dir:
+        if self._dir and self._access.remote and self._run is not None and self._run.conversion.store is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._run.conversion.store.rm, self._dir, True)
+        elif self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
         if self._docker is not None:
             self._docker.close()
@@ -281,8 +313,11 @@ class KubernetesBackend:
                  tail: list[str]) -> ActionOutcome:
         if verdict.error is not None:
             return ActionOutcome(error=verdict.error)
-        if os.path.exists(outcome_path):
-            outcome = read_outcome(outcome_path)
+        try:
+            outcome = read_outcome(outcome_path)  # a path, or a URL of a remote store
+        except FileNotFoundError:
+            pass
+        else:
             if outcome.error is not None and outcome.error.action is None:
                 outcome = attrs.evolve(outcome, error=attrs.evolve(outcome.error, action=spec.action))
             return outcome
@@ -303,13 +338,22 @@ class KubernetesBackend:
                 await asyncio.to_thread(podops.delete_pod, self._api, name, self.namespace)
         finally:
             self._attempts.pop(name, None)
-            for path in files:
-                with contextlib.suppress(OSError):
+            await asyncio.to_thread(self._remove, files)
+
+    def _remove(self, files: list[str]) -> None:
+        store = self._run.conversion.store if self._run is not None else None
+        for path in files:
+            with contextlib.suppress(Exception):  # FileNotFoundError, or the store's own errors
+                if self._access.remote and store is not None:
+                    store.rm(path)
+                else:
                     os.remove(path)
 
     def _image_source(self, run: BackendRun) -> PodImages | PrebuiltImages:
         if self.opts.prebuilt_images:  # a driver pod: images were built by whoever launched it
-            with open(self.opts.prebuilt_images, encoding="utf-8") as f:
+            import fsspec
+
+            with fsspec.open(self.opts.prebuilt_images, "r", encoding="utf-8") as f:
                 return PrebuiltImages(json.load(f))
         import docker
 
@@ -317,7 +361,7 @@ class KubernetesBackend:
         builder = image_builders(run.plugins).get(self.opts.image_builder)(
             {"client": self._docker, "base_image": self.opts.base_image, "cache_dir": self.opts.cache_dir,
              "log": self._build_log})
-        return PodImages(builder, self._docker, self.opts.registry, self._build_log)
+        return PodImages(builder, self._docker, self.opts.registry, self._build_log, packages=self._access.packages)
 
     def _template(self, template: Any) -> Any:
         if isinstance(template, str):  # the name of a PodTemplate object in the namespace

@@ -1,15 +1,19 @@
 """Durable runs: the top-level task is driven by a pod inside the cluster, so the run goes on
-when the terminal that started it closes.
+when the terminal that started it closes. :class:`KubernetesLauncher` is the backend's launcher
+(``flyte_core.launcher``): ``flyte run --backend kubernetes`` uses it, ``--detach`` leaves it,
+``flyte runs show RUN --follow`` re-attaches and ``flyte runs abort RUN`` stops it.
 
-:func:`launch` (``flyte kubernetes run``) prepares everything the driver cannot do itself — it
-builds the images of the task module's environments with the local engine (the driver has no
-Docker), ships the code bundle, writes the driver's config — and creates the driver pod, which
-runs ``flyte run`` in-cluster with the ``flyte-runner`` ServiceAccount (``flyte kubernetes
-setup``). Single-node clusters only, like the hostPath data store: the run store (SQLite) is
-shared with the driver through a ``hostPath`` mount of its folder. :func:`follow` (also
-``flyte kubernetes follow RUN``, to re-attach) reads progress and logs from the run store until
-the run ends; leaving it (Ctrl-C) detaches without stopping the run, and ``flyte runs abort``
-stops it.
+Launching does what the driver cannot do itself: it builds the images of the task module's
+environments with the local engine (the driver has no Docker), ships the code bundle and the
+driver's config through the data store, records the run here (queued) and creates the driver
+pod, which runs ``flyte run --local-controller`` in-cluster with the ``flyte-runner``
+ServiceAccount (made by ``flyte kubernetes setup``, or here on first use).
+
+Where the run's records live depends on how pods reach the data store: with a hostPath folder
+(single-node clusters) the driver shares this machine's run store through a hostPath mount of
+its folder; with a remote store the driver keeps its own and publishes copies to the data store,
+which :meth:`KubernetesLauncher.sync` imports (see ``snapshot``). Either way ``sync`` also
+watches the driver pod, so a driver that cannot start, or vanishes, ends the run visibly.
 """
 
 from __future__ import annotations
@@ -17,35 +21,50 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import attrs
 import yaml
 from flyte_backend_docker.bundle import make_bundle
 from kubernetes import client
 
 from flyte_backend_kubernetes import pods as podops
+from flyte_backend_kubernetes import rbac
 from flyte_backend_kubernetes.client import connect
 from flyte_backend_kubernetes.images import PodImages, image_key
+from flyte_backend_kubernetes.names import DRIVER_LABEL, dns_name, label_value
 from flyte_backend_kubernetes.options import KubeOptions
-from flyte_backend_kubernetes.rbac import DEFAULT_ACCOUNT
-from flyte_backend_kubernetes.runsetup import host_data_root
-from flyte_core.config import Config, flyte_home
+from flyte_backend_kubernetes.runsetup import DataAccess, data_access
+from flyte_backend_kubernetes.snapshot import fetch, import_run
+from flyte_core.config import flyte_home
 from flyte_core.datastore import DataStore
 from flyte_core.environment import TaskEnvironment
 from flyte_core.errors import FlyteUsageError
 from flyte_core.image import Image
+from flyte_core.launcher import LAUNCHER_LABEL, LaunchRequest
 from flyte_core.loader import load_file, tasks_in
-from flyte_core.session import Session
+from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
 
-#: Label of a driver pod; its value is the run's name (not the run label: closing the run's
-#: backend inside the driver must not delete the driver itself).
-DRIVER_LABEL = "flyte-core.org/driver-of"
+if TYPE_CHECKING:
+    from flyte_core.session import Session
+
+#: Run labels: where the driver pod is (``namespace/name``), where its run-store copies go.
+DRIVER_RUN_LABEL = "flyte-core.org/driver"
+SNAPSHOT_LABEL = "flyte-core.org/snapshot"
 CODE_DIR = "/flyte/driver"
-#: Options that name this machine's kubeconfig, meaningless inside the cluster.
+#: Inside the driver pod: its own flyte home and, on a remote store, its run store.
+DRIVER_HOME = "/tmp/flyte"
+#: Options that name this machine's kubeconfig or terminal, meaningless inside the cluster.
 _HOST_ONLY = ("kubeconfig", "context", "echo")
+#: How often ``sync`` looks at the data store and at the driver pod.
+SYNC_EVERY = 1.0
+POD_CHECK_EVERY = 2.0
+#: Reasons a driver pod's container cannot start that will not go away by waiting.
+_STUCK = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError")
 
 
 def environments(module: Any) -> list[TaskEnvironment]:
@@ -61,162 +80,284 @@ def environments(module: Any) -> list[TaskEnvironment]:
     return list(found.values())
 
 
-def launch(config: Config, file: str, task: str, args: Sequence[str], *, name: str | None = None,
-           log: Callable[[str], None] = lambda line: None) -> tuple[str, str, str]:
-    """Create the driver pod of a new run; return ``(run name, pod name, namespace)``."""
-    raw = dict(config.backend_options("kubernetes"))
-    opts = KubeOptions.parse(raw)
-    data = host_data_root(config.data_url, opts.data_host_path)
-    runs_dir = os.path.dirname(os.path.abspath(config.runs_path))
-    root = Path(config.root_dir or Path.cwd()).resolve()
-    rel = os.path.relpath(Path(file).resolve(), root)
-    if rel.startswith(".."):
-        raise FlyteUsageError(f"File '{file}' is outside the project folder {root}; run from the project folder.")
-    module = load_file(Path(file), root)
-    if task not in tasks_in(module):
-        raise FlyteUsageError(f"File '{file}' has no task '{task}'; it has {', '.join(sorted(tasks_in(module)))}.")
-    api_client, context_ns = connect(opts.context, opts.kubeconfig)
-    api = client.CoreV1Api(api_client)
-    namespace = opts.namespace or context_ns
-    account = opts.service_account or DEFAULT_ACCOUNT
+def driver_name(run: str) -> str:
+    """The driver pod's name for ``run``."""
+    return dns_name(f"{run}-driver")
+
+
+@attrs.define
+class _Watch:
+    """What this process last saw of one launched run."""
+
+    synced: float = 0.0
+    checked: float = 0.0
+    snapshot_tag: Any = None
+
+
+class KubernetesLauncher:
+    """Launches runs driven by a pod in the cluster (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watch: dict[str, _Watch] = {}
+
+    # --- launch ------------------------------------------------------------------------------
+
+    def launch(self, session: Session, request: LaunchRequest) -> RunRecord:
+        """Build images, ship code and config, record the run and create its driver pod."""
+        config = session.config
+        raw = dict(config.backend_options("kubernetes"))
+        opts = KubeOptions.parse(raw)
+        access = data_access(config.data_url, opts.data_host_path)
+        if request.recover and access.remote:
+            raise FlyteUsageError("--recover is not supported for durable runs on a remote data store (the failed "
+                                  "run's records live in its driver's run store); recover it with --local-controller "
+                                  "and backends.kubernetes.channel_host set.")
+        root = Path(config.root_dir or session.root_dir or Path.cwd()).resolve()
+        rel = os.path.relpath(Path(request.file).resolve(), root)
+        if rel.startswith(".."):
+            raise FlyteUsageError(f"File '{request.file}' is outside the project folder {root}; run from the project "
+                                  "folder or set root_dir.")
+        module = load_file(Path(request.file), root)
+        tasks = tasks_in(module)
+        if request.task not in tasks:
+            raise FlyteUsageError(f"File '{request.file}' has no task '{request.task}'; it has "
+                                  f"{', '.join(sorted(tasks))}.")
+        api_client, context_ns = connect(opts.context, opts.kubeconfig)
+        try:
+            api = client.CoreV1Api(api_client)
+            namespace = opts.namespace or context_ns
+            account = opts.service_account or rbac.DEFAULT_ACCOUNT
+            _ensure_account(api_client, api, namespace, account)
+            run = request.name or "r" + secrets.token_hex(5)
+            pod_name = driver_name(run)
+            images = self._build_images(session, opts, access, module)
+            store = DataStore(config.data_url)
+            state = [config.runs_path, f"{config.runs_path}-wal", f"{config.runs_path}-shm"]
+            exclude = [*([access.host_path] if access.host_path else []), str(flyte_home()), *state]
+            bundle = str(make_bundle(root, store, exclude=exclude))
+            folder = store.url("drivers", run)
+            labels = {**request.labels, LAUNCHER_LABEL: "kubernetes", DRIVER_RUN_LABEL: f"{namespace}/{pod_name}"}
+            if access.remote:
+                labels[SNAPSHOT_LABEL] = f"{folder}/runs.db"
+            runs_path = config.runs_path if access.host_path else f"{DRIVER_HOME}/runs.db"
+            store.put_bytes(f"drivers/{run}/images.json", json.dumps(images).encode())
+            store.put_bytes(f"drivers/{run}/config.yaml", yaml.safe_dump({
+                "backend": "kubernetes", "storage": {"data": config.data_url, "runs": runs_path},
+                "env_vars": {**config.env_vars, **request.env_vars},
+                "backends": {"kubernetes": {**{k: v for k, v in raw.items() if k not in _HOST_ONLY},
+                                            "namespace": namespace, "echo": False,
+                                            "prebuilt_images": f"{folder}/images.json"}},
+            }).encode())
+            argv = ["--local-controller", "--no-progress", "--name", run,
+                    *(x for k, v in labels.items() for x in ("--label", f"{k}={v}")),
+                    *(["--overwrite-cache"] if request.overwrite_cache else []),
+                    *(["--recover", request.recover] if request.recover else []), rel, request.task,
+                    *request.inputs]
+            record = RunRecord(name=run, task=tasks[request.task].name, phase=Phase.QUEUED, backend="kubernetes",
+                               created_at=time.time(), host=f"pod/{namespace}/{pod_name}", labels=labels)
+            session.runs.put_run(record)
+            pod = driver_pod(run, namespace, account, images[image_key(Image.from_debian_base())],
+                             opts.image_pull_policy, bundle, folder, access, runs_path, opts.data_secret, argv)
+            try:
+                api.create_namespaced_pod(namespace, pod)
+            except client.ApiException as e:
+                self._end(session, record, Phase.FAILED, "DriverPodError",
+                          f"The cluster refused the driver pod {pod_name} ({e.status} {e.reason}).")
+                raise FlyteUsageError(f"The cluster refused the driver pod {pod_name} of run {run} in namespace "
+                                      f"{namespace}: {e.status} {e.reason} {e.body or ''}".strip()) from None
+        finally:
+            api_client.close()
+        return record
+
+    def _build_images(self, session: Session, opts: KubeOptions, access: DataAccess, module: Any) -> dict[str, str]:
+        """Build (and push) the images of the module's environments; ``image_key`` -> reference."""
+        import docker
+
+        from flyte_core.imagebuilder import image_builders
+
+        engine = docker.from_env()
+        try:
+            log = _build_progress
+            builder = image_builders(session.plugins).get(opts.image_builder)(
+                {"client": engine, "base_image": opts.base_image, "cache_dir": opts.cache_dir, "log": log})
+            images = PodImages(builder, engine, opts.registry, log, packages=access.packages)
+            specs = [Image.from_debian_base(), *(env.image_spec or Image.from_debian_base()
+                                                 for env in environments(module))]
+            return {image_key(spec): images.ensure(spec) for spec in specs}
+        finally:
+            engine.close()
+
+    # --- follow ------------------------------------------------------------------------------
+
+    def sync(self, session: Session, run: RunRecord) -> None:
+        """Import the driver's latest run-store copy (remote stores) and check the driver pod;
+        at most once a second per run, so followers may call this in a tight loop."""
+        with self._lock:
+            watch = self._watch.setdefault(run.name, _Watch())
+            now = time.monotonic()
+            if now - watch.synced < SYNC_EVERY:
+                return
+            watch.synced = now
+        self._import(session, run, watch)
+        rec = session.runs.get_run(run.name) or run
+        if rec.phase.is_terminal or now - watch.checked < POD_CHECK_EVERY:
+            return
+        watch.checked = now
+        gone = self._driver_problem(session, rec)
+        if gone is None:
+            return
+        self._import(session, rec, watch)  # the driver's last words may have arrived meanwhile
+        rec = session.runs.get_run(run.name) or rec
+        if not rec.phase.is_terminal:
+            phase, code, message = gone
+            self._end(session, rec, phase, code, message)
+
+    def _import(self, session: Session, run: RunRecord, watch: _Watch) -> None:
+        url = run.labels.get(SNAPSHOT_LABEL)
+        if not url:
+            return  # hostPath: the driver writes this machine's run store itself
+        import fsspec
+
+        fs, path = fsspec.core.url_to_fs(url)
+        try:
+            info = fs.info(path)
+        except FileNotFoundError:
+            return
+        tag = (info.get("ETag") or info.get("etag") or info.get("mtime") or info.get("LastModified"), info.get("size"))
+        if tag == watch.snapshot_tag:
+            return
+        with tempfile.TemporaryDirectory(prefix="flyte-snap-") as tmp:
+            local = os.path.join(tmp, "runs.db")
+            if fetch(url, local) and import_run(session.runs, local, run.name, _launch_labels(run)):
+                watch.snapshot_tag = tag
+
+    def _driver_problem(self, session: Session, run: RunRecord) -> tuple[Phase, str, str] | None:
+        """How the run ended when its driver can no longer end it (else None)."""
+        namespace, _, pod = run.labels.get(DRIVER_RUN_LABEL, "").partition("/")
+        opts = KubeOptions.parse(session.config.backend_options("kubernetes"))
+        api_client, _ = connect(opts.context, opts.kubeconfig)
+        try:
+            api = client.CoreV1Api(api_client)
+            try:
+                obj = api.read_namespaced_pod(pod, namespace, _request_timeout=15)
+            except client.ApiException as e:
+                if e.status == 404:
+                    return (Phase.INTERRUPTED, "DriverPodGone",
+                            f"The driver pod {pod} (namespace {namespace}) of run {run.name} is gone; the run cannot "
+                            "go on.")
+                return None  # the API is unwell: ask again later rather than end a live run
+            status = obj.status
+            if status is not None and status.phase in ("Failed", "Succeeded"):
+                tail = "\n".join(podops.pod_log(api, pod, namespace, container="driver")[-20:])
+                return (Phase.FAILED, "DriverPodError",
+                        f"The driver pod {pod} of run {run.name} ended ({status.phase}) before the run did; its last "
+                        f"lines:\n{tail}")
+            for cs in (status.container_statuses or []) if status is not None else []:
+                waiting = cs.state.waiting if cs.state is not None else None
+                if waiting is not None and waiting.reason in _STUCK:
+                    podops.delete_pod(api, pod, namespace)
+                    return (Phase.FAILED, "DriverPodError",
+                            f"The driver pod {pod} of run {run.name} cannot start: {waiting.reason}: {waiting.message}")
+            return None
+        finally:
+            api_client.close()
+
+    @staticmethod
+    def _end(session: Session, run: RunRecord, phase: Phase, code: str, message: str) -> None:
+        session.runs.put_run(attrs.evolve(run, phase=phase, ended_at=time.time(),
+                                          error=ErrorInfo(code, "system", message)))
+
+    # --- abort -------------------------------------------------------------------------------
+
+    def abort(self, session: Session, run: RunRecord) -> None:
+        """Delete the driver pod gracefully: it aborts the run (deleting its task pods) and,
+        on a remote store, publishes the final state before it goes."""
+        namespace, _, pod = run.labels.get(DRIVER_RUN_LABEL, "").partition("/")
+        opts = KubeOptions.parse(session.config.backend_options("kubernetes"))
+        api_client, _ = connect(opts.context, opts.kubeconfig)
+        try:
+            client.CoreV1Api(api_client).delete_namespaced_pod(pod, namespace)
+        except client.ApiException as e:
+            if e.status != 404:
+                raise FlyteUsageError(f"Could not delete the driver pod {pod} of run {run.name}: {e.status} "
+                                      f"{e.reason}.") from None
+        finally:
+            api_client.close()
+
+
+def _launch_labels(run: RunRecord) -> dict[str, str]:
+    return {k: v for k, v in run.labels.items() if k in (LAUNCHER_LABEL, DRIVER_RUN_LABEL, SNAPSHOT_LABEL)}
+
+
+def _build_progress(line: str) -> None:
+    # Image builds say a lot; one line per build, push or pull is enough on a terminal.
+    if line.startswith(("Building", "Pushing", "Pulling")):
+        import sys
+
+        print(line, file=sys.stderr, flush=True)
+
+
+def _ensure_account(api_client: client.ApiClient, api: client.CoreV1Api, namespace: str, account: str) -> None:
+    """The driver's ServiceAccount and its Role: made here on first use when this user may."""
     try:
         api.read_namespaced_service_account(account, namespace)
-    except client.ApiException:
-        raise FlyteUsageError(f"ServiceAccount '{account}' does not exist in namespace '{namespace}'; the driver pod "
-                              f"runs as it: `flyte kubernetes setup --namespace {namespace}` creates it.") from None
-    run = name or "r" + secrets.token_hex(5)
-    session = Session(config=config)
+        return
+    except client.ApiException as e:
+        if e.status != 404:
+            raise FlyteUsageError(f"Cannot read ServiceAccount '{account}' in namespace '{namespace}': {e.status} "
+                                  f"{e.reason}.") from None
     try:
-        if session.runs.get_run(run) is not None:
-            raise FlyteUsageError(f"A run named '{run}' already exists; choose another name.")
-        plugins = session.plugins
-    finally:
-        session.close()
-    import docker
-
-    from flyte_core.imagebuilder import image_builders
-
-    engine = docker.from_env()
-    builder = image_builders(plugins).get(opts.image_builder)(
-        {"client": engine, "base_image": opts.base_image, "cache_dir": opts.cache_dir, "log": log})
-    images = PodImages(builder, engine, opts.registry, log)
-    specs = [Image.from_debian_base(), *(env.image_spec or Image.from_debian_base() for env in environments(module))]
-    tags = {image_key(spec): images.ensure(spec) for spec in specs}
-    store = DataStore(config.data_url)
-    state = [config.runs_path, f"{config.runs_path}-wal", f"{config.runs_path}-shm"]
-    bundle = str(make_bundle(root, store, exclude=[data, str(flyte_home()), *state]))
-    folder = Path(data) / "drivers" / run
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "images.json").write_text(json.dumps(tags))
-    (folder / "config.yaml").write_text(yaml.safe_dump({
-        "backend": "kubernetes", "storage": {"data": config.data_url, "runs": config.runs_path},
-        "env_vars": dict(config.env_vars),
-        "backends": {"kubernetes": {**{k: v for k, v in raw.items() if k not in _HOST_ONLY}, "namespace": namespace,
-                                    "echo": False, "prebuilt_images": str(folder / "images.json")}},
-    }))
-    pod = driver_pod(run, namespace, account, tags[image_key(Image.from_debian_base())], opts.image_pull_policy,
-                     bundle, [data, runs_dir], str(folder / "config.yaml"), [rel, task, *args])
-    try:
-        api.create_namespaced_pod(namespace, pod)
-    finally:
-        api_client.close()
-    return run, pod["metadata"]["name"], namespace
+        rbac.apply(api_client, rbac.manifests(namespace, account))
+    except client.ApiException as e:
+        raise FlyteUsageError(
+            f"ServiceAccount '{account}' does not exist in namespace '{namespace}' and creating it was refused "
+            f"({e.status} {e.reason}); ask a cluster admin to apply `flyte kubernetes rbac --namespace {namespace}`."
+        ) from None
 
 
-def driver_pod(run: str, namespace: str, account: str, image: str, pull: str, bundle: str, host_paths: list[str],
-               config_path: str, run_args: list[str]) -> dict[str, Any]:
-    """The driver pod's manifest: ``flyte run`` of ``run_args`` with the run's config, as ``account``."""
-    from flyte_backend_kubernetes.names import dns_name, label_value
-
+def driver_pod(run: str, namespace: str, account: str, image: str, pull: str, bundle: str, folder: str,
+               access: DataAccess, runs_path: str, data_secret: str | None, run_args: list[str]) -> dict[str, Any]:
+    """The driver pod's manifest: ``flyte run`` of ``run_args`` with the config in ``folder``
+    (of the data store), as ``account``."""
     code_dir = f"{CODE_DIR}/{os.path.basename(bundle).split('.')[0][:16]}"
+    host_paths = [access.host_path, os.path.dirname(os.path.abspath(runs_path))] if access.host_path else []
     paths = [p for i, p in enumerate(host_paths)
-             if not any(p == q or p.startswith(q.rstrip("/") + "/") for q in host_paths[:i])]
+             if p and not any(p == q or p.startswith(str(q).rstrip("/") + "/") for q in host_paths[:i])]
     field = lambda path: {"valueFrom": {"fieldRef": {"fieldPath": path}}}  # noqa: E731
+    container: dict[str, Any] = {
+        "name": "driver", "image": image, "imagePullPolicy": pull,
+        "command": ["python", "-m", "flyte_backend_kubernetes.driver", bundle, code_dir, folder, "run", *run_args],
+        "env": [{"name": "FLYTE_HOME", "value": DRIVER_HOME}, {"name": "PYTHONUNBUFFERED", "value": "1"},
+                {"name": "POD_NAME", **field("metadata.name")},
+                {"name": "POD_NAMESPACE", **field("metadata.namespace")}, {"name": "POD_IP", **field("status.podIP")}],
+        "volumeMounts": [{"name": f"host-{i}", "mountPath": p} for i, p in enumerate(paths)],
+    }
+    if access.remote:
+        container["env"].append({"name": "FLYTE_SNAPSHOT_DB", "value": runs_path})
+    if data_secret:
+        container["envFrom"] = [{"secretRef": {"name": data_secret}}]
     return {
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": dns_name(f"{run}-driver"), "namespace": namespace,
-                     "labels": {DRIVER_LABEL: label_value(run)}},
+        "metadata": {"name": driver_name(run), "namespace": namespace, "labels": {DRIVER_LABEL: label_value(run)}},
         "spec": {
             "restartPolicy": "Never", "serviceAccountName": account,
             # Room to abort: SIGTERM becomes Ctrl-C, which deletes the run's task pods first.
             "terminationGracePeriodSeconds": 60,
-            "containers": [{
-                "name": "driver", "image": image, "imagePullPolicy": pull,
-                "command": ["python", "-m", "flyte_backend_kubernetes.driver", bundle, code_dir, "run", "--name", run,
-                            "--no-progress", *run_args],
-                "env": [{"name": "FLYTE_CONFIG", "value": config_path}, {"name": "FLYTE_HOME", "value": "/tmp/flyte"},
-                        {"name": "PYTHONUNBUFFERED", "value": "1"}, {"name": "POD_NAME", **field("metadata.name")},
-                        {"name": "POD_NAMESPACE", **field("metadata.namespace")}],
-                "volumeMounts": [{"name": f"host-{i}", "mountPath": p} for i, p in enumerate(paths)],
-            }],
+            "containers": [container],
             "volumes": [{"name": f"host-{i}", "hostPath": {"path": p, "type": "Directory"}}
                         for i, p in enumerate(paths)],
         },
     }
 
 
-def follow(session: Session, run: str, *, namespace: str | None = None, context: str | None = None,
-           kubeconfig: str | None = None, show: Callable[[str], None] = print, wait_start: float = 300.0) -> Any:
-    """Print the run's log lines as they arrive until it ends; return its record. While the
-    driver has not yet recorded the run, its pod is checked so a driver that cannot start is
-    reported instead of waited for. Afterwards, make sure the driver pod is gone."""
-    api_client, context_ns = connect(context, kubeconfig)
-    api = client.CoreV1Api(api_client)
-    ns = namespace or context_ns
-    pod = _driver_name(run)
-    last, started, checked = 0, time.monotonic(), 0.0
-    try:
-        while True:
-            rec = session.get_run(run)
-            for seq, line in session.runs.get_logs(run, after=last):
-                last = seq
-                show(f"[{line.action}] {line.line}")
-            if rec is not None and rec.phase.is_terminal:
-                break
-            if rec is None and time.monotonic() - checked > 2:
-                checked = time.monotonic()
-                problem = _driver_problem(api, pod, ns)
-                if problem or time.monotonic() - started > wait_start:
-                    raise FlyteUsageError(f"The driver pod {pod} of run {run} (namespace {ns}) did not start the run: "
-                                          f"{problem or f'nothing after {wait_start:g}s'}.")
-            time.sleep(0.3)
-        _await_gone(api, pod, ns)
-        return rec
-    finally:
-        api_client.close()
+def load_config_for_driver(folder: str) -> str:
+    """Inside the driver: copy the run's config from the data store to a local file; its path."""
+    import fsspec
 
+    local = os.path.join(DRIVER_HOME, "config.yaml")
+    os.makedirs(DRIVER_HOME, exist_ok=True)
+    with fsspec.open(f"{folder}/config.yaml", "rb") as src, open(local, "wb") as out:
+        out.write(src.read())
+    return local
 
-def _driver_name(run: str) -> str:
-    from flyte_backend_kubernetes.names import dns_name
-
-    return dns_name(f"{run}-driver")
-
-
-def _driver_problem(api: client.CoreV1Api, pod: str, namespace: str) -> str:
-    try:
-        obj = api.read_namespaced_pod(pod, namespace)
-    except client.ApiException as e:
-        return "it does not exist" if e.status == 404 else f"{e.status} {e.reason}"
-    status = obj.status
-    if status is not None and status.phase in ("Failed", "Succeeded"):
-        tail = "\n".join(podops.pod_log(api, pod, namespace, container="driver")[-20:])
-        return f"it ended ({status.phase}) before recording the run; its last lines:\n{tail}"
-    for cs in (status.container_statuses or []) if status is not None else []:
-        waiting = cs.state.waiting if cs.state is not None else None
-        if waiting is not None and waiting.reason in ("ErrImagePull", "ImagePullBackOff", "InvalidImageName",
-                                                      "CreateContainerConfigError"):
-            return f"{waiting.reason}: {waiting.message}"
-    return ""
-
-
-def _await_gone(api: client.CoreV1Api, pod: str, namespace: str, grace: float = 30.0) -> None:
-    """The driver deletes its own pod when its run ends; delete it if it has not by ``grace``."""
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        try:
-            api.read_namespaced_pod(pod, namespace)
-        except client.ApiException as e:
-            if e.status == 404:
-                return
-        time.sleep(0.5)
-    podops.delete_pod(api, pod, namespace)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flyte_core.errors import FlyteUsageError
@@ -24,11 +24,14 @@ def used_as_is(image: Image) -> bool:
 
 
 class PodImages:
-    """Resolves image specs to references pods can run; thread-safe, one push per image."""
+    """Resolves image specs to references pods can run; thread-safe, one push per image.
+    ``packages`` are pip requirements every built image gets on top of its spec (what pods need
+    to open a remote data store)."""
 
     def __init__(self, builder: Any, docker_client: Any, registry: str | None,
-                 log: Callable[[str], None] = lambda line: None) -> None:
+                 log: Callable[[str], None] = lambda line: None, packages: Sequence[str] = ()) -> None:
         self._builder = builder
+        self._packages = tuple(packages)
         self._client = docker_client
         self._registry = registry.rstrip("/") if registry else None
         self._log = log
@@ -40,7 +43,7 @@ class PodImages:
         image = image or Image.from_debian_base()
         if used_as_is(image):
             return str(image.base_image)
-        local = str(self._builder.ensure(image))
+        local = str(self._builder.ensure(image.with_pip_packages(*self._packages) if self._packages else image))
         registry = (image.registry or self._registry or "").rstrip("/")
         return self._push(local, registry) if registry else local
 

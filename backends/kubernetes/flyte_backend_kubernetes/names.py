@@ -16,6 +16,9 @@ from flyte_core.models import Secret
 
 #: Label keys on every task pod (values never carry anything secret).
 RUN_LABEL = "flyte-core.org/run"
+#: Label of a durable run's driver pod; its value is the run's name (not RUN_LABEL: closing the
+#: run's backend inside the driver must not delete the driver itself).
+DRIVER_LABEL = "flyte-core.org/driver-of"
 ACTION_LABEL = "flyte-core.org/action"
 TASK_LABEL = "flyte-core.org/task"
 ATTEMPT_LABEL = "flyte-core.org/attempt"

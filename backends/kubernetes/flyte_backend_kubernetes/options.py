@@ -26,6 +26,13 @@ class KubeOptions:
       at the same path (``hostPath``). Only for single-node clusters (kind, k3d, minikube, a
       kubelet on this machine); it must equal the data store folder, and is required when the data
       store is a local folder: pods cannot reach this machine's disk any other way.
+    - ``data_secret``: a Secret in the namespace whose keys become environment variables of every
+      pod (task and driver pods): the credentials and fsspec settings of a remote data store, e.g.
+      ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``FSSPEC_S3_ENDPOINT_URL``. Not needed where
+      pods get cloud credentials from their ServiceAccount (IRSA, workload identity).
+    - ``channel_host``: with a remote data store, the address task pods reach this controller's
+      channel (nested task calls) on. Default: the driver pod's own IP (``$POD_IP``); a controller
+      outside the cluster must name an address of this machine that pods can reach.
     - ``registry``: push task images to this registry (``host:port/prefix``) and run them from
       there; without one, images stay in the local Docker engine, which single-node clusters
       using that engine (or ``kind load``) can run with ``imagePullPolicy: IfNotPresent``.
@@ -57,6 +64,8 @@ class KubeOptions:
     context: str | None = None
     kubeconfig: str | None = None
     data_host_path: str | None = None
+    data_secret: str | None = None
+    channel_host: str | None = None
     registry: str | None = None
     image_pull_policy: str = "IfNotPresent"
     service_account: str | None = None

@@ -1,5 +1,6 @@
-"""Registers the ``kubernetes`` backend and the ``flyte kubernetes`` commands, as any third
-party would. Nothing heavy is imported until a command or a run needs it."""
+"""Registers the ``kubernetes`` backend, its launcher (durable runs driven by a pod in the
+cluster) and the ``flyte kubernetes`` commands, as any third party would. Nothing heavy is
+imported until a command or a run needs it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import click
 
 from flyte_core.backend import Backend, BackendRegistry
 from flyte_core.hookspecs import hookimpl
+from flyte_core.launcher import LauncherRegistry
 
 
 def _kubernetes(options: Mapping[str, Any]) -> Backend:
@@ -22,6 +24,38 @@ def _kubernetes(options: Mapping[str, Any]) -> Backend:
 def flyte_register_backends(registry: BackendRegistry) -> None:
     """``kubernetes``: every action in its own pod."""
     registry.add("kubernetes", _kubernetes)
+
+
+class _LazyLauncher:
+    """The kubernetes launcher, imported (with the kubernetes client) on first use."""
+
+    def __init__(self) -> None:
+        self._impl: Any = None
+
+    def _get(self) -> Any:
+        if self._impl is None:
+            from flyte_backend_kubernetes.durable import KubernetesLauncher
+
+            self._impl = KubernetesLauncher()
+        return self._impl
+
+    def launch(self, session: Any, request: Any) -> Any:
+        """See ``KubernetesLauncher.launch``."""
+        return self._get().launch(session, request)
+
+    def sync(self, session: Any, run: Any) -> None:
+        """See ``KubernetesLauncher.sync``."""
+        self._get().sync(session, run)
+
+    def abort(self, session: Any, run: Any) -> None:
+        """See ``KubernetesLauncher.abort``."""
+        self._get().abort(session, run)
+
+
+@hookimpl
+def flyte_register_launchers(registry: LauncherRegistry) -> None:
+    """``kubernetes``: durable runs, driven by a pod in the cluster."""
+    registry.add("kubernetes", _LazyLauncher())
 
 
 @click.group("kubernetes")
@@ -84,11 +118,8 @@ def prune_cmd(namespace: str | None, context: str | None, run: str | None) -> No
 
 @hookimpl
 def flyte_add_cli_commands(cli: click.Group) -> None:
-    """``flyte kubernetes rbac | setup | prune | run | follow | secrets``."""
-    from flyte_backend_kubernetes.durable_cli import follow_cmd, run_cmd
+    """``flyte kubernetes rbac | setup | prune | secrets``."""
     from flyte_backend_kubernetes.secrets_cli import secrets_group
 
-    kubernetes_cmd.add_command(run_cmd)
-    kubernetes_cmd.add_command(follow_cmd)
     kubernetes_cmd.add_command(secrets_group)
     cli.add_command(kubernetes_cmd)

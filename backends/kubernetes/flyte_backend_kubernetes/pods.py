@@ -12,7 +12,13 @@ from typing import Any
 
 from kubernetes import client
 
-from flyte_backend_kubernetes.names import CONTROLLER_ANNOTATION, EXPIRES_ANNOTATION, RUN_LABEL, run_selector
+from flyte_backend_kubernetes.names import (
+    CONTROLLER_ANNOTATION,
+    DRIVER_LABEL,
+    EXPIRES_ANNOTATION,
+    RUN_LABEL,
+    run_selector,
+)
 from flyte_core.liveness import controller_alive
 
 #: At most this many lines of a pod's log are read back when the stream-tagged copy is missing.
@@ -52,11 +58,18 @@ def pod_log(api: client.CoreV1Api, name: str, namespace: str, container: str = "
 
 
 def tagged_log(path: str) -> list[tuple[str, str]] | None:
-    """The stream-tagged lines the in-pod worker kept (see ``worker``), or None without a file."""
+    """The stream-tagged lines the in-pod worker kept (see ``worker``; a path or an fsspec URL),
+    or None without a file."""
     try:
-        with open(path, encoding="utf-8") as f:
-            raw = f.read().splitlines()
-    except OSError:
+        if "://" in path:
+            import fsspec
+
+            with fsspec.open(path, "r", encoding="utf-8") as f:
+                raw = f.read().splitlines()
+        else:
+            with open(path, encoding="utf-8") as f:
+                raw = f.read().splitlines()
+    except OSError:  # FileNotFoundError included, as fsspec raises it for a missing object
         return None
     out = []
     for line in raw:
@@ -112,4 +125,11 @@ def prune(api: client.CoreV1Api, namespace: str, run: str | None = None) -> list
         if stale:
             delete_pod(api, _name(pod), namespace)
             runs.add(_meta(pod, "labels").get(RUN_LABEL, "?"))
+    # Driver pods of durable runs delete themselves when their run ends; one that could not (the
+    # API refused it in the last second) is gone once it has ended.
+    for pod in list_pods(api, namespace, DRIVER_LABEL):
+        of = _meta(pod, "labels").get(DRIVER_LABEL, "?")
+        if (run is None or of == run) and (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            delete_pod(api, _name(pod), namespace)
+            runs.add(of)
     return sorted(runs)

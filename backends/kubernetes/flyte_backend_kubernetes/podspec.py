@@ -30,6 +30,8 @@ class PodRequest:
     command: Sequence[str]
     working_dir: str | None = None
     env: Mapping[str, str] = attrs.field(factory=dict)
+    #: Secrets whose every key becomes an environment variable (a remote store's credentials).
+    env_from_secrets: Sequence[str] = ()
     secrets: Any = None
     resources: Resources | None = None
     timeout: float | None = None
@@ -63,6 +65,8 @@ def build_pod(req: PodRequest) -> dict[str, Any]:
         # The kubelet reads the container's last words into the termination message for failures.
         "terminationMessagePolicy": "FallbackToLogsOnError",
     }
+    if req.env_from_secrets:
+        container["envFrom"] = [{"secretRef": {"name": name}} for name in req.env_from_secrets]
     if req.working_dir:
         container["workingDir"] = req.working_dir
     res = container_resources(req.resources, req.task, req.gpu_resource)

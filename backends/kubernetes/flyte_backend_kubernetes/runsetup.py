@@ -1,4 +1,4 @@
-"""Per-run preparation: where pods find the data store, the code bundle, named pod templates."""
+"""Per-run preparation: how pods reach the data store, the code bundle, named pod templates."""
 
 from __future__ import annotations
 
@@ -16,19 +16,63 @@ from flyte_core.datastore import DataStore
 from flyte_core.errors import FlyteUsageError
 
 
-def host_data_root(root: str, data_host_path: str | None) -> str:
-    """The data store folder pods mount with ``hostPath``; refuse stores pods cannot reach."""
+@attrs.frozen
+class DataAccess:
+    """How pods reach the data store: through a ``hostPath`` mount of ``host_path`` (single-node
+    clusters), or over the network with fsspec (``host_path`` None: s3://, gs://, abfs://...)."""
+
+    root: str
+    host_path: str | None = None
+    #: Pip requirements a pod needs to open the store (``s3fs==...`` for s3://), added to images.
+    packages: tuple[str, ...] = ()
+
+    @property
+    def remote(self) -> bool:
+        """True when pods reach the store over the network (no hostPath)."""
+        return self.host_path is None
+
+
+def data_access(root: str, data_host_path: str | None) -> DataAccess:
+    """How pods reach the store at ``root``; refuse stores pods cannot reach, saying what to configure."""
     if root.startswith("memory://"):
         raise FlyteUsageError(
             f"The data store {root} lives in this process's memory, which pods cannot reach; configure "
-            "storage.data as a folder (with backends.kubernetes.data_host_path, single-node clusters only)."
+            "storage.data as an object store URL (s3://, gs://, abfs://) or, on a single-node cluster, a folder "
+            "with backends.kubernetes.data_host_path."
         )
     if "://" in root and not root.startswith("file://"):
-        raise FlyteUsageError(
-            f"The data store {root} is remote; this version of the kubernetes backend reaches data only "
-            "through a hostPath folder. Configure storage.data as a local folder and set "
-            "backends.kubernetes.data_host_path to it (single-node clusters)."
-        )
+        if data_host_path is not None:
+            raise FlyteUsageError(
+                f"backends.kubernetes.data_host_path is set, but the data store {root} is not a folder; remove "
+                "data_host_path (pods reach a remote store over the network) or make storage.data that folder."
+            )
+        return DataAccess(root=root, packages=store_packages(root))
+    return DataAccess(root=root, host_path=host_data_root(root, data_host_path))
+
+
+def store_packages(url: str) -> tuple[str, ...]:
+    """The pip requirement (pinned to this machine's version) of the fsspec implementation of
+    ``url``'s protocol, when it is not fsspec itself; a clear error when it is not installed here."""
+    import importlib.metadata as md
+
+    import fsspec
+    from fsspec.registry import known_implementations
+
+    protocol = url.split("://", 1)[0]
+    try:
+        cls = fsspec.get_filesystem_class(protocol)
+    except (ImportError, ValueError) as e:
+        raise FlyteUsageError(f"The data store {url} needs an fsspec implementation of '{protocol}://' that is not "
+                              f"installed here: {e}") from None
+    module = (known_implementations.get(protocol, {}).get("class") or cls.__module__).split(".")[0]
+    if module == "fsspec":
+        return ()
+    dists = md.packages_distributions().get(module) or [module]
+    return tuple(f"{d}=={md.version(d)}" for d in dists)
+
+
+def host_data_root(root: str, data_host_path: str | None) -> str:
+    """The data store folder pods mount with ``hostPath``; refuse folders pods cannot reach."""
     # Mounted at the path the store is written as (the node resolves symlinks in hostPath
     # itself); compared by real path.
     path = os.path.abspath(os.path.expanduser(root.removeprefix("file://")))

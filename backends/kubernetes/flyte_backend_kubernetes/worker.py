@@ -3,6 +3,9 @@ copy of what it prints.
 
 ``python -m flyte_backend_kubernetes.worker BUNDLE_URL CODE_DIR SPEC_PATH LOG_PATH``
 
+SPEC_PATH and LOG_PATH are paths (hostPath data stores) or fsspec URLs (remote stores); a log
+meant for a URL is kept in a local file and uploaded once the attempt is over.
+
 The Kubernetes log API merges stdout and stderr into one stream, but a run's logs keep them
 apart. So file descriptors 1 and 2 are replaced by pipes whose reader threads pass every byte on
 to the container's real stdout/stderr (``kubectl logs`` shows the same as ever) and append each
@@ -95,7 +98,9 @@ def _unpack(bundle: str, code_dir: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Tee the output, unpack the bundle and run the attempt; returns the exit status."""
     bundle, code_dir, spec_path, log_path = sys.argv[1:] if argv is None else argv
-    log = _Log(log_path)
+    local_log = os.path.join(code_dir, ".flyte-worker-log.jsonl") if "://" in log_path else log_path
+    os.makedirs(code_dir, exist_ok=True)
+    log = _Log(local_log)
     sys.stdout.flush()
     sys.stderr.flush()
     tees = [_Tee(1, "stdout", log), _Tee(2, "stderr", log)]
@@ -127,7 +132,19 @@ def main(argv: list[str] | None = None) -> int:
         for tee in tees:
             tee.thread.join(5)
         log.close()
+        if local_log != log_path:
+            _upload(local_log, log_path)
     return code
+
+
+def _upload(path: str, url: str) -> None:
+    try:
+        import fsspec
+
+        with open(path, "rb") as src, fsspec.open(url, "wb") as dst:
+            dst.write(src.read())
+    except Exception as e:  # the backend falls back to the pod's log; say why in it
+        print(f"flyte worker: could not upload the log to {url}: {e}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -79,3 +79,15 @@ def pods_of(api: Any, run: str) -> list[str]:
     from flyte_backend_kubernetes.names import run_selector
 
     return [p.metadata.name for p in api.list_namespaced_pod(NAMESPACE, label_selector=run_selector(run)).items]
+
+
+def put_secret(api: Any, name: str, body: Any) -> None:
+    """Create the Secret ``body`` in the test namespace, or replace the one a crashed run left."""
+    from kubernetes import client
+
+    try:
+        api.create_namespaced_secret(NAMESPACE, body)
+    except client.ApiException as e:
+        if e.status != 409:
+            raise
+        api.replace_namespaced_secret(name, NAMESPACE, body)

@@ -1,6 +1,7 @@
 """The kubernetes backend from the command line, on a real cluster: the seed examples with the
-backend chosen in a config file, Ctrl-C and ``flyte runs abort`` deleting every pod of a run,
-``flyte kubernetes rbac`` / ``setup`` / ``prune``."""
+backend chosen in a config file, Ctrl-C and ``flyte runs abort`` deleting every pod of a run
+driven from this process (``--local-controller``), ``flyte kubernetes rbac`` / ``setup`` /
+``prune``. Durable runs (a driver pod) are in test_k8s_durable.py."""
 
 from __future__ import annotations
 
@@ -83,8 +84,9 @@ def test_a_local_data_store_without_host_path_is_refused(tmp_path: Path) -> None
 
 def _start_fan(proj: Path, name: str) -> subprocess.Popen[str]:
     env = {**os.environ, "FLYTE_HOME": str(proj / "home")}
-    return subprocess.Popen([sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--name", name,
-                             "sleepy.py", "fan_sleep", "--n", "2"], cwd=proj, env=env,
+    # Driven from this process (no driver pod), so Ctrl-C aborts the run instead of detaching.
+    return subprocess.Popen([sys.executable, "-m", "flyte_core.cli", "run", "--local-controller", "--no-progress",
+                             "--name", name, "sleepy.py", "fan_sleep", "--n", "2"], cwd=proj, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -1,9 +1,11 @@
-"""Durable runs on a real cluster: a driver pod drives the run from inside the cluster (its
-ServiceAccount from `flyte kubernetes setup`); the terminal follows, detaches and re-attaches;
+"""Durable runs on a real cluster: `flyte run --backend kubernetes` starts a driver pod that
+drives the run from inside the cluster (its ServiceAccount from `flyte kubernetes setup`); the
+terminal follows, detaches (`--detach`, Ctrl-C) and re-attaches (`flyte runs show RUN --follow`);
 aborting, or deleting the driver pod, stops the run; no pod of the run is left afterwards."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import NAMESPACE, pods_of
-from flyte_backend_kubernetes.durable import DRIVER_LABEL
+from flyte_backend_kubernetes.names import DRIVER_LABEL
 from test_k8s_cli import cli, project
 
 pytestmark = [pytest.mark.timeout(900), pytest.mark.usefixtures("kube")]
@@ -33,32 +35,43 @@ def wait_for(cond: Any, what: str, timeout: float = 300) -> None:
         time.sleep(0.3)
 
 
-def test_durable_run_prints_the_result(tmp_path: Path, kube: Any) -> None:
+def shown(proj: Path, run: str) -> dict[str, Any]:
+    r = cli(proj, "runs", "show", run, "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)  # type: ignore[no-any-return]
+
+
+def test_durable_run_prints_the_result_and_the_logs(tmp_path: Path, kube: Any) -> None:
     proj = project(tmp_path)
-    r = cli(proj, "kubernetes", "run", "--name", "dur1", "tasks.py", "pipeline", "--x", "3")
+    r = cli(proj, "run", "--name", "dur1", "tasks.py", "pipeline", "--x", "3")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "16\n"
-    assert "started by driver pod dur1-driver" in r.stderr
-    assert all_pods(kube, "dur1") == []
+    assert "launched on kubernetes (pod/flyte-e2e/dur1-driver)" in r.stderr
+    wait_for(lambda: all_pods(kube, "dur1") == [], "the driver pod to delete itself", timeout=60)
+    run = shown(proj, "dur1")
+    assert run["run"]["phase"] == "succeeded" and len(run["actions"]) == 3
+    assert run["run"]["labels"]["flyte-core.org/launcher"] == "kubernetes"
 
 
 def test_detach_then_reattach(tmp_path: Path, kube: Any) -> None:
     proj = project(tmp_path)
-    r = cli(proj, "kubernetes", "run", "--detach", "--name", "dur2", "sleepy.py", "sleeper", "--s", "8")
+    r = cli(proj, "run", "--detach", "--name", "dur2", "sleepy.py", "sleeper", "--s", "8")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "dur2\n"
+    assert "flyte runs show dur2 --follow" in r.stderr
     # The terminal that started it is gone; the run goes on in the cluster.
     assert "dur2-driver" in all_pods(kube, "dur2")
-    r = cli(proj, "kubernetes", "follow", "dur2")
+    r = cli(proj, "runs", "show", "dur2", "--follow")
     assert r.returncode == 0, r.stderr
-    assert r.stdout == "8\n"
-    assert all_pods(kube, "dur2") == []
+    assert "succeeded" in r.stdout and "sleepy.sleeper" in r.stdout
+    assert cli(proj, "runs", "outputs", "dur2").stdout == "o0: 8\n"
+    wait_for(lambda: all_pods(kube, "dur2") == [], "the driver pod to go", timeout=60)
 
 
 def test_ctrl_c_while_following_detaches(tmp_path: Path, kube: Any) -> None:
     proj = project(tmp_path)
     env = {**os.environ, "FLYTE_HOME": str(proj / "home")}
-    proc = subprocess.Popen([sys.executable, "-m", "flyte_core.cli", "kubernetes", "run", "--name", "dur3",
+    proc = subprocess.Popen([sys.executable, "-m", "flyte_core.cli", "run", "--name", "dur3",
                              "sleepy.py", "sleeper", "--s", "10"], cwd=proj, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     wait_for(lambda: "dur3-a0-1" in all_pods(kube, "dur3"), "the task pod")
@@ -66,29 +79,45 @@ def test_ctrl_c_while_following_detaches(tmp_path: Path, kube: Any) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Detached" in err, err
     assert "dur3-driver" in all_pods(kube, "dur3")  # still running
-    r = cli(proj, "kubernetes", "follow", "dur3")
+    r = cli(proj, "runs", "logs", "dur3", "--follow")  # re-attach to the logs this time
     assert r.returncode == 0, r.stderr
-    assert r.stdout == "10\n"
-    assert all_pods(kube, "dur3") == []
+    assert shown(proj, "dur3")["run"]["phase"] == "succeeded"
+    wait_for(lambda: all_pods(kube, "dur3") == [], "every pod of the run to go", timeout=60)
 
 
 def test_abort_deletes_every_pod(tmp_path: Path, kube: Any) -> None:
     proj = project(tmp_path)
-    r = cli(proj, "kubernetes", "run", "--detach", "--name", "dur4", "sleepy.py", "fan_sleep", "--n", "2")
+    r = cli(proj, "run", "--detach", "--name", "dur4", "sleepy.py", "fan_sleep", "--n", "2")
     assert r.returncode == 0, r.stderr
     wait_for(lambda: len(all_pods(kube, "dur4")) == 4, "the driver, the parent and two children")
-    assert cli(proj, "runs", "abort", "dur4").returncode == 0
-    r = cli(proj, "kubernetes", "follow", "dur4")
-    assert r.returncode == 1 and "aborted" in r.stderr, r.stderr
-    assert all_pods(kube, "dur4") == []
+    r = cli(proj, "runs", "abort", "dur4")
+    assert r.returncode == 0 and "aborted" in r.stdout, r.stdout + r.stderr
+    run = shown(proj, "dur4")
+    assert run["run"]["phase"] == "aborted"
+    assert {a["phase"] for a in run["actions"]} == {"aborted"}
+    wait_for(lambda: all_pods(kube, "dur4") == [], "every pod of the run to go", timeout=90)
 
 
 def test_deleting_the_driver_pod_aborts_the_run(tmp_path: Path, kube: Any) -> None:
     proj = project(tmp_path)
-    r = cli(proj, "kubernetes", "run", "--detach", "--name", "dur5", "sleepy.py", "fan_sleep", "--n", "2")
+    r = cli(proj, "run", "--detach", "--name", "dur5", "sleepy.py", "fan_sleep", "--n", "2")
     assert r.returncode == 0, r.stderr
     wait_for(lambda: len(all_pods(kube, "dur5")) == 4, "the driver, the parent and two children")
     kube.delete_namespaced_pod("dur5-driver", NAMESPACE)  # a graceful delete: SIGTERM, then 60 s
-    r = cli(proj, "kubernetes", "follow", "dur5")
-    assert r.returncode == 1 and "aborted" in r.stderr, r.stderr
+    r = cli(proj, "runs", "show", "dur5", "--follow")
+    assert "aborted" in r.stdout, r.stdout + r.stderr
     wait_for(lambda: all_pods(kube, "dur5") == [], "every pod of the run to go", timeout=90)
+
+
+def test_a_driver_that_cannot_start_ends_the_run(tmp_path: Path, kube: Any) -> None:
+    import yaml
+
+    proj = project(tmp_path)
+    conf = yaml.safe_load((proj / ".flyte" / "config.yaml").read_text())
+    conf["backends"]["kubernetes"]["data_secret"] = "flyte-e2e-no-such-secret"  # the kubelet cannot start it
+    (proj / ".flyte" / "config.yaml").write_text(yaml.safe_dump(conf))
+    r = cli(proj, "run", "--name", "dur6", "tasks.py", "greet", "--name", "x")
+    assert r.returncode == 1, r.stderr
+    assert "dur6-driver" in r.stderr and "CreateContainerConfigError" in r.stderr, r.stderr
+    assert shown(proj, "dur6")["run"]["phase"] == "failed"
+    wait_for(lambda: all_pods(kube, "dur6") == [], "the driver pod to go", timeout=60)

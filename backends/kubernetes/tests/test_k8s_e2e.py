@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NAMESPACE, kube_options, pods_of
+from conftest import NAMESPACE, kube_options, pods_of, put_secret
 
 from flyte_core.config import Config
 from flyte_core.errors import BaseRuntimeError, TaskTimeoutError
@@ -234,14 +234,8 @@ def k8s_secrets(kube: Any) -> Iterator[dict[str, str]]:
 
     values = {"flyte-api-token": "tok-" + "x" * 20, "flyte-db-db-pass": "pw-" + "y" * 17}
     for name, value in values.items():
-        body = client.V1Secret(metadata=client.V1ObjectMeta(name=name),
-                               data={"value": base64.b64encode(value.encode()).decode()})
-        try:
-            kube.create_namespaced_secret(NAMESPACE, body)
-        except client.ApiException as e:
-            if e.status != 409:
-                raise
-            kube.replace_namespaced_secret(name, NAMESPACE, body)
+        put_secret(kube, name, client.V1Secret(metadata=client.V1ObjectMeta(name=name),
+                                               data={"value": base64.b64encode(value.encode()).decode()}))
     yield values
     for name in values:
         kube.delete_namespaced_secret(name, NAMESPACE)

@@ -2,7 +2,8 @@
 cluster and nothing faked (the builders never call the API). Every behaviour here also has a
 real-cluster test that runs the resulting pod: resources (test_resources_become_requests_and_limits),
 secrets (test_secrets_reach_the_pod_and_nowhere_else), pod templates (test_pod_template_is_merged),
-the refused data store (test_a_local_data_store_without_host_path_is_refused)."""
+the refused data store (test_a_local_data_store_without_host_path_is_refused), a remote store and
+its data secret (test_k8s_remote_store.py)."""
 
 from __future__ import annotations
 
@@ -117,3 +118,23 @@ def test_data_store_pods_cannot_reach_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FlyteUsageError, match="must be the same folder"):
         host_data_root(str(tmp_path), "/elsewhere")
     assert host_data_root(f"file://{tmp_path}", str(tmp_path)) == str(tmp_path)
+
+
+def test_a_remote_store_is_reached_over_the_network_with_its_fsspec_package() -> None:
+    from flyte_backend_kubernetes.runsetup import data_access
+
+    access = data_access("s3://bucket/prefix", None)
+    assert access.remote and access.host_path is None
+    assert [p.split("==")[0] for p in access.packages] == ["s3fs"]  # pinned to this machine's version
+    with pytest.raises(FlyteUsageError, match="remove data_host_path"):
+        data_access("s3://bucket/prefix", "/data")
+    with pytest.raises(FlyteUsageError, match="memory"):
+        data_access("memory://x", None)
+    with pytest.raises(FlyteUsageError, match="not installed"):
+        data_access("nosuchproto://x", None)
+
+
+def test_a_data_secret_becomes_the_environment_of_every_pod() -> None:
+    pod = build_pod(request(env_from_secrets=["s3-creds"]))
+    assert primary(pod)["envFrom"] == [{"secretRef": {"name": "s3-creds"}}]
+    assert "envFrom" not in primary(build_pod(request()))
