@@ -19,6 +19,7 @@ watches the driver pod, so a driver that cannot start, or vanishes, ends the run
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import tempfile
@@ -60,6 +61,7 @@ CODE_DIR = "/flyte/driver"
 DRIVER_HOME = "/tmp/flyte"
 #: Options that name this machine's kubeconfig or terminal, meaningless inside the cluster.
 _HOST_ONLY = ("kubeconfig", "context", "echo")
+_log = logging.getLogger("flyte")
 #: How often ``sync`` looks at the data store and at the driver pod.
 SYNC_EVERY = 1.0
 POD_CHECK_EVERY = 2.0
@@ -199,15 +201,21 @@ class KubernetesLauncher:
             if now - watch.synced < SYNC_EVERY:
                 return
             watch.synced = now
-        self._import(session, run, watch)
-        rec = session.runs.get_run(run.name) or run
-        if rec.phase.is_terminal or now - watch.checked < POD_CHECK_EVERY:
+        # An unreachable store or cluster must not break `flyte runs list`: the records stay as
+        # they were, and the next read tries again.
+        try:
+            self._import(session, run, watch)
+            rec = session.runs.get_run(run.name) or run
+            if rec.phase.is_terminal or now - watch.checked < POD_CHECK_EVERY:
+                return
+            watch.checked = now
+            gone = self._driver_problem(session, rec)
+            if gone is None:
+                return
+            self._import(session, rec, watch)  # the driver's last words may have arrived meanwhile
+        except Exception as e:
+            _log.warning("Could not bring run %s up to date: %s: %s", run.name, type(e).__name__, e)
             return
-        watch.checked = now
-        gone = self._driver_problem(session, rec)
-        if gone is None:
-            return
-        self._import(session, rec, watch)  # the driver's last words may have arrived meanwhile
         rec = session.runs.get_run(run.name) or rec
         if not rec.phase.is_terminal:
             phase, code, message = gone
