@@ -15,6 +15,8 @@ from typing import Any
 
 import attrs
 
+from flyte_core.models import Secret
+
 
 @attrs.frozen
 class Layer:
@@ -29,10 +31,28 @@ def _default_python() -> tuple[int, int]:
     return sys.version_info[:2]
 
 
+def _secret_name(value: str | Secret | None) -> str | None:
+    """The name of a registry credential: a string as it is, a ``flyte.Secret`` by its key (Flyte 2
+    turns ``registry_secret="name"`` into ``Secret(key="name")``, so both spell the same secret)."""
+    if value is None or isinstance(value, str):
+        return value or None
+    if not isinstance(value, Secret):
+        raise TypeError(f"registry_secret must be a str or a flyte.Secret, got {type(value).__name__}")
+    if value.group:
+        raise ValueError(f"registry_secret names one registry credential by its key; flyte.Secret "
+                         f"'{value.key}' has a group ({value.group!r}), which a pull credential does not have")
+    return value.key
+
+
 @attrs.frozen
 class Image:
     """A container image: a base plus ordered layers. Build with the ``from_*`` class methods and
-    extend with the ``with_*`` methods; each returns a new Image."""
+    extend with the ``with_*`` methods; each returns a new Image.
+
+    ``registry_secret`` names the credential a cluster uses to pull the image from a private
+    registry (on Kubernetes: a ``kubernetes.io/dockerconfigjson`` Secret, put in the pod's
+    ``imagePullSecrets``). It is not part of the image: :meth:`spec`, :attr:`tag` and :attr:`uri`
+    ignore it, so adding or changing it never rebuilds or re-tags an image."""
 
     base_image: str | None = None
     dockerfile: Path | None = None
@@ -43,6 +63,8 @@ class Image:
     extendable: bool = True
     install_flyte: bool = True
     layers: tuple[Layer, ...] = ()
+    #: The pull credential's name (a ``flyte.Secret`` is stored as its key); not image content.
+    registry_secret: str | None = attrs.field(default=None, converter=_secret_name)
 
     # --- constructors ----------------------------------------------------------------------
 
@@ -53,14 +75,17 @@ class Image:
         flyte_version: str | None = None,
         install_flyte: bool = True,
         registry: str | None = None,
-        registry_secret: str | None = None,
+        registry_secret: str | Secret | None = None,
         name: str | None = None,
         platform: tuple[str, ...] | None = None,
     ) -> Image:
-        """The default image: Debian with the caller's Python and this project's packages."""
+        """The default image: Debian with the caller's Python and this project's packages.
+        ``registry_secret`` names the credential the cluster pulls it with from a private
+        ``registry`` (see the class doc)."""
         return cls(
             base_image=None,
             registry=registry,
+            registry_secret=registry_secret,
             name=name or "flyte",
             platform=platform or ("linux/amd64",),
             python_version=python_version or _default_python(),
@@ -74,12 +99,14 @@ class Image:
 
     @classmethod
     def from_dockerfile(
-        cls, file: Path | str, registry: str | None, name: str, platform: tuple[str, ...] | None = None
+        cls, file: Path | str, registry: str | None, name: str, platform: tuple[str, ...] | None = None,
+        registry_secret: str | Secret | None = None,
     ) -> Image:
-        """An image built from a Dockerfile; no layers can be added to it."""
+        """An image built from a Dockerfile; no layers can be added to it. ``registry_secret`` as in
+        :meth:`from_debian_base`."""
         return cls(
             dockerfile=Path(file), registry=registry, name=name, platform=platform or ("linux/amd64",),
-            extendable=False, install_flyte=False,
+            extendable=False, install_flyte=False, registry_secret=registry_secret,
         )
 
     @classmethod
@@ -88,9 +115,9 @@ class Image:
         return cls(base_image=f"ref:{name}", install_flyte=False, extendable=False)
 
     def clone(self, **changes: Any) -> Image:
-        """A copy with fields replaced (``registry``, ``name``, ``base_image``, ``python_version`` ...)."""
+        """A copy with fields replaced (``registry``, ``registry_secret``, ``name``, ``base_image``,
+        ``python_version`` ...); a field given as None keeps its value, as in Flyte 2."""
         addl = changes.pop("addl_layer", None)
-        changes.pop("registry_secret", None)
         img = attrs.evolve(self, **{k: v for k, v in changes.items() if v is not None})
         return img._add(addl) if addl is not None else img
 
@@ -176,7 +203,9 @@ class Image:
     # --- identity --------------------------------------------------------------------------
 
     def spec(self) -> dict[str, Any]:
-        """A JSON-able description of the whole spec (what the content hash covers)."""
+        """A JSON-able description of the whole spec (what the content hash covers); ``registry``,
+        ``name`` and ``registry_secret`` say where the image goes and how it is pulled, not what
+        it holds, so they are not in it."""
         return {
             "base": self.base_image, "dockerfile": str(self.dockerfile) if self.dockerfile else None,
             "dockerfile_sha": _file_hash(self.dockerfile) if self.dockerfile else None,

@@ -34,7 +34,7 @@ from flyte_backend_kubernetes.failures import Graces, PodAssessor, Verdict, cras
 from flyte_backend_kubernetes.images import PodImages, PrebuiltImages
 from flyte_backend_kubernetes.names import CONTROLLER_ANNOTATION, pod_name, run_selector
 from flyte_backend_kubernetes.options import KubeOptions
-from flyte_backend_kubernetes.podspec import PodRequest, build_pod
+from flyte_backend_kubernetes.podspec import PodRequest, build_pod, image_pull_secrets
 from flyte_backend_kubernetes.relay import MAX_PATH, ChannelRelay
 from flyte_backend_kubernetes.resources import describe_memory
 from flyte_backend_kubernetes.runsetup import DataAccess, bundle_for, data_access, resolve_template
@@ -160,7 +160,8 @@ class KubernetesBackend:
         if is_nested_function(spec.task):
             return _refused(spec, f"it is defined inside a function ({spec.task.func.__qualname__}); a pod can "
                                   "only import tasks defined at module level")
-        image = await asyncio.to_thread(self._images.ensure, spec.task.env.image_spec)
+        image_spec = spec.task.env.image_spec
+        image = await asyncio.to_thread(self._images.ensure, image_spec)
         template = await asyncio.to_thread(self._template, spec.task.pod_template)
         name = pod_name(spec.run_name, spec.action, spec.attempt)
         base = f"{self._dir}/{spec.action}-{spec.attempt}"
@@ -178,6 +179,7 @@ class KubernetesBackend:
             env_from_secrets=[self.opts.data_secret] if self.opts.data_secret else [],
             secrets=spec.task.env.secrets, resources=spec.task.env.resources, timeout=spec.timeout,
             host_paths=self._host_paths, pull_policy=self.opts.image_pull_policy,
+            image_pull_secrets=image_pull_secrets(image_spec),
             service_account=self.opts.service_account, pod_template=template,
             annotations={CONTROLLER_ANNOTATION: podops.controller_id()},
             gpu_resource=self.opts.gpu_resource, gpu_node_label=self.opts.gpu_node_label,

@@ -58,6 +58,7 @@ class PodAssessor:
         self.pod, self.namespace, self.action, self.task, self.image = pod, namespace, action, task, image
         self.graces, self.timeout, self.hint = graces, timeout, hint
         self._since: dict[str, float] = {}
+        self._pull_error = ""  # the last ErrImagePull message: why the pull failed (a back-off hides it)
         self.phase = "Pending"
 
     def next_check(self) -> float | None:
@@ -127,6 +128,8 @@ class PodAssessor:
         if why in FATAL_IMAGE:
             return self._image_error(why, msg)
         if why in PULL_ERRORS:
+            if why == "ErrImagePull" and msg:
+                self._pull_error = msg
             seen.add("pull")
             self._since.setdefault("pull", now)
             if now - self._since["pull"] >= self.graces.image_pull:
@@ -160,9 +163,13 @@ class PodAssessor:
         return {"pull": self.graces.image_pull, "unschedulable": self.graces.unschedulable}.get(key, self.graces.start)
 
     def _image_error(self, why: str, msg: str) -> Verdict:
+        if self._pull_error and self._pull_error not in msg:  # "Back-off pulling image ..." says not why
+            msg = f"{msg or why}; the last pull failed with: {self._pull_error}"
         return self._fail("ImagePullBackOffError", "system", f"its image {self.image} could not be pulled for "
-                          f"its pod {self._where} ({why}: {msg or 'no message'}); check the image name and "
-                          "that the cluster can reach its registry")
+                          f"its pod {self._where} ({why}: {msg or 'no message'}); check the image name, "
+                          "that the cluster can reach its registry and, for a private registry, the pull "
+                          "credentials (flyte.Image(registry_secret=...) or the ServiceAccount's "
+                          "imagePullSecrets)")
 
     def _fail(self, code: str, kind: str, text: str) -> Verdict:
         return Verdict(error=ErrorInfo(code, kind, f"Task '{self.task}' (action {self.action}): {text}.",

@@ -70,8 +70,10 @@ class PodImages:
 
 
 def image_key(image: Image) -> str:
-    """What identifies an image spec across processes (a driver pod finds prebuilt tags by it)."""
-    return json.dumps([image.name, image.spec()], sort_keys=True, default=str)
+    """What identifies an image spec across processes (a driver pod finds prebuilt tags by it): the
+    content and where it is pushed (the same spec for two registries is two references); never the
+    ``registry_secret``, which only says how it is pulled."""
+    return json.dumps([image.name, image.registry, image.spec()], sort_keys=True, default=str)
 
 
 class PrebuiltImages:

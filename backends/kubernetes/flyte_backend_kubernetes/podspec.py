@@ -13,6 +13,7 @@ from flyte_backend_kubernetes import names
 from flyte_backend_kubernetes.resources import container_resources, gpu_node_selector, shm_volume
 from flyte_backend_kubernetes.secrets import secret_refs
 from flyte_backend_kubernetes.template import merge_pod
+from flyte_core.image import Image
 from flyte_core.models import Resources
 
 
@@ -38,11 +39,20 @@ class PodRequest:
     #: Host folders mounted at the same path inside the pod (the data store, the channel socket).
     host_paths: Sequence[str] = ()
     pull_policy: str = "IfNotPresent"
+    #: Secrets (``kubernetes.io/dockerconfigjson``) the kubelet pulls ``image`` with: the
+    #: environment image's ``registry_secret``.
+    image_pull_secrets: Sequence[str] = ()
     service_account: str | None = None
     pod_template: Any = None
     annotations: Mapping[str, str] = attrs.field(factory=dict)
     gpu_resource: str = "nvidia.com/gpu"
     gpu_node_label: str | None = None
+
+
+def image_pull_secrets(image: Image | None) -> list[str]:
+    """The Secrets a pod of an environment with ``image`` pulls with: the image's ``registry_secret``
+    (none without one: the ServiceAccount's ``imagePullSecrets`` still apply)."""
+    return [image.registry_secret] if image is not None and image.registry_secret else []
 
 
 def build_pod(req: PodRequest) -> dict[str, Any]:
@@ -83,6 +93,8 @@ def build_pod(req: PodRequest) -> dict[str, Any]:
         spec["activeDeadlineSeconds"] = max(1, math.ceil(req.timeout))
     if req.service_account:
         spec["serviceAccountName"] = req.service_account
+    if req.image_pull_secrets:
+        spec["imagePullSecrets"] = [{"name": name} for name in dict.fromkeys(req.image_pull_secrets)]
     selector = gpu_node_selector(req.resources, req.gpu_node_label)
     if selector:
         spec["nodeSelector"] = selector

@@ -5,7 +5,8 @@ contexts: anything Kubernetes has); the backend then sets what it owns. The temp
 named ``primary_container_name`` (default ``primary``) is the task's container: the backend sets
 its image, command, working directory and resources it was asked for, and appends its own
 environment variables and volume mounts after the template's. Other containers are kept as they
-are. The pod's ``restartPolicy`` is always ``Never`` (a retry is a new pod).
+are. The pod's ``restartPolicy`` is always ``Never`` (a retry is a new pod). The template's
+``imagePullSecrets`` are kept, the image's ``registry_secret`` added after them.
 
 ``pod_spec`` may be a ``kubernetes.client.V1PodSpec`` or a plain dict (camelCase or snake_case
 keys, as the API or the Python client spell them).
@@ -73,10 +74,12 @@ def merge_pod(ours: dict[str, Any], template: Any) -> dict[str, Any]:
     mine = pod["spec"]
     task_container = mine["containers"][0]
     merged = {**spec, **{k: v for k, v in mine.items() if k not in ("containers", "volumes", "nodeSelector",
-                                                                   "tolerations")}}
+                                                                   "tolerations", "imagePullSecrets")}}
     merged["nodeSelector"] = {**(spec.get("nodeSelector") or {}), **(mine.get("nodeSelector") or {})} or None
     merged["tolerations"] = [*(spec.get("tolerations") or []), *(mine.get("tolerations") or [])] or None
     merged["volumes"] = [*(spec.get("volumes") or []), *(mine.get("volumes") or [])] or None
+    pulls = [*(spec.get("imagePullSecrets") or []), *(mine.get("imagePullSecrets") or [])]
+    merged["imagePullSecrets"] = [s for i, s in enumerate(pulls) if s not in pulls[:i]] or None
     containers = [dict(c) for c in spec.get("containers") or []]
     base = next((c for c in containers if c.get("name") == primary), None)
     if base is None:

@@ -80,6 +80,7 @@ def test_image_pull_errors_wait_for_the_grace_and_name_the_image() -> None:
     v = a.assess(pod("Pending", state=backoff), 110)
     assert v is not None and v.error is not None and v.error.code == "ImagePullBackOffError"
     assert "img:1" in v.error.message and "ImagePullBackOff" in v.error.message
+    assert "not found" in v.error.message  # why the pull failed, which the back-off message does not say
 
 
 def test_invalid_image_name_fails_at_once() -> None:

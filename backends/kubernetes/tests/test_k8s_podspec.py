@@ -3,7 +3,8 @@ cluster and nothing faked (the builders never call the API). Every behaviour her
 real-cluster test that runs the resulting pod: resources (test_resources_become_requests_and_limits),
 secrets (test_secrets_reach_the_pod_and_nowhere_else), pod templates (test_pod_template_is_merged),
 the refused data store (test_a_local_data_store_without_host_path_is_refused), a remote store and
-its data secret (test_k8s_remote_store.py)."""
+its data secret (test_k8s_remote_store.py), an image's registry_secret
+(test_k8s_registry.py::test_a_private_registry_is_pulled_with_the_image_registry_secret)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from flyte_backend_kubernetes import names
 from flyte_backend_kubernetes.options import KubeOptions
-from flyte_backend_kubernetes.podspec import PodRequest, build_pod
+from flyte_backend_kubernetes.podspec import PodRequest, build_pod, image_pull_secrets
 from flyte_backend_kubernetes.runsetup import host_data_root
 
 import flyte
@@ -138,3 +139,45 @@ def test_a_data_secret_becomes_the_environment_of_every_pod() -> None:
     pod = build_pod(request(env_from_secrets=["s3-creds"]))
     assert primary(pod)["envFrom"] == [{"secretRef": {"name": "s3-creds"}}]
     assert "envFrom" not in primary(build_pod(request()))
+
+
+def test_an_image_registry_secret_becomes_the_pod_image_pull_secret() -> None:
+    from flyte_backend_kubernetes.images import image_key
+
+    plain = flyte.Image.from_debian_base(registry="localhost:5000/flyte")
+    private = flyte.Image.from_debian_base(registry="localhost:5000/flyte", registry_secret="regcred")
+    env = flyte.TaskEnvironment(name="private_env", image=private)
+    assert env.image_spec is not None and env.image_spec.registry_secret == "regcred"
+    pod = build_pod(request(image_pull_secrets=image_pull_secrets(env.image_spec)))
+    assert pod["spec"]["imagePullSecrets"] == [{"name": "regcred"}]
+    assert "imagePullSecrets" not in build_pod(request(image_pull_secrets=image_pull_secrets(plain)))["spec"]
+    assert image_pull_secrets(flyte.TaskEnvironment(name="auto_env").image_spec) == []
+
+    # A pull credential is not image content: same spec, tag, reference and prebuilt-image key.
+    assert private.spec() == plain.spec() and private.tag == plain.tag and private.uri == plain.uri
+    assert image_key(private) == image_key(plain)
+    assert image_key(plain) != image_key(plain.clone(registry="localhost:5001/flyte"))  # pushed elsewhere
+
+    # Kept by every derived image; clone sets or replaces it (None keeps it, as in Flyte 2);
+    # a flyte.Secret names the credential by its key, as Flyte 2 turns a string into Secret(key=...).
+    layered = private.with_pip_packages("requests").with_env_vars({"A": "1"})
+    assert layered.registry_secret == "regcred"
+    assert layered.tag == plain.with_pip_packages("requests").with_env_vars({"A": "1"}).tag
+    assert private.clone(name="other").registry_secret == "regcred"
+    assert private.clone(registry_secret="other").registry_secret == "other"
+    assert plain.clone(registry_secret=flyte.Secret(key="regcred")) == private
+    prebuilt = flyte.Image.from_base("registry.example.com/team/app:1.0").clone(registry_secret="regcred")
+    assert prebuilt.uri == "registry.example.com/team/app:1.0" and image_pull_secrets(prebuilt) == ["regcred"]
+    dockerfile = flyte.Image.from_dockerfile("Dockerfile", registry="r", name="n", registry_secret="regcred")
+    assert dockerfile.registry_secret == "regcred"
+    assert dockerfile.tag == flyte.Image.from_dockerfile("Dockerfile", registry="r", name="n").tag
+    with pytest.raises(ValueError, match="group"):
+        plain.clone(registry_secret=flyte.Secret(key="regcred", group="g"))
+
+
+def test_template_pull_secrets_are_kept_and_the_image_one_added() -> None:
+    tpl = flyte.PodTemplate(pod_spec={"image_pull_secrets": [{"name": "org-wide"}, {"name": "regcred"}]})
+    pod = build_pod(request(pod_template=tpl, image_pull_secrets=["regcred", "team"]))
+    assert pod["spec"]["imagePullSecrets"] == [{"name": "org-wide"}, {"name": "regcred"}, {"name": "team"}]
+    tpl_only = build_pod(request(pod_template=tpl))
+    assert tpl_only["spec"]["imagePullSecrets"] == [{"name": "org-wide"}, {"name": "regcred"}]

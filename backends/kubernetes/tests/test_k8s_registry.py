@@ -8,32 +8,40 @@ push and the pods' pulls. A cluster whose nodes have their own runtime (kind, k3
 this machine's localhost; there, run the whole suite through their registry with
 ``FLYTE_K8S_TEST_REGISTRY`` instead (see the README).
 
-Without the ``docker-registry`` binary the test is skipped, except under CI, where it fails.
+A second registry requires a login (htpasswd, a bcrypt hash made by the test): this machine's Docker
+client logs in as ``docker login`` does, into a config folder of the test's own (``DOCKER_CONFIG``),
+the push authenticates with it, and pods pull with a ``kubernetes.io/dockerconfigjson`` Secret named
+by the environment image's ``registry_secret``; the same image without it cannot be pulled.
+
+Without the ``docker-registry`` binary the tests are skipped, except under CI, where they fail.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BASE_IMAGE, NAMESPACE, kube_options, pods_of, unavailable
+from conftest import BASE_IMAGE, NAMESPACE, kube_options, pods_of, put_secret, unavailable
 
 import flyte
 from flyte_core.config import Config
-from flyte_core.errors import FlyteUsageError
+from flyte_core.errors import BaseRuntimeError, FlyteUsageError
 from flyte_core.loader import load_file
 from flyte_core.session import Session
 
@@ -75,6 +83,17 @@ http:
   addr: 127.0.0.1:{port}
 """
 
+# Basic authentication against a bcrypt htpasswd file (distribution's htpasswd auth).
+AUTH = """\
+auth:
+  htpasswd:
+    realm: flyte-test
+    path: {htpasswd}
+"""
+
+#: The Secret (``kubernetes.io/dockerconfigjson``) pods pull the private registry's image with.
+PULL_SECRET = "flyte-e2e-regcred"
+
 # An access log line (combined log format): "METHOD /path HTTP/1.1" status.
 _ACCESS = re.compile(r'"(GET|HEAD|PUT|POST|PATCH|DELETE) (\S+) HTTP/[0-9.]+" (\d{3})')
 
@@ -86,19 +105,22 @@ def free_port() -> int:
 
 
 class Registry:
-    """A running ``docker-registry serve`` on ``127.0.0.1:port``, its access log in ``log``."""
+    """A running ``docker-registry serve`` on ``127.0.0.1:port``, its access log in ``log``;
+    ``auth`` is the (user, password) it requires, if any."""
 
-    def __init__(self, port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-        self.port, self.proc, self.log = port, proc, log
+    def __init__(
+        self, port: int, proc: subprocess.Popen[bytes], log: Path, auth: tuple[str, str] | None = None
+    ) -> None:
+        self.port, self.proc, self.log, self.auth = port, proc, log, auth
         self.host = f"localhost:{port}"
 
-    def get(self, path: str, method: str = "GET") -> tuple[dict[str, str], Any]:
-        """Headers and decoded JSON body (None for HEAD) of an HTTP request to the registry."""
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}",
-            method=method,
-            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
-        )
+    def get(self, path: str, method: str = "GET", anonymous: bool = False) -> tuple[dict[str, str], Any]:
+        """Headers and decoded JSON body (None for HEAD) of an HTTP request to the registry (with
+        its credentials, unless ``anonymous``)."""
+        headers = {"Accept": "application/vnd.docker.distribution.manifest.v2+json"}
+        if self.auth and not anonymous:
+            headers["Authorization"] = "Basic " + base64.b64encode(":".join(self.auth).encode()).decode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method, headers=headers)
         with urllib.request.urlopen(req, timeout=10) as resp:
             body = resp.read()
             return dict(resp.headers), (json.loads(body) if body else None)
@@ -110,20 +132,28 @@ class Registry:
         ]
 
 
-def _start(tmp: Path) -> Registry:
-    """Start the registry on a free port (retrying when the port was taken meanwhile)."""
+def _start(tmp: Path, auth: tuple[str, str] | None = None) -> Registry:
+    """Start the registry on a free port (retrying when the port was taken meanwhile); with
+    ``auth``, it requires that user and password."""
     last = ""
     (tmp / "storage").mkdir(parents=True, exist_ok=True)
+    extra = ""
+    if auth:
+        import bcrypt
+
+        user, password = auth
+        (tmp / "htpasswd").write_text(f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()}\n")
+        extra = AUTH.format(htpasswd=tmp / "htpasswd")
     for attempt in range(3):
         port = free_port()
         config = tmp / f"registry-{attempt}.yml"
-        config.write_text(CONFIG.format(storage=tmp / "storage", port=port))
+        config.write_text(CONFIG.format(storage=tmp / "storage", port=port) + extra)
         log = tmp / f"registry-{attempt}.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
                 [REGISTRY_BIN, "serve", str(config)], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
-        reg = Registry(port, proc, log)
+        reg = Registry(port, proc, log, auth)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and proc.poll() is None:
             with contextlib.suppress(OSError):
@@ -145,16 +175,16 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
-    """A registry on a free localhost port with its storage under ``tmp_path``; stopped after the test,
-    and the tags the push left in the local engine removed."""
+@contextlib.contextmanager
+def _running(tmp: Path, auth: tuple[str, str] | None = None) -> Iterator[Registry]:
+    """A registry on a free localhost port with its storage under ``tmp``; stopped afterwards, and
+    the tags the push left in the local engine removed."""
     if not os.path.exists(REGISTRY_BIN):
         unavailable(
             f"the docker-registry binary is missing ({REGISTRY_BIN}); install it with "
             "`apt-get install docker-registry` (Debian's distribution 2.8) or set FLYTE_TEST_DOCKER_REGISTRY"
         )
-    reg = _start(tmp_path / "registry")
+    reg = _start(tmp, auth)
     try:
         yield reg
     finally:
@@ -167,6 +197,74 @@ def registry(tmp_path: Path) -> Iterator[Registry]:
                 for tag in image.tags:
                     if tag.startswith(f"{reg.host}/"):
                         engine.images.remove(tag, noprune=True)  # untag only: the local tag keeps the image
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[Registry]:
+    """A registry anyone may push to and pull from (see :func:`_running`)."""
+    with _running(tmp_path / "registry") as reg:
+        yield reg
+
+
+@pytest.fixture
+def private_registry(tmp_path: Path) -> Iterator[Registry]:
+    """A registry that requires a login (a random password) for every request (see :func:`_running`)."""
+    with _running(tmp_path / "private-registry", ("flyte", secrets.token_urlsafe(16))) as reg:
+        yield reg
+
+
+@pytest.fixture
+def docker_login(private_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """This machine's Docker client logged in to ``private_registry`` with ``docker login``, into a
+    config folder of the test's own that ``DOCKER_CONFIG`` names for the test (the docker SDK, and so
+    the backend's push, reads it); ~/.docker is never touched, so the kubelet (which reads root's
+    ~/.docker/config.json) cannot pull with it. Logged out, and the folder checked, afterwards."""
+    cli = shutil.which("docker")
+    if cli is None:
+        unavailable("the docker command line is missing (it logs in to the test registry)")
+    assert cli is not None and private_registry.auth is not None
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    user, password = private_registry.auth
+    subprocess.run(
+        [cli, "--config", str(config), "login", private_registry.host, "--username", user, "--password-stdin"],
+        input=password.encode(),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert private_registry.host in json.loads((config / "config.json").read_text())["auths"]
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    try:
+        yield config
+    finally:
+        subprocess.run(
+            [cli, "--config", str(config), "logout", private_registry.host], check=True, capture_output=True, timeout=60
+        )
+        assert private_registry.host not in json.loads((config / "config.json").read_text()).get("auths", {})
+
+
+@pytest.fixture
+def pull_secret(kube: Any, private_registry: Registry) -> Iterator[str]:
+    """The ``kubernetes.io/dockerconfigjson`` Secret ``PULL_SECRET`` holding the registry's login, in
+    the test namespace (as ``kubectl create secret docker-registry`` makes it); deleted afterwards."""
+    from kubernetes import client
+
+    assert private_registry.auth is not None
+    user, password = private_registry.auth
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    config = {"auths": {private_registry.host: {"username": user, "password": password, "auth": token}}}
+    body = client.V1Secret(
+        metadata=client.V1ObjectMeta(name=PULL_SECRET),
+        type="kubernetes.io/dockerconfigjson",
+        data={".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()},
+    )
+    put_secret(kube, PULL_SECRET, body)
+    try:
+        yield PULL_SECRET
+    finally:
+        with contextlib.suppress(client.ApiException):
+            kube.delete_namespaced_secret(PULL_SECRET, NAMESPACE)
 
 
 @pytest.fixture
@@ -190,11 +288,15 @@ def engine_node(kube: Any) -> None:
 
 class PodRecorder:
     """Every task pod of the test namespace as the API server reports it, from a watch started before
-    the run (resumed from a listed resource version, so no pod created after ``start`` is missed)."""
+    the run (resumed from a listed resource version, so no pod created after ``start`` is missed).
+    A pod may be deleted (its outcome collected) before the API shows it running, so the image ids
+    its containers reported are gathered from every event, up to its deletion."""
 
     def __init__(self, api: Any) -> None:
         self.api = api
         self.pods: dict[str, Any] = {}  # name -> the last V1Pod seen
+        self.image_ids: dict[str, set[str]] = {}  # name -> every image id its containers reported
+        self.gone: set[str] = set()  # names of the pods whose deletion was seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -223,8 +325,14 @@ class PodRecorder:
                 timeout_seconds=2,
             ):
                 pod = ev["object"]
+                name = pod.metadata.name
                 self._rv = pod.metadata.resource_version
-                self.pods[pod.metadata.name] = pod
+                self.pods[name] = pod
+                for status in (pod.status.container_statuses if pod.status else None) or []:
+                    if status.image_id:
+                        self.image_ids.setdefault(name, set()).add(status.image_id)
+                if ev["type"] == "DELETED":
+                    self.gone.add(name)
                 if self._stop.is_set():
                     w.stop()
 
@@ -233,11 +341,30 @@ class PodRecorder:
 
         return [p for p in self.pods.values() if (p.metadata.labels or {}).get(RUN_LABEL) == run]
 
+    def wait_gone(self, *runs: str, timeout: float = 60) -> None:
+        """Wait until the deletion of every pod of ``runs`` was seen (the watch trails a run's end)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not all(
+            p.metadata.name in self.gone for run in runs for p in self.of_run(run)
+        ):
+            time.sleep(0.2)
+
+
+def assert_image_ids(recorder: PodRecorder, pods: list[Any], pulled: str) -> None:
+    """Every image id the containers of ``pods`` reported is ``pulled`` (``repo@digest``), and some
+    reported one: a pod whose outcome is collected within a second or so may be deleted before the
+    kubelet tells the API that its container ran."""
+    reported = {p.metadata.name: recorder.image_ids.get(p.metadata.name, set()) for p in pods}
+    assert any(reported.values()), reported
+    assert all(i.endswith(pulled) for ids in reported.values() for i in ids), (pulled, reported)
+
 
 def test_images_are_pushed_and_pods_pull_them(tmp_path: Path, kube: Any, engine_node: None, registry: Registry) -> None:
-    (tmp_path / "reg_tasks.py").write_text(TASKS)
+    project = tmp_path / "project"  # the code bundle's root: not the registry's storage or login
+    project.mkdir()
+    (project / "reg_tasks.py").write_text(TASKS)
     sys.modules.pop("reg_tasks", None)
-    tasks = load_file(tmp_path / "reg_tasks.py", tmp_path)
+    tasks = load_file(project / "reg_tasks.py", project)
     data = tmp_path / "data"
     prefix = f"{registry.host}/flyte"
     s = Session(
@@ -245,17 +372,13 @@ def test_images_are_pushed_and_pods_pull_them(tmp_path: Path, kube: Any, engine_
         backend="kubernetes",
         data_url=str(data),
         run_store=str(tmp_path / "runs.db"),
-        root_dir=tmp_path,
+        root_dir=project,
         backend_options=kube_options(data, registry=prefix, image_pull_policy="Always"),
     )
     try:
         with PodRecorder(kube) as recorder:
             run = s.run(tasks.two)
-            deadline = time.monotonic() + 30  # the watch may trail the run's end by an event or two
-            while time.monotonic() < deadline and not all(
-                p.metadata.deletion_timestamp for p in recorder.of_run(run.name)
-            ):
-                time.sleep(0.2)
+            recorder.wait_gone(run.name)
     finally:
         s.close()
 
@@ -274,13 +397,12 @@ def test_images_are_pushed_and_pods_pull_them(tmp_path: Path, kube: Any, engine_
     headers, _ = registry.get(f"/v2/flyte/flyte/manifests/{tags['tags'][0]}", method="HEAD")
     digest = headers["Docker-Content-Digest"]
 
-    # Every pod ran that reference, pulled with the policy asked for; the container's image id is
-    # the registry's digest of it (what the kubelet resolved the pull to).
+    # Every pod ran that reference, pulled with the policy asked for; the image ids the containers
+    # reported are the registry's digest of it (what the kubelet resolved the pull to).
     for pod in pods:
         container = pod.spec.containers[0]
         assert (container.image, container.image_pull_policy) == (ref, "Always"), pod.metadata.name
-        statuses = pod.status.container_statuses or []
-        assert statuses and statuses[0].image_id.endswith(f"{prefix}/flyte@{digest}"), statuses
+    assert_image_ids(recorder, pods, f"{prefix}/flyte@{digest}")
 
     # The kubelet pulled from the registry: after the push (the manifest PUT), one manifest
     # request of the tag per pod (imagePullPolicy Always resolves the tag on every start).
@@ -291,6 +413,112 @@ def test_images_are_pushed_and_pods_pull_them(tmp_path: Path, kube: Any, engine_
     pulls = [r for r in served[put[0] + 1 :] if r[0] in ("HEAD", "GET") and r[1] == manifest and r[2] == 200]
     assert len(pulls) >= len(pods), served[put[0] :]
     assert pods_of(kube, run.name) == []
+
+
+PRIVATE_TASKS = """
+import flyte
+
+# The same image twice: with the pull credential and without it (registry_secret is not image
+# content, so both are the same reference in the registry).
+IMAGE = flyte.Image.from_debian_base(registry={prefix!r})
+env = flyte.TaskEnvironment(name="privt", image=IMAGE.clone(registry_secret={secret!r}))
+anonymous = flyte.TaskEnvironment(name="privanon", image=IMAGE)
+
+
+@env.task
+def one() -> int:
+    return 1
+
+
+@env.task
+def two() -> int:
+    return one() + one()
+
+
+@anonymous.task
+def lonely() -> int:
+    return 3
+"""
+
+
+def test_a_private_registry_is_pulled_with_the_image_registry_secret(
+    tmp_path: Path, kube: Any, engine_node: None, private_registry: Registry, docker_login: Path, pull_secret: str
+) -> None:
+    prefix = f"{private_registry.host}/flyte"
+    project = tmp_path / "project"  # the code bundle's root: not the registry's storage or login
+    project.mkdir()
+    (project / "priv_tasks.py").write_text(PRIVATE_TASKS.format(prefix=prefix, secret=pull_secret))
+    sys.modules.pop("priv_tasks", None)
+    tasks = load_file(project / "priv_tasks.py", project)
+    data = tmp_path / "data"
+    s = Session(
+        config=Config(),
+        backend="kubernetes",
+        data_url=str(data),
+        run_store=str(tmp_path / "runs.db"),
+        root_dir=project,
+        backend_options=kube_options(data, image_pull_policy="Always", image_pull_grace=5),
+    )
+    try:
+        with PodRecorder(kube) as recorder:
+            run = s.run(tasks.two)
+            after_run = len(private_registry.requests())
+            with pytest.raises(BaseRuntimeError) as ei:
+                s.run(tasks.lonely)
+            failed = ei.value.run.name  # type: ignore[attr-defined]
+            after_failure = private_registry.requests()
+            recorder.wait_gone(run.name, failed)
+    finally:
+        s.close()
+
+    # The push authenticated with the Docker client's login (anonymous requests are refused). Each
+    # run pushes its image (the same tag, unless this checkout's sources changed in between).
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        private_registry.get("/v2/_catalog", anonymous=True)
+    assert denied.value.code == 401
+    _, catalog = private_registry.get("/v2/_catalog")
+    assert catalog["repositories"] == ["flyte/flyte"], catalog
+    _, tags = private_registry.get("/v2/flyte/flyte/tags/list")
+
+    # With the secret: the run succeeded, every pod carried imagePullSecrets and ran the pushed image
+    # the kubelet pulled from the registry (its image id is the registry's digest of it).
+    assert run.phase == flyte.ActionPhase.SUCCEEDED, run.phase
+    assert run.outputs()[0] == 2
+    pods = recorder.of_run(run.name)
+    assert len(pods) == 3, sorted(p.metadata.name for p in pods)
+    ref = pods[0].spec.containers[0].image
+    repo, _, tag = ref.rpartition(":")
+    assert repo == f"{prefix}/flyte" and tag in tags["tags"], (ref, tags)
+    headers, _ = private_registry.get(f"/v2/flyte/flyte/manifests/{tag}", method="HEAD")
+    digest = headers["Docker-Content-Digest"]
+    for pod in pods:
+        assert [r.name for r in pod.spec.image_pull_secrets or []] == [pull_secret], pod.metadata.name
+        container = pod.spec.containers[0]
+        assert (container.image, container.image_pull_policy) == (ref, "Always"), pod.metadata.name
+    assert_image_ids(recorder, pods, f"{prefix}/flyte@{digest}")
+    first = after_failure[:after_run]  # the first run's push, then the kubelet's pulls
+    manifest = f"/v2/flyte/flyte/manifests/{tag}"
+    put = [i for i, (method, path, status) in enumerate(first) if method == "PUT" and path == manifest]
+    assert put and first[put[0]][2] == 201, first
+    pulls = [r for r in first[put[0] + 1 :] if r[0] in ("HEAD", "GET") and r[1] == manifest and r[2] == 200]
+    assert len(pulls) >= len(pods), first[put[0] :]
+
+    # Without it: the pushed image cannot be pulled; the registry refused every request of the
+    # kubelet's (the Docker engine's) pull.
+    err = ei.value
+    assert err.code == "ImagePullBackOffError", str(err)  # type: ignore[attr-defined]
+    (bare,) = recorder.of_run(failed)
+    bare_ref = bare.spec.containers[0].image
+    assert not bare.spec.image_pull_secrets and bare_ref.rpartition(":")[2] in tags["tags"], bare_ref
+    assert bare_ref in str(err) and "no basic auth credentials" in str(err), str(err)
+    assert "registry_secret" in str(err), str(err)  # the hint
+    second = after_failure[after_run:]  # the second run's (authenticated) push, then the kubelet's tries
+    bare_manifest = f"/v2/flyte/flyte/manifests/{bare_ref.rpartition(':')[2]}"
+    pushed = max((i + 1 for i, r in enumerate(second) if r[:2] == ("PUT", bare_manifest)), default=0)
+    assert pushed, second
+    tries = second[pushed:]
+    assert tries and all(status == 401 for _, _, status in tries), second
+    assert pods_of(kube, run.name) == [] and pods_of(kube, failed) == []
 
 
 # --- the push's failures, on the real engine (no cluster needed) ----------------------------------
@@ -344,3 +572,34 @@ def test_an_invalid_registry_is_a_usage_error_not_an_engine_traceback(engine: An
     with pytest.raises(FlyteUsageError) as ei:
         images.ensure(Image.from_debian_base())
     assert "invalid reference format" in str(ei.value) and "host:port/prefix" in str(ei.value)
+
+
+def test_a_push_to_a_registry_that_requires_login_uses_the_clients_login(
+    engine: Any, private_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import docker
+    from flyte_backend_kubernetes.images import PodImages
+
+    from flyte_core.image import Image
+
+    assert private_registry.auth is not None
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-login"))  # no stored login at all
+    client = docker.from_env()
+    try:
+        local = BASE_IMAGE.rsplit("/", 1)[-1]  # python:3.11-bookworm
+        target = f"{private_registry.host}/flyte/{local}"
+        with pytest.raises(FlyteUsageError) as ei:
+            PodImages(_Prebuilt(), client, f"{private_registry.host}/flyte").ensure(Image.from_debian_base())
+        assert target in str(ei.value) and "no basic auth credentials" in str(ei.value), str(ei.value)
+        assert "logged in" in str(ei.value)
+
+        # docker-py keeps a login in the client (the engine stores none): the push of PodImages,
+        # given that client, sends it.
+        user, password = private_registry.auth
+        client.login(registry=private_registry.host, username=user, password=password, reauth=True)
+        images = PodImages(_Prebuilt(), client, f"{private_registry.host}/flyte")
+        assert images.ensure(Image.from_debian_base(registry_secret="ignored-by-the-push")) == target
+        _, catalog = private_registry.get("/v2/_catalog")
+        assert catalog["repositories"] == [f"flyte/{local.split(':')[0]}"], catalog
+    finally:
+        client.close()
