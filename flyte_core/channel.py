@@ -16,6 +16,9 @@ come in any order.
   own action. The task is found by reference in this (host) process.
 - ``trace_started`` {parent, name} -> {action}; ``trace_finished`` {action, started, error|null} -> {}.
 - ``cancel`` {target}: abort the child action started by request ``target`` (no reply).
+- ``finished`` {} -> {}: the worker's outcome (and whatever else its backend collects) is written;
+  the backend may take the attempt as over without waiting to see the process end (a pod's
+  status reaches the API only on the kubelet's next relist, up to a second later).
 
 When a connection ends (the worker exited or was killed), the child actions it started are
 cancelled, which stops their workers in turn: nothing outlives the action that started it.
@@ -46,6 +49,8 @@ from flyte_core.task import TaskRef, TaskTemplate
 #: Largest message accepted: inline inputs may reach a task's max_inline_io_bytes (10 MB by
 #: default), and JSON may double that.
 MAX_MESSAGE = 64 * 1024 * 1024
+#: Unix socket paths longer than this do not fit ``sockaddr_un`` on every platform.
+_MAX_SOCKET_PATH = 100
 
 #: Answers whether ``(action, attempt)`` is currently running on the backend that owns the server.
 IsRunning = Callable[[str, int], bool]
@@ -53,6 +58,8 @@ IsRunning = Callable[[str, int], bool]
 #: call in flight) and ``(action, False)`` when it stops (its last call ended), so a backend that
 #: bounds running workers can lend a waiting worker's slot to its children.
 OnWaiting = Callable[[str, bool], None]
+#: Told ``(action, attempt)`` when that attempt's worker says its outcome is written (``finished``).
+OnFinished = Callable[[str, int], None]
 
 _ERROR_FIELDS = ("code", "kind", "message", "traceback", "action")
 
@@ -97,21 +104,28 @@ class ChannelServer:
 
     ``controller`` is the run's :class:`~flyte_core.controller.Controller` (``BackendRun.controller``);
     ``is_running`` tells which action attempts are alive; ``code_root`` is where task files named
-    by reference are found; ``on_waiting`` (optional) hears when actions wait for children. With
+    by reference are found; ``on_waiting`` (optional) hears when actions wait for children and
+    ``on_finished`` (optional) when a worker says its outcome is written. With
     ``import_missing`` False only tasks of modules this process has already imported are served
     (for workers that must not make the host import code). With ``tcp_host`` it listens on a
-    free TCP port of that address instead of a unix socket.
+    free TCP port of that address instead of a unix socket. With ``socket_dir`` the socket is
+    made in that folder, connectable by anyone who can reach the folder (workers in containers
+    may run as another user; each still needs its attempt's token), unless its path would be too
+    long for a unix socket: then it goes to a private folder as usual (see :attr:`path`).
     """
 
     def __init__(self, controller: Any, *, is_running: IsRunning, code_root: str,
                  on_waiting: OnWaiting | None = None, import_missing: bool = True,
-                 tcp_host: str | None = None) -> None:
+                 tcp_host: str | None = None, socket_dir: str | None = None,
+                 on_finished: OnFinished | None = None) -> None:
         self._controller = controller
         self._is_running = is_running
         self._on_waiting = on_waiting
         self._code_root = code_root
         self._import_missing = import_missing
         self._tcp_host = tcp_host
+        self._socket_dir = socket_dir
+        self._on_finished = on_finished
         self._key = secrets.token_bytes(32)
         self._dir: str | None = None
         self._path: str | None = None
@@ -130,16 +144,26 @@ class ChannelServer:
         return hmac.new(self._key, f"{action}#{attempt}".encode(), hashlib.sha256).hexdigest()
 
     async def start(self) -> None:
-        """Create the private socket directory and start listening (on the running loop)."""
+        """Create the socket (in a private directory unless ``socket_dir``) and start listening
+        (on the running loop)."""
         if self._tcp_host is not None:
             self._server = await asyncio.start_server(self._serve, self._tcp_host, 0, limit=MAX_MESSAGE)
             port = self._server.sockets[0].getsockname()[1]
             host = f"[{self._tcp_host}]" if ":" in self._tcp_host else self._tcp_host
             self._path = f"tcp://{host}:{port}"
             return
+        if self._socket_dir is not None:
+            path = os.path.join(self._socket_dir, "channel.sock")
+            if len(path.encode()) <= _MAX_SOCKET_PATH:
+                with suppress(FileNotFoundError):
+                    os.unlink(path)
+                self._server = await asyncio.start_unix_server(self._serve, path=path, limit=MAX_MESSAGE)
+                os.chmod(path, 0o777)
+                self._path = path
+                return
         self._dir = tempfile.mkdtemp(prefix="flyte-ch-")  # mkdtemp makes it 0700: only we connect
         path = os.path.join(self._dir, "channel.sock")
-        if len(path.encode()) > 100:  # unix socket paths are limited to ~104 bytes; TMPDIR may be long
+        if len(path.encode()) > _MAX_SOCKET_PATH:  # TMPDIR may be long
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = tempfile.mkdtemp(prefix="flyte-ch-", dir="/tmp")
             path = os.path.join(self._dir, "channel.sock")
@@ -161,6 +185,9 @@ class ChannelServer:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+        elif self._path is not None and not self._path.startswith("tcp://"):
+            with suppress(FileNotFoundError):
+                os.unlink(self._path)
 
     # --- connections -------------------------------------------------------------------------
 
@@ -272,6 +299,10 @@ class ChannelServer:
             err = msg.get("error")
             exc = to_exception(_info(err), f"trace:{traced}") if isinstance(err, dict) else None
             self._controller.trace_finished(action, float(msg.get("started") or 0.0), exc)
+            return {}
+        if op == "finished":
+            if self._on_finished is not None:
+                self._on_finished(conn.action, conn.attempt)
             return {}
         raise _Refused(f"unknown operation {op!r}")
 

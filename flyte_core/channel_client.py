@@ -338,3 +338,27 @@ def _connect(address: str) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def tell_finished(address: str, token: str, action: str, attempt: int, timeout: float = 5.0) -> bool:
+    """Tell the run's controller that this attempt's outcome is written (op ``finished``), so
+    its backend need not wait to see the process end; True when the controller acknowledged.
+    Best effort: the backend still learns of the end the slow way when this fails."""
+    try:
+        sock = _connect(address)
+    except OSError:
+        return False
+    try:
+        sock.settimeout(timeout)
+        rfile = sock.makefile("rb")
+        for msg in ({"id": 0, "op": "hello", "token": token, "action": action, "attempt": attempt},
+                    {"id": 1, "op": "finished"}):
+            sock.sendall((json.dumps(msg) + "\n").encode())
+            reply = json.loads(rfile.readline() or b"{}")
+            if reply.get("error") or reply.get("id") != msg["id"]:
+                return False
+        return True
+    except (OSError, ValueError):
+        return False
+    finally:
+        sock.close()

@@ -1,7 +1,8 @@
 """The channel over TCP (workers on other machines: pods of a remote-store Kubernetes run reach
 their controller this way). Real sockets on loopback: the address format, the hello handshake
-and the token check are the same as over a unix socket. A whole run over TCP, with nested calls
-from pods, is test_k8s_remote_store.py."""
+and the token check are the same as over a unix socket; a worker's ``finished`` notice reaches
+the backend only from the attempt it speaks for. A whole run over TCP, with nested calls from
+pods, is test_k8s_remote_store.py; every kubernetes e2e run ends its attempts through ``finished``."""
 
 from __future__ import annotations
 
@@ -38,3 +39,25 @@ def test_a_tcp_channel_authenticates_each_attempt() -> None:
     assert address.startswith("tcp://127.0.0.1:") and int(address.rsplit(":", 1)[1]) > 0
     assert good == {"id": 0, "ok": True}
     assert "invalid token" in json.dumps(bad["error"])
+
+
+def test_a_worker_tells_its_controller_it_finished() -> None:
+    from flyte_core.channel_client import tell_finished
+
+    heard: list[tuple[str, int]] = []
+
+    async def scenario() -> tuple[bool, bool]:
+        server = ChannelServer(None, is_running=lambda action, attempt: (action, attempt) == ("a0.1", 1),
+                               code_root=".", tcp_host="127.0.0.1",
+                               on_finished=lambda action, attempt: heard.append((action, attempt)))
+        await server.start()
+        try:
+            ok = await asyncio.to_thread(tell_finished, server.path, server.token_for("a0.1", 1), "a0.1", 1)
+            forged = await asyncio.to_thread(tell_finished, server.path, "not-a-token", "a0.1", 1)
+        finally:
+            await server.close()
+        return ok, forged
+
+    ok, forged = asyncio.run(scenario())
+    assert ok and not forged
+    assert heard == [("a0.1", 1)]  # only the authenticated worker was heard

@@ -5,7 +5,7 @@ is the driver pod). Per run: images are built by the image builder (and pushed w
 is configured), and the project ships as one content-addressed code bundle through the data
 store. Pods reach the data store one of two ways (see ``runsetup.data_access``): a folder
 mounted with ``hostPath`` on single-node clusters, where the run's channel (nested task calls)
-is relayed onto a socket inside that folder; or a remote fsspec store (s3://, gs://, ...), where
+listens on a socket inside that folder; or a remote fsspec store (s3://, gs://, ...), where
 the channel listens on TCP at an address pods reach (the driver pod's IP). Each attempt's worker
 spec, outcome and stream-tagged log go through the data store, under ``<data>/runs/<run>/k8s/``.
 Pod states come from one resumable watch per run (see ``watch``) and are judged by ``failures``.
@@ -35,7 +35,6 @@ from flyte_backend_kubernetes.images import PodImages, PrebuiltImages
 from flyte_backend_kubernetes.names import CONTROLLER_ANNOTATION, pod_name, run_selector
 from flyte_backend_kubernetes.options import KubeOptions
 from flyte_backend_kubernetes.podspec import PodRequest, build_pod, image_pull_secrets
-from flyte_backend_kubernetes.relay import MAX_PATH, ChannelRelay
 from flyte_backend_kubernetes.resources import describe_memory
 from flyte_backend_kubernetes.runsetup import DataAccess, bundle_for, data_access, resolve_template
 from flyte_backend_kubernetes.secrets import missing_secrets_hint
@@ -60,6 +59,8 @@ class _Attempt:
         self.assessor = assessor
         self.pod: dict[str, Any] | None = None
         self.deleted = False
+        #: The worker said its outcome and log are written (the pod may not have ended yet).
+        self.finished = False
         self.changed = asyncio.Event()
 
 
@@ -77,7 +78,6 @@ class KubernetesBackend:
         self._api: client.CoreV1Api | None = None
         self._watcher: PodWatcher | None = None
         self._server: ChannelServer | None = None
-        self._relay: ChannelRelay | None = None
         self._images: PodImages | PrebuiltImages | None = None
         self._docker: Any = None
         self._access = DataAccess(root="")
@@ -116,18 +116,24 @@ class KubernetesBackend:
                                    self._on_event)
         await asyncio.to_thread(self._watcher.start)
         self._server = ChannelServer(run.controller, is_running=lambda a, n: self._live.get(a) == n,
-                                     code_root=run.settings.code_root, import_missing=False, tcp_host=channel_host)
+                                     code_root=run.settings.code_root, import_missing=False, tcp_host=channel_host,
+                                     socket_dir=self._dir if self._access.host_path else None,
+                                     on_finished=self._on_finished)
         await self._server.start()
-        if self._access.host_path is None:
-            self._channel_path = self._server.path
-        else:
-            await self._host_channel(self._access.host_path)
+        self._channel_path = self._server.path
+        if self._access.host_path is not None:
+            self._host_paths = [self._access.host_path]
+            if not self._channel_path.startswith(self._access.host_path.rstrip("/") + "/"):
+                # The data folder's path is too long for a socket: mount the channel's own
+                # folder too (works on a node that is this machine).
+                self._host_paths.append(os.path.dirname(self._channel_path))
         self._images = await asyncio.to_thread(self._image_source, run)
         self._bundle = await asyncio.to_thread(bundle_for, run, store)
         self._bundle_dir = f"{CODE_DIR}/{os.path.basename(self._bundle).split('.')[0][:16]}"
 
     def _channel_host(self) -> str | None:
-        """Where task pods reach the channel over TCP (remote stores), None for the socket relay."""
+        """Where task pods reach the channel over TCP (remote stores); None for a socket in the
+        hostPath data folder."""
         if not self._access.remote:
             return None
         host = self.opts.channel_host or os.environ.get("POD_IP")
@@ -138,19 +144,6 @@ class KubernetesBackend:
                 "(a driver pod in the cluster drives it), or set backends.kubernetes.channel_host to an address "
                 "of this machine that pods can reach.")
         return host
-
-    async def _host_channel(self, data_root: str) -> None:
-        """Relay the channel onto a socket inside the hostPath data folder, which pods mount."""
-        assert self._server is not None
-        self._host_paths = [data_root]
-        relay_path = os.path.join(self._dir, "channel.sock")
-        if len(relay_path.encode()) <= MAX_PATH:
-            self._relay = ChannelRelay(relay_path, self._server.path)
-            await self._relay.start()
-            self._channel_path = relay_path
-        else:  # too long for a socket: mount the channel's own folder (works on a local node only)
-            self._channel_path = self._server.path
-            self._host_paths.append(os.path.dirname(self._server.path))
 
     async def execute(self, spec: ActionSpec) -> ActionOutcome:
         """Run one attempt in a fresh pod and wait for it (at most ``spec.timeout``)."""
@@ -214,8 +207,8 @@ class KubernetesBackend:
         return contextlib.nullcontext()
 
     async def close(self) -> None:
-        """Delete every pod of the run (but those kept for debugging), stop the watch, the relay
-        and the channel, and remove the run's spec folder."""
+        """Delete every pod of the run (but those kept for debugging), stop the watch and the
+        channel, and remove the run's spec folder."""
         if self._api is not None and self._run is not None:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(podops.delete_run, self._api, self.namespace, self._run.run_name,
@@ -223,9 +216,6 @@ class KubernetesBackend:
         if self._watcher is not None:
             await asyncio.to_thread(self._watcher.stop)
             self._watcher = None
-        if self._relay is not None:
-            await self._relay.close()
-            self._relay = None
         if self._server is not None:
             await self._server.close()
             self._server = None
@@ -259,10 +249,20 @@ class KubernetesBackend:
             att.pod = pod
         att.changed.set()
 
+    def _on_finished(self, action: str, attempt: int) -> None:
+        """From the channel (on the run's loop): the worker's outcome and log are written."""
+        assert self._run is not None
+        att = self._attempts.get(pod_name(self._run.run_name, action, attempt))
+        if att is not None:
+            att.finished = True
+            att.changed.set()
+
     async def _wait(self, att: _Attempt, spec: ActionSpec) -> Verdict:
         """Until the pod's verdict, or the controller's own deadline (the kubelet's plus a grace)."""
         deadline = time.monotonic() + spec.timeout + self.opts.deadline_grace if spec.timeout else None
         while True:
+            if att.finished:  # the worker's word: no need to wait for the kubelet to report the end
+                return Verdict(exit_code=0, reason="Finished")
             if att.pod is not None or att.deleted:
                 verdict = att.assessor.assess(None if att.deleted else att.pod, time.monotonic())
                 if verdict is not None:

@@ -250,6 +250,9 @@ class KubernetesLauncher:
             try:
                 obj = api.read_namespaced_pod(pod, namespace, _request_timeout=15)
             except client.ApiException as e:
+                if e.status == 404 and run.abort_requested:
+                    return (Phase.ABORTED, "RunAbortedError", f"Run {run.name} was aborted before its driver pod "
+                            f"{pod} recorded it.")
                 if e.status == 404:
                     return (Phase.INTERRUPTED, "DriverPodGone",
                             f"The driver pod {pod} (namespace {namespace}) of run {run.name} is gone; the run cannot "

@@ -98,13 +98,13 @@ def _name(pod: dict[str, Any]) -> str:
 
 def delete_run(api: client.CoreV1Api, namespace: str, run: str, keep_finished: bool = False) -> list[str]:
     """Delete every pod of ``run`` (but finished ones still inside their debugging TTL when
-    ``keep_finished``); return the names deleted."""
+    ``keep_finished``); return the names deleted. Only attempts that ended get the TTL
+    annotation (an attempt whose worker said ``finished`` may still be exiting: it is kept too)."""
     gone = []
     now = time.time()
     for pod in list_pods(api, namespace, run_selector(run)):
         expires = _meta(pod, "annotations").get(EXPIRES_ANNOTATION)
-        phase = (pod.get("status") or {}).get("phase")
-        if keep_finished and expires and float(expires) > now and phase in ("Succeeded", "Failed"):
+        if keep_finished and expires and float(expires) > now:
             continue
         delete_pod(api, _name(pod), namespace)
         gone.append(_name(pod))

@@ -115,6 +115,11 @@ def resolve_template(api: client.CoreV1Api, name: str, namespace: str) -> NamedT
     try:
         obj = api.read_namespaced_pod_template(name, namespace)
     except client.ApiException as e:
+        if e.status == 403:  # the driver pod's ServiceAccount may manage pods only (least RBAC)
+            raise FlyteUsageError(
+                f"pod_template '{name}': reading PodTemplates in namespace '{namespace}' is not allowed to this "
+                "account (a durable run's driver may manage pods only); pass a flyte.PodTemplate object instead, "
+                "or add `get` on podtemplates to the flyte-runner Role.") from None
         raise FlyteUsageError(f"pod_template '{name}' names no PodTemplate in namespace '{namespace}' "
                               f"({e.status} {e.reason}); create it or pass a flyte.PodTemplate.") from None
     tpl = obj.template

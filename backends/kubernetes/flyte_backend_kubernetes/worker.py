@@ -4,7 +4,9 @@ copy of what it prints.
 ``python -m flyte_backend_kubernetes.worker BUNDLE_URL CODE_DIR SPEC_PATH LOG_PATH``
 
 SPEC_PATH and LOG_PATH are paths (hostPath data stores) or fsspec URLs (remote stores); a log
-meant for a URL is kept in a local file and uploaded once the attempt is over.
+meant for a URL is kept in a local file and uploaded once the attempt is over. Once the outcome
+and the log are written, the worker tells the controller over the channel (``finished``): the
+pod's end reaches the API only at the kubelet's next relist, up to a second later.
 
 The Kubernetes log API merges stdout and stderr into one stream, but a run's logs keep them
 apart. So file descriptors 1 and 2 are replaced by pipes whose reader threads pass every byte on
@@ -22,6 +24,7 @@ import json
 import os
 import sys
 import threading
+from typing import Any
 
 
 class _Tee:
@@ -105,11 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     sys.stderr.flush()
     tees = [_Tee(1, "stdout", log), _Tee(2, "stderr", log)]
     code = 1
+    spec: Any = None  # set once the outcome is written: only then may the controller be told
     try:
         _unpack(bundle, code_dir)
-        from flyte_core.entrypoint import main as run_attempt
+        from flyte_core.entrypoint import WorkerSpec, run, write_outcome
 
-        code = run_attempt([spec_path])
+        attempt = WorkerSpec.read(spec_path)
+        write_outcome(attempt.outcome_path, run(attempt))
+        spec, code = attempt, 0
     except SystemExit as e:  # sys.exit() in a task body: no outcome; the backend reports the code
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
         if not isinstance(e.code, int | None):
@@ -134,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         log.close()
         if local_log != log_path:
             _upload(local_log, log_path)
+    if spec is not None and spec.channel_path and spec.channel_token:
+        from flyte_core.channel_client import tell_finished
+
+        tell_finished(spec.channel_path, spec.channel_token, spec.action, spec.attempt)
     return code
 
 
