@@ -32,6 +32,8 @@ def connect(context: str | None = None, kubeconfig: str | None = None) -> tuple[
             with open(_SA_NAMESPACE) as f:
                 namespace = f.read().strip() or "default"
         else:
+            # $KUBECONFIG as it is now: the client library reads it once, when first imported.
+            kubeconfig = kubeconfig or os.environ.get("KUBECONFIG") or None
             config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg,
                                     persist_config=False)
             namespace = _context_namespace(kubeconfig, context)

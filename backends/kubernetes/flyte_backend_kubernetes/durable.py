@@ -101,6 +101,7 @@ class KubernetesLauncher:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._import_lock = threading.Lock()
         self._watch: dict[str, _Watch] = {}
 
     # --- launch ------------------------------------------------------------------------------
@@ -143,6 +144,8 @@ class KubernetesLauncher:
             if access.remote:
                 labels[SNAPSHOT_LABEL] = f"{folder}/runs.db"
             runs_path = config.runs_path if access.host_path else f"{DRIVER_HOME}/runs.db"
+            if access.host_path:
+                _check_runs_folder(runs_path)
             store.put_bytes(f"drivers/{run}/images.json", json.dumps(images).encode())
             store.put_bytes(f"drivers/{run}/config.yaml", yaml.safe_dump({
                 "backend": "kubernetes", "storage": {"data": config.data_url, "runs": runs_path},
@@ -225,9 +228,15 @@ class KubernetesLauncher:
         url = run.labels.get(SNAPSHOT_LABEL)
         if not url:
             return  # hostPath: the driver writes this machine's run store itself
+        # One import at a time: two threads (the UI's) appending the same new lines would double them.
+        with self._import_lock:
+            self._import_latest(session, run, watch, url)
+
+    def _import_latest(self, session: Session, run: RunRecord, watch: _Watch, url: str) -> None:
         import fsspec
 
         fs, path = fsspec.core.url_to_fs(url)
+        fs.invalidate_cache(path)  # object-store filesystems may answer from a listing they cached
         try:
             info = fs.info(path)
         except FileNotFoundError:
@@ -307,6 +316,17 @@ def _build_progress(line: str) -> None:
         import sys
 
         print(line, file=sys.stderr, flush=True)
+
+
+def _check_runs_folder(runs_path: str) -> None:
+    """The driver pod mounts the run store's folder; refuse one that holds the local secret store."""
+    from flyte_core.secrets import LocalSecretStore
+
+    secrets_file = LocalSecretStore().path
+    if secrets_file.exists() and secrets_file.parent.resolve() == Path(runs_path).resolve().parent:
+        raise FlyteUsageError(
+            f"The run store {runs_path} shares its folder with your local secret store ({secrets_file}), and a "
+            "durable run's driver pod mounts that folder; set storage.runs to a file in a folder of its own.")
 
 
 def _ensure_account(api_client: client.ApiClient, api: client.CoreV1Api, namespace: str, account: str) -> None:

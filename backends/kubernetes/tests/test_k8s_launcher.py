@@ -1,6 +1,8 @@
-"""The kubernetes launcher when the cluster cannot be reached: reading runs (`flyte runs list`)
-must keep working and leave a launched run as it was, not crash or end it. The cluster here is a
-kubeconfig naming a closed local port, a real connection refusal (nothing is faked)."""
+"""The kubernetes launcher's checks that need no cluster. When the cluster cannot be reached,
+reading runs (`flyte runs list`) must keep working and leave a launched run as it was, not crash
+or end it (the cluster here is a kubeconfig naming a closed local port: a real connection
+refusal, nothing faked); a run store beside the local secret store is never mounted into a
+driver pod."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from flyte_backend_kubernetes.durable import DRIVER_RUN_LABEL
 
@@ -42,3 +45,18 @@ def test_an_unreachable_cluster_leaves_launched_runs_readable(tmp_path: Path) ->
         assert listed.name == "r1" and listed.phase is Phase.RUNNING
     finally:
         session.close()
+
+
+def test_a_run_store_beside_the_secret_store_is_not_mounted_into_a_driver(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from flyte_backend_kubernetes.durable import _check_runs_folder
+
+    from flyte_core.errors import FlyteUsageError
+    from flyte_core.secrets import LocalSecretStore
+
+    monkeypatch.setenv("FLYTE_HOME", str(tmp_path / "home"))
+    _check_runs_folder(str(tmp_path / "home" / "runs.db"))  # no secret store yet: nothing to expose
+    LocalSecretStore().set("token", "s3cret")
+    with pytest.raises(FlyteUsageError, match="folder of its own"):
+        _check_runs_folder(str(tmp_path / "home" / "runs.db"))
+    _check_runs_folder(str(tmp_path / "runs" / "runs.db"))
