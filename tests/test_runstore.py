@@ -301,3 +301,36 @@ while True:
     store.put_actions([ActionRecord("r", "after", None, "t", Phase.SUCCEEDED)])
     assert "after" in {a.action for a in store.get_actions("r")}
     store.close()
+
+
+def test_import_run_brings_a_copy_up_to_date_once(tmp_path: Path) -> None:
+    """A launcher imports copies of a run store written elsewhere; lines must arrive exactly once,
+    also when several importers (the UI's threads, two terminals) import at the same moment."""
+    source = SQLiteRunStore(tmp_path / "driver.db")
+    target = SQLiteRunStore(tmp_path / "local.db")
+    target.put_run(_run("r1", phase=Phase.QUEUED, labels={"launcher": "k"}, abort_requested=True))
+    source.put_run(_run("r1", labels={"team": "a"}))
+    source.put_actions([_action("r1", "a0"), _action("r1", "a0.1", parent="a0")])
+    source.add_events([EventRecord(run="r1", action="a0", phase=Phase.RUNNING, attempt=1, at=1.0)])
+    source.add_logs([_log("a0", "one"), _log("a0.1", "two")])
+    assert not target.import_run(tmp_path / "driver.db", "nope")
+
+    threads = [threading.Thread(target=target.import_run, args=(tmp_path / "driver.db", "r1", {"launcher": "k"}))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [line.line for _, line in target.get_logs("r1")] == ["one", "two"]
+    assert len(target.get_events("r1")) == 1 and len(target.get_actions("r1")) == 2
+
+    source.add_logs([_log("a0.1", "three")])
+    source.put_run(_run("r1", phase=Phase.SUCCEEDED, ended_at=200.0, labels={"team": "a"}))
+    assert target.import_run(tmp_path / "driver.db", "r1", {"launcher": "k"})
+    rec = target.get_run("r1")
+    assert rec is not None and rec.phase is Phase.SUCCEEDED
+    assert rec.labels == {"team": "a", "launcher": "k"}
+    assert rec.abort_requested  # a flag set here is not reset by the copy
+    assert [line.line for _, line in target.get_logs("r1")] == ["one", "two", "three"]
+    source.close()
+    target.close()

@@ -21,7 +21,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -251,6 +251,38 @@ class SQLiteRunStore:
         """Append log lines (one transaction)."""
         rows = [(ln.run, ln.action, ln.attempt, ln.at, ln.stream, ln.line) for ln in lines]
         self._write(_insert_sql("logs", _LOG_COLUMNS), rows)
+
+    def import_run(self, source: str | os.PathLike[str], name: str, labels: Mapping[str, str] = {}) -> bool:
+        """Bring run ``name`` up to date from another run-store file of this schema (a copy made
+        where the run is driven): its run row and actions replaced, the events and log lines not
+        yet here appended (both only grow, so those already imported are a prefix), ``labels``
+        kept on the run. One transaction, so processes importing at once cannot double a line.
+        Return False when ``source`` does not hold the run."""
+        conn = self._conn()
+        conn.execute("ATTACH DATABASE ? AS src", (os.fspath(source),))  # not allowed inside a transaction
+        try:
+            def run() -> bool:
+                with self._transaction() as tx:
+                    row = tx.execute(f"SELECT {', '.join(_RUN_COLUMNS)} FROM src.runs WHERE name = ?",
+                                     (name,)).fetchone()
+                    if row is None:
+                        return False
+                    cols = ", ".join(_ACTION_COLUMNS)
+                    updates = ", ".join(f"{c} = excluded.{c}" for c in _ACTION_COLUMNS if c not in ("run", "action"))
+                    tx.execute(f"INSERT INTO main.actions ({cols}) SELECT {cols} FROM src.actions WHERE run = ? "
+                               f"ON CONFLICT (run, action) DO UPDATE SET {updates}", (name,))
+                    for table, columns in (("events", _EVENT_COLUMNS), ("logs", _LOG_COLUMNS)):
+                        cols = ", ".join(columns)
+                        tx.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM src.{table} WHERE run = ? "
+                                   f"ORDER BY seq LIMIT -1 OFFSET (SELECT count(*) FROM main.{table} WHERE run = ?)",
+                                   (name, name))
+                    merged = {**(_from_json(row[12]) or {}), **labels}
+                    tx.execute(_insert_sql("runs", _RUN_COLUMNS, key=("name",), update=_RUN_UPDATE_COLUMNS),
+                               (*row[:12], _to_json(merged), *row[13:]))
+                    return True
+            return self._retry(run)
+        finally:
+            conn.execute("DETACH DATABASE src")
 
     def heartbeat(self, run: str, at: float) -> None:
         """Record that the controller of ``run`` is alive at ``at``."""

@@ -97,7 +97,13 @@ def import_run(target: RunStore, snapshot: str, run: str, labels: Mapping[str, s
     """Bring ``target``'s records of ``run`` up to those in the run-store file ``snapshot``:
     the run and its actions replaced, events and log lines it does not have yet appended (they
     only ever grow, so those already imported are a prefix). ``labels`` are kept on the run.
-    Return False when the snapshot does not hold the run (yet)."""
+    Return False when the snapshot does not hold the run (yet). A SQLite target does it in one
+    transaction; another store through its interface (not atomic across processes)."""
+    if isinstance(target, SQLiteRunStore):  # one transaction: concurrent importers cannot double lines
+        try:
+            return target.import_run(snapshot, run, labels)
+        finally:
+            _remove_sidecars(snapshot)
     source = SQLiteRunStore(snapshot)
     try:
         rec = source.get_run(run)
@@ -113,6 +119,10 @@ def import_run(target: RunStore, snapshot: str, run: str, labels: Mapping[str, s
         return True
     finally:
         source.close()
-        for suffix in ("-wal", "-shm"):
-            with contextlib.suppress(OSError):
-                os.remove(snapshot + suffix)
+        _remove_sidecars(snapshot)
+
+
+def _remove_sidecars(snapshot: str) -> None:
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            os.remove(snapshot + suffix)
