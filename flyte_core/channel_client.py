@@ -274,11 +274,7 @@ class ChannelDispatcher:
             except OSError as e:
                 raise self._lost(f"could not connect to the run's controller at {self.path}: {e}") from None
             try:
-                hello = {"id": 0, "op": "hello", "token": self._token, "action": self.action,
-                         "attempt": self.attempt}
-                sock.sendall((json.dumps(hello) + "\n").encode())
-                rfile = sock.makefile("rb")
-                reply = json.loads(rfile.readline() or b"{}")
+                rfile, reply = _hello(sock, self._token, self.action, self.attempt)
             except (OSError, ValueError) as e:
                 sock.close()
                 raise self._lost(f"could not connect to the run's controller at {self.path}: {e}") from None
@@ -340,6 +336,14 @@ def _connect(address: str) -> socket.socket:
     return sock
 
 
+def _hello(sock: socket.socket, token: str, action: str, attempt: int) -> tuple[Any, dict[str, Any]]:
+    """Send the ``hello`` that must open every connection; return the reader and the reply."""
+    hello = {"id": 0, "op": "hello", "token": token, "action": action, "attempt": attempt}
+    sock.sendall((json.dumps(hello) + "\n").encode())
+    rfile = sock.makefile("rb")
+    return rfile, json.loads(rfile.readline() or b"{}")
+
+
 def tell_finished(address: str, token: str, action: str, attempt: int, timeout: float = 5.0) -> bool:
     """Tell the run's controller that this attempt's outcome is written (op ``finished``), so
     its backend need not wait to see the process end; True when the controller acknowledged.
@@ -350,14 +354,12 @@ def tell_finished(address: str, token: str, action: str, attempt: int, timeout: 
         return False
     try:
         sock.settimeout(timeout)
-        rfile = sock.makefile("rb")
-        for msg in ({"id": 0, "op": "hello", "token": token, "action": action, "attempt": attempt},
-                    {"id": 1, "op": "finished"}):
-            sock.sendall((json.dumps(msg) + "\n").encode())
-            reply = json.loads(rfile.readline() or b"{}")
-            if reply.get("error") or reply.get("id") != msg["id"]:
-                return False
-        return True
+        rfile, reply = _hello(sock, token, action, attempt)
+        if reply.get("error") or not reply.get("ok"):
+            return False
+        sock.sendall(b'{"id":1,"op":"finished"}\n')
+        reply = json.loads(rfile.readline() or b"{}")
+        return reply.get("id") == 1 and not reply.get("error")
     except (OSError, ValueError):
         return False
     finally:

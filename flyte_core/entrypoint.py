@@ -342,6 +342,18 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def flush_output() -> None:
+    """Flush what the task printed or logged (before a worker leaves with ``os._exit``, which
+    skips Python's own flushing at exit)."""
+    if "logging" in sys.modules:
+        sys.modules["logging"].shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a closed or broken stream: nothing more can reach it
+            pass
+
+
 def exit_code(e: SystemExit) -> int:
     """The process exit status ``sys.exit(...)`` in a task body asks for (as Python computes it)."""
     if e.code is None:
@@ -364,11 +376,5 @@ if __name__ == "__main__":
         code = 1
     # The outcome is written, so the action is over: exit now instead of waiting for threads the
     # task left running (like a container whose main process ended). Flush what it printed first.
-    if "logging" in sys.modules:
-        sys.modules["logging"].shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
+    flush_output()
     os._exit(code)

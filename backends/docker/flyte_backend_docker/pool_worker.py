@@ -148,10 +148,8 @@ if __name__ == "__main__":
 
         traceback.print_exc()
         code = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
+    from flyte_core.entrypoint import flush_output
+
+    flush_output()
     # Attempts may still run in daemon threads (the host hung up at the end of the run): go now.
     os._exit(code)

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -219,11 +218,8 @@ class KubernetesBackend:
         if self._server is not None:
             await self._server.close()
             self._server = None
-        if self._dir and self._access.remote and self._run is not None and self._run.conversion.store is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(self._run.conversion.store.rm, self._dir, True)
-        elif self._dir:
-            shutil.rmtree(self._dir, ignore_errors=True)
+        if self._dir:
+            await asyncio.to_thread(self._remove, [self._dir], True)
         if self._docker is not None:
             self._docker.close()
             self._docker = None
@@ -342,14 +338,13 @@ class KubernetesBackend:
             self._attempts.pop(name, None)
             await asyncio.to_thread(self._remove, files)
 
-    def _remove(self, files: list[str]) -> None:
+    def _remove(self, paths: list[str], recursive: bool = False) -> None:
+        """Delete paths (or URLs) of the data store, the run's spec folder or an attempt's files."""
         store = self._run.conversion.store if self._run is not None else None
-        for path in files:
+        for path in paths:
             with contextlib.suppress(Exception):  # FileNotFoundError, or the store's own errors
-                if self._access.remote and store is not None:
-                    store.rm(path)
-                else:
-                    os.remove(path)
+                if store is not None:
+                    store.rm(path, recursive)
 
     def _image_source(self, run: BackendRun) -> PodImages | PrebuiltImages:
         if self.opts.prebuilt_images:  # a driver pod: images were built by whoever launched it

@@ -18,6 +18,7 @@ watches the driver pod, so a driver that cannot start, or vanishes, ends the run
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -25,6 +26,7 @@ import secrets
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -251,11 +253,7 @@ class KubernetesLauncher:
 
     def _driver_problem(self, session: Session, run: RunRecord) -> tuple[Phase, str, str] | None:
         """How the run ended when its driver can no longer end it (else None)."""
-        namespace, _, pod = run.labels.get(DRIVER_RUN_LABEL, "").partition("/")
-        opts = KubeOptions.parse(session.config.backend_options("kubernetes"))
-        api_client, _ = connect(opts.context, opts.kubeconfig)
-        try:
-            api = client.CoreV1Api(api_client)
+        with _driver_api(session, run) as (api, namespace, pod):
             try:
                 obj = api.read_namespaced_pod(pod, namespace, _request_timeout=15)
             except client.ApiException as e:
@@ -280,8 +278,6 @@ class KubernetesLauncher:
                     return (Phase.FAILED, "DriverPodError",
                             f"The driver pod {pod} of run {run.name} cannot start: {waiting.reason}: {waiting.message}")
             return None
-        finally:
-            api_client.close()
 
     @staticmethod
     def _end(session: Session, run: RunRecord, phase: Phase, code: str, message: str) -> None:
@@ -293,17 +289,25 @@ class KubernetesLauncher:
     def abort(self, session: Session, run: RunRecord) -> None:
         """Delete the driver pod gracefully: it aborts the run (deleting its task pods) and,
         on a remote store, publishes the final state before it goes."""
-        namespace, _, pod = run.labels.get(DRIVER_RUN_LABEL, "").partition("/")
-        opts = KubeOptions.parse(session.config.backend_options("kubernetes"))
-        api_client, _ = connect(opts.context, opts.kubeconfig)
-        try:
-            client.CoreV1Api(api_client).delete_namespaced_pod(pod, namespace)
-        except client.ApiException as e:
-            if e.status != 404:
-                raise FlyteUsageError(f"Could not delete the driver pod {pod} of run {run.name}: {e.status} "
-                                      f"{e.reason}.") from None
-        finally:
-            api_client.close()
+        with _driver_api(session, run) as (api, namespace, pod):
+            try:
+                api.delete_namespaced_pod(pod, namespace)
+            except client.ApiException as e:
+                if e.status != 404:
+                    raise FlyteUsageError(f"Could not delete the driver pod {pod} of run {run.name}: {e.status} "
+                                          f"{e.reason}.") from None
+
+
+@contextlib.contextmanager
+def _driver_api(session: Session, run: RunRecord) -> Iterator[tuple[client.CoreV1Api, str, str]]:
+    """An API client of the session's cluster, with the namespace and name of ``run``'s driver pod."""
+    namespace, _, pod = run.labels.get(DRIVER_RUN_LABEL, "").partition("/")
+    opts = KubeOptions.parse(session.config.backend_options("kubernetes"))
+    api_client, _ = connect(opts.context, opts.kubeconfig)
+    try:
+        yield client.CoreV1Api(api_client), namespace, pod
+    finally:
+        api_client.close()
 
 
 def _launch_labels(run: RunRecord) -> dict[str, str]:

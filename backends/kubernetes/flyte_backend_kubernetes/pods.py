@@ -60,15 +60,11 @@ def pod_log(api: client.CoreV1Api, name: str, namespace: str, container: str = "
 def tagged_log(path: str) -> list[tuple[str, str]] | None:
     """The stream-tagged lines the in-pod worker kept (see ``worker``; a path or an fsspec URL),
     or None without a file."""
-    try:
-        if "://" in path:
-            import fsspec
+    import fsspec
 
-            with fsspec.open(path, "r", encoding="utf-8") as f:
-                raw = f.read().splitlines()
-        else:
-            with open(path, encoding="utf-8") as f:
-                raw = f.read().splitlines()
+    try:
+        with fsspec.open(path, "r", encoding="utf-8") as f:
+            raw = f.read().splitlines()
     except OSError:  # FileNotFoundError included, as fsspec raises it for a missing object
         return None
     out = []

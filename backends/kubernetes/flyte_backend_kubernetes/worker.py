@@ -117,21 +117,20 @@ def main(argv: list[str] | None = None) -> int:
         write_outcome(attempt.outcome_path, run(attempt))
         spec, code = attempt, 0
     except SystemExit as e:  # sys.exit() in a task body: no outcome; the backend reports the code
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        if not isinstance(e.code, int | None):
-            print(e.code, file=sys.stderr)
+        from flyte_core.entrypoint import exit_code
+
+        code = exit_code(e)
     except BaseException:
         import traceback
 
         traceback.print_exc()
     finally:
-        if "logging" in sys.modules:
-            sys.modules["logging"].shutdown()
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:
-                pass
+        try:
+            from flyte_core.entrypoint import flush_output
+
+            flush_output()
+        except ImportError:  # flyte-core is broken in this image (the traceback above says so)
+            pass
         for tee in tees:
             tee.restore()
         # Threads the task left running may still hold the pipes; do not wait for them forever.
