@@ -33,15 +33,27 @@ class Input:
 
 @attrs.frozen
 class NativeInterface:
-    """Inputs (in declaration order) and the output hint; ``output`` is ``None`` for ``-> None``."""
+    """Inputs (in declaration order) and the output hint; ``output`` is ``None`` for ``-> None`` and
+    for a function without a return annotation (no outputs, as in Flyte 2).
+
+    ``problem`` holds why the task cannot run (an input without a type hint): it is raised when the
+    task is run or its inputs are asked for, not when its module is imported, so the other tasks of
+    the same file stay usable.
+    """
 
     inputs: tuple[Input, ...]
     output: Any
     _by_name: Mapping[str, Input] = attrs.field(eq=False, repr=False)
+    problem: str | None = None
+
+    def check(self) -> None:
+        """Raise :class:`TaskDefinitionError` if the task cannot run as written."""
+        if self.problem is not None:
+            raise TaskDefinitionError(self.problem)
 
     @classmethod
     def from_function(cls, fn: Callable[..., Any], task_name: str) -> NativeInterface:
-        """Read the interface of ``fn``; every parameter and the return value must be annotated."""
+        """Read the interface of ``fn``; a parameter without a hint is recorded as its ``problem``."""
         sig = inspect.signature(fn)
         try:
             hints = typing.get_type_hints(fn, include_extras=True)
@@ -51,6 +63,7 @@ class NativeInterface:
                 "import it at module level so the hint can be resolved."
             ) from e
         inputs: list[Input] = []
+        problem: str | None = None
         for p in sig.parameters.values():
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 raise TaskDefinitionError(
@@ -58,20 +71,18 @@ class NativeInterface:
                     "typed parameters."
                 )
             if p.name not in hints:
-                raise TaskDefinitionError(
+                problem = problem or (
                     f"Task '{task_name}': parameter '{p.name}' has no type hint; add one "
                     f"(e.g. '{p.name}: int') so Flyte can move its value between tasks."
                 )
+                inputs.append(Input(p.name, Any, p.default))
+                continue
             inputs.append(Input(p.name, hints[p.name], p.default))
-        if "return" not in hints:
-            raise TaskDefinitionError(
-                f"Task '{task_name}': the return value has no type hint; add '-> <type>' "
-                "(or '-> None' if it returns nothing)."
-            )
-        output = hints["return"]
+        # No return annotation means no outputs, as in Flyte 2.
+        output = hints.get("return")
         if output is type(None):
             output = None
-        return cls(tuple(inputs), output, {i.name: i for i in inputs})
+        return cls(tuple(inputs), output, {i.name: i for i in inputs}, problem)
 
     def input(self, name: str) -> Input:
         """The input called ``name``."""
@@ -79,6 +90,8 @@ class NativeInterface:
 
     def bind(self, task_name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """Map a call's positional and keyword arguments to input names, filling in defaults."""
+        if self.problem is not None:
+            raise TaskDefinitionError(self.problem)
         if len(args) > len(self.inputs):
             raise TaskInputError(
                 f"Task '{task_name}' takes {len(self.inputs)} input(s) but {len(args)} positional "

@@ -148,17 +148,38 @@ def test_bad_inputs_name_the_task_and_parameter() -> None:
         flyte.run(print, "x")  # type: ignore[arg-type]
 
 
-def test_missing_type_hints_are_refused_at_decoration() -> None:
+def test_untyped_input_is_refused_when_the_task_runs_not_at_decoration() -> None:
     env = flyte.TaskEnvironment(name="hints")
-    with pytest.raises(TaskDefinitionError, match=r"Task 'hints.f': parameter 'y' has no type hint"):
-        @env.task
-        def f(x: int, y) -> int:  # type: ignore[no-untyped-def]
-            return x
 
-    with pytest.raises(TaskDefinitionError, match=r"Task 'hints.g': the return value has no type hint"):
-        @env.task
-        def g(x: int):  # type: ignore[no-untyped-def]
-            return x
+    @env.task
+    def f(x: int, y) -> int:  # type: ignore[no-untyped-def]
+        return x
+
+    @env.task
+    def fine(x: int) -> int:
+        return x + 1
+
+    assert flyte.run(fine, x=1).outputs()[0] == 2  # the file's other tasks stay usable
+    with pytest.raises(TaskDefinitionError, match=r"Task 'hints.f': parameter 'y' has no type hint"):
+        flyte.run(f, x=1, y=2)
+
+
+def test_missing_return_annotation_means_no_outputs() -> None:
+    env = flyte.TaskEnvironment(name="noret")
+    seen: list[int] = []
+
+    @env.task
+    def side_effect(x: int):  # type: ignore[no-untyped-def]
+        seen.append(x)
+
+    @env.task
+    def returns_anyway(x: int):  # type: ignore[no-untyped-def]
+        return x
+
+    run = flyte.run(side_effect, x=4)
+    assert seen == [4] and run.outputs() == () and side_effect.interface.output is None
+    with pytest.raises(flyte.errors.RuntimeUserError, match=r"Task 'noret.returns_anyway' declares no outputs"):
+        flyte.run(returns_anyway, x=1)
 
 
 def test_task_decorator_with_arguments_and_settings_objects() -> None:

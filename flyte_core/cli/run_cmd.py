@@ -67,6 +67,8 @@ class _TaskFile(click.Group):
         task = tasks[name]
         state: CliState = ctx.find_object(CliState) or CliState()
         engine = state.session().engine
+        if task.interface.problem is not None:
+            fail_usage(task.interface.problem)
         params: list[click.Parameter] = [option_for(i, engine) for i in task.interface.inputs]
 
         def callback(**inputs: Any) -> None:

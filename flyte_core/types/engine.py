@@ -140,8 +140,9 @@ class TypeEngine:
         if iface.output is None:
             if value is not None:
                 raise TypeTransformerError(
-                    f"Task '{task}' is annotated '-> None' but returned a {type(value).__name__}; "
-                    "fix the return annotation."
+                    f"Task '{task}' declares no outputs (no return annotation, or '-> None') but "
+                    f"returned a {type(value).__name__}; annotate its return type, e.g. "
+                    f"'-> {type(value).__name__}'."
                 )
             return {}
         try:
