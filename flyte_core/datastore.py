@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any
 
+from flyte_core.errors import FlyteUsageError
+
 if TYPE_CHECKING:
     import fsspec
 
@@ -33,8 +35,13 @@ class DataStore:
         return self._fs
 
     def url(self, *parts: str) -> str:
-        """The full URL of a path under the root."""
-        return "/".join([self.root, *(p.strip("/") for p in parts if p)])
+        """The full URL of a path under the root; a ``..`` segment is refused, so no part can
+        lead outside the root."""
+        clean = [p.strip("/") for p in parts if p]
+        for part in clean:
+            if ".." in part.split("/"):
+                raise FlyteUsageError(f"Path part {part!r} contains '..'; data store paths stay under {self.root}.")
+        return "/".join([self.root, *clean])
 
     def _path(self, url_or_rel: str) -> str:
         if "://" in url_or_rel or url_or_rel.startswith("/"):

@@ -17,6 +17,7 @@ from flyte_core.config import flyte_home
 from flyte_core.errors import ConfigError
 from flyte_core.hookspecs import hookimpl
 from flyte_core.models import Secret
+from flyte_core.privatefiles import private_dir, write_private
 
 
 def secret_id(secret: Secret) -> str:
@@ -48,12 +49,8 @@ class LocalSecretStore:
         return {str(k): str(v) for k, v in data.items()}
 
     def _save(self, data: dict[str, str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f)
-        os.replace(tmp, self.path)
+        private_dir(self.path.parent)
+        write_private(self.path, json.dumps(data).encode())
 
     def get(self, name: str) -> str | None:
         """The value of secret ``name`` (``group/key`` or ``key``), or None."""

@@ -18,14 +18,16 @@ import attrs
 
 from flyte_core.backend import Backend, BackendRegistry
 from flyte_core.cache import Cache
-from flyte_core.config import Config, load_config
+from flyte_core.config import Config, flyte_home, load_config
 from flyte_core.datastore import DataStore
 from flyte_core.errors import FlyteUsageError, RunAbortedError, TaskInputError
 from flyte_core.errorspec import to_exception
 from flyte_core.launcher import LauncherRegistry, LaunchRequest, launcher_of
 from flyte_core.liveness import settle
+from flyte_core.names import check_name
 from flyte_core.observers import RunObserver
 from flyte_core.plugins import PluginSet, make_plugin_set
+from flyte_core.privatefiles import private_dir
 from flyte_core.reuse import Reuse
 from flyte_core.run import Run
 from flyte_core.runner import RunDriver
@@ -44,7 +46,7 @@ class RunOptions:
 
     backend: str | None = None
     backend_options: Mapping[str, Any] = attrs.field(factory=dict)
-    name: str | None = None
+    name: str | None = attrs.field(default=None, validator=lambda _, __, v: v is None or check_name(v))
     env_vars: Mapping[str, str] = attrs.field(factory=dict)
     labels: Mapping[str, str] = attrs.field(factory=dict)
     custom_context: Mapping[str, str] = attrs.field(factory=dict)
@@ -53,7 +55,8 @@ class RunOptions:
     max_action_concurrency: int | None = None
     observers: tuple[RunObserver, ...] = ()
     #: Recover this earlier run: reuse the outputs of every action of it that succeeded.
-    recover: str | None = None
+    recover: str | None = attrs.field(
+        default=None, validator=lambda _, __, v: v is None or check_name(v, "run name to recover"))
 
 
 class Session:
@@ -102,7 +105,11 @@ class Session:
                 if arg is None or isinstance(arg, str):
                     from flyte_core.runstore.sqlite import SQLiteRunStore
 
-                    self._runs = SQLiteRunStore(arg or self.config.runs_path)
+                    path = Path(arg or self.config.runs_path).expanduser()
+                    home = flyte_home()
+                    if path.absolute().is_relative_to(home.absolute()):
+                        private_dir(home)  # FLYTE_HOME holds runs and secrets: owner-only
+                    self._runs = SQLiteRunStore(path)
                 else:
                     self._runs = arg
             return self._runs

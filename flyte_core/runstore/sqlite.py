@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from flyte_core import wire
 from flyte_core.errors import FlyteUsageError
+from flyte_core.privatefiles import private_file
 from flyte_core.runstore.records import (
     ActionRecord,
     CacheEntry,
@@ -135,6 +136,9 @@ class SQLiteRunStore:
         #: The database file.
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Runs hold inputs, outputs, logs and errors: owner-only, like the secret store. SQLite gives
+        # its -wal and -shm files the database file's mode.
+        private_file(self.path)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()

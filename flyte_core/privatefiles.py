@@ -1,0 +1,55 @@
+"""Files and folders only their owner may read: FLYTE_HOME, the run store, the secret store.
+
+Created with the right mode from the start (never created open, then narrowed) and tightened when
+they already exist with a wider one, since an earlier version or a careless ``cp`` may have left
+them readable by others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) with mode 0700, or tighten it to 0700 if we own it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _tighten(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 if missing, or tighten it to 0600 if we own it."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _tighten(path, 0o600)
+    return path
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Replace ``path`` atomically with ``data``, mode 0600 whatever was there before.
+
+    The temporary file is made by :func:`tempfile.mkstemp` (always 0600, a fresh name), so a
+    leftover from an interrupted write can never lend its mode to the new file.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _tighten(path: Path, mode: int) -> None:
+    st = path.stat()
+    if stat.S_IMODE(st.st_mode) & ~mode and st.st_uid == os.getuid():
+        os.chmod(path, mode)
