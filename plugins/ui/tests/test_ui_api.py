@@ -7,6 +7,7 @@ import re
 import socket
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ from flyte_core.cli.main import build
 
 @pytest.fixture(scope="module")
 def client(runs: Runs) -> Iterator[TestClient]:
-    with TestClient(create_app(runs.session)) as c:
+    with TestClient(create_app(runs.session), base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -154,10 +155,51 @@ def test_mounted_under_a_prefix(runs: Runs) -> None:
     from starlette.routing import Mount
 
     outer = Starlette(routes=[Mount("/flyte", create_app(runs.session))])
-    with TestClient(outer) as c:
+    with TestClient(outer, base_url="http://localhost") as c:
         page = c.get("/flyte/").text
         assert f'href="/flyte/runs/{runs.ok}"' in page and 'src="/flyte/static/runs.js"' in page
         assert c.get(f"/flyte/api/runs/{runs.ok}").status_code == 200
+
+
+def test_foreign_host_headers_are_refused(runs: Runs) -> None:
+    """DNS rebinding: a page on evil.example that resolves to 127.0.0.1 must not read runs."""
+    with TestClient(create_app(runs.session), base_url="http://127.0.0.1") as c:
+        assert c.get("/api/runs").status_code == 200
+        assert c.get("/api/runs", headers={"Host": "localhost:8377"}).status_code == 200
+        refused = c.get("/api/runs", headers={"Host": "evil.example"})
+        assert refused.status_code == 400 and runs.ok not in refused.text
+        assert c.get(f"/runs/{runs.ok}", headers={"Host": "evil.example:8377"}).status_code == 400
+    with TestClient(create_app(runs.session, allowed_hosts=["ui.internal"]), base_url="http://ui.internal") as c:
+        assert c.get("/api/runs").status_code == 200
+
+
+def test_wildcard_bind_trusts_this_machines_names_only() -> None:
+    import socket
+
+    from flyte_ui.cli import trusted_hosts
+
+    hosts = trusted_hosts("0.0.0.0", ("extra.name",))
+    assert {"127.0.0.1", "localhost", socket.gethostname(), "extra.name"} <= set(hosts)
+    assert "evil.example" not in hosts and "*" not in hosts
+    assert trusted_hosts("127.0.0.1") == ["127.0.0.1", "localhost", "::1", "[::1]"]
+
+
+def test_cli_prints_the_real_port_on_a_wildcard_host(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "flyte_core.cli", "ui", "--host", "0.0.0.0", "--port", "0"],
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert proc.stderr is not None
+        lines = [proc.stderr.readline(), proc.stderr.readline()]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert ":0 " not in lines[0] and ":0/" not in lines[1], lines
+    port = lines[1].split("http://0.0.0.0:")[1].split("/")[0]
+    assert int(port) > 0 and f"0.0.0.0:{port}" in lines[0]
 
 
 # --- models --------------------------------------------------------------------------------------------------
