@@ -177,6 +177,10 @@ class ConfigError(FlyteUsageError):
     """The configuration file or a configuration value is invalid."""
 
 
+class RunStoreDamagedError(ConfigError):
+    """The run store's file is damaged; it is never modified, the message says how to recover."""
+
+
 class PluginError(FlyteUsageError):
     """A plugin is missing, duplicated or broken."""
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from flyte_core.errors import FlyteUsageError
 from flyte_core.events import ActionEvent, RunEvent
 from flyte_core.observers import RunObserver
 from flyte_core.runstore.records import ActionRecord, EventRecord, LogLine, Phase, RunRecord
@@ -36,6 +37,7 @@ class Recorder:
         self.run = run
         self.actions: dict[str, ActionRecord] = {}
         self._lock = threading.Lock()
+        self._store_failed = False
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write_loop, name=f"flyte-recorder-{run.name}", daemon=True)
         self._thread.start()
@@ -117,6 +119,10 @@ class Recorder:
                 self.store.add_events(events)
             if logs:
                 self.store.add_logs(logs)
+        except FlyteUsageError as e:  # e.g. a damaged store: its one-line message, once per run
+            if not self._store_failed:
+                log.error("%s", e)
+            self._store_failed = True
         except Exception:  # the run goes on; the failure is visible in the log
             log.exception("flyte-core could not write to the run store %r", self.store)
 

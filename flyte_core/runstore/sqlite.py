@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from flyte_core import wire
-from flyte_core.errors import FlyteUsageError
+from flyte_core.errors import FlyteUsageError, RunStoreDamagedError
 from flyte_core.privatefiles import private_file
 from flyte_core.runstore.records import (
     ActionRecord,
@@ -180,6 +180,12 @@ class SQLiteRunStore:
                 if not _is_locked(e) or attempt == _LOCK_RETRIES - 1:
                     raise
                 time.sleep(min(0.05 * 2**attempt, 2.0))
+            except sqlite3.DatabaseError as e:  # damaged pages: say so once, never touch the file
+                raise RunStoreDamagedError(
+                    f"Run store '{self.path}' is damaged ({e}); it was left as it is. Move it aside to start a "
+                    f"new one (mv {self.path} {self.path}.damaged), or copy what is readable into a new file "
+                    f"with: sqlite3 {self.path} .recover | sqlite3 NEW.db"
+                ) from None
         raise AssertionError("unreachable")
 
     @contextmanager

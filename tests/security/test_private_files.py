@@ -59,3 +59,37 @@ def test_write_private_replaces_atomically(tmp_path: Path) -> None:
     write_private(target, b"new")
     assert target.read_text() == "new" and mode(target) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_a_damaged_run_store_gives_one_line_and_is_never_modified(tmp_path: Path) -> None:
+    import hashlib
+    import sqlite3
+    import subprocess
+    import sys
+
+    home = Path(os.environ["FLYTE_HOME"])
+    (tmp_path / "t.py").write_text(
+        "import flyte\nenv = flyte.TaskEnvironment(name='dmg')\n\n@env.task\ndef f(x: int) -> int:\n    return x\n"
+    )
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "flyte_core.cli", *args], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120)
+
+    for i in range(3):
+        assert cli("run", "--no-progress", "t.py", "f", "--x", str(i)).returncode == 0
+    db = home / "runs.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(db.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    for start in range(page, len(data), page):  # the header page stays intact; every other page is garbage
+        data[start:start + 64] = b"\xff" * 64
+    db.write_bytes(bytes(data))
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    for args in (("runs", "list"), ("runs", "show", "r1"), ("run", "t.py", "f", "--x", "1")):
+        r = cli(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert "Traceback" not in r.stderr and str(db) in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
