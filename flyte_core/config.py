@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,12 @@ from typing import Any
 import attrs
 import yaml
 
+from flyte_core.configschema import Invalid, Scalar, structure
 from flyte_core.errors import ConfigError
 
 CONFIG_ENV = "FLYTE_CONFIG"
 HOME_ENV = "FLYTE_HOME"
-_KNOWN_KEYS = {"backend", "storage", "backends", "root_dir", "images", "env_vars"}
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def flyte_home() -> Path:
@@ -74,29 +76,48 @@ def find_config(path: str | os.PathLike[str] | None = None) -> Path | None:
     return None
 
 
+def _env_var_name(_: object, attribute: attrs.Attribute[Any], value: Mapping[str, str]) -> None:
+    for key in value:
+        if not _ENV_KEY.fullmatch(key):
+            raise Invalid(attribute.name, f"{key!r} is not an environment variable name (letters, digits, '_')")
+
+
+@attrs.frozen
+class StorageSection:
+    """``storage:`` in the config file."""
+
+    data: str | None = None
+    runs: str | None = None
+
+
+@attrs.frozen
+class ConfigFile:
+    """The config file's schema: every key, its type and default; unknown keys are errors."""
+
+    backend: str = "local"
+    storage: StorageSection = StorageSection()
+    backends: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    root_dir: str | None = None
+    images: dict[str, str] = attrs.field(factory=dict)
+    env_vars: dict[str, Scalar] = attrs.field(factory=dict, validator=_env_var_name)
+
+
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
-    """Read the config file found by :func:`find_config`, or return the defaults."""
+    """Read the config file found by :func:`find_config`, or return the defaults.
+
+    Every key and type is checked here (:class:`ConfigFile`); a wrong one is a one-line
+    :class:`ConfigError` naming the key and the file.
+    """
     p = find_config(path)
     if p is None:
         return Config()
     try:
-        data = yaml.safe_load(p.read_text()) or {}
+        data = yaml.safe_load(p.read_text())
     except yaml.YAMLError as e:
         raise ConfigError(f"Config file '{p}' is not valid YAML: {e}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"Config file '{p}' must hold a mapping (key: value lines) at the top level.")
-    unknown = set(data) - _KNOWN_KEYS
-    if unknown:
-        raise ConfigError(
-            f"Config file '{p}' has unknown key(s) {', '.join(sorted(unknown))}; "
-            f"known keys are {', '.join(sorted(_KNOWN_KEYS))}."
-        )
-    storage = data.get("storage") or {}
-    if not isinstance(storage, dict):
-        raise ConfigError(f"Config file '{p}': 'storage' must be a mapping with 'data' and/or 'runs'.")
-    backends = data.get("backends") or {}
-    if not isinstance(backends, dict) or not all(isinstance(v, dict) for v in backends.values()):
-        raise ConfigError(f"Config file '{p}': 'backends' must map backend names to option mappings.")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"Config file '{p}' cannot be read: {e}") from None
+    parsed = structure(ConfigFile, data, source=p)
     base = p.parent
 
     def resolve(value: str | None, default: str) -> str:
@@ -109,12 +130,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
     defaults = Config()
     return Config(
-        backend=str(data.get("backend") or "local"),
-        data_url=resolve(storage.get("data"), defaults.data_url),
-        runs_path=resolve(storage.get("runs"), defaults.runs_path),
-        backends=backends,
-        root_dir=resolve(data.get("root_dir"), "") or None,
-        images=data.get("images") or {},
-        env_vars={str(k): str(v) for k, v in (data.get("env_vars") or {}).items()},
+        backend=parsed.backend,
+        data_url=resolve(parsed.storage.data, defaults.data_url),
+        runs_path=resolve(parsed.storage.runs, defaults.runs_path),
+        backends=parsed.backends,
+        root_dir=resolve(parsed.root_dir, "") or None,
+        images=parsed.images,
+        # YAML reads `PORT: 8080` as a number; environment values are strings.
+        env_vars={k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in parsed.env_vars.items()},
         source=p,
     )

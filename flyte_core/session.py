@@ -19,6 +19,7 @@ import attrs
 from flyte_core.backend import Backend, BackendRegistry
 from flyte_core.cache import Cache
 from flyte_core.config import Config, flyte_home, load_config
+from flyte_core.configschema import ConfigValueError
 from flyte_core.datastore import DataStore
 from flyte_core.errors import FlyteUsageError, RunAbortedError, TaskInputError
 from flyte_core.errorspec import to_exception
@@ -173,7 +174,10 @@ class Session:
         name = name or self.backend_name
         factory = self.backends.get(name)
         merged = {**self.config.backend_options(name), **self._backend_options, **(options or {})}
-        return factory(merged)
+        try:
+            return factory(merged)
+        except ConfigValueError as e:  # a backend refused its options: name the file they came from
+            raise e.located(self.config.source) if self.config.source and e.source is None else e from None
 
     def run(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> Run:
         """Run ``task`` as the top-level action of a new run and wait for it to finish.

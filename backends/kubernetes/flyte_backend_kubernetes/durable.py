@@ -112,7 +112,7 @@ class KubernetesLauncher:
         """Build images, ship code and config, record the run and create its driver pod."""
         config = session.config
         raw = dict(config.backend_options("kubernetes"))
-        opts = KubeOptions.parse(raw)
+        opts = KubeOptions.parse(raw, config.source)
         access = data_access(config.data_url, opts.data_host_path)
         if request.recover and access.remote:
             raise FlyteUsageError("--recover is not supported for durable runs on a remote data store (the failed "
@@ -302,7 +302,7 @@ class KubernetesLauncher:
 def _driver_api(session: Session, run: RunRecord) -> Iterator[tuple[client.CoreV1Api, str, str]]:
     """An API client of the session's cluster, with the namespace and name of ``run``'s driver pod."""
     namespace, _, pod = run.labels.get(DRIVER_RUN_LABEL, "").partition("/")
-    opts = KubeOptions.parse(session.config.backend_options("kubernetes"))
+    opts = KubeOptions.parse(session.config.backend_options("kubernetes"), session.config.source)
     api_client, _ = connect(opts.context, opts.kubeconfig)
     try:
         yield client.CoreV1Api(api_client), namespace, pod

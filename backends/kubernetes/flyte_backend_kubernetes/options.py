@@ -6,12 +6,22 @@ Unknown keys are errors, as everywhere in flyte-core's config: a typo must not b
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
 
-from flyte_core.errors import ConfigError
+from flyte_core.configschema import Invalid, at_least, one_of, structure
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def _dns_label(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and not _DNS_LABEL.fullmatch(value):
+        raise Invalid(attribute.name, f"must be a Kubernetes name (lower-case letters, digits and '-', at most 63), "
+                      f"got {value!r}")
 
 
 @attrs.frozen
@@ -60,20 +70,20 @@ class KubeOptions:
       this name is ``A100``.
     """
 
-    namespace: str | None = None
+    namespace: str | None = attrs.field(default=None, validator=_dns_label)
     context: str | None = None
     kubeconfig: str | None = None
     data_host_path: str | None = None
     data_secret: str | None = None
     channel_host: str | None = None
     registry: str | None = None
-    image_pull_policy: str = "IfNotPresent"
+    image_pull_policy: str = attrs.field(default="IfNotPresent", validator=one_of("IfNotPresent", "Always", "Never"))
     service_account: str | None = None
-    keep_pods_seconds: float = 0.0
-    image_pull_grace: float = 20.0
-    unschedulable_grace: float = 60.0
-    start_grace: float = 60.0
-    deadline_grace: float = 10.0
+    keep_pods_seconds: float = attrs.field(default=0.0, validator=at_least(0))
+    image_pull_grace: float = attrs.field(default=20.0, validator=at_least(0))
+    unschedulable_grace: float = attrs.field(default=60.0, validator=at_least(0))
+    start_grace: float = attrs.field(default=60.0, validator=at_least(0))
+    deadline_grace: float = attrs.field(default=10.0, validator=at_least(0))
     echo: bool = True
     base_image: str | None = None
     image_builder: str = "docker"
@@ -83,31 +93,10 @@ class KubeOptions:
     prebuilt_images: str | None = None
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Any]) -> KubeOptions:
-        """Options from a config mapping; unknown keys and wrong types are ConfigErrors."""
-        fields = {f.name: f for f in attrs.fields(cls)}
-        unknown = set(raw) - set(fields)
-        if unknown:
-            raise ConfigError(f"Unknown option(s) {', '.join(sorted(unknown))} for the kubernetes backend; known "
-                              f"options are {', '.join(sorted(fields))}.")
-        values: dict[str, Any] = {}
-        for key, value in raw.items():
-            default = fields[key].default
-            try:
-                if value is None:
-                    values[key] = None if default is None else default
-                elif isinstance(default, bool):
-                    values[key] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
-                elif isinstance(default, float):
-                    values[key] = float(value)
-                else:
-                    values[key] = str(value)
-            except (TypeError, ValueError):
-                raise ConfigError(f"Option {key} of the kubernetes backend must be a number, got {value!r}.") from None
-        opts = cls(**values)
+    def parse(cls, raw: Mapping[str, Any], source: Path | str | None = None) -> KubeOptions:
+        """Options from a config mapping (from the file ``source``, named in errors); unknown keys
+        and wrong types are ConfigErrors, raised before anything is created on the cluster."""
+        opts = structure(cls, raw, section="backends.kubernetes", source=source)
         if opts.data_host_path is not None:
             object.__setattr__(opts, "data_host_path", os.path.abspath(os.path.expanduser(opts.data_host_path)))
-        if opts.image_pull_policy not in ("IfNotPresent", "Always", "Never"):
-            raise ConfigError(f"Option image_pull_policy of the kubernetes backend must be IfNotPresent, Always or "
-                              f"Never, got {opts.image_pull_policy!r}.")
         return opts

@@ -224,7 +224,7 @@ def _connect(session: Any, context: str | None) -> tuple[Any, str | None, str]:
     from flyte_backend_kubernetes.client import connect
     from flyte_backend_kubernetes.options import KubeOptions
 
-    opts = KubeOptions.parse(session.config.backend_options("kubernetes"))
+    opts = KubeOptions.parse(session.config.backend_options("kubernetes"), session.config.source)
     api_client, context_ns = connect(context or opts.context, opts.kubeconfig)
     return client.CoreV1Api(api_client), opts.namespace, context_ns
 

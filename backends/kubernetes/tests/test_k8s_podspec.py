@@ -108,7 +108,13 @@ def test_names_are_valid_and_distinct() -> None:
 def test_options_refuse_typos() -> None:
     with pytest.raises(ConfigError, match="namespase"):
         KubeOptions.parse({"namespase": "x"})
-    assert KubeOptions.parse({"keep_pods_seconds": "5", "echo": "false"}).keep_pods_seconds == 5.0
+    assert KubeOptions.parse({"keep_pods_seconds": 5, "echo": False}).keep_pods_seconds == 5.0
+    # Wrong types are refused, never coerced (namespace 5 must not become a namespace "5").
+    for bad, key in (({"keep_pods_seconds": "5"}, "keep_pods_seconds"), ({"echo": "maybe"}, "echo"),
+                     ({"namespace": 5}, "namespace"), ({"namespace": "Bad_NS"}, "namespace"),
+                     ({"image_pull_policy": "Sometimes"}, "image_pull_policy"), ({"start_grace": -1}, "start_grace")):
+        with pytest.raises(ConfigError, match=f"'backends.kubernetes.{key}'"):
+            KubeOptions.parse(bad)
 
 
 def test_data_store_pods_cannot_reach_is_refused(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -18,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+from flyte_backend_local.options import InProcessOptions
 from flyte_core import logcapture, runtime
 from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
 from flyte_core.runstore.records import ErrorInfo
@@ -48,10 +48,11 @@ class InProcessBackend:
     honours = frozenset({"timeout", "report"})
 
     def __init__(self, options: Mapping[str, Any]) -> None:
-        self.max_workers = int(options.get("max_workers") or min(32, (os.cpu_count() or 1) * 4))
+        opts = InProcessOptions.parse(options)
+        self.max_workers = opts.max_workers
         self._slots = threading.BoundedSemaphore(self.max_workers)
         self._held = threading.local()
-        self.abort_grace = float(options.get("abort_grace", 5.0))
+        self.abort_grace = opts.abort_grace
         self._pool: ThreadPoolExecutor | None = None
         #: action -> thread running its sync body (to interrupt it on abort).
         self._threads: dict[str, int] = {}

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from flyte_backend_local.options import ProcessOptions
 from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
 from flyte_core.channel import ChannelServer
 from flyte_core.channel_client import is_nested_function, task_ref
@@ -51,8 +52,9 @@ class ProcessBackend:
     honours = frozenset({"timeout", "env_vars"})
 
     def __init__(self, options: Mapping[str, Any]) -> None:
-        self.echo = bool(options.get("echo", True))
-        self.max_workers = max(1, int(options.get("max_workers") or min(32, (os.cpu_count() or 1) * 4)))
+        opts = ProcessOptions.parse(options)
+        self.echo = opts.echo
+        self.max_workers = opts.max_workers
         self._busy = 0  # slots taken
         self._holding: set[str] = set()  # actions whose worker holds a slot
         self._queue: deque[asyncio.Future[None]] = deque()  # executes waiting for a slot
