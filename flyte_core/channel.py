@@ -276,12 +276,16 @@ class ChannelServer:
             inputs, group = msg.get("inputs"), msg.get("group")
             if not isinstance(inputs, dict) or not (group is None or isinstance(group, str)):
                 raise _Refused("'call' needs an inputs object and a string or null group")
+            custom = msg.get("custom_context")
+            if custom is not None and not (isinstance(custom, dict)
+                                           and all(isinstance(v, str) for v in custom.values())):
+                raise _Refused("'call' needs custom_context as an object of strings, or null")
             overrides = msg.get("overrides")
             if isinstance(overrides, dict) and overrides:
                 task = task.override(**_overrides(overrides))
             self._waiting(conn, 1)
             try:
-                outputs = await self._controller.call_encoded(task, parent, inputs, group)
+                outputs = await self._controller.call_encoded(task, parent, inputs, group, custom)
             finally:
                 self._waiting(conn, -1)
             return {"outputs": dict(outputs)}

@@ -225,6 +225,7 @@ class ChannelDispatcher:
         return {"id": next(self._ids), "op": "call", "parent": self._parent(),
                 "task": {"module": ref.module, "name": ref.name, "file": ref.file},
                 "inputs": inputs, "group": ctx.group_data if ctx is not None else None,
+                "custom_context": dict(ctx.custom_context) if ctx is not None else None,
                 "overrides": task_overrides(task)}
 
     def _result(self, task: TaskTemplate[Any, Any], reply: dict[str, Any]) -> Any:

@@ -23,6 +23,7 @@ import attrs
 
 from flyte_core import context
 from flyte_core.backend import ActionOutcome, ActionSpec, Backend
+from flyte_core.cache import task_version
 from flyte_core.errors import (
     BaseRuntimeError,
     FlyteUsageError,
@@ -77,6 +78,8 @@ class _Call:
     parent: str | None
     inputs: dict[str, Any]
     group: str | None
+    #: The caller's custom context (None: the run's, for the root action).
+    custom_context: Mapping[str, str] | None = None
 
 
 #: The attempt generator: yields what to do, receives each attempt's outcome, returns output literals.
@@ -164,12 +167,14 @@ class Controller:
     # --- calls from other processes (worker processes, containers) -----------------------------
 
     async def call_encoded(
-        self, task: TaskTemplate[Any, Any], parent: str, inputs: Mapping[str, Any], group: str | None
+        self, task: TaskTemplate[Any, Any], parent: str, inputs: Mapping[str, Any], group: str | None,
+        custom_context: Mapping[str, str] | None = None,
     ) -> Mapping[str, Any]:
         """Run a child of ``parent`` whose inputs are already literals (a call that arrived over a
-        channel from a task body in another process); returns output literals or raises the
-        child's ``flyte.errors`` exception (with ``.info``)."""
-        call = _Call(task, self._next_id(parent), parent, dict(inputs), group)
+        channel from a task body in another process, with the caller's custom context); returns
+        output literals or raises the child's ``flyte.errors`` exception (with ``.info``)."""
+        call = _Call(task, self._next_id(parent), parent, dict(inputs), group,
+                     dict(custom_context) if custom_context is not None else None)
         return await self._drive_async(self._lifecycle(call), call.action)
 
     def trace_started_in(self, parent: str, name: str) -> str:
@@ -204,7 +209,9 @@ class Controller:
         bound = task.interface.bind(task.name, args, kwargs)
         inputs = self.engine.encode_inputs(task.name, task.interface, bound, self._conv)
         action = self._next_id(self._parent())
-        return _Call(task, action, self._parent(), inputs, parent_ctx.group_data if parent_ctx else None)
+        if parent_ctx is None:
+            return _Call(task, action, self._parent(), inputs, None)
+        return _Call(task, action, self._parent(), inputs, parent_ctx.group_data, dict(parent_ctx.custom_context))
 
     def _output(self, call: _Call, outputs: Mapping[str, Any]) -> Any:
         return self.engine.decode_output(call.task.name, call.task.interface, outputs, self._conv)
@@ -230,9 +237,13 @@ class Controller:
             raw_data_path=self.settings.raw_data_path,
             run_base_dir=self.settings.run_base_dir,
             group_data=call.group,
-            custom_context=self.settings.custom_context,
+            custom_context=call.custom_context if call.custom_context is not None else self.settings.custom_context,
             env_vars=self.settings.env_vars,
             dispatcher=self,
+            version=self.settings.version or task_version(task),
+            run_start_time=self.settings.started_at,
+            disable_run_cache=self.settings.disable_run_cache,
+            recovered_run_dirs=self.settings.recovered_run_dirs,
         )
         env_vars = {**(task.env.env_vars or {}), **self.settings.env_vars}
         timeout = task.timeout.runtime_seconds if task.timeout is not None else None
