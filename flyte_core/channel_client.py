@@ -236,7 +236,7 @@ class ChannelDispatcher:
     def _raise_for(reply: dict[str, Any], name: str) -> None:
         err = reply.get("error")
         if err is not None:
-            fields = ("code", "kind", "message", "traceback", "action")
+            fields = ("code", "kind", "message", "traceback", "action", "exc_type")
             info = ErrorInfo(**{k: err[k] for k in fields if k in err})
             raise to_exception(info, name, retries_exhausted=bool(reply.get("retries_exhausted"))) from None
 
@@ -318,7 +318,7 @@ class ChannelDispatcher:
 
 def _asdict(info: ErrorInfo) -> dict[str, Any]:
     return {"code": info.code, "kind": info.kind, "message": info.message, "traceback": info.traceback,
-            "action": info.action}
+            "action": info.action, "exc_type": info.exc_type}
 
 
 def _connect(address: str) -> socket.socket:
