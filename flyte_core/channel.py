@@ -304,6 +304,12 @@ class ChannelServer:
             exc = to_exception(_info(err), f"trace:{traced}") if isinstance(err, dict) else None
             self._controller.trace_finished(action, float(msg.get("started") or 0.0), exc)
             return {}
+        if op == "durable":
+            parent = self._check_parent(conn, msg.get("parent"))
+            durable, index, value = msg.get("name"), msg.get("index"), msg.get("value")
+            if not isinstance(durable, str) or not isinstance(index, int) or not isinstance(value, int | float):
+                raise _Refused("'durable' needs a name, an integer index and a number value")
+            return {"value": self._controller.durable_value(parent, durable, index, float(value))}
         if op == "finished":
             if self._on_finished is not None:
                 self._on_finished(conn.action, conn.attempt)

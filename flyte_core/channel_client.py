@@ -186,6 +186,13 @@ class ChannelDispatcher:
                                "error": info}).result()
         self._raise_for(reply, f"trace:{action}")
 
+    def durable_value(self, parent: str, name: str, index: int, proposed: float) -> float:
+        """The recorded value of a ``flyte.durable`` call (see Controller.durable_value)."""
+        reply = self._request({"op": "durable", "parent": parent, "name": name, "index": index,
+                               "value": proposed}).result()
+        self._raise_for(reply, f"durable:{name}")
+        return float(reply["value"])
+
     @property
     def loop(self) -> LoopThread:
         """An event loop thread for sync bodies that drive async helpers (``flyte.map``)."""

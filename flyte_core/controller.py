@@ -31,6 +31,7 @@ from flyte_core.errors import (
     SyncTaskCallInAsyncContextError,
 )
 from flyte_core.errorspec import raise_error
+from flyte_core.interface import NativeInterface
 from flyte_core.loopthread import LoopThread
 from flyte_core.recorder import Recorder
 from flyte_core.reuse import Hit, Reuse
@@ -115,6 +116,8 @@ class Controller:
         self._counter_lock = threading.Lock()
         self._reported: set[tuple[str, str]] = set()
         self.notices: list[str] = []
+        #: (action, call index) -> (name, value) of the flyte.durable calls recorded in this run.
+        self._durable: dict[tuple[str, int], tuple[str, float]] = {}
 
     # --- Dispatcher: calls from task code ----------------------------------------------------
 
@@ -163,6 +166,28 @@ class Controller:
         else:
             self.recorder.update_action(action, Phase.FAILED, 1, ended_at=time.time(),
                                         error=error_info(error, action))
+
+    def durable_value(self, parent: str, name: str, index: int, proposed: float) -> float:
+        """The value of call ``index`` of ``flyte.durable.<name>`` in an attempt of ``parent``: the
+        one recorded by an earlier attempt, or by the run this one recovers (recorded again here),
+        else ``proposed``, recorded now as a ``durable:<name>`` child entry (see flyte_core.durable)."""
+        with self._counter_lock:
+            known = self._durable.get((parent, index))
+            if known is not None and known[0] == name:
+                return known[1]
+            prior = self.reuse.prior_durable(parent, name, index)
+            value = prior if prior is not None else proposed
+            self._durable[(parent, index)] = (name, value)
+        action = self._next_id(parent)
+        now = time.time()
+        conv = self._conv
+        self.recorder.new_action(ActionRecord(
+            self.run_name, action, parent, f"durable:{name}", Phase.SUCCEEDED, attempts=1 if prior is None else 0,
+            created_at=now, started_at=now, ended_at=now,
+            inputs=self.engine.encode_inputs(name, _DURABLE, {"index": index}, conv),
+            outputs=self.engine.encode_output(name, _DURABLE, value, conv),
+            recovered_from=self.reuse.prior_run if prior is not None else None))
+        return value
 
     # --- calls from other processes (worker processes, containers) -----------------------------
 
@@ -397,6 +422,14 @@ class Controller:
             raise
         except Exception as e:  # the backend itself broke: a system error, retried like any other
             return _system_failure(spec, e)
+
+
+def _durable_entry(index: int) -> float:
+    """The interface of a ``flyte.durable`` record: the call's index in, its value out."""
+    raise NotImplementedError
+
+
+_DURABLE = NativeInterface.from_function(_durable_entry, "durable")
 
 
 def _system_failure(spec: ActionSpec, e: Exception) -> ActionOutcome:
