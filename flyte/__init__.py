@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from flyte import errors
 from flyte_core import __version__
-from flyte_core.context import ActionID, TaskContext, custom_context
-from flyte_core.context import current as ctx
+from flyte_core.checkpoint import BaseCheckpoint, Checkpoint, latest_checkpoint
+from flyte_core.context import ActionID, TaskContext, custom_context, get_custom_context
+from flyte_core.context import public as ctx
 from flyte_core.environment import TaskEnvironment
 from flyte_core.group import group
 from flyte_core.image import Image
@@ -75,14 +76,8 @@ def version() -> str:
     return __version__
 
 
-def get_custom_context() -> dict[str, str]:
-    """The custom context of the running task (``with_runcontext(custom_context=...)`` and
-    ``flyte.custom_context(...)`` blocks); empty outside a task."""
-    c = ctx()
-    return dict(c.custom_context) if c is not None else {}
-
-
 __all__ = [
+    "BaseCheckpoint", "Checkpoint", "latest_checkpoint",
     "ActionID", "ActionOutputs", "ActionPhase", "Backoff", "Cache", "CacheRequest", "Documentation",
     "Environment", "Image", "PodTemplate", "Resources", "RetryStrategy", "ReusePolicy", "Run", "Secret",
     "SecretRequest", "Session", "TaskContext", "TaskEnvironment", "TaskTemplate", "Timeout", "TimeoutType",

@@ -11,8 +11,10 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from flyte_core import compat_kwargs
 from flyte_core.errors import InitializationError
 from flyte_core.observers import RunObserver
 from flyte_core.run import Run
@@ -50,13 +52,20 @@ def _init(
     storage: str | None = None,
     run_store: str | None = None,
     log_level: int | None = None,
-    **ignored: Any,
+    **flyte2: Any,
 ) -> Session:
-    """Set up the default session (Flyte 2's ``flyte.init``); remote-only parameters such as
-    ``endpoint`` or ``project`` are accepted and have no effect here."""
+    """Set up the default session (Flyte 2's ``flyte.init``). Flyte 2's control-plane parameters
+    (``endpoint``, ``project``, ...) are accepted with a notice that they have no effect here
+    (``Session.notices``); an unknown keyword is a TypeError."""
     global _default
+    notices = compat_kwargs.check("init", flyte2, compat_kwargs.INIT)
+    if storage is not None and not isinstance(storage, str):  # a Flyte 2 Storage object (remote config)
+        notices.append(f"init(storage={type(storage).__name__}(...)) is not acted on here; pass the data "
+                       "store as a URL instead, e.g. storage='s3://bucket/prefix'.")
+        storage = None
     session = Session(config=config, backend=backend, backend_options=backend_options, data_url=storage,
                       run_store=run_store, root_dir=root_dir)
+    session.notices.extend(notices)
     if log_level is not None:
         import logging
 
@@ -71,10 +80,14 @@ def _init(
 def _init_from_config(
     path_or_config: str | os.PathLike[str] | None = None,
     root_dir: str | os.PathLike[str] | None = None,
+    log_level: int | None = None,
+    storage: str | None = None,
     **kwargs: Any,
 ) -> Session:
-    """Set up the default session from a YAML config file (or the documented search order)."""
-    return _init(config=path_or_config, root_dir=root_dir, **kwargs)
+    """Set up the default session from a YAML config file (or the documented search order);
+    Flyte 2's other parameters are accepted as :func:`init` accepts them."""
+    compat_kwargs.check("init_from_config", kwargs, compat_kwargs.INIT_FROM_CONFIG)
+    return _init(config=path_or_config, root_dir=root_dir, log_level=log_level, storage=storage, **kwargs)
 
 
 init = _SyncAio(_init)
@@ -127,12 +140,18 @@ def with_runcontext(
     observers: tuple[RunObserver, ...] = (),
     recover: str | None = None,
     session: Session | None = None,
-    **ignored: Any,
+    version: str | None = None,
+    disable_run_cache: bool = False,
+    run_start_time: datetime | None = None,
+    **flyte2: Any,
 ) -> Runner:
     """Per-run settings (Flyte 2's ``flyte.with_runcontext``) plus ``backend=`` to pick where the
-    run executes. ``mode="local"`` means the local backend; Flyte 2's remote-only parameters
-    (``project``, ``domain``, ``copy_style``, ...) are accepted and have no effect.
+    run executes. ``mode="local"`` means the local backend; ``disable_run_cache=True`` neither
+    reads nor writes the cache; ``version`` is what ``flyte.ctx().version`` says. Flyte 2's
+    remote-only parameters (``project``, ``domain``, ``copy_style``, ...) are accepted, each noted
+    on the run (``Run.notices``) as having no effect; an unknown keyword is a TypeError.
     ``recover="RUN"`` re-runs a failed or interrupted run, reusing every action that succeeded."""
+    notices = compat_kwargs.check("with_runcontext", flyte2, compat_kwargs.WITH_RUNCONTEXT)
     if mode not in (None, "local", "remote", "hybrid"):
         raise ValueError(f"mode must be 'local', 'remote' or 'hybrid', got {mode!r}")
     if max_action_concurrency is not None and (max_action_concurrency == 1 or max_action_concurrency < 0):
@@ -145,6 +164,7 @@ def with_runcontext(
         custom_context={k: str(v) for k, v in (custom_context or {}).items()},
         overwrite_cache=overwrite_cache, raw_data_path=raw_data_path,
         max_action_concurrency=max_action_concurrency, observers=tuple(observers), recover=recover,
+        version=version, disable_run_cache=disable_run_cache, notices=tuple(notices), started_at=run_start_time,
     )
     return Runner(opts, session)
 

@@ -61,7 +61,7 @@ OnWaiting = Callable[[str, bool], None]
 #: Told ``(action, attempt)`` when that attempt's worker says its outcome is written (``finished``).
 OnFinished = Callable[[str, int], None]
 
-_ERROR_FIELDS = ("code", "kind", "message", "traceback", "action")
+_ERROR_FIELDS = ("code", "kind", "message", "traceback", "action", "exc_type")
 
 
 class _Refused(Exception):
@@ -276,12 +276,16 @@ class ChannelServer:
             inputs, group = msg.get("inputs"), msg.get("group")
             if not isinstance(inputs, dict) or not (group is None or isinstance(group, str)):
                 raise _Refused("'call' needs an inputs object and a string or null group")
+            custom = msg.get("custom_context")
+            if custom is not None and not (isinstance(custom, dict)
+                                           and all(isinstance(v, str) for v in custom.values())):
+                raise _Refused("'call' needs custom_context as an object of strings, or null")
             overrides = msg.get("overrides")
             if isinstance(overrides, dict) and overrides:
                 task = task.override(**_overrides(overrides))
             self._waiting(conn, 1)
             try:
-                outputs = await self._controller.call_encoded(task, parent, inputs, group)
+                outputs = await self._controller.call_encoded(task, parent, inputs, group, custom)
             finally:
                 self._waiting(conn, -1)
             return {"outputs": dict(outputs)}
@@ -300,6 +304,12 @@ class ChannelServer:
             exc = to_exception(_info(err), f"trace:{traced}") if isinstance(err, dict) else None
             self._controller.trace_finished(action, float(msg.get("started") or 0.0), exc)
             return {}
+        if op == "durable":
+            parent = self._check_parent(conn, msg.get("parent"))
+            durable, index, value = msg.get("name"), msg.get("index"), msg.get("value")
+            if not isinstance(durable, str) or not isinstance(index, int) or not isinstance(value, int | float):
+                raise _Refused("'durable' needs a name, an integer index and a number value")
+            return {"value": self._controller.durable_value(parent, durable, index, float(value))}
         if op == "finished":
             if self._on_finished is not None:
                 self._on_finished(conn.action, conn.attempt)

@@ -186,6 +186,13 @@ class ChannelDispatcher:
                                "error": info}).result()
         self._raise_for(reply, f"trace:{action}")
 
+    def durable_value(self, parent: str, name: str, index: int, proposed: float) -> float:
+        """The recorded value of a ``flyte.durable`` call (see Controller.durable_value)."""
+        reply = self._request({"op": "durable", "parent": parent, "name": name, "index": index,
+                               "value": proposed}).result()
+        self._raise_for(reply, f"durable:{name}")
+        return float(reply["value"])
+
     @property
     def loop(self) -> LoopThread:
         """An event loop thread for sync bodies that drive async helpers (``flyte.map``)."""
@@ -225,6 +232,7 @@ class ChannelDispatcher:
         return {"id": next(self._ids), "op": "call", "parent": self._parent(),
                 "task": {"module": ref.module, "name": ref.name, "file": ref.file},
                 "inputs": inputs, "group": ctx.group_data if ctx is not None else None,
+                "custom_context": dict(ctx.custom_context) if ctx is not None else None,
                 "overrides": task_overrides(task)}
 
     def _result(self, task: TaskTemplate[Any, Any], reply: dict[str, Any]) -> Any:
@@ -235,7 +243,7 @@ class ChannelDispatcher:
     def _raise_for(reply: dict[str, Any], name: str) -> None:
         err = reply.get("error")
         if err is not None:
-            fields = ("code", "kind", "message", "traceback", "action")
+            fields = ("code", "kind", "message", "traceback", "action", "exc_type")
             info = ErrorInfo(**{k: err[k] for k in fields if k in err})
             raise to_exception(info, name, retries_exhausted=bool(reply.get("retries_exhausted"))) from None
 
@@ -317,7 +325,7 @@ class ChannelDispatcher:
 
 def _asdict(info: ErrorInfo) -> dict[str, Any]:
     return {"code": info.code, "kind": info.kind, "message": info.message, "traceback": info.traceback,
-            "action": info.action}
+            "action": info.action, "exc_type": info.exc_type}
 
 
 def _connect(address: str) -> socket.socket:

@@ -23,6 +23,7 @@ import attrs
 
 from flyte_core import context
 from flyte_core.backend import ActionOutcome, ActionSpec, Backend
+from flyte_core.cache import task_version
 from flyte_core.errors import (
     BaseRuntimeError,
     FlyteUsageError,
@@ -30,6 +31,7 @@ from flyte_core.errors import (
     SyncTaskCallInAsyncContextError,
 )
 from flyte_core.errorspec import raise_error
+from flyte_core.interface import NativeInterface
 from flyte_core.loopthread import LoopThread
 from flyte_core.recorder import Recorder
 from flyte_core.reuse import Hit, Reuse
@@ -77,6 +79,8 @@ class _Call:
     parent: str | None
     inputs: dict[str, Any]
     group: str | None
+    #: The caller's custom context (None: the run's, for the root action).
+    custom_context: Mapping[str, str] | None = None
 
 
 #: The attempt generator: yields what to do, receives each attempt's outcome, returns output literals.
@@ -112,6 +116,8 @@ class Controller:
         self._counter_lock = threading.Lock()
         self._reported: set[tuple[str, str]] = set()
         self.notices: list[str] = []
+        #: (action, call index) -> (name, value) of the flyte.durable calls recorded in this run.
+        self._durable: dict[tuple[str, int], tuple[str, float]] = {}
 
     # --- Dispatcher: calls from task code ----------------------------------------------------
 
@@ -161,15 +167,39 @@ class Controller:
             self.recorder.update_action(action, Phase.FAILED, 1, ended_at=time.time(),
                                         error=error_info(error, action))
 
+    def durable_value(self, parent: str, name: str, index: int, proposed: float) -> float:
+        """The value of call ``index`` of ``flyte.durable.<name>`` in an attempt of ``parent``: the
+        one recorded by an earlier attempt, or by the run this one recovers (recorded again here),
+        else ``proposed``, recorded now as a ``durable:<name>`` child entry (see flyte_core.durable)."""
+        with self._counter_lock:
+            known = self._durable.get((parent, index))
+            if known is not None and known[0] == name:
+                return known[1]
+            prior = self.reuse.prior_durable(parent, name, index)
+            value = prior if prior is not None else proposed
+            self._durable[(parent, index)] = (name, value)
+        action = self._next_id(parent)
+        now = time.time()
+        conv = self._conv
+        self.recorder.new_action(ActionRecord(
+            self.run_name, action, parent, f"durable:{name}", Phase.SUCCEEDED, attempts=1 if prior is None else 0,
+            created_at=now, started_at=now, ended_at=now,
+            inputs=self.engine.encode_inputs(name, _DURABLE, {"index": index}, conv),
+            outputs=self.engine.encode_output(name, _DURABLE, value, conv),
+            recovered_from=self.reuse.prior_run if prior is not None else None))
+        return value
+
     # --- calls from other processes (worker processes, containers) -----------------------------
 
     async def call_encoded(
-        self, task: TaskTemplate[Any, Any], parent: str, inputs: Mapping[str, Any], group: str | None
+        self, task: TaskTemplate[Any, Any], parent: str, inputs: Mapping[str, Any], group: str | None,
+        custom_context: Mapping[str, str] | None = None,
     ) -> Mapping[str, Any]:
         """Run a child of ``parent`` whose inputs are already literals (a call that arrived over a
-        channel from a task body in another process); returns output literals or raises the
-        child's ``flyte.errors`` exception (with ``.info``)."""
-        call = _Call(task, self._next_id(parent), parent, dict(inputs), group)
+        channel from a task body in another process, with the caller's custom context); returns
+        output literals or raises the child's ``flyte.errors`` exception (with ``.info``)."""
+        call = _Call(task, self._next_id(parent), parent, dict(inputs), group,
+                     dict(custom_context) if custom_context is not None else None)
         return await self._drive_async(self._lifecycle(call), call.action)
 
     def trace_started_in(self, parent: str, name: str) -> str:
@@ -204,7 +234,9 @@ class Controller:
         bound = task.interface.bind(task.name, args, kwargs)
         inputs = self.engine.encode_inputs(task.name, task.interface, bound, self._conv)
         action = self._next_id(self._parent())
-        return _Call(task, action, self._parent(), inputs, parent_ctx.group_data if parent_ctx else None)
+        if parent_ctx is None:
+            return _Call(task, action, self._parent(), inputs, None)
+        return _Call(task, action, self._parent(), inputs, parent_ctx.group_data, dict(parent_ctx.custom_context))
 
     def _output(self, call: _Call, outputs: Mapping[str, Any]) -> Any:
         return self.engine.decode_output(call.task.name, call.task.interface, outputs, self._conv)
@@ -230,9 +262,13 @@ class Controller:
             raw_data_path=self.settings.raw_data_path,
             run_base_dir=self.settings.run_base_dir,
             group_data=call.group,
-            custom_context=self.settings.custom_context,
+            custom_context=call.custom_context if call.custom_context is not None else self.settings.custom_context,
             env_vars=self.settings.env_vars,
             dispatcher=self,
+            version=self.settings.version or task_version(task),
+            run_start_time=self.settings.started_at,
+            disable_run_cache=self.settings.disable_run_cache,
+            recovered_run_dirs=self.settings.recovered_run_dirs,
         )
         env_vars = {**(task.env.env_vars or {}), **self.settings.env_vars}
         timeout = task.timeout.runtime_seconds if task.timeout is not None else None
@@ -386,6 +422,14 @@ class Controller:
             raise
         except Exception as e:  # the backend itself broke: a system error, retried like any other
             return _system_failure(spec, e)
+
+
+def _durable_entry(index: int) -> float:
+    """The interface of a ``flyte.durable`` record: the call's index in, its value out."""
+    raise NotImplementedError
+
+
+_DURABLE = NativeInterface.from_function(_durable_entry, "durable")
 
 
 def _system_failure(spec: ActionSpec, e: Exception) -> ActionOutcome:

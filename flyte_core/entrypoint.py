@@ -23,6 +23,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -78,6 +79,12 @@ class WorkerSpec:
     channel_token: str | None = None
     #: Extra import paths, appended after the interpreter's own (the host's, for local workers).
     sys_path: list[str] = attrs.field(factory=list)
+    #: ``flyte.ctx()`` fields: the task's version, the run's start (seconds since the epoch, UTC),
+    #: whether the run cache is off, and the base folders of the runs this run recovers.
+    version: str = ""
+    run_start_time: float | None = None
+    disable_run_cache: bool = False
+    recovered_run_dirs: list[str] = attrs.field(factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The spec as a JSON object, stamped with :data:`SCHEMA_VERSION`."""
@@ -121,6 +128,8 @@ def worker_spec(
         backend=ctx.backend, mode=ctx.mode, group=ctx.group_data, custom_context=dict(ctx.custom_context),
         env_vars=dict(ctx.env_vars), project=ctx.action.project, domain=ctx.action.domain, org=ctx.action.org,
         channel_path=channel_path, channel_token=channel_token, sys_path=list(sys_path),
+        version=ctx.version, run_start_time=ctx.run_start_time.timestamp() if ctx.run_start_time else None,
+        disable_run_cache=ctx.disable_run_cache, recovered_run_dirs=list(ctx.recovered_run_dirs),
     )
 
 
@@ -164,6 +173,8 @@ def run(spec: WorkerSpec) -> ActionOutcome:
         attempt=spec.attempt, task_name=spec.task_name, mode=spec.mode, backend=spec.backend,
         raw_data_path=spec.raw_data_path, run_base_dir=spec.run_base_dir, group_data=spec.group,
         custom_context=spec.custom_context, env_vars=spec.env_vars, dispatcher=dispatcher,
+        version=spec.version, disable_run_cache=spec.disable_run_cache,
+        run_start_time=_utc(spec.run_start_time), recovered_run_dirs=tuple(spec.recovered_run_dirs),
     )
     try:
         if task.is_async:
@@ -174,6 +185,10 @@ def run(spec: WorkerSpec) -> ActionOutcome:
     finally:
         if dispatcher is not None:
             dispatcher.close()
+
+
+def _utc(seconds: float | None) -> datetime | None:
+    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 from flyte_core import errors
+from flyte_core.errortypes import find_class, user_error_class
 from flyte_core.runstore.records import ErrorInfo
 
 _BY_CODE: dict[str, type[errors.BaseRuntimeError]] = {
@@ -17,7 +18,8 @@ _BY_CODE: dict[str, type[errors.BaseRuntimeError]] = {
 
 
 def to_exception(info: ErrorInfo, task: str, *, retries_exhausted: bool = False) -> errors.BaseRuntimeError:
-    """The exception for ``info``: the matching ``flyte.errors`` class, carrying ``.info``."""
+    """The exception for ``info``: the matching ``flyte.errors`` class, carrying ``.info``; a
+    task's own exception is also an instance of its original class (see :mod:`flyte_core.errortypes`)."""
     where = f"Task '{task}' (action {info.action})" if info.action else f"Task '{task}'"
     text = f"{where} failed: {info.message}"
     if info.traceback:
@@ -29,7 +31,9 @@ def to_exception(info: ErrorInfo, task: str, *, retries_exhausted: bool = False)
     elif info.kind == "system":
         exc = errors.RuntimeSystemError(info.code, text, info.action)
     else:
-        exc = errors.RuntimeUserError(info.code, text, info.action)
+        original = find_class(info.exc_type) if info.exc_type else None
+        user_cls = user_error_class(original) if original is not None else None
+        exc = (user_cls or errors.RuntimeUserError)(info.code, text, info.action)
     exc.info = info  # type: ignore[attr-defined]
     exc.retries_exhausted = retries_exhausted  # type: ignore[attr-defined]
     return exc

@@ -216,6 +216,14 @@ def _active() -> tuple[context.TaskContext, Report] | None:
     return None if report is None else (ctx, report)
 
 
+def report_for(ctx: context.TaskContext) -> Report:
+    """The report of the action of ``ctx`` (``flyte.ctx().report``); a throwaway one when its task
+    does not have ``report=True``."""
+    with _reports_lock:
+        report = _reports.get(_key(ctx))
+    return report if report is not None else Report(ctx.task_name)
+
+
 def current_report() -> Report:
     """The running action's report; outside a report=True task, a throwaway report."""
     active = _active()

@@ -45,6 +45,13 @@ class Reuse:
         self.cache = cache
         self.prior_run = prior_run
         self._prior = {a.action: a for a in prior if a.phase is Phase.SUCCEEDED and a.outputs is not None}
+        # flyte.durable records of the recovered run: (parent, name, call index) -> value.
+        self._durable: dict[tuple[str | None, str, int], float] = {}
+        for a in self._prior.values():
+            if a.task.startswith("durable:") and a.inputs and a.outputs:
+                index, value = a.inputs.get("index", {}).get("d"), a.outputs.get("o0", {}).get("d")
+                if isinstance(index, int) and isinstance(value, int | float):
+                    self._durable[(a.parent, a.task.removeprefix("durable:"), index)] = float(value)
         self.overwrite = overwrite
         self._inflight: dict[tuple[str, str], Future[Mapping[str, Any] | None]] = {}
         self._lock = threading.Lock()
@@ -59,6 +66,10 @@ class Reuse:
             return None
         assert old.outputs is not None
         return Hit(old.outputs, recovered_from=self.prior_run)
+
+    def prior_durable(self, parent: str, name: str, index: int) -> float | None:
+        """The value call ``index`` of ``flyte.durable.<name>`` in ``parent`` had in the recovered run."""
+        return self._durable.get((parent, name, index))
 
     def claim(self, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> Claim | None:
         """A claim for a cacheable call (None when the task does not cache)."""

@@ -18,6 +18,7 @@ from typing import Any
 from flyte_core import context
 from flyte_core.backend import ActionOutcome
 from flyte_core.errors import BaseRuntimeError, NonRecoverableError, PluginError
+from flyte_core.errortypes import type_path
 from flyte_core.runstore.records import ErrorInfo
 from flyte_core.task import TaskTemplate
 from flyte_core.taskkinds import TaskKindRegistry
@@ -121,10 +122,11 @@ def error_info(e: BaseException, action: str) -> ErrorInfo:
     if isinstance(e, BaseRuntimeError) and getattr(e, "info", None) is not None:
         info: ErrorInfo = e.info  # type: ignore[attr-defined]
         return info
+    ours = isinstance(e, BaseRuntimeError)
     code = e.code if isinstance(e, BaseRuntimeError) else type(e).__name__
     kind = e.kind if isinstance(e, BaseRuntimeError) else "user"
     return ErrorInfo(code=code, kind=kind, message=f"{type(e).__name__}: {e}", traceback=user_traceback(e),
-                     action=action)
+                     action=action, exc_type=None if ours else type_path(type(e)))
 
 
 def user_traceback(e: BaseException) -> str:

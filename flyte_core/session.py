@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,14 @@ class RunOptions:
     #: Recover this earlier run: reuse the outputs of every action of it that succeeded.
     recover: str | None = attrs.field(
         default=None, validator=lambda _, __, v: v is None or check_name(v, "run name to recover"))
+    #: What ``flyte.ctx().version`` says in every task of the run (else each task's own version).
+    version: str | None = None
+    #: Neither read nor write the cache in this run.
+    disable_run_cache: bool = False
+    #: Options that were accepted but have no effect here, said once on the run (``Run.notices``).
+    notices: tuple[str, ...] = ()
+    #: When the run counts as started (``flyte.ctx().run_start_time``); None: now.
+    started_at: datetime | None = None
 
 
 class Session:
@@ -94,6 +103,8 @@ class Session:
         self._launchers: LauncherRegistry | None = None
         self.root_dir = str(Path(root_dir or self.config.root_dir or Path.cwd()).resolve())
         self._lock = threading.Lock()
+        #: Settings given to ``flyte.init`` that are accepted and have no effect here.
+        self.notices: list[str] = []
 
     # --- lazily built parts -------------------------------------------------------------------
 
@@ -228,18 +239,31 @@ class Session:
             overwrite_cache=options.overwrite_cache,
             max_action_concurrency=options.max_action_concurrency,
             state_paths=tuple(str(p) for p in (getattr(self.runs, "path", None),) if p is not None),
+            version=options.version,
+            started_at=options.started_at or datetime.fromtimestamp(now, UTC),
+            disable_run_cache=options.disable_run_cache,
+            recovered_run_dirs=tuple(self.data.url("runs", r) for r in self._recovered_chain(prior)),
         )
-        reuse = Reuse(Cache(self.runs, self.data), prior.name if prior else None,
+        cache = None if options.disable_run_cache else Cache(self.runs, self.data)
+        reuse = Reuse(cache, prior.name if prior else None,
                       self.runs.get_actions(prior.name) if prior else [], overwrite=options.overwrite_cache)
         driver = RunDriver(self, record, task, inputs, backend, settings, reuse, list(options.observers))
         error = driver.drive()
-        run = Run(self, name, task, driver.notices)
+        run = Run(self, name, task, [*options.notices, *driver.notices])
         if error is not None:
             if not isinstance(error, KeyboardInterrupt | FlyteUsageError | RunAbortedError):
                 error = to_exception(run.record.error, task.name) if run.record.error else error
             error.run = run  # type: ignore[attr-defined]
             raise error
         return run
+
+    def _recovered_chain(self, prior: RunRecord | None) -> list[str]:
+        """The run ``prior`` and the runs it recovered in turn, newest first (a cycle ends it)."""
+        names: list[str] = []
+        while prior is not None and prior.name not in names:
+            names.append(prior.name)
+            prior = self.runs.get_run(prior.recovered_from) if prior.recovered_from else None
+        return names
 
     def _prior_run(self, name: str, task: TaskTemplate[Any, Any]) -> RunRecord:
         rec = self.get_run(name)

@@ -4,6 +4,7 @@ settings a backend leaves unhonoured."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -26,6 +27,14 @@ class RunSettings:
     max_action_concurrency: int | None = None
     #: Local state files (the run store) a backend must never ship with the code.
     state_paths: tuple[str, ...] = ()
+    #: ``with_runcontext(version=...)``: what ``flyte.ctx().version`` says (else each task's own).
+    version: str | None = None
+    #: When the run started (UTC), for ``flyte.ctx().run_start_time``.
+    started_at: datetime | None = None
+    #: ``with_runcontext(disable_run_cache=True)``: the cache is neither read nor written.
+    disable_run_cache: bool = False
+    #: Base folders of the runs this one recovers, newest first (their checkpoints are found there).
+    recovered_run_dirs: tuple[str, ...] = ()
 
 
 def used_settings(task: TaskTemplate[Any, Any]) -> Iterator[str]:

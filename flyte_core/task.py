@@ -21,6 +21,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+#: Flyte 2 ``override`` parameters kept in ``TaskTemplate.extra`` for the backends that act on them.
+OVERRIDE_EXTRA = frozenset({
+    "resources", "reusable", "env_vars", "secrets", "service_account", "queue", "interruptible", "entrypoint",
+    "produces_artifacts", "links", "triggers", "task_resolver", "debuggable", "task_type", "task_type_version",
+})
+_FIXED = frozenset({"name", "image", "docs", "interface"})
+
+
 @attrs.frozen
 class TaskRef:
     """How another process finds this task again: module, attribute name, and (for tasks loaded
@@ -81,18 +89,28 @@ class TaskTemplate(Generic[P, R]):
         return await ctx.dispatcher.call_async(self, args, kwargs)
 
     def override(self, **changes: Any) -> TaskTemplate[P, R]:
-        """A copy of this task with some settings changed (cache, retries, timeout, short_name, ...)."""
+        """A copy of this task with some settings changed (cache, retries, timeout, short_name, ...).
+
+        Takes Flyte 2's ``override`` parameters: those a backend may act on (resources, env_vars,
+        secrets, ...) are kept for it and reported when it does not; ``name``, ``image``, ``docs``
+        and ``interface`` cannot change (ValueError); any other name is a TypeError."""
         conv: dict[str, Callable[[Any], Any]] = {"cache": to_cache, "retries": to_retries, "timeout": to_timeout}
-        known = {f.name for f in attrs.fields(type(self))}
+        known = {f.name for f in attrs.fields(type(self))} - {"func", "env", "interface", "is_async", "name", "docs",
+                                                               "extra"}
         updates: dict[str, Any] = {}
         extra = dict(self.extra)
         for key, value in changes.items():
+            if key in _FIXED:
+                raise ValueError(f"Task '{self.name}': {key} cannot be overridden")
             if key in conv:
                 updates[key] = conv[key](value)
-            elif key in known and key not in ("func", "env", "interface", "is_async", "name"):
+            elif key in known:
                 updates[key] = value
+            elif key in OVERRIDE_EXTRA:
+                if value is not None and value != ():  # Flyte 2's "no change"
+                    extra[key] = value
             else:
-                extra[key] = value
+                raise TypeError(f"Task '{self.name}': override() got an unexpected keyword argument '{key}'")
         return attrs.evolve(self, extra=extra, **updates)
 
     def forward(self, *args: P.args, **kwargs: P.kwargs) -> R:

@@ -36,13 +36,15 @@ _TERMINAL = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.TIMED
 @attrs.frozen
 class ErrorInfo:
     """A failure: ``code`` (e.g. the exception class name), ``kind`` (user, system), a one-line
-    ``message``, and the ``traceback`` of the task's own code when there is one."""
+    ``message``, the ``traceback`` of the task's own code when there is one, and ``exc_type``,
+    the raised class as ``module:qualname``, so a caller can raise it again as that type."""
 
     code: str
     kind: str
     message: str
     traceback: str = ""
     action: str | None = None
+    exc_type: str | None = None
 
 
 @attrs.frozen

@@ -314,6 +314,69 @@ class BackendSuite:
         run = self.run(session, tasks.calls_whoami)
         assert run.outputs()[0] == {"action": "a0.1", "run": run.name, "attempt": "1"}
 
+    def test_ctx_fields(self, session: Session, tasks: ModuleType) -> None:
+        """Flyte 2's TaskContext fields: attempt_number from 0, version, output_path, run_start_time."""
+        run = self.run(session, tasks.ctx_fields)
+        out = run.outputs()[0]
+        assert out["attempt_number"] == "0" and out["version"], out
+        assert out["output_path"].endswith("/a0") and run.name in out["output_path"], out
+        started = dt.datetime.fromisoformat(out["run_start_time"])
+        assert started.tzinfo is not None and abs(started.timestamp() - run.record.created_at) < 0.001, out
+        assert out["checkpoint"].startswith(out["output_path"]), out
+        assert out["in_cluster"] in ("True", "False")
+
+    # --- Flyte 2 runtime APIs across the action boundary -------------------------------------------
+
+    def test_custom_context_reaches_called_tasks(self, session: Session, tasks: ModuleType) -> None:
+        """``flyte.custom_context`` blocks reach the tasks called inside them (and theirs), nest,
+        override outer keys, and end with the block; the run's custom context is underneath."""
+        from flyte_core.session import RunOptions
+
+        run = session.run_with(RunOptions(custom_context={"run": "r", "stage": "zero"}), tasks.custom_contexts, (), {})
+        assert run.outputs()[0] == [
+            {"tag": "outer", "run": "r", "team": "core", "stage": "one"},
+            {"tag": "inner", "run": "r", "team": "core", "stage": "two", "extra": "yes"},
+            {"tag": "relayed", "run": "r", "team": "core", "stage": "two", "extra": "yes"},
+            {"tag": "outer-again", "run": "r", "team": "core", "stage": "one"},
+            {"tag": "after", "run": "r", "stage": "zero"},
+        ]
+
+    def test_child_exception_is_caught_by_its_type(self, session: Session, tasks: ModuleType) -> None:
+        """A child's ValueError is caught by ``except ValueError`` in the parent, is also a
+        RuntimeUserError, and carries the child's traceback."""
+        run = self.run(session, tasks.catches_by_type, x=3)
+        name, is_user_error, text = run.outputs()[0].split("|", 2)
+        assert (name, is_user_error) == ("ValueError", "True")
+        assert "bad value 3" in text and 'raise ValueError(f"bad value {x}")' in text, text
+        with pytest.raises(ValueError, match="bad value 4") as ei:  # and at the top of a run
+            self.run(session, tasks.fails, x=4)
+        assert isinstance(ei.value, RuntimeUserError) and ei.value.code == "ValueError"
+
+    def test_checkpoint_and_durable_survive_a_retry(self, session: Session, tasks: ModuleType) -> None:
+        """Attempt 2 restores the folder attempt 1 checkpointed and sees the same durable time."""
+        run = self.run(session, tasks.resumes_on_retry)
+        saved, now, attempt = run.outputs()[0]
+        assert attempt == "2" and saved == now
+        entries = [a for a in run.actions() if a.task == "durable:time"]
+        assert len(entries) == 1 and entries[0].parent == "a0", entries
+
+    def test_checkpoint_and_durable_survive_recover(self, session: Session, tasks: ModuleType) -> None:
+        """A run recovering a failed one restores its checkpoint and replays its durable time."""
+        from flyte_core.session import RunOptions
+
+        with pytest.raises(RuntimeUserError, match="stopping after the first checkpoint") as ei:
+            self.run(session, tasks.resumes)
+        failed: Run = ei.value.run  # type: ignore[attr-defined]
+        (first,) = [a for a in failed.actions() if a.task == "durable:time"]
+        self._threads_before, self._children_before = set(threading.enumerate()), _children()
+        run = session.run_with(RunOptions(recover=failed.name), tasks.resumes, (), {})
+        self.assert_nothing_left(run.name)
+        saved, now, attempt = run.outputs()[0]
+        assert saved == now and attempt == "1"
+        assert first.outputs is not None and float(now) == first.outputs["o0"]["d"]
+        (replayed,) = [a for a in run.actions() if a.task == "durable:time"]
+        assert replayed.recovered_from == failed.name
+
 
 def _by_name(run: Run) -> dict[str, ActionRecord]:
     return {a.action: a for a in run.actions()}

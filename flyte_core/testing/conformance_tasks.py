@@ -8,6 +8,8 @@ import time
 from typing import Optional
 
 import flyte
+import flyte.durable
+import flyte.errors
 
 env = flyte.TaskEnvironment(name="conformance")
 
@@ -159,3 +161,75 @@ def whoami() -> dict[str, str]:
 @env.task
 async def calls_whoami() -> dict[str, str]:
     return await whoami.aio()
+
+
+@env.task
+def context_echo(tag: str) -> dict[str, str]:
+    return {"tag": tag, **flyte.get_custom_context()}
+
+
+@env.task
+async def async_context_echo(tag: str) -> dict[str, str]:
+    return {"tag": tag, **flyte.ctx().custom_context}
+
+
+@env.task
+def relays_context() -> dict[str, str]:
+    return context_echo("relayed")
+
+
+@env.task
+async def custom_contexts() -> list[dict[str, str]]:
+    seen = []
+    with flyte.custom_context(team="core", stage="one"):
+        seen.append(await async_context_echo("outer"))
+        with flyte.custom_context(stage="two", extra="yes"):
+            seen.append(await context_echo.aio("inner"))
+            seen.append(await relays_context.aio())
+        seen.append(await async_context_echo("outer-again"))
+    seen.append(await async_context_echo("after"))
+    return seen
+
+
+@env.task
+def catches_by_type(x: int) -> str:
+    try:
+        fails(x)
+    except ValueError as e:
+        return "|".join([type(e).__name__, str(isinstance(e, flyte.errors.RuntimeUserError)), str(e)])
+    return "not caught"
+
+
+@env.task
+def resumes() -> list[str]:
+    """Saves a checkpoint and fails the first time; later attempts and recovering runs resume."""
+    now = flyte.durable.time()
+    cp = flyte.ctx().checkpoint
+    restored = cp.load_sync()
+    if restored is None:
+        cp.save_sync(repr(now).encode())
+        raise RuntimeError("stopping after the first checkpoint")
+    return [restored.read_text(), repr(now), str(flyte.ctx().attempt)]
+
+
+@env.task(retries=1)
+async def resumes_on_retry() -> list[str]:
+    now = await flyte.durable.time.aio()
+    cp = flyte.ctx().checkpoint
+    restored = await cp.load()
+    if restored is None:
+        folder = cp.path / "state"
+        folder.mkdir()
+        (folder / "step.txt").write_text(repr(now))
+        await cp.save(folder)
+        raise RuntimeError("stopping after the first checkpoint")
+    return [(restored / "step.txt").read_text(), repr(now), str(flyte.ctx().attempt)]
+
+
+@env.task
+def ctx_fields() -> dict[str, str]:
+    c = flyte.ctx()
+    start = c.run_start_time
+    return {"attempt_number": str(c.attempt_number), "version": c.version, "output_path": c.output_path,
+            "run_start_time": start.isoformat() if start is not None else "", "in_cluster": str(c.is_in_cluster()),
+            "checkpoint": c.checkpoint_paths.checkpoint_path or ""}
