@@ -47,7 +47,7 @@ def _init(
     backend_options: Mapping[str, Any] | None = None,
     config: str | os.PathLike[str] | None = None,
     root_dir: str | os.PathLike[str] | None = None,
-    storage: str | None = None,
+    storage: Any = None,
     run_store: str | None = None,
     log_level: int | None = None,
     **ignored: Any,
@@ -55,6 +55,11 @@ def _init(
     """Set up the default session (Flyte 2's ``flyte.init``); remote-only parameters such as
     ``endpoint`` or ``project`` are accepted and have no effect here."""
     global _default
+    from flyte_core.storageconfig import Storage, configure
+
+    if isinstance(storage, Storage):  # flyte.storage.S3(...) etc.: settings for that store, not a data URL
+        configure(storage)
+        storage = None
     session = Session(config=config, backend=backend, backend_options=backend_options, data_url=storage,
                       run_store=run_store, root_dir=root_dir)
     if log_level is not None:
