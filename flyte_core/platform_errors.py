@@ -217,3 +217,13 @@ class ConditionNotFoundError(RuntimeUserError):
 
     def __init__(self, message: str) -> None:
         super().__init__("ConditionNotFoundError", message)
+
+
+def platform_error(code: str, kind: str, message: str, worker: str | None) -> BaseRuntimeError | None:
+    """The error for a recorded failure whose ``code`` is a GPU fault or an Apple Silicon code (a backend
+    reporting such a failure records that code); None for any other code."""
+    if code in GPU_FAULT_CODES:
+        cls = GPUFaultSystemError if kind == "system" else GPUFaultUserError
+        return cls(code, message, worker)
+    apple = APPLE_SILICON_ERRORS_BY_CODE.get(code)
+    return apple(message, worker) if apple is not None else None
