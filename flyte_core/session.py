@@ -5,6 +5,7 @@ with them. ``flyte.init()`` keeps a default session; embedders create as many as
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import socket
@@ -221,6 +222,8 @@ class Session:
         reuse = Reuse(Cache(self.runs, self.data), prior.name if prior else None,
                       self.runs.get_actions(prior.name) if prior else [], overwrite=options.overwrite_cache)
         driver = RunDriver(self, record, task, inputs, backend, settings, reuse, list(options.observers))
+        logging.getLogger("flyte").info("Run %s: task %s on the %s backend, data under %s", name, task.name,
+                                        backend_name, settings.run_base_dir)
         error = driver.drive()
         run = Run(self, name, task, driver.notices)
         if error is not None:
