@@ -8,6 +8,7 @@ from typing import Any
 import docker.types
 
 from flyte_core.devices import to_device
+from flyte_core.errors import FlyteUsageError
 from flyte_core.models import Resources
 from flyte_core.platform_errors import AppleSiliconNotAvailableError
 
@@ -60,6 +61,10 @@ def container_limits(res: Resources | None, task: str = "") -> dict[str, Any]:
         raise AppleSiliconNotAvailableError(
             f"Task '{task}' asks for gpu='AppleSilicon', which no container can use; run it on the 'local' or "
             "'local-process' backend on the Mac instead.")
+    if device is not None and device.device_class != "GPU":
+        raise FlyteUsageError(
+            f"Task '{task}' asks for {device} ({device.device_class}), which the docker backend cannot give a "
+            "container (it requests NVIDIA GPUs only); run it on the kubernetes backend.")
     if device is not None:
         out["device_requests"] = [docker.types.DeviceRequest(count=device.quantity, capabilities=[["gpu"]])]
     if res.shm and res.shm != "auto":

@@ -17,3 +17,10 @@ def test_a_gpu_device_becomes_an_nvidia_device_request_of_its_quantity() -> None
 def test_apple_silicon_cannot_reach_a_container() -> None:
     with pytest.raises(flyte.errors.AppleSiliconNotAvailableError, match=r"Task 'mytask'.*local"):
         container_limits(flyte.Resources(gpu=flyte.APPLE_SILICON()), "mytask")
+
+
+def test_other_accelerators_are_refused_with_the_backend_that_can() -> None:
+    from flyte_core.errors import FlyteUsageError
+
+    with pytest.raises(FlyteUsageError, match=r"Task 'tpu_task'.*TPU.*kubernetes"):
+        container_limits(flyte.Resources(gpu=flyte.TPU("V5E")), "tpu_task")
