@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests", "e2e_docker", "e2e_kubernetes"]
+nox.options.sessions = ["lint", "typecheck", "tests", "compat", "e2e_docker", "e2e_kubernetes"]
 nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).parent
@@ -42,6 +43,19 @@ def install_project(session: nox.Session) -> None:
 
 
 E2E = {"docker": "backends/docker/tests", "kubernetes": "backends/kubernetes/tests"}
+#: Flyte 2's example programs with the outputs Flyte 2 returns for them ($FLYTE_COMPAT_DIR or ../shared/compat).
+COMPAT = Path(os.environ.get("FLYTE_COMPAT_DIR") or ROOT.parent / "shared" / "compat")
+
+
+def run_compat(session: nox.Session, *args: str) -> bool:
+    """Run the compatibility corpus (``run.py``) with ``args``; False, with the reason, when it is absent."""
+    runner = COMPAT / "run.py"
+    if not runner.is_file():
+        session.log(f"compat: skipped, the Flyte 2 example corpus is not at {COMPAT} (set FLYTE_COMPAT_DIR to "
+                    "the folder holding run.py).")
+        return False
+    session.run("python", str(runner), *args)
+    return True
 
 
 @nox.session(python=PYTHON)
@@ -61,6 +75,16 @@ def e2e_docker(session: nox.Session) -> None:
     # pip builds the wheelhouse task images install from (uv's environments have no pip).
     session.install(*TEST_DEPS, "pip")
     session.run("pytest", E2E["docker"], *(session.posargs or ["-q"]))
+    run_compat(session, "--backend", "docker")
+
+
+@nox.session(python=PYTHON)
+def compat(session: nox.Session) -> None:
+    """Flyte 2's own example programs on the local backend, each compared with what Flyte 2 returns
+    (pass run.py arguments after --, e.g. ``-- -k map -v``)."""
+    install_project(session)
+    if not run_compat(session, *session.posargs):
+        session.skip(f"the Flyte 2 example corpus is not at {COMPAT}")
 
 
 @nox.session(python=PYTHON)

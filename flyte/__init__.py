@@ -9,9 +9,16 @@ from typing import TYPE_CHECKING
 
 from flyte import errors
 from flyte_core import __version__
+<<<<<<< HEAD
 from flyte_core.checkpoint import BaseCheckpoint, Checkpoint, latest_checkpoint
 from flyte_core.context import ActionID, TaskContext, custom_context, get_custom_context
 from flyte_core.context import public as ctx
+=======
+from flyte_core.cachepolicy import CachePolicy
+from flyte_core.context import ActionID, TaskContext, custom_context
+from flyte_core.context import current as ctx
+from flyte_core.devices import AMD_GPU, APPLE_SILICON, GPU, HABANA_GAUDI, TPU, Device, DeviceClass, Neuron
+>>>>>>> h-surface
 from flyte_core.environment import TaskEnvironment
 from flyte_core.group import group
 from flyte_core.image import Image
@@ -31,16 +38,31 @@ from flyte_core.models import (
     Timeout,
     TimeoutType,
 )
+from flyte_core.platform_api import (
+    Link,
+    current_domain,
+    current_project,
+    deploy,
+    init_from_api_key,
+    init_in_cluster,
+    init_passthrough,
+    is_control_plane_available,
+    rerun,
+    system_logger,
+)
 from flyte_core.runstore.records import Phase as ActionPhase
 from flyte_core.task import TaskTemplate
 from flyte_core.trace import trace
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers
     from flyte_core.api import current_session, init, init_from_config, run, with_runcontext
+    from flyte_core.build import ImageBuild, build, build_images
     from flyte_core.run import ActionOutputs, Run
     from flyte_core.session import Session
 
 Environment = TaskEnvironment
+#: Flyte 2's class of async tasks; here one class serves sync and async tasks alike.
+AsyncFunctionTaskTemplate = TaskTemplate
 
 
 # Running needs the session machinery (run store, controller, cattrs, ...): imported on first use,
@@ -49,6 +71,7 @@ _LAZY = {
     "run": "flyte_core.api", "init": "flyte_core.api", "init_from_config": "flyte_core.api",
     "with_runcontext": "flyte_core.api", "current_session": "flyte_core.api",
     "Run": "flyte_core.run", "ActionOutputs": "flyte_core.run", "Session": "flyte_core.session",
+    "ImageBuild": "flyte_core.build", "build": "flyte_core.build", "build_images": "flyte_core.build",
 }
 
 
@@ -83,4 +106,8 @@ __all__ = [
     "SecretRequest", "Session", "TaskContext", "TaskEnvironment", "TaskTemplate", "Timeout", "TimeoutType",
     "__version__", "ctx", "current_session", "custom_context", "errors", "get_custom_context", "group", "init",
     "init_from_config", "logger", "map", "run", "trace", "version", "with_runcontext",
+    "AMD_GPU", "APPLE_SILICON", "AsyncFunctionTaskTemplate", "CachePolicy", "Device", "DeviceClass", "GPU",
+    "HABANA_GAUDI", "ImageBuild", "Link", "Neuron", "TPU", "build", "build_images", "current_domain",
+    "current_project", "deploy", "init_from_api_key", "init_in_cluster", "init_passthrough",
+    "is_control_plane_available", "rerun", "system_logger",
 ]

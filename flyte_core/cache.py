@@ -1,24 +1,22 @@
 """Task caching: cache keys, task versions, and the cache itself (data store + run-store index).
 
 A key is the hash of the task's name, its version and its input literals. The version is
-``Cache.version_override`` or a hash of the task function's source and of the same-module
-functions it calls, so editing either invalidates the cache. Inputs are hashed by content: a
+``Cache.version_override``, or what the cache policies compute (:mod:`flyte_core.cachepolicy`;
+by default a hash of the task function's source and of the same-module functions it calls, so
+editing either invalidates the cache). Inputs are hashed by content: a
 literal carrying a content ``hash`` (offloaded values, files, frames) is hashed by it, not by the
 place it was written to.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import inspect
 import json
-import textwrap
 import time
-import types
 from collections.abc import Mapping
 from typing import Any
 
+from flyte_core.cachepolicy import VersionParameters, function_body_hash, policies_version
 from flyte_core.datastore import DataStore
 from flyte_core.runstore.records import CacheEntry
 from flyte_core.runstore.store import RunStore
@@ -28,34 +26,16 @@ from flyte_core.task import TaskTemplate
 _LOCATION_KEYS = frozenset({"uri", "path"})
 
 
-def _source(fn: Any) -> str:
-    try:
-        return textwrap.dedent(inspect.getsource(fn))
-    except (OSError, TypeError):  # no source (REPL, C function): fall back to the bytecode
-        code = getattr(fn, "__code__", None)
-        return repr(code.co_code) if code is not None else repr(fn)
-
-
-@functools.lru_cache(maxsize=1024)
-def _function_version(fn: Any) -> str:
-    h = hashlib.sha256(_source(fn).encode())
-    module = getattr(fn, "__module__", None)
-    code = getattr(fn, "__code__", None)
-    # Same-module helpers the task calls by name are part of what it computes.
-    for name in sorted(set(code.co_names) if code is not None else ()):
-        dep = fn.__globals__.get(name)
-        if isinstance(dep, types.FunctionType) and dep.__module__ == module and dep is not fn:
-            h.update(name.encode())
-            h.update(_source(dep).encode())
-    return h.hexdigest()[:16]
-
-
 def task_version(task: TaskTemplate[Any, Any]) -> str:
     """The cache version of ``task``: explicit, or derived from its source."""
     explicit = task.cache.version_override
     if explicit:
         return explicit
-    return _function_version(task.func)
+    policies = task.cache.policies
+    if policies is None:  # the default: the same version runs recorded before policies existed
+        return function_body_hash(task.func)
+    params = VersionParameters(func=task.func, image=task.env.image)
+    return policies_version(policies, task.cache.salt, params, task.name)
 
 
 def fingerprint(value: Any) -> Any:

@@ -23,15 +23,23 @@ import attrs
 
 from flyte_core import context
 from flyte_core.backend import ActionOutcome, ActionSpec, Backend
+<<<<<<< HEAD
 from flyte_core.cache import task_version
+=======
+from flyte_core.concurrency import ActionSlots
+>>>>>>> h-surface
 from flyte_core.errors import (
     BaseRuntimeError,
     FlyteUsageError,
     RuntimeSystemError,
     SyncTaskCallInAsyncContextError,
 )
+<<<<<<< HEAD
 from flyte_core.errorspec import raise_error
 from flyte_core.interface import NativeInterface
+=======
+from flyte_core.errorspec import TIMEOUT_CODES, raise_error
+>>>>>>> h-surface
 from flyte_core.loopthread import LoopThread
 from flyte_core.recorder import Recorder
 from flyte_core.reuse import Hit, Reuse
@@ -116,8 +124,13 @@ class Controller:
         self._counter_lock = threading.Lock()
         self._reported: set[tuple[str, str]] = set()
         self.notices: list[str] = []
+<<<<<<< HEAD
         #: (action, call index) -> (name, value) of the flyte.durable calls recorded in this run.
         self._durable: dict[tuple[str, int], tuple[str, float]] = {}
+=======
+        #: ``max_action_concurrency``: how many children of one parent may run at once.
+        self.slots = ActionSlots(settings.max_action_concurrency)
+>>>>>>> h-surface
 
     # --- Dispatcher: calls from task code ----------------------------------------------------
 
@@ -334,6 +347,10 @@ class Controller:
                 return outputs
             error = outcome.error
             out_of_time = deadline is not None and time.time() - created >= deadline
+            if out_of_time and not outcome.final and attempt <= retries:  # retries left, but no time
+                error = attrs.evolve(error, code="DeadlineExceededError", kind="user", message=(
+                    f"its deadline of {deadline:g}s passed after attempt {attempt}, so it was not retried; "
+                    f"that attempt failed with {error.code}: {error.message}"))
             if outcome.final or attempt > retries or out_of_time:
                 break
             delay = task.retries.delay(attempt - 1)
@@ -343,7 +360,7 @@ class Controller:
             if delay > 0:
                 yield _Sleep(delay)
         assert error is not None
-        phase = Phase.TIMED_OUT if error.code == "TaskTimeoutError" else Phase.FAILED
+        phase = Phase.TIMED_OUT if error.code in TIMEOUT_CODES else Phase.FAILED
         if error.action is None:
             error = attrs.evolve(error, action=call.action)
         rec.update_action(call.action, phase, attempt, ended_at=time.time(), error=error)
@@ -373,7 +390,8 @@ class Controller:
 
     def _execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
         try:
-            return self.backend.execute_inline(spec)
+            with self.slots.slot(spec.action):
+                return self.backend.execute_inline(spec)
         except (FlyteUsageError, BaseRuntimeError):
             raise
         except Exception as e:
@@ -417,7 +435,8 @@ class Controller:
 
     async def _execute(self, spec: ActionSpec) -> ActionOutcome:
         try:
-            return await self.backend.execute(spec)
+            async with self.slots.aslot(spec.action):
+                return await self.backend.execute(spec)
         except (asyncio.CancelledError, FlyteUsageError, BaseRuntimeError):
             raise
         except Exception as e:  # the backend itself broke: a system error, retried like any other

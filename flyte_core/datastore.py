@@ -19,6 +19,10 @@ class DataStore:
 
     def __init__(self, root: str, **storage_options: Any) -> None:
         self.root = root.rstrip("/")
+        if not storage_options and "://" in root:  # the process's flyte.storage settings for this protocol
+            from flyte_core.storageconfig import fsspec_kwargs
+
+            storage_options = fsspec_kwargs(root.split("://", 1)[0])
         self.storage_options = storage_options
         self._fs: fsspec.AbstractFileSystem | None = None
         if "://" in root:

@@ -6,6 +6,20 @@ file involved and what to do about it.
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any, Literal
+
+#: Whose fault a runtime error is, as ``BaseRuntimeError.kind`` says it.
+ErrorKind = Literal["system", "unknown", "user"]
+
+
+def silence_polling_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """An event-loop exception handler that drops the ``BlockingIOError`` a non-blocking poll can
+    report and hands everything else to the loop's default handler (``loop.set_exception_handler``)."""
+    if isinstance(context.get("exception"), BlockingIOError):
+        return
+    loop.default_exception_handler(context)
+
 
 class BaseRuntimeError(RuntimeError):
     """Base of errors raised while a run executes.
@@ -52,8 +66,27 @@ class OOMError(RuntimeUserError):
 class TaskTimeoutError(RuntimeUserError):
     """The task ran longer than its ``timeout``."""
 
+    def __init__(self, message: str, worker: str | None = None, code: str = "TaskTimeoutError") -> None:
+        super().__init__(code, message, worker)
+
+
+class MaxRuntimeExceededError(TaskTimeoutError):
+    """An attempt ran longer than ``Timeout.max_runtime`` (a bare ``timeout=``); raised for every
+    per-attempt timeout. Its ``code`` stays ``TaskTimeoutError``, the code runs record for it."""
+
+
+class MaxQueuedTimeExceededError(TaskTimeoutError):
+    """An attempt waited longer than ``Timeout.max_queued_time`` to start."""
+
     def __init__(self, message: str, worker: str | None = None) -> None:
-        super().__init__("TaskTimeoutError", message, worker)
+        super().__init__(message, worker, code="MaxQueuedTimeExceededError")
+
+
+class DeadlineExceededError(TaskTimeoutError):
+    """``Timeout.deadline`` (a limit over all attempts) passed, so no further retry was started."""
+
+    def __init__(self, message: str, worker: str | None = None) -> None:
+        super().__init__(message, worker, code="DeadlineExceededError")
 
 
 class RetriesExhaustedError(RuntimeUserError):
@@ -185,8 +218,62 @@ class PluginError(FlyteUsageError):
     """A plugin is missing, duplicated or broken."""
 
 
-class CodeLoadError(FlyteUsageError):
-    """A task file or module could not be loaded."""
+class ModuleLoadError(RuntimeUserError):
+    """A task file or module could not be loaded (Flyte 2's name; see :class:`CodeLoadError`)."""
+
+    def __init__(self, message: str, worker: str | None = None) -> None:
+        super().__init__("ModuleLoadError", message, worker)
+
+
+class CodeLoadError(FlyteUsageError, ModuleLoadError):
+    """A task file or module could not be loaded: a usage error, and Flyte 2's ``ModuleLoadError``."""
+
+    def __init__(self, message: str) -> None:
+        ModuleLoadError.__init__(self, message)
+
+
+class CodeBundleError(RuntimeUserError):
+    """The code bundle of a run could not be built, stored or unpacked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("CodeBundleError", message)
+
+
+class ImageBuildError(RuntimeUserError):
+    """An environment's image could not be built (``flyte build``, or a backend building it for a run)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ImageBuildError", message)
+
+
+class InvalidImageNameError(RuntimeUserError):
+    """An image reference is not a valid ``[registry/]name[:tag][@digest]``."""
+
+    def __init__(self, message: str, worker: str | None = None, code: str = "InvalidImageNameError") -> None:
+        super().__init__(code, message, worker)
+
+
+class InvalidPackageError(RuntimeUserError):
+    """A package an image asks for could not be installed."""
+
+    def __init__(self, package_name: str, original_error: str) -> None:
+        super().__init__("InvalidPackageError", f"Package '{package_name}' could not be installed: {original_error}")
+        self.package_name = package_name
+        self.original_error = original_error
+
+
+class OnlyAsyncIOSupportedError(RuntimeUserError):
+    """A task was awaited from an event loop that is not asyncio's (trio, curio)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("OnlyAsyncIOSupportedError", message)
+
+
+class RestrictedTypeError(RuntimeUserError):
+    """A type that may not cross a task boundary was used as an input or output."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("RestrictedTypeUsage", message)
 
 
 class NonRecoverableError(RuntimeUserError):

@@ -6,10 +6,19 @@ from typing import NoReturn
 
 from flyte_core import errors
 from flyte_core.errortypes import find_class, user_error_class
+from flyte_core.platform_errors import platform_error
 from flyte_core.runstore.records import ErrorInfo
 
+#: Codes of the errors that end an action as timed out.
+TIMEOUT_CODES = frozenset({"TaskTimeoutError", "MaxRuntimeExceededError", "MaxQueuedTimeExceededError",
+                           "DeadlineExceededError"})
+
 _BY_CODE: dict[str, type[errors.BaseRuntimeError]] = {
-    "TaskTimeoutError": errors.TaskTimeoutError,
+    "TaskTimeoutError": errors.MaxRuntimeExceededError,
+    "MaxRuntimeExceededError": errors.MaxRuntimeExceededError,
+    "MaxQueuedTimeExceededError": errors.MaxQueuedTimeExceededError,
+    "DeadlineExceededError": errors.DeadlineExceededError,
+    "ModuleLoadError": errors.ModuleLoadError,
     "OOMError": errors.OOMError,
     "ActionAbortedError": errors.ActionAbortedError,
     "TaskInterruptedError": errors.TaskInterruptedError,
@@ -28,6 +37,8 @@ def to_exception(info: ErrorInfo, task: str, *, retries_exhausted: bool = False)
     exc: errors.BaseRuntimeError
     if cls is not None:
         exc = cls(text, info.action)  # type: ignore[call-arg, arg-type]
+    elif (platform := platform_error(info.code, info.kind, text, info.action)) is not None:
+        exc = platform
     elif info.kind == "system":
         exc = errors.RuntimeSystemError(info.code, text, info.action)
     else:

@@ -14,6 +14,8 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from flyte_core.cachepolicy import to_policies
+
 CacheBehavior = Literal["auto", "override", "disable"]
 _CACHE_ALIASES = {
     "auto": "auto", "enable": "auto", "enabled": "auto", "on": "auto", "true": "auto", "yes": "auto",
@@ -97,6 +99,7 @@ class Cache:
     serialize: bool = False
     ignored_inputs: tuple[str, ...] | str = ()
     salt: str = ""
+    #: Cache policies computing the version (:mod:`flyte_core.cachepolicy`); None uses the default.
     policies: Any = None
     max_age: timedelta | int | None = None
 
@@ -107,6 +110,7 @@ class Cache:
         object.__setattr__(self, "behavior", norm)
         if isinstance(self.ignored_inputs, str):
             object.__setattr__(self, "ignored_inputs", (self.ignored_inputs,))
+        object.__setattr__(self, "policies", to_policies(self.policies))
 
     def is_enabled(self) -> bool:
         """True unless the behavior is 'disable'."""

@@ -5,6 +5,7 @@ with them. ``flyte.init()`` keeps a default session; embedders create as many as
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import socket
@@ -248,6 +249,8 @@ class Session:
         reuse = Reuse(cache, prior.name if prior else None,
                       self.runs.get_actions(prior.name) if prior else [], overwrite=options.overwrite_cache)
         driver = RunDriver(self, record, task, inputs, backend, settings, reuse, list(options.observers))
+        logging.getLogger("flyte").info("Run %s: task %s on the %s backend, data under %s", name, task.name,
+                                        backend_name, settings.run_base_dir)
         error = driver.drive()
         run = Run(self, name, task, [*options.notices, *driver.notices])
         if error is not None:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from flyte_core import __version__
-from flyte_core.cli.common import CliState, fail_usage
+from flyte_core.cli.common import OUTPUT_FORMATS, CliState, fail_usage, set_verbosity
 from flyte_core.errors import FlyteUsageError
 
 
@@ -19,6 +19,11 @@ class _FlyteGroup(click.Group):
         try:
             return super().invoke(ctx)
         except FlyteUsageError as e:
+            state = ctx.find_object(CliState)
+            if state is not None and state.verbosity:  # -v: the whole story, then the one line
+                import traceback
+
+                traceback.print_exc()
             fail_usage(str(e))
 
 
@@ -26,14 +31,21 @@ class _FlyteGroup(click.Group):
 @click.version_option(__version__, prog_name="flyte-core")
 @click.option("-c", "--config", type=click.Path(dir_okay=False), default=None,
               help="Config file (default: $FLYTE_CONFIG, ./.flyte/config.yaml, ~/.flyte/config.yaml).")
+@click.option("-v", "--verbose", count=True, help="More log messages from flyte-core on stderr (-v: info, -vv: "
+              "debug) and full tracebacks of failures.")
+@click.option("-of", "--output-format", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True,
+              help="Output of commands that print records or results: json/json-raw print JSON (as their --json).")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None) -> None:
+def cli(ctx: click.Context, config: str | None, verbose: int, output_format: str) -> None:
     """Run Flyte 2 tasks locally, in Docker or on Kubernetes."""
-    ctx.obj = CliState(config_path=config)
+    ctx.obj = CliState(config_path=config, output_format=output_format, verbosity=verbose)
+    if verbose:
+        set_verbosity(verbose)
 
 
 def build() -> click.Group:
     """The full command tree: built-in commands, then commands added by plugins."""
+    from flyte_core.cli.build_cmd import build_cmd, create_cmd
     from flyte_core.cli.cache_cmd import cache_cmd
     from flyte_core.cli.plugins_cmd import plugins_cmd
     from flyte_core.cli.run_cmd import run_cmd
@@ -45,6 +57,8 @@ def build() -> click.Group:
     cli.add_command(plugins_cmd)
     cli.add_command(cache_cmd)
     cli.add_command(secrets_cmd)
+    cli.add_command(build_cmd)
+    cli.add_command(create_cmd)
     try:
         from flyte_core.plugins import make_plugin_set
 

@@ -13,6 +13,7 @@ import click
 from flyte_core.cli.common import CliState, err_console, fail_usage
 from flyte_core.cli.params import option_for
 from flyte_core.errors import BaseRuntimeError, FlyteUsageError
+from flyte_core.imagemap import apply_image_overrides, environments_in, parse_image_options
 from flyte_core.loader import load_file, tasks_in
 from flyte_core.observers import RunObserver
 from flyte_core.session import RunOptions
@@ -51,7 +52,11 @@ class _TaskFile(click.Group):
             state: CliState = ctx.find_object(CliState) or CliState()
             root = self.run_opts.get("root_dir") or state.session().root_dir
             try:
-                self._tasks = tasks_in(load_file(self.path, root))
+                module = load_file(self.path, root)
+                self._tasks = tasks_in(module)
+                images = parse_image_options(self.run_opts.get("images") or ())
+                for env, uri in apply_image_overrides(environments_in(module), images).items():
+                    err_console().print(f"Environment '{env}' runs image {uri} (--image).", highlight=False)
             except FlyteUsageError as e:
                 fail_usage(str(e))
         return self._tasks
@@ -110,6 +115,17 @@ class _RunGroup(click.Group):
 @click.option("--recover", default=None, metavar="RUN",
               help="Re-run a failed or interrupted RUN, reusing every action that succeeded in it.")
 @click.option("--overwrite-cache", is_flag=True, help="Run cached tasks anyway and replace their cache entries.")
+@click.option("--follow", is_flag=True, help="Wait for the run, showing its progress and task logs (what runs "
+              "driven here always do; for a launched run, the opposite of --detach).")
+@click.option("--image", "images", multiple=True, metavar="[NAME=]URI",
+              help="Run Image.from_ref_name(NAME) images as URI; a bare URI replaces the default image (of "
+              "environments that name none). Repeatable.")
+@click.option("--raw-data-path", default=None, metavar="URL",
+              help="Where the run's offloaded data goes (a folder or fsspec URL; default: under the data store).")
+@click.option("--max-action-concurrency", type=int, default=None, metavar="N",
+              help="At most N child actions of one parent run at once (0: no limit).")
+@click.option("--service-account", default=None, metavar="NAME",
+              help="The identity task pods run as (kubernetes); other backends report it as not acted on.")
 @click.option("--copy-style", default=None, hidden=True)
 @click.option("--project", "-p", default=None, hidden=True)
 @click.option("--domain", "-d", default=None, hidden=True)
@@ -122,6 +138,8 @@ def run_cmd(**_: Any) -> None:
 
 def _launcher_for(ctx: click.Context, opts: dict[str, Any]) -> bool:
     """Whether this run is launched (driven away from this process) rather than driven here."""
+    if opts.get("detach") and opts.get("follow"):
+        fail_usage("--detach and --follow contradict each other; pass one of them.")
     state: CliState = ctx.find_object(CliState) or CliState()
     session = state.session()
     backend = "local" if opts.get("local") else opts.get("backend") or session.backend_name
@@ -144,6 +162,7 @@ def _launch(ctx: click.Context, task: TaskTemplate[Any, Any], path: str, task_na
     state: CliState = ctx.find_object(CliState) or CliState()
     session = state.session()
     console = err_console()
+    _not_launched(opts, console)
     request = LaunchRequest(
         file=path, task=task_name, inputs=inputs, name=opts.get("name"),
         labels=_pairs(opts.get("label") or (), "--label"), env_vars=_pairs(opts.get("env") or (), "--env"),
@@ -174,10 +193,7 @@ def _launch(ctx: click.Context, task: TaskTemplate[Any, Any], path: str, task_na
         click.echo(str(e), err=True)
         ctx.exit(1)
     console.print(f"[green]✓[/green] Run {name} succeeded: flyte runs show {name}", highlight=False)
-    if len(outs) == 1:
-        click.echo(outs[0])
-    elif outs:
-        click.echo(tuple(outs))
+    _print_outputs(ctx, outs)
 
 
 def _execute(ctx: click.Context, task: TaskTemplate[Any, Any], inputs: dict[str, Any], opts: dict[str, Any]) -> None:
@@ -193,6 +209,8 @@ def _execute(ctx: click.Context, task: TaskTemplate[Any, Any], inputs: dict[str,
         backend=backend, name=opts.get("name"), env_vars=_pairs(opts.get("env") or (), "--env"),
         labels=_pairs(opts.get("label") or (), "--label"), observers=observers,
         recover=opts.get("recover"), overwrite_cache=bool(opts.get("overwrite_cache")),
+        raw_data_path=opts.get("raw_data_path"), max_action_concurrency=_concurrency(opts),
+        backend_options=_service_account(session, backend, opts, console),
     )
     try:
         # Stdout carries only the result (scripts capture it); what tasks print goes to stderr.
@@ -219,8 +237,49 @@ def _execute(ctx: click.Context, task: TaskTemplate[Any, Any], inputs: dict[str,
     for note in run.notices:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     console.print(f"[green]✓[/green] Run {run.name} succeeded: flyte runs show {run.name}", highlight=False)
-    outs = run.outputs()
-    if len(outs) == 1:
+    _print_outputs(ctx, run.outputs())
+
+
+def _concurrency(opts: dict[str, Any]) -> int | None:
+    n: int | None = opts.get("max_action_concurrency")
+    if n is not None and (n == 1 or n < 0):
+        fail_usage(f"--max-action-concurrency must be 0 (no limit) or at least 2, got {n}.")
+    return n
+
+
+def _service_account(session: Any, backend: str | None, opts: dict[str, Any], console: Any) -> dict[str, Any]:
+    """``--service-account`` as the backend option of backends that act on it; a note for the others."""
+    account = opts.get("service_account")
+    if not account:
+        return {}
+    name = backend or session.backend_name
+    if "service_account" in getattr(session.make_backend(name), "honours", ()):
+        return {"service_account": account}
+    console.print(f"[yellow]note:[/yellow] --service-account is not acted on by the '{name}' backend "
+                  "(tasks run as this user).", highlight=False)
+    return {}
+
+
+def _not_launched(opts: dict[str, Any], console: Any) -> None:
+    """Report the run options a launched run does not receive (it loads the file afresh where it is driven)."""
+    unused = [flag for flag, key in (("--image", "images"), ("--raw-data-path", "raw_data_path"),
+                                     ("--max-action-concurrency", "max_action_concurrency"),
+                                     ("--service-account", "service_account")) if opts.get(key)]
+    if unused:
+        console.print(f"[yellow]note:[/yellow] {', '.join(unused)} not acted on: a launched run takes its settings "
+                      "from the configuration; add --local-controller to drive it from here with them.",
+                      highlight=False)
+
+
+def _print_outputs(ctx: click.Context, outs: Any) -> None:
+    """The run's result on stdout: its value(s), or JSON with ``--output-format json``."""
+    state: CliState = ctx.find_object(CliState) or CliState()
+    if state.as_json:
+        import json
+
+        click.echo(json.dumps(list(outs) if len(outs) != 1 else outs[0], default=str,
+                              indent=None if state.output_format == "json-raw" else 2))
+    elif len(outs) == 1:
         click.echo(outs[0])
     elif outs:
         click.echo(tuple(outs))

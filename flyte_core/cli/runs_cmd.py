@@ -61,6 +61,7 @@ def runs_cmd() -> None:
 def list_runs(state: CliState, status: str | None, task: str | None, since: str | None, limit: int,
               as_json: bool) -> None:
     """Runs, newest first."""
+    as_json = as_json or state.as_json  # flyte --output-format json
     runs = state.session().list_runs(limit=limit, phase=Phase(status) if status else None, task=task,
                                      since=_since(since) if since else None)
     if as_json:
@@ -82,6 +83,7 @@ def list_runs(state: CliState, status: str | None, task: str | None, since: str 
 @click.pass_obj
 def show_run(state: CliState, run: str, as_json: bool, follow: bool) -> None:
     """A run's action tree with phase, duration and attempts per action."""
+    as_json = as_json or state.as_json  # flyte --output-format json
     rec = _get_run(state, run)
     actions = state.session().runs.get_actions(run)
     if as_json:
@@ -176,6 +178,7 @@ def build_tree(actions: list[ActionRecord]) -> Tree:
 @click.pass_obj
 def run_logs(state: CliState, run: str, action: str | None, follow: bool, as_json: bool) -> None:
     """What a run's tasks printed or logged (of ACTION and its children, if given)."""
+    as_json = as_json or state.as_json  # flyte --output-format json
     _get_run(state, run)
     session = state.session()
     seen = 0
@@ -204,6 +207,7 @@ def run_logs(state: CliState, run: str, action: str | None, follow: bool, as_jso
 @click.pass_obj
 def run_outputs(state: CliState, run: str, action: str | None, as_json: bool) -> None:
     """The outputs of a run (or of one of its actions)."""
+    as_json = as_json or state.as_json  # flyte --output-format json
     rec = _get_run(state, run)
     session = state.session()
     if action is None or action == "a0":

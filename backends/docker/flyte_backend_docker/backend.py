@@ -140,7 +140,7 @@ class DockerBackend:
             self._create, tag, ["python", "-m", "flyte_backend_docker.worker", self._bundle, self._bundle_dir,
                                 f"{base}.spec.json"],
             labels_for(spec, os.getpid(), socket.gethostname()), volumes,
-            {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"}, container_limits(resources),
+            {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"}, container_limits(resources, spec.task_name),
         )
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         pump = threading.Thread(target=self._pump, args=(cid, spec, tail), daemon=True,
@@ -225,7 +225,7 @@ class DockerBackend:
                   CONTROLLER_LABEL: f"{os.getpid()}@{socket.gethostname()}"}
         cid = await asyncio.to_thread(self._create, tag, command, labels, volumes,
                                       {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"},
-                                      container_limits(spec.task.env.resources))
+                                      container_limits(spec.task.env.resources, spec.task_name))
         try:
             await asyncio.to_thread(self._client.api.start, cid)
         except BaseException:

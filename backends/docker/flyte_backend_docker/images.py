@@ -30,6 +30,7 @@ import docker
 import docker.errors
 
 from flyte_backend_docker import dockerfile, wheelhouse
+from flyte_core import errors
 from flyte_core.errors import FlyteUsageError
 from flyte_core.image import Image
 
@@ -42,9 +43,12 @@ TAIL = 30
 _REPO_NAME = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
 
 
-class ImageBuildError(FlyteUsageError):
+class ImageBuildError(FlyteUsageError, errors.ImageBuildError):
     """An image could not be built (or its base found); the message names the image, the failing
-    step and carries the last lines of the build log."""
+    step and carries the last lines of the build log. Also Flyte 2's ``flyte.errors.ImageBuildError``."""
+
+    def __init__(self, message: str) -> None:
+        errors.ImageBuildError.__init__(self, message)
 
 
 def default_base_image(python_version: tuple[int, int] | None = None) -> str:

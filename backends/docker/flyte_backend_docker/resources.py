@@ -7,7 +7,10 @@ from typing import Any
 
 import docker.types
 
+from flyte_core.devices import to_device
+from flyte_core.errors import FlyteUsageError
 from flyte_core.models import Resources
+from flyte_core.platform_errors import AppleSiliconNotAvailableError
 
 _UNITS = {
     "": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,
@@ -38,8 +41,12 @@ def _limit(value: Any) -> Any:
     return value[1] if isinstance(value, tuple) else value
 
 
-def container_limits(res: Resources | None) -> dict[str, Any]:
-    """Keyword arguments for ``containers.create`` that enforce ``res``."""
+def container_limits(res: Resources | None, task: str = "") -> dict[str, Any]:
+    """Keyword arguments for ``containers.create`` that enforce ``res``.
+
+    GPUs become an NVIDIA device request of the asked-for count (Docker picks the devices; the
+    model and partition are not matched). An Apple Silicon GPU cannot reach a container.
+    """
     if res is None:
         return {}
     out: dict[str, Any] = {}
@@ -49,9 +56,17 @@ def container_limits(res: Resources | None) -> dict[str, Any]:
         mem = memory_bytes(_limit(res.memory))
         out["mem_limit"] = mem
         out["memswap_limit"] = mem  # no swap: exceeding the limit is an OOM kill, not a crawl
-    if res.gpu:
-        count = res.gpu if isinstance(res.gpu, int) else int(str(res.gpu).rsplit(":", 1)[-1] or 1)
-        out["device_requests"] = [docker.types.DeviceRequest(count=count, capabilities=[["gpu"]])]
+    device = to_device(res.gpu)
+    if device is not None and device.device_class == "APPLE_SILICON":
+        raise AppleSiliconNotAvailableError(
+            f"Task '{task}' asks for gpu='AppleSilicon', which no container can use; run it on the 'local' or "
+            "'local-process' backend on the Mac instead.")
+    if device is not None and device.device_class != "GPU":
+        raise FlyteUsageError(
+            f"Task '{task}' asks for {device} ({device.device_class}), which the docker backend cannot give a "
+            "container (it requests NVIDIA GPUs only); run it on the kubernetes backend.")
+    if device is not None:
+        out["device_requests"] = [docker.types.DeviceRequest(count=device.quantity, capabilities=[["gpu"]])]
     if res.shm and res.shm != "auto":
         out["shm_size"] = memory_bytes(res.shm)
     return out

@@ -67,7 +67,7 @@ class KubernetesBackend:
     """The ``kubernetes`` backend; options are :class:`~flyte_backend_kubernetes.options.KubeOptions`."""
 
     name = "kubernetes"
-    honours = frozenset({"timeout", "env_vars", "resources", "image", "secrets", "pod_template"})
+    honours = frozenset({"timeout", "env_vars", "resources", "image", "secrets", "pod_template", "service_account"})
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.opts = KubeOptions.parse(options)

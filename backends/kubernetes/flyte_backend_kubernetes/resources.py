@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flyte_core.devices import to_device
 from flyte_core.errors import FlyteUsageError
 from flyte_core.models import Resources
+from flyte_core.platform_errors import AppleSiliconNotAvailableError
 
 # What Kubernetes accepts as a quantity: 500m, 0.5, 2, 64Mi, 1Gi, 1G, 1e3 ...
 _QUANTITY = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[numkKMGTPE]i?)?$")
@@ -33,15 +35,28 @@ def _pair(value: Any) -> tuple[Any, Any]:
     return (value[0], value[1]) if isinstance(value, tuple) else (value, value)
 
 
+#: The extended resource of each accelerator class other than NVIDIA GPUs (whose name is configurable).
+DEVICE_RESOURCES = {"TPU": "google.com/tpu", "NEURON": "aws.amazon.com/neuron", "AMD_GPU": "amd.com/gpu",
+                    "HABANA_GAUDI": "habana.ai/gaudi"}
+
+
 def gpu_count(gpu: Any) -> tuple[int, str | None]:
-    """The number of GPUs and the device name (``"A100:2"`` is 2 of A100; ``1`` is one of any)."""
-    if isinstance(gpu, int):
-        return gpu, None
-    text = str(gpu)
-    if ":" in text:
-        device, _, count = text.rpartition(":")
-        return int(count), device
-    return int(getattr(gpu, "quantity", 1) or 1), getattr(gpu, "device", None) or text
+    """The number of devices and the device name (``"A100:2"`` is 2 of A100; ``1`` is one of any;
+    ``flyte.GPU("A100", 2)`` as the string)."""
+    device = to_device(gpu)
+    if device is None:
+        return 0, None
+    return device.quantity, device.device
+
+
+def device_resource(gpu: Any, task: str, gpu_resource: str) -> str:
+    """The extended resource that requests ``gpu``: ``gpu_resource`` for GPUs, the vendor's name for others."""
+    device = to_device(gpu)
+    if device is not None and device.device_class == "APPLE_SILICON":
+        raise AppleSiliconNotAvailableError(
+            f"Task '{task}' asks for gpu='AppleSilicon', which no pod can use; run it on the 'local' or "
+            "'local-process' backend on the Mac instead.")
+    return DEVICE_RESOURCES.get(device.device_class, gpu_resource) if device is not None else gpu_resource
 
 
 def container_resources(res: Resources | None, task: str, gpu_resource: str = "nvidia.com/gpu") -> dict[str, Any]:
@@ -62,7 +77,8 @@ def container_resources(res: Resources | None, task: str, gpu_resource: str = "n
     if res.gpu:
         count, _device = gpu_count(res.gpu)
         if count:
-            requests[gpu_resource] = limits[gpu_resource] = str(count)
+            resource = device_resource(res.gpu, task, gpu_resource)
+            requests[resource] = limits[resource] = str(count)
     out: dict[str, Any] = {}
     if requests:
         out["requests"] = requests

@@ -1,0 +1,61 @@
+"""Cache policies (flyte.CachePolicy, flyte._cache.FunctionBodyPolicy): they decide the cache version."""
+
+from __future__ import annotations
+
+import pytest
+
+import flyte
+from flyte._cache import CachePolicy, FunctionBodyPolicy, VersionParameters, get_default_policies
+from flyte_core.cache import cache_key, task_version
+from tests import surface_tasks as t
+
+
+@pytest.fixture(autouse=True)
+def _init() -> None:
+    flyte.init()
+    t.CALLS.clear()
+    t.CountingPolicy.VERSION = "one"
+
+
+def test_a_custom_policy_sets_the_version_so_changing_it_misses_the_cache() -> None:
+    assert flyte.run(t.cached_square, x=3).outputs()[0] == 9
+    assert flyte.run(t.cached_square, x=3).outputs()[0] == 9
+    assert t.CALLS == [3]  # the second run was a cache hit
+    t.CountingPolicy.VERSION = "two"
+    assert flyte.run(t.cached_square, x=3).outputs()[0] == 9
+    assert t.CALLS == [3, 3]
+
+
+def test_the_salt_reaches_the_policy_and_the_policies_combine() -> None:
+    a = t.cached_square.override(cache=flyte.Cache("auto", policies=[t.CountingPolicy()], salt="a"))
+    b = t.cached_square.override(cache=flyte.Cache("auto", policies=[t.CountingPolicy()], salt="b"))
+    assert task_version(a) != task_version(b)
+    both = t.cached_square.override(cache=flyte.Cache("auto", policies=[t.CountingPolicy(), FunctionBodyPolicy()]))
+    assert task_version(both) != task_version(t.cached_square)
+    assert cache_key(a, {"x": 1})[0] != cache_key(b, {"x": 1})[0]
+
+
+def test_function_body_policy_is_the_default_and_follows_the_source() -> None:
+    assert isinstance(get_default_policies()[0], FunctionBodyPolicy)
+    assert isinstance(FunctionBodyPolicy(), CachePolicy) and isinstance(t.CountingPolicy(), flyte.CachePolicy)
+    p = FunctionBodyPolicy()
+    v1 = p.get_version("", VersionParameters(func=t.add_one))
+    assert v1 == p.get_version("", VersionParameters(func=t.add_one))
+    assert v1 != p.get_version("salt", VersionParameters(func=t.add_one))
+    assert v1 != p.get_version("", VersionParameters(func=t.where_am_i))
+    assert p.get_version("", VersionParameters(func=None)) == ""
+
+
+def test_an_object_without_get_version_is_refused() -> None:
+    with pytest.raises(TypeError, match="get_version"):
+        flyte.Cache("auto", policies=["not a policy"])
+
+
+def test_a_failing_policy_names_the_task() -> None:
+    class Broken:
+        def get_version(self, salt: str, params: VersionParameters) -> str:
+            raise RuntimeError("no git here")
+
+    task = t.add_one.override(cache=flyte.Cache("auto", policies=Broken()))
+    with pytest.raises(ValueError, match=r"surface.add_one.*no git here"):
+        task_version(task)
