@@ -48,6 +48,13 @@ class Dir(Generic[T]):
         """``Dir["csv"]``: a Dir hint whose values default to format ``"csv"``."""
         return parametrize(cls, item)
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """A Dir as a Pydantic model field: its reference (path, name, format, hash)."""
+        from flyte_types_files.pydantic_schema import core_schema_for
+
+        return core_schema_for(cls)
+
     # --- constructors ----------------------------------------------------------------------------
 
     @classmethod
