@@ -76,7 +76,9 @@ class Reuse:
         if self.cache is None or not task.cache.is_enabled():
             return None
         key, version = cache_key(task, inputs)
-        behavior = "override" if self.overwrite else task.cache.behavior
+        # Flyte 2: "override" caches like "auto", with the version given by version_override;
+        # only the run's overwrite_cache option recomputes (and replaces the entry).
+        behavior = "recompute" if self.overwrite else "auto"
         claim = Claim(task.name, key, version, behavior)
         with self._lock:
             running = self._inflight.get((task.name, key))

@@ -110,9 +110,12 @@ def test_overwrite_cache_and_override_behaviour(tmp_path: Path, mod) -> None:  #
 
     s.run_with(RunOptions(overwrite_cache=True), m.square, (), {"x": 2})
     assert counter(tmp_path) == "xx"
+    # Flyte 2's "override" caches too (its version is version_override, or the source's).
     s.run(m.square.override(cache="override"), x=2)
+    assert counter(tmp_path) == "xx"
+    s.run(m.square.override(cache=flyte.Cache(behavior="override", version_override="v9")), x=2)
     assert counter(tmp_path) == "xxx"
-    s.run(m.square, x=2)
+    s.run(m.square.override(cache=flyte.Cache(behavior="override", version_override="v9")), x=2)
     assert counter(tmp_path) == "xxx"
 
 

@@ -1,7 +1,8 @@
 """``flyte.io``: File, Dir and DataFrame, as in Flyte 2.
 
 Re-exports only: ``File``/``Dir`` come from the ``flyte-types-files`` plugin and ``DataFrame`` from
-``flyte-types-dataframes``, imported on first use so ``import flyte`` stays free of them.
+``flyte-types-dataframes``, ``HashFunction`` (a user hash method whose result becomes a value's
+cache key) from ``flyte-types-files``, imported on first use so ``import flyte`` stays free of them.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ _PROVIDERS = {
     "Dir": ("flyte_types_files", "flyte-types-files"),
     "DataFrame": ("flyte_types_dataframes", "flyte-types-dataframes"),
     "PARQUET": ("flyte_types_dataframes", "flyte-types-dataframes"),
+    "HashFunction": ("flyte_types_files.hashing", "flyte-types-files"),
 }
 
-__all__ = ["PARQUET", "DataFrame", "Dir", "File"]
+__all__ = ["PARQUET", "DataFrame", "Dir", "File", "HashFunction"]
 
 
 def __getattr__(name: str) -> Any:

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from flyte_types_dataframes.storage import CSV, PARQUET, guess_format, local_scratch, new_name
+from flyte_types_dataframes.userhash import HASH_BY
 
 if TYPE_CHECKING:
     from flyte_core.datastore import DataStore
@@ -49,6 +50,7 @@ class DataFrame:
         self._store: DataStore | None = None
         self._want: Columns | None = None
         self._open_type: type | None = None
+        self._hash_by_user = False  # ``hash`` came from a user hash method (or key), not the bytes
 
     # --- making one ----------------------------------------------------------------------------
 
@@ -73,18 +75,30 @@ class DataFrame:
 
     @classmethod
     def from_local_sync(
-        cls, df: Any, columns: list[str] | None = None, remote_destination: str | None = None
+        cls, df: Any, columns: list[str] | None = None, remote_destination: str | None = None,
+        hash_method: Any = None,
     ) -> DataFrame:
         """Store the in-memory frame ``df`` now (only ``columns``, if given) and return the reference.
 
         It goes to ``remote_destination`` if given (a folder ending in ``/`` gets a fresh file
         name), else to the running task's raw data path, else (outside a task) to a local temporary
         folder.
+
+        ``hash_method``: a precomputed cache key (a string), or a hash method
+        (``flyte.io.HashFunction.from_fn(fn)``) given the whole frame; its result becomes
+        :attr:`hash`, the cache key of tasks that take this DataFrame. By default the hash is
+        that of the stored bytes.
         """
         from flyte_types_dataframes.columns import Columns, check_columns
         from flyte_types_dataframes.frames import arrow_of
         from flyte_types_dataframes.storage import resolve, write_parquet
+        from flyte_types_dataframes.userhash import compute
 
+        user: str | None = None
+        if isinstance(hash_method, str):
+            user = hash_method
+        elif hash_method is not None:
+            user = compute(hash_method, df, "DataFrame.from_local")
         engine, table = arrow_of(df)
         names = engine.columns(df)
         if columns is not None:
@@ -93,7 +107,8 @@ class DataFrame:
         uri = _destination(remote_destination)
         fs, path = resolve(uri, None)
         digest = write_parquet(table, fs, path)
-        out = cls(uri=uri, format=PARQUET, hash=digest)
+        out = cls(uri=uri, format=PARQUET, hash=user or digest)
+        out._hash_by_user = user is not None
         out._columns = names
         if columns is None:
             out._raw = df  # reading it back in this process needs no trip to the store
@@ -101,10 +116,11 @@ class DataFrame:
 
     @classmethod
     async def from_local(
-        cls, df: Any, columns: list[str] | None = None, remote_destination: str | None = None
+        cls, df: Any, columns: list[str] | None = None, remote_destination: str | None = None,
+        hash_method: Any = None,
     ) -> DataFrame:
         """:meth:`from_local_sync` without blocking the event loop."""
-        return await asyncio.to_thread(cls.from_local_sync, df, columns, remote_destination)
+        return await asyncio.to_thread(cls.from_local_sync, df, columns, remote_destination, hash_method)
 
     @classmethod
     def from_existing_remote(cls, remote_path: str, format: str | None = None, **kwargs: Any) -> DataFrame:
@@ -171,6 +187,7 @@ class DataFrame:
     def from_payload(cls, payload: dict[str, Any], store: DataStore | None, want: Columns | None = None) -> DataFrame:
         """The DataFrame a literal payload describes (nothing is read yet)."""
         df = cls(uri=payload["uri"], format=payload.get("format") or PARQUET, hash=payload.get("hash"))
+        df._hash_by_user = payload.get(HASH_BY) == "user"
         df._columns = payload.get("columns")
         df._store, df._want = store, want
         return df
@@ -178,7 +195,10 @@ class DataFrame:
     def _payload_known(self) -> dict[str, Any]:
         if self.uri is None:
             raise ValueError("This DataFrame has no uri yet.")
-        return {"uri": self.uri, "format": self.format, "hash": self.hash, "columns": self._columns}
+        payload = {"uri": self.uri, "format": self.format, "hash": self.hash, "columns": self._columns}
+        if self._hash_by_user:
+            payload[HASH_BY] = "user"
+        return payload
 
     def _engine_for(self, frame_type: type | None) -> Any:
         from flyte_types_dataframes.engines import engine_for_class, frame_type_names

@@ -18,6 +18,7 @@ from flyte_types_dataframes.dataframe import DataFrame
 from flyte_types_dataframes.engines import Engine, engine_for_class, engine_for_value, qualified_name
 from flyte_types_dataframes.frames import Payload, load_frame, store_frame
 from flyte_types_dataframes.storage import PARQUET
+from flyte_types_dataframes.userhash import HASH_BY, USER_HASHES, compute, method_in_hint
 
 NAME = "dataframe"
 #: Version of the payload format (``uri``, ``format``, ``hash`` of the Parquet bytes, ``columns``).
@@ -61,6 +62,7 @@ class FrameTransformer:
 def _frame_converter(eng: Engine, hint: Any, want: Columns | None) -> Converter:
     frame_type = eng.py_type
     expected = qualified_name(frame_type) if want is None else f"{qualified_name(frame_type)} ({type_name(hint)})"
+    method = method_in_hint(hint)  # Annotated[frame, HashFunction.from_fn(fn)]: fn(frame) is the cache key
 
     def accepts(v: Any) -> bool:
         return isinstance(v, frame_type)
@@ -74,11 +76,20 @@ def _frame_converter(eng: Engine, hint: Any, want: Columns | None) -> Converter:
         source = eng if isinstance(v, frame_type) else engine_for_value(v)
         if source is None:
             raise TypeError(f"expected {expected}, got {qualified_name(type(v))}")
+        user = compute(method, v, f"the hash method of {type_name(hint)}") if method is not None else None
         # A frame of another library is stored as it is: Parquet is read back as ``frame_type``.
-        return store_frame(source, v, _store(ctx, hint), ctx.new_path, want, hint)
+        payload = store_frame(source, v, _store(ctx, hint), ctx.new_path, want, hint)
+        if user is None:
+            user = USER_HASHES.lookup(v, source)  # read with a user hash and handed on unchanged
+        if user is not None:
+            payload = {**payload, "hash": user, HASH_BY: "user"}
+        return payload  # (a stored copy reused unchanged keeps the hash it was read with)
 
     def to_python(payload: Payload, ctx: ConversionContext) -> Any:
-        return load_frame(eng, payload, ctx.store, want, hint)
+        value = load_frame(eng, payload, ctx.store, want, hint)
+        if payload.get(HASH_BY) == "user" and isinstance(payload.get("hash"), str):
+            USER_HASHES.remember(value, eng, payload["hash"])
+        return value
 
     def from_cli(text: str) -> Any:
         return read_cli_frame(text, eng, want, hint)

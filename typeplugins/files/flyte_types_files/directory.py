@@ -15,6 +15,7 @@ import attrs
 
 from flyte_types_files import storage
 from flyte_types_files.file import File, parametrize
+from flyte_types_files.hashing import HashMethod, as_hash_method
 
 T = TypeVar("T")
 
@@ -47,6 +48,13 @@ class Dir(Generic[T]):
         """``Dir["csv"]``: a Dir hint whose values default to format ``"csv"``."""
         return parametrize(cls, item)
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """A Dir as a Pydantic model field: its reference (path, name, format, hash)."""
+        from flyte_types_files.pydantic_schema import core_schema_for
+
+        return core_schema_for(cls)
+
     # --- constructors ----------------------------------------------------------------------------
 
     @classmethod
@@ -75,6 +83,8 @@ class Dir(Generic[T]):
         local_path: str | os.PathLike[str],
         remote_destination: str | None = None,
         dir_cache_key: str | None = None,
+        *,
+        hash_method: HashMethod | None = None,
     ) -> Dir[T]:
         """Upload a local folder (recursively) to the running task's data store, or to
         ``remote_destination``, hashing every file as it streams; outside a task and without a
@@ -83,6 +93,8 @@ class Dir(Generic[T]):
         :param local_path: the local folder.
         :param remote_destination: where to put the copy (any fsspec URL); a fresh path by default.
         :param dir_cache_key: a precomputed cache key to record instead of the computed hash.
+        :param hash_method: (flyte-core) a hash method (``hashlib`` object, ``HashlibAccumulator``)
+            fed every file's bytes in path order; its result becomes the hash.
         :raises ValueError: if ``local_path`` does not exist or is not a folder.
         """
         src = storage.local_path(os.fspath(local_path))
@@ -90,12 +102,15 @@ class Dir(Generic[T]):
             what = "is a file, not a directory" if os.path.isfile(src) else "does not exist"
             raise ValueError(f"Dir.from_local: local directory '{src}' {what}.")
         name = storage.basename(src)
+        method = None if dir_cache_key is not None else as_hash_method(hash_method, "Dir.from_local")
+        src_fs, _ = storage.filesystem(src)
         if remote_destination is None and storage.task_raw_data_path() is None:
+            if method is not None:
+                dir_cache_key = storage.hash_tree(src_fs, src, method)
             return cls(path=src, name=name, hash=dir_cache_key)
         dest = storage.upload_destination(name, remote_destination)
-        src_fs, _ = storage.filesystem(src)
         dst_fs, dst = storage.filesystem(dest)
-        digest = storage.copy_tree(src_fs, src, dst_fs, dst)
+        digest = storage.copy_tree(src_fs, src, dst_fs, dst, method)
         return cls(path=dest, name=name, hash=dir_cache_key or digest)
 
     @classmethod
@@ -104,9 +119,12 @@ class Dir(Generic[T]):
         local_path: str | os.PathLike[str],
         remote_destination: str | None = None,
         dir_cache_key: str | None = None,
+        *,
+        hash_method: HashMethod | None = None,
     ) -> Dir[T]:
         """Async form of :meth:`from_local_sync` (the upload runs in a worker thread)."""
-        return await asyncio.to_thread(cls.from_local_sync, local_path, remote_destination, dir_cache_key)
+        return await asyncio.to_thread(cls.from_local_sync, local_path, remote_destination, dir_cache_key,
+                                       hash_method=hash_method)
 
     # --- listing ---------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import attrs
 
 from flyte_types_files import storage
 from flyte_types_files.asyncfile import AsyncFile
+from flyte_types_files.hashing import HashingWriter, HashMethod, as_hash_method
 
 T = TypeVar("T")
 
@@ -70,28 +71,43 @@ class File(Generic[T]):
     name: str | None = None
     format: str = ""
     hash: str | None = None
+    # Not part of the value: it only computes ``hash`` (when the file is written or stored).
+    hash_method: HashMethod | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if self.name is None:
             object.__setattr__(self, "name", storage.basename(self.path))
+        if self.hash_method is not None:
+            object.__setattr__(self, "hash_method", as_hash_method(self.hash_method, "File"))
 
     def __class_getitem__(cls, item: Any) -> Any:
         """``File["csv"]``: a File hint whose values default to format ``"csv"``."""
         return parametrize(cls, item)
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """A File as a Pydantic model field: its reference (path, name, format, hash)."""
+        from flyte_types_files.pydantic_schema import core_schema_for
+
+        return core_schema_for(cls)
+
     # --- constructors ----------------------------------------------------------------------------
 
     @classmethod
-    def new_remote(cls, file_name: str | None = None, hash_method: str | None = None) -> File[T]:
+    def new_remote(cls, file_name: str | None = None, hash_method: str | HashMethod | None = None) -> File[T]:
         """A fresh path to write a new file to (``with f.open_sync("wb")``) without a local copy first.
 
         Inside a task the path is in the run's raw data store; outside one it is a new local
         temporary file, uploaded when the File is passed to a run.
 
         :param file_name: the file's name (a generated one by default).
-        :param hash_method: a precomputed cache key to record as the file's hash.
+        :param hash_method: a precomputed cache key to record as the file's hash, or a hash method
+            (``HashFunction``, a ``hashlib`` object) fed every byte written through :meth:`open`;
+            its result becomes the hash when the file is closed.
         """
-        return cls(path=storage.new_data_path(file_name), hash=hash_method)
+        if isinstance(hash_method, str):
+            return cls(path=storage.new_data_path(file_name), hash=hash_method)
+        return cls(path=storage.new_data_path(file_name), hash_method=as_hash_method(hash_method, "File.new_remote"))
 
     @classmethod
     def named_remote(cls, name: str) -> File[T]:
@@ -116,7 +132,7 @@ class File(Generic[T]):
         cls,
         local_path: str | os.PathLike[str],
         remote_destination: str | None = None,
-        hash_method: str | None = None,
+        hash_method: str | HashMethod | None = None,
     ) -> File[T]:
         """Upload a local file to the running task's data store (or to ``remote_destination``) and
         return a File for the copy, with its sha256 computed while uploading. Outside a task, and
@@ -124,7 +140,9 @@ class File(Generic[T]):
 
         :param local_path: the local file.
         :param remote_destination: where to put the copy (any fsspec URL); a fresh path by default.
-        :param hash_method: a precomputed cache key to record instead of the computed hash.
+        :param hash_method: a precomputed cache key to record instead of the computed hash, or a
+            hash method (``HashFunction``, ``hashlib`` object) fed every chunk of the file, whose
+            result becomes the hash (the cache key of tasks taking this File).
         :raises ValueError: if ``local_path`` does not exist or is not a file.
         """
         src = storage.local_path(os.fspath(local_path))
@@ -132,20 +150,24 @@ class File(Generic[T]):
             what = "is a directory, not a file" if os.path.isdir(src) else "does not exist"
             raise ValueError(f"File.from_local: local file '{src}' {what}.")
         name = os.path.basename(src)
+        known = hash_method if isinstance(hash_method, str) else None
+        method = None if known is not None else as_hash_method(hash_method, "File.from_local")
+        src_fs, _ = storage.filesystem(src)
         if remote_destination is None and storage.task_raw_data_path() is None:
-            return cls(path=src, name=name, hash=hash_method)
+            if method is not None:  # hashed now: the caller may read f.hash before passing it on
+                known = storage.hash_file(src_fs, src, method)
+            return cls(path=src, name=name, hash=known)
         dest = storage.upload_destination(name, remote_destination)
         dst_fs, dst = storage.filesystem(dest)
-        src_fs, _ = storage.filesystem(src)
-        digest = storage.copy_file(src_fs, src, dst_fs, dst)
-        return cls(path=dest, name=name, hash=hash_method or digest)
+        digest = storage.copy_file(src_fs, src, dst_fs, dst, method)
+        return cls(path=dest, name=name, hash=known or digest)
 
     @classmethod
     async def from_local(
         cls,
         local_path: str | os.PathLike[str],
         remote_destination: str | None = None,
-        hash_method: str | None = None,
+        hash_method: str | HashMethod | None = None,
     ) -> File[T]:
         """Async form of :meth:`from_local_sync` (the upload runs in a worker thread)."""
         return await asyncio.to_thread(cls.from_local_sync, local_path, remote_destination, hash_method)
@@ -167,7 +189,15 @@ class File(Generic[T]):
             options["cache_type"] = cache_type
             options["cache_options"] = cache_options or {}
         f: IO[Any] = fs.open(path, mode, compression=compression, **options)
+        if self.hash_method is not None and _WRITE_MODES & set(mode):
+            return HashingWriter(f, self.hash_method)  # type: ignore[return-value]
         return f
+
+    def _record_hash(self, f: Any) -> None:
+        """After a write through :meth:`open`, the hash method's result is the file's hash."""
+        if isinstance(f, HashingWriter) and f.written:
+            # attrs.frozen: the File was made to be written once, and its hash is known only now.
+            object.__setattr__(self, "hash", f.result())
 
     @contextmanager
     def open_sync(
@@ -192,6 +222,7 @@ class File(Generic[T]):
         f = self._open_raw(mode, block_size, cache_type, cache_options, compression, **kwargs)
         with f:
             yield f
+        self._record_hash(f)
 
     @asynccontextmanager
     async def open(
@@ -210,6 +241,7 @@ class File(Generic[T]):
             yield AsyncFile(raw)
         finally:
             await asyncio.to_thread(raw.close)
+        self._record_hash(raw)
 
     def download_sync(self, local_path: str | os.PathLike[str] | None = None) -> str:
         """Copy the file to the local disk and return the copy's absolute path.

@@ -8,11 +8,14 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
 from fsspec.utils import get_protocol
+
+if TYPE_CHECKING:
+    from flyte_types_files.hashing import HashMethod
 
 #: Bytes read per step when copying or hashing: big files never sit in memory whole.
 CHUNK = 1 << 20
@@ -69,27 +72,38 @@ def make_parent(fs: AbstractFileSystem, path: str) -> None:
 # --- hashing -------------------------------------------------------------------------------------
 
 
-def copy_hashing(src: IO[bytes], dst: IO[bytes]) -> str:
-    """Copy ``src`` into ``dst`` chunk by chunk; return the sha256 (hex) of the bytes copied."""
+def copy_hashing(src: IO[bytes], dst: IO[bytes], method: HashMethod | None = None) -> str:
+    """Copy ``src`` into ``dst`` chunk by chunk; return the sha256 (hex) of the bytes copied, or,
+    given a user hash ``method``, its result after it was fed every chunk."""
+    from flyte_types_files.hashing import feed
+
     digest = hashlib.sha256()
     while chunk := src.read(CHUNK):
-        digest.update(chunk)
+        if method is None:
+            digest.update(chunk)
+        else:
+            feed(method, chunk)
         dst.write(chunk)
-    return digest.hexdigest()
+    return digest.hexdigest() if method is None else method.result()
 
 
-def hash_stream(src: IO[bytes]) -> str:
-    """The sha256 (hex) of everything ``src`` still has to read."""
+def hash_stream(src: IO[bytes], method: HashMethod | None = None) -> str:
+    """The sha256 (hex) of everything ``src`` still has to read (or ``method``'s result over it)."""
+    from flyte_types_files.hashing import feed
+
     digest = hashlib.sha256()
     while chunk := src.read(CHUNK):
-        digest.update(chunk)
-    return digest.hexdigest()
+        if method is None:
+            digest.update(chunk)
+        else:
+            feed(method, chunk)
+    return digest.hexdigest() if method is None else method.result()
 
 
-def hash_file(fs: AbstractFileSystem, path: str) -> str:
-    """The sha256 (hex) of one file, read once as a stream."""
+def hash_file(fs: AbstractFileSystem, path: str, method: HashMethod | None = None) -> str:
+    """The sha256 (hex) of one file (or ``method``'s result over its bytes), read once as a stream."""
     with fs.open(path, "rb") as f:
-        return hash_stream(f)
+        return hash_stream(f, method)
 
 
 def tree_hash(entries: Iterable[tuple[str, str]]) -> str:
@@ -113,14 +127,23 @@ def list_tree(fs: AbstractFileSystem, root: str) -> list[tuple[str, str]]:
     return sorted(out)
 
 
-def hash_tree(fs: AbstractFileSystem, root: str) -> str:
-    """The :func:`tree_hash` of the directory ``root``, reading each file once."""
+def hash_tree(fs: AbstractFileSystem, root: str, method: HashMethod | None = None) -> str:
+    """The :func:`tree_hash` of the directory ``root``, reading each file once; given a user hash
+    ``method``, its result after it was fed every file's bytes in path order."""
+    if method is not None:
+        files = list_tree(fs, root)
+        for _, p in files:
+            hash_file(fs, p, method)
+        return method.result() if files else tree_hash([])  # an empty folder gives a method no data
     return tree_hash((rel, hash_file(fs, p)) for rel, p in list_tree(fs, root))
 
 
-def copy_tree(src_fs: AbstractFileSystem, src: str, dst_fs: AbstractFileSystem, dst: str) -> str:
+def copy_tree(
+    src_fs: AbstractFileSystem, src: str, dst_fs: AbstractFileSystem, dst: str, method: HashMethod | None = None
+) -> str:
     """Copy the directory ``src`` to ``dst`` file by file, hashing as the bytes stream; return the
-    :func:`tree_hash`. ``dst`` is created even when ``src`` is empty, so it exists afterwards."""
+    :func:`tree_hash` (or, given a user hash ``method``, its result after every file's bytes in
+    path order). ``dst`` is created even when ``src`` is empty, so it exists afterwards."""
     dst = dst.rstrip("/")
     dst_fs.makedirs(dst, exist_ok=True)
     entries = []
@@ -128,15 +151,17 @@ def copy_tree(src_fs: AbstractFileSystem, src: str, dst_fs: AbstractFileSystem, 
         target = f"{dst}/{rel}"
         make_parent(dst_fs, target)
         with src_fs.open(p, "rb") as r, dst_fs.open(target, "wb") as w:
-            entries.append((rel, copy_hashing(r, w)))
-    return tree_hash(entries)
+            entries.append((rel, copy_hashing(r, w, method)))
+    return method.result() if method is not None and entries else tree_hash(entries)
 
 
-def copy_file(src_fs: AbstractFileSystem, src: str, dst_fs: AbstractFileSystem, dst: str) -> str:
-    """Copy one file, hashing as the bytes stream; return its sha256 (hex)."""
+def copy_file(
+    src_fs: AbstractFileSystem, src: str, dst_fs: AbstractFileSystem, dst: str, method: HashMethod | None = None
+) -> str:
+    """Copy one file, hashing as the bytes stream; return its sha256 (hex), or ``method``'s result."""
     make_parent(dst_fs, dst)
     with src_fs.open(src, "rb") as r, dst_fs.open(dst, "wb") as w:
-        return copy_hashing(r, w)
+        return copy_hashing(r, w, method)
 
 
 # --- where a task's new data goes ----------------------------------------------------------------

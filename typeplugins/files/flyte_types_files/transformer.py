@@ -78,26 +78,28 @@ def _storage_options(uri: str, ctx: ConversionContext) -> dict[str, Any]:
 
 
 def file_payload(value: File[Any], ctx: ConversionContext, default_format: str) -> dict[str, Any]:
-    """The literal payload of a File, uploading it first when it is a local file outside the store."""
+    """The literal payload of a File, uploading it first when it is a local file outside the store.
+    The hash is the one the File carries, else its ``hash_method``'s result, else the sha256."""
     fmt = value.format or default_format
+    method = None if value.hash is not None else value.hash_method
     if storage.is_local(value.path):
         src = storage.local_path(value.path)
         if not os.path.isfile(src):
             what = "is a directory, not a file" if os.path.isdir(src) else "does not exist"
             raise ValueError(f"File '{src}' {what}; a File passed between tasks must point at an existing file.")
         if ctx.store is None or _kept_in_place(src, ctx):
-            digest = value.hash or storage.hash_file(storage.filesystem(src)[0], src)
+            digest = value.hash or storage.hash_file(storage.filesystem(src)[0], src, method)
             return {"uri": src, "name": value.name, "format": fmt, "hash": digest}
         uri, fs, path = _store_target(ctx, value.name or src)
         storage.make_parent(fs, path)
         with open(src, "rb") as r, fs.open(path, "wb") as w:
-            digest = storage.copy_hashing(r, w)
+            digest = storage.copy_hashing(r, w, method)
         return {"uri": uri, "name": value.name, "format": fmt, "hash": value.hash or digest}
     known = value.hash
     if known is None:
         fs, path = storage.filesystem(value.path, **_storage_options(value.path, ctx))
         try:
-            known = storage.hash_file(fs, path)
+            known = storage.hash_file(fs, path, method)
         except FileNotFoundError:
             raise ValueError(f"File '{value.path}' does not exist; it cannot be passed between tasks.") from None
     return {"uri": value.path, "name": value.name, "format": fmt, "hash": known}

@@ -1,0 +1,38 @@
+"""The entry point of ``flyte-types-transformers``: answers flyte-core's type hook for every type a
+user registered with ``flyte.types.TypeEngine.register`` (and ``Annotated[T, transformer]``)."""
+
+from __future__ import annotations
+
+import sys
+import typing
+from typing import TYPE_CHECKING, Any
+
+from flyte_core.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from flyte_core.types.transformer import TypeTransformer
+
+
+# tryfirst: a user who registers a transformer for a class means it for that class, over the
+# catch-all plugins (Pydantic models, dataclasses) that would otherwise take it.
+@hookimpl(tryfirst=True)
+def flyte_type_transformer(python_type: Any, hint: Any) -> TypeTransformer | None:
+    """An adapter over the Flyte 2 transformer registered for ``python_type`` (or named in the
+    hint's ``Annotated`` metadata); None when there is none."""
+    engine_mod = sys.modules.get("flyte_types_transformers.engine")
+    if engine_mod is None:  # nothing was ever registered in this process: answer without importing
+        return None
+    from flyte_types_transformers.transformer import TypeTransformer as Flyte2Transformer
+
+    found = None
+    if typing.get_origin(hint) is typing.Annotated:
+        found = next((m for m in typing.get_args(hint)[1:] if isinstance(m, Flyte2Transformer)), None)
+    if found is None and typing.get_origin(hint) not in (None, typing.Annotated):
+        found = engine_mod.TypeEngine.registered(hint)  # a generic registered as such (list[Point])
+    if found is None:
+        found = engine_mod.TypeEngine.registered(python_type)
+    if found is None:
+        return None
+    from flyte_types_transformers.adapter import adapter_for
+
+    return adapter_for(found)
