@@ -12,11 +12,20 @@ from flyte_core.image import Image, Layer
 BASE = "example/base:1"
 
 
+#: The last two lines of a default image with a layer that can install packages: flyte-core's own wheels again.
+OWN_LAST = [
+    "COPY --from=flyte-venv /tmp/wheels/flyte_core-*.whl /tmp/flyte-own-wheels/",
+    "RUN python3 -m pip uninstall -y -q flyte && python3 -m pip install --no-cache-dir --no-index --no-deps "
+    "--force-reinstall /tmp/flyte-own-wheels/*.whl && rm -rf /tmp/flyte-own-wheels",
+]
+
+
 def lines_after_preamble(image: Image) -> list[str]:
-    """The layer lines of a default image (everything after the venv's ENV PATH line)."""
+    """The layer lines of a default image (after the venv's ENV PATH line, before the own-wheels step)."""
     text, _ = render(image, BASE, ["flyte-core"])
     lines = text.splitlines()
-    return lines[lines.index("ENV PATH=/opt/flyte/bin:$PATH VIRTUAL_ENV=/opt/flyte") + 1:]
+    lines = lines[lines.index("ENV PATH=/opt/flyte/bin:$PATH VIRTUAL_ENV=/opt/flyte") + 1:]
+    return lines[:-2] if lines[-2:] == OWN_LAST else lines
 
 
 def test_default_image() -> None:
@@ -76,9 +85,11 @@ def test_requirements(tmp_path: Path) -> None:
     req.write_text("requests\n")
     text, files = render(Image.from_debian_base().with_requirements(req, pre=True), BASE, ["flyte-core"])
     assert files == [("layers/0/requirements.txt", req)]
-    assert text.splitlines()[-2:] == [
+    assert text.splitlines()[-4:] == [
         'COPY ["layers/0/requirements.txt", "/tmp/flyte-layers-0-requirements.txt"]',
-        "RUN python3 -m pip install --no-cache-dir --pre -r /tmp/flyte-layers-0-requirements.txt",
+        "RUN python3 -m pip install --no-cache-dir --pre -r /tmp/flyte-layers-0-requirements.txt "
+        "&& rm -f /tmp/flyte-layers-0-requirements.txt",
+        *OWN_LAST,
     ]
 
 
@@ -147,7 +158,7 @@ def test_uv_project(tmp_path: Path) -> None:
     lock.write_text("version = 1\n")
     text, files = render(Image.from_debian_base().with_uv_project(pyproject, uvlock=lock), BASE, ["flyte-core"])
     assert files == [("layers/0/pyproject.toml", pyproject), ("layers/0/uv.lock", lock)]
-    assert "uv export --frozen" in text.splitlines()[-1]
+    assert "uv export --frozen" in text.splitlines()[-3]
 
 
 def test_from_dockerfile_is_its_own_text_and_folder(tmp_path: Path) -> None:
