@@ -11,11 +11,12 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
-from flyte_core.models import Secret
+from flyte_core import image_layers as L
+from flyte_core.models import Secret, SecretRequest
 
 
 @attrs.frozen
@@ -114,6 +115,50 @@ class Image:
         """An image named in the configuration's ``images`` mapping."""
         return cls(base_image=f"ref:{name}", install_flyte=False, extendable=False)
 
+    @classmethod
+    def from_uv_script(
+        cls,
+        script: Path | str,
+        *,
+        name: str,
+        registry: str | None = None,
+        registry_secret: str | Secret | None = None,
+        python_version: tuple[int, int] | None = None,
+        index_url: str | None = None,
+        extra_index_urls: str | Sequence[str] | None = None,
+        pre: bool = False,
+        extra_args: str | None = None,
+        platform: tuple[str, ...] | None = None,
+        secret_mounts: SecretRequest | None = None,
+    ) -> Image:
+        """The default image plus the ``dependencies`` of a PEP 723 script's ``# /// script`` block
+        (a ``flyte`` among them is this project, which the image already has)."""
+        image = cls.from_debian_base(python_version=python_version, registry=registry,
+                                     registry_secret=registry_secret, name=name, platform=platform)
+        return image._add(L.UVScript(script=script, index_url=index_url, extra_index_urls=extra_index_urls,
+                                     pre=pre, extra_args=extra_args, secret_mounts=secret_mounts))
+
+    @classmethod
+    def from_pixi_script(
+        cls,
+        script: Path | str,
+        *,
+        name: str,
+        registry: str | None = None,
+        registry_secret: str | Secret | None = None,
+        environment: str = "default",
+        extra_args: str | None = None,
+        platform: tuple[str, ...] | None = None,
+        secret_mounts: SecretRequest | None = None,
+    ) -> Image:
+        """The default image plus the pixi workspace a PEP 723 script with ``[tool.pixi.*]`` tables
+        describes. Recorded in the spec; the docker builder refuses it as it does
+        :meth:`with_pixi_project`."""
+        platforms = tuple("linux-aarch64" if p == "linux/arm64" else "linux-64" for p in platform or ("linux/amd64",))
+        image = cls.from_debian_base(registry=registry, registry_secret=registry_secret, name=name, platform=platform)
+        return image._add(L.PixiScript(script=script, platforms=platforms, environment=environment,
+                                       extra_args=extra_args, secret_mounts=secret_mounts))
+
     def clone(self, **changes: Any) -> Image:
         """A copy with fields replaced (``registry``, ``registry_secret``, ``name``, ``base_image``,
         ``python_version`` ...); a field given as None keeps its value, as in Flyte 2."""
@@ -138,39 +183,38 @@ class Image:
         extra_index_urls: str | Sequence[str] | None = None,
         pre: bool = False,
         extra_args: str | None = None,
-        secret_mounts: Any = None,
+        secret_mounts: SecretRequest | None = None,
     ) -> Image:
-        """Install Python packages with pip."""
-        extra = [extra_index_urls] if isinstance(extra_index_urls, str) else list(extra_index_urls or [])
-        return self._add(Layer("pip", {"packages": list(packages), "index_url": index_url,
-                                       "extra_index_urls": extra, "pre": pre, "extra_args": extra_args}))
+        """Install Python packages with pip. ``secret_mounts`` are available to this step only (as
+        environment variables, or files under /etc/flyte/secrets) and never stored in the image."""
+        return self._add(L.PipPackages(packages=packages, index_url=index_url, extra_index_urls=extra_index_urls,
+                                       pre=pre, extra_args=extra_args, secret_mounts=secret_mounts))
 
-    def with_apt_packages(self, *packages: str, secret_mounts: Any = None) -> Image:
-        """Install Debian packages with apt-get."""
-        return self._add(Layer("apt", {"packages": list(packages)}))
+    def with_apt_packages(self, *packages: str, secret_mounts: SecretRequest | None = None) -> Image:
+        """Install Debian packages with apt-get (``secret_mounts`` as in :meth:`with_pip_packages`)."""
+        return self._add(L.AptPackages(packages=packages, secret_mounts=secret_mounts))
 
     def with_requirements(
-        self, file: str | Path, index_url: str | None = None, extra_index_urls: Any = None,
-        pre: bool = False, extra_args: str | None = None, secret_mounts: Any = None,
+        self, file: str | Path, index_url: str | None = None,
+        extra_index_urls: str | Sequence[str] | None = None, pre: bool = False, extra_args: str | None = None,
+        secret_mounts: SecretRequest | None = None,
     ) -> Image:
         """Install the packages of a requirements .txt file (its content is part of the hash)."""
-        path = Path(file)
-        if path.suffix != ".txt":
-            raise ValueError(f"with_requirements needs a .txt file, got {file}")
-        return self._add(Layer("requirements", {"file": str(path), "sha256": _file_hash(path),
-                                                "index_url": index_url, "pre": pre, "extra_args": extra_args}))
+        return self._add(L.Requirements(file=file, index_url=index_url, extra_index_urls=extra_index_urls,
+                                        pre=pre, extra_args=extra_args, secret_mounts=secret_mounts))
 
     def with_env_vars(self, env_vars: dict[str, str]) -> Image:
         """Set environment variables in the image."""
-        return self._add(Layer("env", {"env_vars": dict(sorted(env_vars.items()))}))
+        return self._add(L.Env(env_vars=env_vars.items()))
 
-    def with_commands(self, commands: Iterable[str], secret_mounts: Any = None) -> Image:
-        """Run shell commands while building."""
-        return self._add(Layer("commands", {"commands": list(commands)}))
+    def with_commands(self, commands: Iterable[str], secret_mounts: SecretRequest | None = None) -> Image:
+        """Run shell commands while building (``secret_mounts`` as in :meth:`with_pip_packages`)."""
+        return self._add(L.Commands(commands=[commands] if isinstance(commands, str) else commands,
+                                    secret_mounts=secret_mounts))
 
     def with_workdir(self, workdir: str) -> Image:
         """Set the working directory."""
-        return self._add(Layer("workdir", {"workdir": workdir}))
+        return self._add(L.WorkDir(workdir=workdir))
 
     def with_source_file(self, src: Path | str | Sequence[Path | str], dst: str = ".") -> Image:
         """Copy local files into the image (their content is part of the hash)."""
@@ -188,17 +232,83 @@ class Image:
 
     def with_dockerignore(self, path: Path | str) -> Image:
         """Use this .dockerignore when copying folders."""
-        return self._add(Layer("dockerignore", {"path": str(path), "sha256": _file_hash(Path(path))}))
+        return self._add(L.DockerIgnore(path=path))
 
-    def with_uv_project(self, pyproject_file: Path | str, uvlock: Path | str | None = None, **kw: Any) -> Image:
-        """Install a uv project's dependencies."""
-        return self._add(Layer("uv_project", {"pyproject": str(pyproject_file),
-                                              "sha256": _file_hash(Path(pyproject_file)),
-                                              "uvlock": str(uvlock) if uvlock else None}))
+    def with_uv_project(
+        self,
+        pyproject_file: Path | str,
+        uvlock: Path | str | None = None,
+        index_url: str | None = None,
+        extra_index_urls: str | Sequence[str] | None = None,
+        pre: bool = False,
+        extra_args: str | None = None,
+        secret_mounts: SecretRequest | None = None,
+        project_install_mode: L.InstallMode = "dependencies_only",
+    ) -> Image:
+        """Install a uv project: the versions its ``uv.lock`` pins (``uvlock``, default the
+        ``uv.lock`` beside ``pyproject_file`` when there is one), else its declared dependencies;
+        ``project_install_mode="install_project"`` copies the project folder and installs it too."""
+        pyproject = Path(pyproject_file)
+        if uvlock is None and (pyproject.parent / "uv.lock").exists():
+            uvlock = pyproject.parent / "uv.lock"
+        return self._add(L.UVProject(pyproject=pyproject, uvlock=uvlock, index_url=index_url,
+                                     extra_index_urls=extra_index_urls, pre=pre, extra_args=extra_args,
+                                     secret_mounts=secret_mounts, project_install_mode=project_install_mode))
+
+    def with_poetry_project(
+        self,
+        pyproject_file: str | Path,
+        poetry_lock: Path | None = None,
+        extra_args: str | None = None,
+        secret_mounts: SecretRequest | None = None,
+        project_install_mode: L.InstallMode = "dependencies_only",
+    ) -> Image:
+        """Install a Poetry project's locked dependencies with ``poetry install`` (``poetry_lock``
+        defaults to the ``poetry.lock`` beside ``pyproject_file``); ``install_project`` installs the
+        project itself too."""
+        return self._add(L.PoetryProject(pyproject=pyproject_file, poetry_lock=poetry_lock, extra_args=extra_args,
+                                         secret_mounts=secret_mounts, project_install_mode=project_install_mode))
+
+    def with_pixi_project(
+        self,
+        manifest_file: str | Path,
+        pixi_lock: Path | None = None,
+        environment: str = "default",
+        extra_args: str | None = None,
+        secret_mounts: SecretRequest | None = None,
+        project_install_mode: L.InstallMode = "dependencies_only",
+    ) -> Image:
+        """A pixi workspace (``pixi.toml``, a ``pyproject.toml`` with ``[tool.pixi]``, or their folder).
+        Recorded in the spec; the docker builder refuses it with an explanation (pixi and conda
+        channels are not package indexes it can reach)."""
+        manifest = Path(manifest_file)
+        if manifest.is_dir():
+            manifest = manifest / "pixi.toml" if (manifest / "pixi.toml").exists() else manifest / "pyproject.toml"
+        if pixi_lock is None and (manifest.parent / "pixi.lock").exists():
+            pixi_lock = manifest.parent / "pixi.lock"
+        return self._add(L.PixiProject(manifest=manifest, pixi_lock=pixi_lock, environment=environment,
+                                       extra_args=extra_args, secret_mounts=secret_mounts,
+                                       project_install_mode=project_install_mode))
+
+    def with_code_bundle(self, copy_style: Literal["loaded_modules", "all"] = "loaded_modules",
+                         dst: str = ".") -> Image:
+        """Bake the run's code into the image at ``dst``: ``"all"`` files of the code root (less
+        .dockerignore patterns) or only the ``"loaded_modules"`` (Python files of modules imported
+        from it). Container backends still run the code each run ships, so this makes the image
+        self-contained without changing what a task runs."""
+        return self._add(L.CodeBundleLayer(copy_style=copy_style, dst=dst))
 
     def with_local_v2(self) -> Image:
         """Install the flyte packages of this checkout (the default for from_debian_base)."""
         return attrs.evolve(self, install_flyte=True)
+
+    def validate(self) -> None:
+        """Check that every local file the layers name exists and has the right kind; raises
+        ``FileNotFoundError`` or ``ValueError`` naming the file (builders check again when they build)."""
+        if self.dockerfile is not None and not Path(self.dockerfile).is_file():
+            raise FileNotFoundError(f"Dockerfile {Path(self.dockerfile).resolve()} does not exist; fix the path.")
+        for layer in self.layers:
+            L.validate_layer(layer.kind, layer.args)
 
     # --- identity --------------------------------------------------------------------------
 
@@ -228,18 +338,5 @@ class Image:
         return f"{repo}:{self.tag}"
 
 
-def _file_hash(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return "missing"
-
-
-def _dir_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    if path.is_dir():
-        for p in sorted(path.rglob("*")):
-            if p.is_file():
-                h.update(str(p.relative_to(path)).encode())
-                h.update(_file_hash(p).encode())
-    return h.hexdigest()
+_file_hash = L.file_hash
+_dir_hash = L.dir_hash

@@ -34,7 +34,7 @@ from flyte_backend_docker.bundle import make_bundle
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL, TASK_LABEL, labels_for, prune_dead
 from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
 from flyte_backend_docker.resources import container_limits, describe_memory
-from flyte_backend_docker.secrets import SecretMounts
+from flyte_backend_docker.secrets import SecretMounts, secret_value
 from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
 from flyte_core.channel import ChannelServer
 from flyte_core.channel_client import is_nested_function, task_ref
@@ -102,7 +102,8 @@ class DockerBackend:
         builders = image_builders(run.plugins)
         self._builder = builders.get(str(self.options.get("image_builder", "docker")))(
             {"client": self._client, "base_image": self.options.get("base_image"),
-             "cache_dir": self.options.get("cache_dir"), "log": self._build_log})
+             "cache_dir": self.options.get("cache_dir"), "log": self._build_log,
+             "secret_value": lambda secret: secret_value(run.plugins, secret), "code_root": run.settings.code_root})
         # The stores may live inside the project: never ship them (nor local state) with the code.
         exclude = [store.root, run.settings.run_base_dir, str(flyte_home()), *run.settings.state_paths,
                    *(f"{p}-wal" for p in run.settings.state_paths), *(f"{p}-shm" for p in run.settings.state_paths)]

@@ -15,15 +15,20 @@ import json
 import os
 import re
 import shlex
+import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import attrs
 from docker.utils.build import PatternMatcher
 
+from flyte_backend_docker.bundle import bundle_files
 from flyte_core.errors import FlyteUsageError
 from flyte_core.image import Image, Layer
+from flyte_core.image_layers import is_own_wheels, read_script_metadata, requirement_name, secrets_of
+from flyte_core.models import Secret
 
 #: Where the Dockerfile goes in the build context (a name no user folder is likely to hold).
 DOCKERFILE = ".flyte-build.Dockerfile"
@@ -48,45 +53,82 @@ def uses_venv(image: Image) -> bool:
     return image.base_image is None or image.install_flyte
 
 
-def render(image: Image, base_image: str, wheel_names: list[str]) -> tuple[str, ContextFiles]:
+@attrs.frozen
+class Segment:
+    """A Dockerfile built with its own context; every segment after the first starts ``FROM``
+    :data:`PREVIOUS`, which the builder replaces with the id of the image the step before made."""
+
+    text: str
+    files: ContextFiles
+
+
+@attrs.frozen
+class SecretStep:
+    """A shell command that needs build secrets: run in a container of the previous image with the
+    secrets bind-mounted (never in the image's layers, config or history), then committed."""
+
+    command: str
+    secrets: tuple[Secret, ...]
+
+
+Step = Segment | SecretStep
+#: Placeholder for the previous step's image in a segment's ``FROM`` line.
+PREVIOUS = "flyte-build-previous-step"
+#: Where a build step's secrets are mounted (read-only): files by secret id, plus the env script.
+SECRETS_DIR = "/etc/flyte/secrets"
+#: The shell script (in :data:`SECRETS_DIR`) that exports a step's environment-variable secrets.
+SECRETS_ENV = ".flyte-build-env"
+#: Where own wheels are put for the final reinstall (removed in the same step).
+OWN_WHEELS = "/tmp/flyte-own-wheels"
+#: Layer kinds that can install Python packages, after which flyte-core's own packages are
+#: reinstalled so that a dependency on Flyte 2's ``flyte`` distribution cannot replace them.
+INSTALLING = frozenset({"pip", "requirements", "uv_project", "uv_script", "poetry_project", "wheels", "commands"})
+
+
+def render(image: Image, base_image: str, wheel_names: list[str], own_names: list[str] | None = None,
+           code_root: Path | None = None) -> tuple[str, ContextFiles]:
     """The Dockerfile text and the ``(context path, local file)`` pairs of its build context.
 
     ``base_image`` is used when the spec has none (``Image.from_debian_base``); ``wheel_names`` are
-    the distributions to install from the wheelhouse when ``image.install_flyte`` is set.
-    A ``from_dockerfile`` image renders as its own Dockerfile with its folder as the context.
+    the distributions to install from the wheelhouse when ``image.install_flyte`` is set, and
+    ``own_names`` (default: all of them) those reinstalled last. A ``from_dockerfile`` image renders as
+    its own Dockerfile with its folder as the context. An image whose layers use ``secret_mounts``
+    needs several steps: see :func:`render_plan`.
     """
+    plan = render_plan(image, base_image, wheel_names, own_names, code_root)
+    if len(plan) != 1 or not isinstance(plan[0], Segment):
+        raise DockerfileError("This image has build steps with secret_mounts; render it with render_plan().")
+    return plan[0].text, plan[0].files
+
+
+def render_plan(image: Image, base_image: str, wheel_names: list[str], own_names: list[str] | None = None,
+                code_root: Path | None = None) -> list[Step]:
+    """The build of ``image`` as steps: Dockerfile segments and, for each RUN of a layer with
+    ``secret_mounts``, a :class:`SecretStep`. Without secret mounts it is one segment.
+    ``code_root`` is what ``with_code_bundle`` bakes in (default: the current folder)."""
     if image.dockerfile is not None:
-        return _render_dockerfile(image.dockerfile)
+        text, files = _render_dockerfile(image.dockerfile)
+        return [Segment(text, files)]
     if image.base_image is not None and image.base_image.startswith("ref:"):
         raise DockerfileError(
             f"Image reference '{image.base_image[4:]}' must be resolved from the configuration's images "
             "mapping before it is built; name a concrete image instead."
         )
     base = image.base_image or base_image
-    lines: list[str] = []
-    files: ContextFiles = []
+    own = wheel_names if own_names is None else own_names
+    if image.install_flyte and not wheel_names:
+        raise DockerfileError("install_flyte is set but no distributions were given to install.")
+    builder = _PlanBuilder(_venv_stage(base, wheel_names) if image.install_flyte else [])
     if image.install_flyte:
-        if not wheel_names:
-            raise DockerfileError("install_flyte is set but no distributions were given to install.")
-        names = " ".join(shlex.quote(n) for n in wheel_names)
-        lines += [
-            f"FROM {base} AS flyte-venv",
-            # Labelled so the stage's leftover (untagged) image can be found and pruned.
-            f"LABEL {STAGE_LABEL}=venv",
-            f"RUN python3 -m venv {VENV}",
-            f"COPY {WHEELS_DIR}/ /tmp/wheels/",
-            f"RUN {VENV}/bin/python -m pip install --no-cache-dir --no-index --find-links /tmp/wheels {names}",
-            "",
-            f"FROM {base}",
-            f"COPY --from=flyte-venv {VENV} {VENV}",
-        ]
+        builder.lines += [f"FROM {base}", f"COPY --from=flyte-venv {VENV} {VENV}"]
     else:
-        lines.append(f"FROM {base}")
+        builder.lines.append(f"FROM {base}")
         if uses_venv(image):
-            lines.append(f"RUN python3 -m venv {VENV}")
+            builder.lines.append(f"RUN python3 -m venv {VENV}")
     if uses_venv(image):
-        lines.append(f"ENV PATH={VENV}/bin:$PATH VIRTUAL_ENV={VENV}")
+        builder.lines.append(f"ENV PATH={VENV}/bin:$PATH VIRTUAL_ENV={VENV}")
     ignore = _dockerignore_patterns(image.layers)
+    context = RenderContext(ignore=ignore, venv=uses_venv(image), code_root=code_root, own=own)
     for index, layer in enumerate(image.layers):
         render_layer = _LAYERS.get(layer.kind)
         if render_layer is None:
@@ -94,23 +136,111 @@ def render(image: Image, base_image: str, wheel_names: list[str]) -> tuple[str, 
                 f"Image layer kind '{layer.kind}' is not supported by the docker image builder; "
                 f"supported: {', '.join(sorted(_LAYERS))}."
             )
-        step_lines, step_files = render_layer(layer.args, f"layers/{index}", ignore)
-        lines += step_lines
-        files += step_files
-    return "\n".join(lines) + "\n", files
+        step_lines, step_files = render_layer(layer.args, f"layers/{index}", context)
+        secrets = secrets_of(layer.args)
+        builder.files += step_files
+        for line in step_lines:
+            command = _run_command(line) if secrets else None
+            if command is None:
+                builder.lines.append(line)
+            else:
+                builder.secret_step(SecretStep(command, secrets))
+    if image.install_flyte and own and any(layer.kind in INSTALLING for layer in image.layers):
+        builder.own_last(base, wheel_names, own)
+    return builder.finish()
+
+
+class _PlanBuilder:
+    """Collects Dockerfile lines into segments, cut at each secret step."""
+
+    def __init__(self, stage: list[str]) -> None:
+        self.stage = stage  # the venv stage, repeated in a later segment that reinstalls our wheels
+        self.lines: list[str] = list(stage)
+        self.files: ContextFiles = []
+        self.steps: list[Step] = []
+
+    def secret_step(self, step: SecretStep) -> None:
+        self.steps.append(Segment("\n".join(self.lines) + "\n", self.files))
+        self.steps.append(step)
+        self.lines, self.files = [f"FROM {PREVIOUS}"], []
+
+    def own_last(self, base: str, wheel_names: list[str], own: list[str]) -> None:
+        if self.steps:  # a later segment: the venv stage (a cache hit) must be part of it again
+            self.lines = [*self.stage, *self.lines]
+        wheels = " ".join(f"/tmp/wheels/{_wheel_prefix(n)}-*.whl" for n in own)
+        self.lines += [
+            # Our own wheels again, installed last: a user package that depends on Flyte 2's `flyte`
+            # distribution has installed it over our `flyte` package; uninstall it, then restore ours.
+            f"COPY --from=flyte-venv {wheels} {OWN_WHEELS}/",
+            f"RUN python3 -m pip uninstall -y -q flyte && python3 -m pip install --no-cache-dir --no-index "
+            f"--no-deps --force-reinstall {OWN_WHEELS}/*.whl && rm -rf {OWN_WHEELS}",
+        ]
+
+    def finish(self) -> list[Step]:
+        return [*self.steps, Segment("\n".join(self.lines) + "\n", self.files)]
+
+
+def _venv_stage(base: str, wheel_names: list[str]) -> list[str]:
+    names = " ".join(shlex.quote(n) for n in wheel_names)
+    return [
+        f"FROM {base} AS flyte-venv",
+        # Labelled so the stage's leftover (untagged) image can be found and pruned.
+        f"LABEL {STAGE_LABEL}=venv",
+        f"RUN python3 -m venv {VENV}",
+        f"COPY {WHEELS_DIR}/ /tmp/wheels/",
+        f"RUN {VENV}/bin/python -m pip install --no-cache-dir --no-index --find-links /tmp/wheels {names}",
+        "",
+    ]
+
+
+def _wheel_prefix(distribution: str) -> str:
+    """The file-name prefix of a distribution's wheels (``flyte-core`` -> ``flyte_core``)."""
+    return re.sub(r"[-_.]+", "_", distribution).lower()
+
+
+def _run_command(line: str) -> str | None:
+    """The shell command of a ``RUN`` line (shell or ``/bin/sh -c`` exec form), else None."""
+    if not line.startswith("RUN "):
+        return None
+    rest = line[4:]
+    if rest.startswith("["):
+        argv = json.loads(rest)
+        return str(argv[2]) if argv[:2] == ["/bin/sh", "-c"] else shlex.join(argv)
+    return rest
+
+
+@attrs.frozen
+class RenderContext:
+    """What layer renderers need beyond their own arguments."""
+
+    ignore: list[str]
+    venv: bool
+    code_root: Path | None = None
+    own: list[str] = attrs.Factory(list)
 
 
 # --- layers ----------------------------------------------------------------------------------------
 
-LayerRenderer = Callable[[dict[str, Any], str, list[str]], tuple[list[str], ContextFiles]]
+LayerRenderer = Callable[[dict[str, Any], str, RenderContext], tuple[list[str], ContextFiles]]
 
 
-def _pip(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str], ContextFiles]:
+def _tmp(ctx: str) -> str:
+    """A build-time folder for a layer's context files (removed by the step that uses them)."""
+    return f"/tmp/flyte-{ctx.replace('/', '-')}"
+
+
+def _pip_install(args: dict[str, Any], what: str) -> str:
+    return f"python3 -m pip install --no-cache-dir{_pip_options(args)} {what}"
+
+
+def _pip(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
     packages = " ".join(shlex.quote(p) for p in args.get("packages", []))
-    return [f"RUN python3 -m pip install --no-cache-dir{_pip_options(args)} {packages}"], []
+    if not packages:
+        return [], []
+    return [f"RUN {_pip_install(args, packages)}"], []
 
 
-def _apt(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str], ContextFiles]:
+def _apt(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
     packages = " ".join(shlex.quote(p) for p in args.get("packages", []))
     # noninteractive: packages such as tzdata would otherwise wait for an answer on stdin.
     return [
@@ -119,16 +249,16 @@ def _apt(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str], 
     ], []
 
 
-def _requirements(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str], ContextFiles]:
+def _requirements(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
     src = _existing_file(args["file"], "with_requirements")
-    dest = f"/tmp/flyte-{ctx.replace('/', '-')}-{src.name}"
+    dest = f"{_tmp(ctx)}-{src.name}"
     return [
         f"COPY {_json([f'{ctx}/{src.name}', dest])}",
-        f"RUN python3 -m pip install --no-cache-dir{_pip_options(args)} -r {shlex.quote(dest)}",
+        f"RUN {_pip_install(args, '-r ' + shlex.quote(dest))} && rm -f {shlex.quote(dest)}",
     ], [(f"{ctx}/{src.name}", src)]
 
 
-def _env(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str], ContextFiles]:
+def _env(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
     pairs = []
     for name, value in args.get("env_vars", {}).items():
         if not _ENV_NAME.match(name):
@@ -141,7 +271,7 @@ def _env(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str], 
     return ([f"ENV {' '.join(pairs)}"] if pairs else []), []
 
 
-def _commands(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str], ContextFiles]:
+def _commands(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
     lines = []
     for command in args.get("commands", []):
         # A multi-line script cannot be a shell-form RUN line; the exec form keeps its newlines.
@@ -149,11 +279,11 @@ def _commands(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[s
     return lines, []
 
 
-def _workdir(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str], ContextFiles]:
+def _workdir(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
     return [f"WORKDIR {args['workdir']}"], []
 
 
-def _copy(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str], ContextFiles]:
+def _copy(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
     sources = [_existing_file(s, "with_source_file") for s in args.get("src", [])]
     dst = str(args.get("dst") or ".")
     if len(sources) > 1 and not dst.endswith("/"):
@@ -162,46 +292,168 @@ def _copy(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str],
     return [f"COPY {_json([name for name, _ in files] + [dst])}"], files
 
 
-def _copy_dir(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str], ContextFiles]:
+def _copy_dir(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
     src = Path(args["src"])
     if not src.is_dir():
         raise DockerfileError(f"with_source_folder: {src} is not a folder; create it or fix the path.")
     dst = str(args.get("dst") or ".")
     if not args.get("contents_only"):
         dst = str(PurePosixPath(dst) / src.resolve().name)
-    files = [(f"{ctx}/{rel}", src / rel) for rel in _included_files(src, ignore)]
+    files = [(f"{ctx}/{rel}", src / rel) for rel in _included_files(src, rc.ignore)]
+    return _copy_files(files, ctx, dst), files
+
+
+def _copy_files(files: ContextFiles, ctx: str, dst: str) -> list[str]:
     if not files:
-        return [f"RUN mkdir -p {shlex.quote(dst)}"], []  # COPY of an empty source folder fails.
-    return [f"COPY {_json([f'{ctx}/', dst.rstrip('/') + '/'])}"], files
+        return [f"RUN mkdir -p {shlex.quote(dst)}"]  # COPY of an empty source folder fails.
+    return [f"COPY {_json([f'{ctx}/', dst.rstrip('/') + '/'])}"]
 
 
-def _dockerignore(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str], ContextFiles]:
+def _dockerignore(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
     return [], []  # Its patterns were collected up front and filter every copied folder.
 
 
-def _uv_project(args: dict[str, Any], ctx: str, ignore: list[str]) -> tuple[list[str], ContextFiles]:
+def _project_files(pyproject: Path, ctx: str, rc: RenderContext, keep: list[Path]) -> ContextFiles:
+    """Every file of a project folder (less .dockerignore patterns), plus ``keep`` even if ignored."""
+    folder = pyproject.parent
+    files = [(f"{ctx}/{rel}", folder / rel) for rel in _included_files(folder, rc.ignore)]
+    names = {name for name, _ in files}
+    return files + [(f"{ctx}/{k.name}", k) for k in keep if f"{ctx}/{k.name}" not in names]
+
+
+def _uv_project(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
     pyproject = _existing_file(args["pyproject"], "with_uv_project")
-    if args.get("uvlock"):
-        lock = _existing_file(args["uvlock"], "with_uv_project")
-        dest = f"/tmp/flyte-{ctx.replace('/', '-')}"
-        files = [(f"{ctx}/pyproject.toml", pyproject), (f"{ctx}/uv.lock", lock)]
-        return [
-            f"COPY {ctx}/ {dest}/",
-            f"RUN python3 -m pip install --no-cache-dir uv && cd {dest} && uv export --frozen --no-dev "
-            "--no-emit-project --no-hashes -o requirements.txt && python3 -m pip install --no-cache-dir "
-            "-r requirements.txt",
-        ], files
+    lock = _existing_file(args["uvlock"], "with_uv_project") if args.get("uvlock") else None
+    install_project = args.get("install_mode") == "install_project"
+    dest = _tmp(ctx)
+    if install_project:
+        files = _project_files(pyproject, ctx, rc, [pyproject, *([lock] if lock else [])])
+    else:
+        files = [(f"{ctx}/pyproject.toml", pyproject), *([(f"{ctx}/uv.lock", lock)] if lock else [])]
+    lines = [f"COPY {ctx}/ {dest}/"]
+    if lock is not None:
+        # uv turns the lock into pinned requirements; it runs from a throwaway folder, not the image.
+        steps = ["python3 -m pip install --no-cache-dir -q --target /tmp/flyte-uv uv",
+                 f"cd {dest} && PYTHONPATH=/tmp/flyte-uv python3 -m uv export --frozen --no-dev --no-emit-project "
+                 "--no-hashes -o /tmp/flyte-uv-requirements.txt",
+                 _pip_install(args, "-r /tmp/flyte-uv-requirements.txt")]
+        if install_project:
+            steps.append(_pip_install(args, f"--no-deps {dest}"))
+        steps.append(f"rm -rf /tmp/flyte-uv /tmp/flyte-uv-requirements.txt {dest}")
+        return [*lines, "RUN " + " && ".join(steps)], files
+    if install_project:
+        return [*lines, f"RUN {_pip_install(args, dest)} && rm -rf {dest}"], files
     # Without a lock there is nothing to pin: install the declared dependencies as pip would.
     deps = tomllib.loads(pyproject.read_text()).get("project", {}).get("dependencies", [])
     if not deps:
         return [], []
-    return [f"RUN python3 -m pip install --no-cache-dir {' '.join(shlex.quote(d) for d in deps)}"], []
+    return [f"RUN {_pip_install(args, ' '.join(shlex.quote(d) for d in deps))}"], []
 
+
+def _uv_script(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
+    script = _existing_file(args["script"], "Image.from_uv_script")
+    try:
+        metadata = read_script_metadata(script)
+    except ValueError as e:
+        raise DockerfileError(f"Image.from_uv_script: {e}") from e
+    lines: list[str] = []
+    files: ContextFiles = []
+    requirements: list[str] = []
+    for index, dep in enumerate(metadata.get("dependencies", [])):
+        if requirement_name(dep) in _OWN_NAMES:
+            continue  # the script's `flyte` is the SDK, which this project provides in every image
+        if "file://" in dep:  # a local project (`name @ file:///path`): copied in and installed
+            folder = Path(dep.split("file://", 1)[1])
+            if not (folder / "pyproject.toml").is_file() and not (folder / "setup.py").is_file():
+                raise DockerfileError(f"Image.from_uv_script: {script} depends on {dep}, but {folder} is not a "
+                                      "Python project (no pyproject.toml or setup.py).")
+            sub = f"{ctx}/local-{index}"
+            found = [(f"{sub}/{rel}", folder / rel) for rel in _included_files(folder, rc.ignore)]
+            files += found
+            lines.append(f"COPY {sub}/ {_tmp(sub)}/")
+            requirements.append(_tmp(sub))
+        else:
+            requirements.append(shlex.quote(dep))
+    if not requirements:
+        return [], []
+    cleanup = [r for r in requirements if r.startswith("/tmp/flyte-")]
+    tail = f" && rm -rf {' '.join(cleanup)}" if cleanup else ""
+    return [*lines, f"RUN {_pip_install(args, ' '.join(requirements))}{tail}"], files
+
+
+def _poetry_project(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
+    pyproject = _existing_file(args["pyproject"], "with_poetry_project")
+    lock = _existing_file(args["poetry_lock"], "with_poetry_project")
+    extra = args.get("extra_args") or ""
+    if args.get("install_mode") == "install_project":
+        # Poetry installs the project itself as a path (editable) install: its folder stays in the image.
+        dest = f"/opt/flyte-projects/{pyproject.parent.resolve().name}"
+        files = _project_files(pyproject, ctx, rc, [pyproject, lock])
+    else:
+        dest = _tmp(ctx)
+        files = [(f"{ctx}/pyproject.toml", pyproject), (f"{ctx}/poetry.lock", lock)]
+        if "--no-root" not in extra.split():
+            extra = f"{extra} --no-root".strip()
+    # Poetry itself lives in a throwaway venv; it installs into the image's active venv (VIRTUAL_ENV)
+    # or, without one, into the interpreter's environment (virtualenvs.create false).
+    steps = ["python3 -m venv /tmp/flyte-poetry", "/tmp/flyte-poetry/bin/pip install --no-cache-dir -q poetry",
+             f"cd {dest} && POETRY_VIRTUALENVS_CREATE=false /tmp/flyte-poetry/bin/poetry install --no-interaction "
+             f"{extra}".rstrip(),
+             "rm -rf /tmp/flyte-poetry" + ("" if dest.startswith("/opt/") else f" {dest}")]
+    return [f"COPY {ctx}/ {dest}/", "RUN " + " && ".join(steps)], files
+
+
+def _pixi(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
+    what = args.get("manifest") or args.get("script")
+    raise DockerfileError(
+        f"The docker image builder cannot install the pixi workspace {what}: pixi and the conda channels it "
+        "resolves from are not package indexes this builder uses. Install the packages with "
+        "with_pip_packages/with_uv_project, or build the environment in your own Dockerfile "
+        "(Image.from_dockerfile) or base image (Image.from_base)."
+    )
+
+
+def _wheels(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
+    if is_own_wheels(args):
+        return [], []  # "this checkout's flyte": already installed from the builder's wheelhouse
+    folder = Path(args["wheel_dir"])
+    wheels = sorted(folder.glob("*.whl")) if folder.is_dir() else []
+    if not wheels:
+        raise DockerfileError(f"PythonWheels: {folder} holds no .whl files; build the wheels (e.g. `python -m "
+                              f"build --wheel -o {folder}`) or fix wheel_dir.")
+    dest = _tmp(ctx)
+    files = [(f"{ctx}/{w.name}", w) for w in wheels]
+    what = f"--find-links {dest} {shlex.quote(args['package_name'])}"
+    return [f"COPY {ctx}/ {dest}/", f"RUN {_pip_install(args, what)} && rm -rf {dest}"], files
+
+
+def _code_bundle(args: dict[str, Any], ctx: str, rc: RenderContext) -> tuple[list[str], ContextFiles]:
+    root = Path(rc.code_root or Path.cwd()).resolve()
+    if args.get("copy_style") == "all":
+        rels = [rel for rel in bundle_files(root) if rel in set(_included_files(root, rc.ignore))]
+    else:
+        rels = sorted({Path(f).resolve().relative_to(root).as_posix() for f in _loaded_module_files(root)})
+    files = [(f"{ctx}/{rel}", root / rel) for rel in rels]
+    return _copy_files(files, ctx, str(args.get("dst") or ".")), files
+
+
+def _loaded_module_files(root: Path) -> Iterator[str]:
+    """Source files of the modules imported from under ``root`` (what ``loaded_modules`` bakes)."""
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and os.path.isfile(path) and Path(path).resolve().is_relative_to(root):
+            parts = Path(path).resolve().relative_to(root).parts
+            if not any(p in (".venv", ".nox", "site-packages") for p in parts):
+                yield path
+
+
+_OWN_NAMES = frozenset({"flyte", "flyte-core"})
 
 _LAYERS: dict[str, LayerRenderer] = {
     "pip": _pip, "apt": _apt, "requirements": _requirements, "env": _env, "commands": _commands,
     "workdir": _workdir, "copy": _copy, "copy_dir": _copy_dir, "dockerignore": _dockerignore,
-    "uv_project": _uv_project,
+    "uv_project": _uv_project, "uv_script": _uv_script, "poetry_project": _poetry_project,
+    "pixi_project": _pixi, "pixi_script": _pixi, "wheels": _wheels, "code_bundle": _code_bundle,
 }
 
 

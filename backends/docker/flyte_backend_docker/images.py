@@ -18,6 +18,8 @@ import io
 import json
 import os
 import re
+import shlex
+import shutil
 import sys
 import tarfile
 import tempfile
@@ -33,6 +35,8 @@ from flyte_backend_docker import dockerfile, wheelhouse
 from flyte_core import errors
 from flyte_core.errors import FlyteUsageError
 from flyte_core.image import Image
+from flyte_core.models import Secret
+from flyte_core.secrets import env_name, flyte_secret_value, secret_id
 
 #: Environment variable naming the base image of default images (an explicit argument wins).
 BASE_IMAGE_ENV = "FLYTE_DOCKER_BASE_IMAGE"
@@ -72,6 +76,9 @@ class ImageBuilder:
     :param log: called with each build log line (from the building thread).
     :param packages: local distributions to install (default: :func:`wheelhouse.repo_packages`).
     :param extra_requirements: more requirements to put in the wheelhouse and install.
+    :param secret_value: gives the value of a layer's ``secret_mounts`` (default: the environment's
+        ``FLYTE_SECRET_*`` / ``flyte secrets`` store, as ``flyte_core.secrets.flyte_secret_value``).
+    :param code_root: the folder ``with_code_bundle`` bakes in (default: the current folder).
     """
 
     name = "docker"
@@ -85,6 +92,8 @@ class ImageBuilder:
         *,
         packages: Sequence[Path] | None = None,
         extra_requirements: Sequence[str] = (),
+        secret_value: Callable[[Secret], str | None] | None = None,
+        code_root: Path | str | None = None,
     ) -> None:
         self.client = client
         self.base_image = base_image or os.environ.get(BASE_IMAGE_ENV) or None
@@ -92,6 +101,8 @@ class ImageBuilder:
         self.log = log or (lambda line: None)
         self._packages = list(packages) if packages is not None else None
         self._extra = list(extra_requirements)
+        self._secret_value = secret_value or flyte_secret_value
+        self.code_root = Path(code_root) if code_root else None
         self._lock = threading.Lock()
         self._tag_locks: dict[str, threading.Lock] = {}
         self._tags: dict[str, str] = {}  # name and spec JSON -> tag, so hashing runs once per spec
@@ -111,8 +122,8 @@ class ImageBuilder:
             tag = self._tags.get(key)
         if tag is not None and self._exists(tag):
             return tag
-        text, files, base_id, wheels = self._prepare(image)
-        tag = f"{name}:{_content_hash(image, text, files, base_id, wheels)}"
+        plan, base_id, wheels = self._prepare(image)
+        tag = f"{name}:{_content_hash(image, plan, base_id, wheels)}"
         with self._lock:
             self._tags[key] = tag
             tag_lock = self._tag_locks.setdefault(tag, threading.Lock())
@@ -120,7 +131,7 @@ class ImageBuilder:
         # first one built instead of building it again and leaving a dangling duplicate.
         with tag_lock, _file_lock(_lock_path(tag)):
             if not self._exists(tag):
-                self._build(tag, image, text, files, wheels)
+                self._build_plan(tag, image, plan, wheels)
         return tag
 
     def base_for(self, image: Image) -> str:
@@ -129,7 +140,7 @@ class ImageBuilder:
 
     # --- steps -------------------------------------------------------------------------------
 
-    def _prepare(self, image: Image) -> tuple[str, dockerfile.ContextFiles, str, wheelhouse.Wheelhouse | None]:
+    def _prepare(self, image: Image) -> tuple[list[dockerfile.Step], str, wheelhouse.Wheelhouse | None]:
         wheels = self._wheels() if image.install_flyte and image.dockerfile is None else None
         if wheels is not None and tuple(image.python_version) != sys.version_info[:2]:
             raise ImageBuildError(
@@ -147,16 +158,33 @@ class ImageBuilder:
         try:
             # Extra requirements are in the wheelhouse too; naming them installs them.
             names = [*wheels.distributions, *self._extra] if wheels else []
-            text, files = dockerfile.render(image, self.base_for(image), names)
+            own = list(wheels.distributions) if wheels else []
+            plan = dockerfile.render_plan(image, self.base_for(image), names, own, self.code_root)
         except OSError as e:
             raise ImageBuildError(f"Cannot read a file of the image spec: {e}") from e
-        return text, files, base_id, wheels
+        return plan, base_id, wheels
 
-    def _build(self, tag: str, image: Image, text: str, files: dockerfile.ContextFiles,
-               wheels: wheelhouse.Wheelhouse | None) -> None:
-        self.log(f"Building image {tag}")
+    def _build_plan(self, tag: str, image: Image, plan: list[dockerfile.Step],
+                    wheels: wheelhouse.Wheelhouse | None) -> None:
+        """Build each segment in turn (the last one as ``tag``), running secret steps in between."""
+        previous = ""
+        for index, step in enumerate(plan):
+            if isinstance(step, dockerfile.SecretStep):
+                previous = self._secret_step(tag, previous, step)
+                continue
+            text = step.text.replace(dockerfile.PREVIOUS, previous) if previous else step.text
+            last = index == len(plan) - 1
+            with_wheels = wheels if f"COPY {dockerfile.WHEELS_DIR}/" in text else None
+            previous = self._build(tag if last else None, tag, image, text, step.files, with_wheels)
+        if not self._exists(tag):
+            raise ImageBuildError(f"Building image {tag} ended without an error but the engine has no such image.")
+
+    def _build(self, tag: str | None, final: str, image: Image, text: str, files: dockerfile.ContextFiles,
+               wheels: wheelhouse.Wheelhouse | None) -> str:
+        """Build one Dockerfile (tagged ``tag`` when given); returns the id of the image it made."""
+        self.log(f"Building image {final}")
         tail: collections.deque[str] = collections.deque(maxlen=TAIL)
-        step, error = "", ""
+        step, error, image_id = "", "", ""
         with tempfile.TemporaryFile() as context:
             name = _write_context(context, image, text, files, wheels)
             context.seek(0)
@@ -169,21 +197,78 @@ class ImageBuilder:
                     if "error" in chunk:
                         error = str(chunk["error"]).strip()
                         break
+                    image_id = str((chunk.get("aux") or {}).get("ID") or image_id)
                     for line in str(chunk.get("stream") or chunk.get("status") or "").splitlines():
                         if line.strip():
                             tail.append(line)
                             self.log(line)
                             if line.startswith("Step "):
                                 step = line
+                            elif line.startswith("Successfully built "):
+                                image_id = image_id or line.split()[-1]
             except docker.errors.APIError as e:
                 error = str(e.explanation or e)
         if error:
             raise ImageBuildError(
-                f"Building image {tag} failed{' at ' + step if step else ''}: {error}\n"
+                f"Building image {final} failed{' at ' + step if step else ''}: {error}\n"
                 "Last lines of the build log:\n" + "\n".join(tail)
             )
-        if not self._exists(tag):
-            raise ImageBuildError(f"Building image {tag} ended without an error but the engine has no such image.")
+        return image_id
+
+    def _secret_step(self, final: str, previous: str, step: dockerfile.SecretStep) -> str:
+        """Run ``step.command`` in a container of ``previous`` with its secrets bind-mounted read-only
+        (files by secret id, environment variables through a script the command sources) and commit
+        the container: bind mounts are not part of a container's filesystem, so the values reach
+        neither a layer nor the image's config or history. Returns the committed image's id."""
+        values = {}
+        for secret in step.secrets:
+            value = self._secret_value(secret)
+            if value is None:
+                raise ImageBuildError(
+                    f"Building image {final}: a step needs build secret '{secret_id(secret)}', which no secret "
+                    f"provider has; set {env_name(secret)} or run `flyte secrets set {secret_id(secret)}`."
+                )
+            values[secret] = value
+        shm = Path("/dev/shm")
+        folder = Path(tempfile.mkdtemp(prefix="flyte-build-secrets-", dir=shm if shm.is_dir() else None))
+        container = None
+        try:
+            exports = []
+            for secret, value in values.items():
+                if secret.mount is not None:
+                    _write_private(folder / secret_id(secret), value)
+                else:
+                    exports.append(f"export {secret.as_env_var or env_name(secret)}={shlex.quote(value)}")
+            _write_private(folder / dockerfile.SECRETS_ENV, "\n".join(exports) + "\n")
+            command = f". {dockerfile.SECRETS_DIR}/{dockerfile.SECRETS_ENV} && {step.command}"
+            self.log(f"Running a build step with secrets ({', '.join(secret_id(s) for s in step.secrets)}): "
+                     f"{step.command}")
+            config = self.client.images.get(previous).attrs.get("Config") or {}
+            container = self.client.containers.create(
+                previous, ["/bin/sh", "-c", command], labels={LABEL: "secret-step"},
+                volumes={str(folder): {"bind": dockerfile.SECRETS_DIR, "mode": "ro"}},
+                entrypoint=[], user=config.get("User") or "",
+            )
+            container.start()
+            code = int(container.wait().get("StatusCode", 1))
+            tail = container.logs().decode(errors="replace").strip().splitlines()[-TAIL:]
+            for line in tail:
+                self.log(line)
+            if code != 0:
+                raise ImageBuildError(
+                    f"Building image {final} failed at a step with secrets (`{step.command}`, exit {code}).\n"
+                    "Last lines of its log:\n" + "\n".join(tail)
+                )
+            # The previous image's config, so the step's command and mounts are not the image's.
+            committed = container.commit(conf=_commit_config(config))
+            return str(committed.id)
+        except docker.errors.DockerException as e:
+            raise ImageBuildError(f"Building image {final}: a step with secrets failed: {e}") from e
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            if container is not None:
+                with contextlib.suppress(docker.errors.DockerException):
+                    container.remove(force=True)
 
     def _wheels(self) -> wheelhouse.Wheelhouse:
         with self._wheelhouse_lock:
@@ -244,7 +329,8 @@ class ImageBuilder:
 
 def docker_image_builder(options: Mapping[str, Any]) -> ImageBuilder:
     """The factory registered as ``"docker"``: options ``client`` (default ``docker.from_env()``),
-    ``base_image``, ``cache_dir``, ``log``, ``packages``, ``extra_requirements``."""
+    ``base_image``, ``cache_dir``, ``log``, ``packages``, ``extra_requirements``, ``secret_value``,
+    ``code_root``."""
     return ImageBuilder(
         options.get("client") or docker.from_env(),
         base_image=options.get("base_image"),
@@ -252,6 +338,8 @@ def docker_image_builder(options: Mapping[str, Any]) -> ImageBuilder:
         log=options.get("log"),
         packages=options.get("packages"),
         extra_requirements=options.get("extra_requirements", ()),
+        secret_value=options.get("secret_value"),
+        code_root=options.get("code_root"),
     )
 
 
@@ -298,17 +386,37 @@ def _repo_name(image: Image) -> str:
     return name
 
 
-def _content_hash(image: Image, text: str, files: dockerfile.ContextFiles, base_id: str,
+def _content_hash(image: Image, plan: list[dockerfile.Step], base_id: str,
                   wheels: wheelhouse.Wheelhouse | None) -> str:
-    """What the tag's hash covers: the spec, the base image id, the wheelhouse, the Dockerfile and the
-    content of every context file (the spec's own hashes were taken when it was made; files may
-    have changed since)."""
+    """What the tag's hash covers: the spec, the base image id, the wheelhouse, every Dockerfile and
+    secret step (which secrets, never their values) and the content of every context file (the
+    spec's own hashes were taken when it was made; files may have changed since)."""
     h = hashlib.sha256()
+    steps = [s.text if isinstance(s, dockerfile.Segment) else [s.command, [secret_id(x) for x in s.secrets]]
+             for s in plan]
     h.update(json.dumps({"spec": image.spec(), "base": base_id, "wheels": wheels.key if wheels else None,
-                         "dockerfile": text}, sort_keys=True, default=str).encode())
-    for arcname, path in files:
-        h.update(arcname.encode() + b"\0" + _file_digest(path))
+                         "dockerfile": steps[0] if len(steps) == 1 else steps}, sort_keys=True, default=str).encode())
+    for segment in plan:
+        for arcname, path in segment.files if isinstance(segment, dockerfile.Segment) else []:
+            h.update(arcname.encode() + b"\0" + _file_digest(path))
     return h.hexdigest()[:16]
+
+
+def _write_private(path: Path, value: str) -> None:
+    """Write ``value`` to a new file only its owner can read."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value)
+
+
+#: Image config fields a commit keeps from the image a secret step ran on.
+_CONFIG_KEYS = ("User", "Env", "Cmd", "Entrypoint", "WorkingDir", "Labels", "ExposedPorts", "Volumes",
+                "StopSignal", "Shell", "OnBuild")
+
+
+def _commit_config(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: config[k] for k in _CONFIG_KEYS if config.get(k) is not None}
 
 
 def _v(version: Sequence[int]) -> str:
