@@ -33,6 +33,7 @@ from flyte_core.models import (
 from flyte_core.runstore.records import Phase as ActionPhase
 from flyte_core.task import TaskTemplate
 from flyte_core.trace import trace
+from flyte_core.triggers import Cron, FixedRate, OnArtifact, Trigger, TriggeredArtifact, TriggeredPartition, TriggerTime
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers
     from flyte_core.api import current_session, init, init_from_config, run, with_runcontext
@@ -89,3 +90,6 @@ __all__ = [
     "__version__", "ctx", "current_session", "custom_context", "errors", "get_custom_context", "group", "init",
     "init_from_config", "logger", "map", "run", "trace", "version", "with_runcontext",
 ]
+
+# Triggers (models in the core; `flyte triggers run` in the flyte-triggers plugin fires them).
+__all__ += ["Cron", "FixedRate", "OnArtifact", "Trigger", "TriggerTime", "TriggeredArtifact", "TriggeredPartition"]

@@ -11,6 +11,7 @@ import attrs
 from flyte_core.image import Image
 from flyte_core.models import CacheRequest, Resources, RetryStrategy, ReusePolicy, SecretRequest, TimeoutType
 from flyte_core.task import TaskTemplate, make_task
+from flyte_core.triggers import check_task_triggers
 
 _NAME_RE = re.compile(r"^[a-z0-9]+([_-][a-z0-9]+)*$")
 
@@ -137,6 +138,8 @@ class TaskEnvironment:
                 report=report, docs=docs, pod_template=pod_template,
                 max_inline_io_bytes=max_inline_io_bytes, extra={k: v for k, v in kwargs.items() if v},
             )
+            if "triggers" in kwargs:
+                check_task_triggers(t)
             self._tasks[t.name] = t
             return t
 

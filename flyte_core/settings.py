@@ -60,6 +60,6 @@ def used_settings(task: TaskTemplate[Any, Any]) -> Iterator[str]:
 
 def unhonoured_settings(task: TaskTemplate[Any, Any], honours: frozenset[str]) -> list[str]:
     """Settings ``task`` uses that a backend honouring ``honours`` would ignore."""
-    # Retries and caching are applied by the controller itself, whatever the backend.
-    always = {"retries", "cache"}
+    # Retries and caching are applied by the controller itself, whatever the backend; triggers start runs.
+    always = {"retries", "cache", "triggers"}
     return [s for s in used_settings(task) if s not in honours and s not in always]
