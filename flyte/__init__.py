@@ -52,6 +52,10 @@ _LAZY = {
 }
 
 
+# Apps (flyte.serve, with_servecontext) come from the flyte-apps plugin, imported on first use.
+_LAZY.update({"serve": "flyte_apps.serve", "with_servecontext": "flyte_apps.serve", "AppHandle": "flyte_apps.serve"})
+
+
 def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
@@ -93,3 +97,5 @@ __all__ = [
 
 # Triggers (models in the core; `flyte triggers run` in the flyte-triggers plugin fires them).
 __all__ += ["Cron", "FixedRate", "OnArtifact", "Trigger", "TriggerTime", "TriggeredArtifact", "TriggeredPartition"]
+# Apps, served as local processes by the flyte-apps plugin.
+__all__ += ["AppHandle", "serve", "with_servecontext"]
