@@ -53,6 +53,7 @@ from flyte_core.platform_api import (
 from flyte_core.runstore.records import Phase as ActionPhase
 from flyte_core.task import TaskTemplate
 from flyte_core.trace import trace
+from flyte_core.triggers import Cron, FixedRate, OnArtifact, Trigger, TriggeredArtifact, TriggeredPartition, TriggerTime
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers
     from flyte_core.api import current_session, init, init_from_config, run, with_runcontext
@@ -73,6 +74,10 @@ _LAZY = {
     "Run": "flyte_core.run", "ActionOutputs": "flyte_core.run", "Session": "flyte_core.session",
     "ImageBuild": "flyte_core.build", "build": "flyte_core.build", "build_images": "flyte_core.build",
 }
+
+
+# Apps (flyte.serve, with_servecontext) come from the flyte-apps plugin, imported on first use.
+_LAZY.update({"serve": "flyte_apps.serve", "with_servecontext": "flyte_apps.serve", "AppHandle": "flyte_apps.serve"})
 
 
 def __getattr__(name: str) -> object:
@@ -111,3 +116,8 @@ __all__ = [
     "current_project", "deploy", "init_from_api_key", "init_in_cluster", "init_passthrough",
     "is_control_plane_available", "rerun", "system_logger",
 ]
+
+# Triggers (models in the core; `flyte triggers run` in the flyte-triggers plugin fires them).
+__all__ += ["Cron", "FixedRate", "OnArtifact", "Trigger", "TriggerTime", "TriggeredArtifact", "TriggeredPartition"]
+# Apps, served as local processes by the flyte-apps plugin.
+__all__ += ["AppHandle", "serve", "with_servecontext"]

@@ -272,6 +272,9 @@ def find_task(ref: TaskRef, code_root: str) -> TaskTemplate[Any, Any]:
     if mod is None:
         mod = load_module(ref, code_root)
     obj = getattr(mod, ref.name, None)
+    if obj is None:  # a task object bound to another name than its function's (e.g. a ContainerTask)
+        obj = next((v for v in vars(mod).values()
+                    if isinstance(v, TaskTemplate) and getattr(v.func, "__name__", None) == ref.name), None)
     if not isinstance(obj, TaskTemplate):
         where = f"module '{ref.module}'" + (f" (file {ref.file})" if ref.file else "")
         raise CodeLoadError(

@@ -11,6 +11,7 @@ import attrs
 from flyte_core.image import Image
 from flyte_core.models import CacheRequest, Resources, RetryStrategy, ReusePolicy, SecretRequest, TimeoutType
 from flyte_core.task import TaskTemplate, make_task
+from flyte_core.triggers import check_task_triggers
 
 _NAME_RE = re.compile(r"^[a-z0-9]+([_-][a-z0-9]+)*$")
 
@@ -91,6 +92,24 @@ class TaskEnvironment:
         current.update({k: v for k, v in changes.items() if v is not None}, name=name)
         return TaskEnvironment(**current)
 
+    @classmethod
+    def from_task(cls, name: str, *tasks: TaskTemplate[Any, Any],
+                  depends_on: list[TaskEnvironment] | None = None) -> TaskEnvironment:
+        """An environment holding ``tasks`` made elsewhere (e.g. ``flyte.extras.ContainerTask``), so other
+        environments can list it in ``depends_on``; the tasks must share one image (or have none)."""
+        for t in tasks:
+            if t.name in t.env._tasks:
+                raise ValueError(f"Task '{t.name}' already belongs to environment '{t.env.name}'; tasks cannot be "
+                                 "assigned to multiple environments.")
+        images = {repr(t.env.image) for t in tasks}
+        if len(images) > 1:
+            raise ValueError("Tasks must have the same image to be in the same environment.")
+        env = cls(name, image=tasks[0].env.image if tasks else "auto", depends_on=list(depends_on or []))
+        for t in tasks:
+            t.env = env
+            env._tasks[t.name] = t
+        return env
+
     @overload
     def task(self, _func: Callable[..., Any], /) -> TaskTemplate[Any, Any]: ...
 
@@ -137,6 +156,8 @@ class TaskEnvironment:
                 report=report, docs=docs, pod_template=pod_template,
                 max_inline_io_bytes=max_inline_io_bytes, extra={k: v for k, v in kwargs.items() if v},
             )
+            if "triggers" in kwargs:
+                check_task_triggers(t)
             self._tasks[t.name] = t
             return t
 

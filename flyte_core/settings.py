@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from flyte_core.rawcontainer import RawContainerTask
+
 if TYPE_CHECKING:
     from flyte_core.task import TaskTemplate
 
@@ -69,6 +71,8 @@ def used_settings(task: TaskTemplate[Any, Any]) -> Iterator[str]:
 
 def unhonoured_settings(task: TaskTemplate[Any, Any], honours: frozenset[str]) -> list[str]:
     """Settings ``task`` uses that a backend honouring ``honours`` would ignore."""
-    # Retries and caching are applied by the controller itself, whatever the backend.
-    always = {"retries", "cache"}
+    # Retries and caching are applied by the controller itself, whatever the backend; triggers start runs.
+    always = {"retries", "cache", "triggers"}
+    if isinstance(task, RawContainerTask):  # it runs its image itself, on every backend that runs it
+        always.add("image")
     return [s for s in used_settings(task) if s not in honours and s not in always]

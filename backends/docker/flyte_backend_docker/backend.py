@@ -33,6 +33,7 @@ import docker.errors
 from flyte_backend_docker.bundle import make_bundle
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL, TASK_LABEL, labels_for, prune_dead
 from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
+from flyte_backend_docker.rawtask import execute_raw
 from flyte_backend_docker.resources import container_limits, describe_memory
 from flyte_backend_docker.secrets import SecretMounts, secret_value
 from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
@@ -42,6 +43,7 @@ from flyte_core.config import flyte_home
 from flyte_core.entrypoint import read_outcome, worker_spec
 from flyte_core.errors import FlyteUsageError
 from flyte_core.imagebuilder import ImageBuilder, image_builders
+from flyte_core.rawcontainer import RawContainerTask
 from flyte_core.runstore.records import ErrorInfo
 
 #: Inside containers, where the code bundle is unpacked.
@@ -120,6 +122,8 @@ class DockerBackend:
         assert self._dir is not None and self._builder is not None and self._secrets is not None
         if spec.task is None:
             raise FlyteUsageError(f"Action {spec.action} has no task object to run.")
+        if isinstance(spec.task, RawContainerTask):
+            return await execute_raw(self, spec, spec.task)
         if is_nested_function(spec.task):
             return _refused(spec, f"it is defined inside a function ({spec.task.func.__qualname__}); a container "
                                   "can only import tasks defined at module level")
@@ -257,14 +261,15 @@ class DockerBackend:
         return volumes
 
     def _create(self, image: str, command: list[str], labels: dict[str, str], volumes: dict[str, Any],
-                env: dict[str, str], limits: dict[str, Any]) -> str:
+                env: dict[str, str], limits: dict[str, Any], working_dir: str | None = "") -> str:
         assert self._client is not None
         host_config = self._client.api.create_host_config(
             binds=volumes, network_mode=self.options.get("network"),
             **{k: v for k, v in limits.items()},
         )
         created = self._client.api.create_container(image, command=command, labels=labels, environment=env,
-                                                    host_config=host_config, working_dir=self._bundle_dir)
+                                                    host_config=host_config,
+                                                    working_dir=self._bundle_dir if working_dir == "" else working_dir)
         return str(created["Id"])
 
     def _pump(self, cid: str, spec: ActionSpec, tail: deque[str]) -> None:

@@ -1,0 +1,110 @@
+"""The docker backend's way to run a task that brings its own image (a ``RawContainerTask``, e.g.
+``flyte.extras.ContainerTask``): a container of that image as it is, its inputs staged as files in a
+host folder mounted into it, its outputs read back from there once it exits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import tempfile
+import threading
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import docker
+import docker.errors
+
+from flyte_backend_docker.labels import labels_for
+from flyte_backend_docker.resources import container_limits
+from flyte_core.backend import ActionOutcome, ActionSpec
+from flyte_core.errors import FlyteUsageError
+from flyte_core.runstore.records import ErrorInfo
+from flyte_core.runtime import error_info
+
+if TYPE_CHECKING:
+    from flyte_backend_docker.backend import DockerBackend
+
+TAIL_LINES = 20
+
+
+async def execute_raw(backend: DockerBackend, spec: ActionSpec, task: Any) -> ActionOutcome:
+    """Run one attempt of ``task`` (a :class:`~flyte_core.rawcontainer.RawContainerTask`) for ``backend``:
+    stage its inputs, run its image to the end (at most ``spec.timeout``), encode its outputs; the
+    container and the folder are removed however it ends."""
+    assert backend._run is not None and backend._client is not None and backend._dir is not None
+    assert backend._secrets is not None
+    run = backend._run
+    workdir = tempfile.mkdtemp(dir=backend._dir, prefix=f"{spec.action}-{spec.attempt}-")
+    os.chmod(workdir, 0o755)
+    cid: str | None = None
+    try:
+        try:
+            values = run.engine.decode_inputs(task.name, task.interface, spec.inputs, run.conversion)
+            call = await asyncio.to_thread(task.container_call, values, workdir)
+            await asyncio.to_thread(ensure_image, backend._client, call.image)
+        except Exception as e:
+            return ActionOutcome(error=error_info(e, spec.action), final=True)
+        env, secret_volumes = await asyncio.to_thread(backend._secrets.prepare, spec)
+        volumes = {**secret_volumes, **{h: {"bind": c, "mode": "rw"} for h, c in call.mounts.items()}}
+        backend._live[spec.action] = spec.attempt
+        cid = await asyncio.to_thread(
+            backend._create, call.image, call.command, labels_for(spec, os.getpid(), socket.gethostname()),
+            volumes, {**spec.env_vars, **env}, container_limits(task.env.resources), None)
+        tail: deque[str] = deque(maxlen=TAIL_LINES)
+        pump = threading.Thread(target=backend._pump, args=(cid, spec, tail), daemon=True,
+                                name=f"flyte-docker-logs-{spec.action}")
+        await asyncio.to_thread(backend._client.api.start, cid)
+        pump.start()
+        try:
+            status = await asyncio.wait_for(asyncio.to_thread(backend._client.api.wait, cid), spec.timeout)
+        except TimeoutError:
+            return timeout_outcome(spec)
+        await asyncio.to_thread(pump.join, 5)
+        if not tail:  # a command that ended before the attach began: read what it printed from the engine
+            await asyncio.to_thread(_replay_logs, backend, cid, spec, tail)
+        code = int(status.get("StatusCode", -1))
+        if code != 0:
+            msg = (f"ContainerTask '{task.name}': the command in image '{call.image}' exited with code {code}."
+                   + ("\nLast output lines:\n" + "\n".join(tail) if tail else ""))
+            return ActionOutcome(error=ErrorInfo("ContainerTaskError", "user", msg, action=spec.action))
+        try:
+            result = await asyncio.to_thread(task.container_outputs, workdir)
+            outputs = run.engine.encode_output(task.name, task.interface, result, run.conversion)
+        except Exception as e:
+            return ActionOutcome(error=error_info(e, spec.action), final=True)
+        return ActionOutcome(outputs=outputs)
+    finally:
+        backend._live.pop(spec.action, None)
+        if cid is not None:
+            await asyncio.shield(backend._remove(cid, keep=False))
+        backend._secrets.release(spec.action)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def ensure_image(client: docker.DockerClient, ref: str) -> None:
+    """Pull ``ref`` unless the engine has it (a raw container task's image is run as it is, never built)."""
+    try:
+        client.images.get(ref)
+    except docker.errors.ImageNotFound:
+        try:
+            client.images.pull(ref)
+        except docker.errors.APIError as e:
+            raise FlyteUsageError(f"Image '{ref}' is not on this Docker engine and cannot be pulled "
+                                  f"({e.explanation or e}).") from None
+
+
+def _replay_logs(backend: DockerBackend, cid: str, spec: ActionSpec, tail: deque[str]) -> None:
+    assert backend._client is not None
+    for stream in ("stdout", "stderr"):
+        raw = backend._client.api.logs(cid, stdout=stream == "stdout", stderr=stream == "stderr")
+        for line in raw.splitlines():
+            backend._emit(spec, stream, line, tail)
+
+
+def timeout_outcome(spec: ActionSpec) -> ActionOutcome:
+    """The outcome of an attempt stopped at its timeout."""
+    from flyte_backend_docker.backend import _timeout
+
+    return _timeout(spec)

@@ -1,0 +1,80 @@
+"""``flyte triggers``: list the triggers of a file's tasks, and fire them on a local scheduler."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from flyte_core.cli.common import CliState
+from flyte_core.loader import load_file, tasks_in
+from flyte_core.task import TaskTemplate
+from flyte_core.triggers import task_triggers
+from flyte_triggers.schedule import check, next_fire
+from flyte_triggers.scheduler import Firing, TriggerScheduler
+
+
+def _tasks(ctx: click.Context, path: str) -> list[TaskTemplate[Any, Any]]:
+    state: CliState = ctx.find_root().obj
+    return list(tasks_in(load_file(path, state.session().root_dir)).values())
+
+
+@click.group("triggers")
+def triggers_cmd() -> None:
+    """Triggers declared with @env.task(triggers=...): list them, or fire them on a local scheduler."""
+
+
+@triggers_cmd.command("list")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def list_cmd(ctx: click.Context, file: str) -> None:
+    """Every trigger of FILE's tasks, its schedule and when it would fire next."""
+    now = datetime.now(UTC)
+    table = Table("trigger", "task", "automation", "active", "next firing (UTC)")
+    for task in _tasks(ctx, file):
+        for trig in task_triggers(task):
+            nxt = "-"
+            with contextlib.suppress(Exception):
+                check(trig)
+                nxt = next_fire(trig, now, now).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            table.add_row(trig.name, task.name, str(trig.automation or "on demand"),
+                          "yes" if trig.auto_activate else "no", nxt)
+    Console().print(table)
+
+
+@triggers_cmd.command("run")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--backend", default=None, help="Backend the triggered runs use (default: the configured one).")
+@click.option("--trigger", "names", multiple=True,
+              help="Fire only this trigger (repeatable); a named trigger fires even with auto_activate=False.")
+@click.option("--max-runs", type=int, default=None, help="Stop after this many firings (and their runs).")
+@click.pass_context
+def run_cmd(ctx: click.Context, file: str, backend: str | None, names: tuple[str, ...],
+            max_runs: int | None) -> None:
+    """Fire the Cron and FixedRate triggers of FILE's tasks on schedule until Ctrl-C.
+
+    Each firing starts a run, recorded in the run store with the labels flyte.trigger (its name) and
+    flyte.trigger.time (its scheduled time); flyte.TriggerTime inputs get the scheduled time. Ctrl-C
+    stops firing and aborts the runs still going.
+    """
+    state: CliState = ctx.find_root().obj
+    console = Console(stderr=True, highlight=False)
+
+    def said(f: Firing, what: str) -> None:
+        when = f.scheduled.astimezone(UTC).strftime("%H:%M:%S")
+        detail = f"run {f.run}" if f.run else f"not started: {f.error}"
+        console.print(f"[{when}] trigger [bold]{f.trigger}[/bold] -> {f.task}: {detail} {what}")
+
+    scheduler = TriggerScheduler(state.session(), _tasks(ctx, file), backend=backend, names=names, on_fire=said)
+    for task, trig in scheduler.pairs:
+        console.print(f"scheduling [bold]{trig.name}[/bold] ({trig.automation}) for {task.name}")
+    console.print("Press Ctrl+C to stop.")
+    try:
+        scheduler.run(max_firings=max_runs)
+    except KeyboardInterrupt:
+        console.print("stopped (runs still going were aborted).")
+    console.print(f"{len(scheduler.firings)} firing(s).")

@@ -1,0 +1,15 @@
+"""Registers ``flyte triggers`` (list, run) as any third-party plugin would."""
+
+from __future__ import annotations
+
+import click
+
+from flyte_core.hookspecs import hookimpl
+
+
+@hookimpl
+def flyte_add_cli_commands(cli: click.Group) -> None:
+    """``flyte triggers list FILE`` and ``flyte triggers run FILE``."""
+    from flyte_triggers.cli import triggers_cmd
+
+    cli.add_command(triggers_cmd)
