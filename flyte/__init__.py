@@ -9,16 +9,11 @@ from typing import TYPE_CHECKING
 
 from flyte import errors
 from flyte_core import __version__
-<<<<<<< HEAD
+from flyte_core.cachepolicy import CachePolicy
 from flyte_core.checkpoint import BaseCheckpoint, Checkpoint, latest_checkpoint
 from flyte_core.context import ActionID, TaskContext, custom_context, get_custom_context
 from flyte_core.context import public as ctx
-=======
-from flyte_core.cachepolicy import CachePolicy
-from flyte_core.context import ActionID, TaskContext, custom_context
-from flyte_core.context import current as ctx
 from flyte_core.devices import AMD_GPU, APPLE_SILICON, GPU, HABANA_GAUDI, TPU, Device, DeviceClass, Neuron
->>>>>>> h-surface
 from flyte_core.environment import TaskEnvironment
 from flyte_core.group import group
 from flyte_core.image import Image

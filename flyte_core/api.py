@@ -58,18 +58,14 @@ def _init(
     (``endpoint``, ``project``, ...) are accepted with a notice that they have no effect here
     (``Session.notices``); an unknown keyword is a TypeError."""
     global _default
-<<<<<<< HEAD
-    notices = compat_kwargs.check("init", flyte2, compat_kwargs.INIT)
-    if storage is not None and not isinstance(storage, str):  # a Flyte 2 Storage object (remote config)
-        notices.append(f"init(storage={type(storage).__name__}(...)) is not acted on here; pass the data "
-                       "store as a URL instead, e.g. storage='s3://bucket/prefix'.")
-=======
     from flyte_core.storageconfig import Storage, configure
 
+    notices = compat_kwargs.check("init", flyte2, compat_kwargs.INIT)
     if isinstance(storage, Storage):  # flyte.storage.S3(...) etc.: settings for that store, not a data URL
         configure(storage)
->>>>>>> h-surface
         storage = None
+    elif storage is not None and not isinstance(storage, str):
+        raise TypeError(f"init(storage=...) takes a data store URL or a flyte.storage object, got {storage!r}.")
     session = Session(config=config, backend=backend, backend_options=backend_options, data_url=storage,
                       run_store=run_store, root_dir=root_dir)
     session.notices.extend(notices)

@@ -23,23 +23,16 @@ import attrs
 
 from flyte_core import context
 from flyte_core.backend import ActionOutcome, ActionSpec, Backend
-<<<<<<< HEAD
 from flyte_core.cache import task_version
-=======
 from flyte_core.concurrency import ActionSlots
->>>>>>> h-surface
 from flyte_core.errors import (
     BaseRuntimeError,
     FlyteUsageError,
     RuntimeSystemError,
     SyncTaskCallInAsyncContextError,
 )
-<<<<<<< HEAD
-from flyte_core.errorspec import raise_error
-from flyte_core.interface import NativeInterface
-=======
 from flyte_core.errorspec import TIMEOUT_CODES, raise_error
->>>>>>> h-surface
+from flyte_core.interface import NativeInterface
 from flyte_core.loopthread import LoopThread
 from flyte_core.recorder import Recorder
 from flyte_core.reuse import Hit, Reuse
@@ -124,13 +117,10 @@ class Controller:
         self._counter_lock = threading.Lock()
         self._reported: set[tuple[str, str]] = set()
         self.notices: list[str] = []
-<<<<<<< HEAD
         #: (action, call index) -> (name, value) of the flyte.durable calls recorded in this run.
         self._durable: dict[tuple[str, int], tuple[str, float]] = {}
-=======
         #: ``max_action_concurrency``: how many children of one parent may run at once.
         self.slots = ActionSlots(settings.max_action_concurrency)
->>>>>>> h-surface
 
     # --- Dispatcher: calls from task code ----------------------------------------------------
 
