@@ -9,7 +9,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests", "compat", "e2e_docker", "e2e_kubernetes"]
+nox.options.sessions = ["lint", "typecheck", "tests", "security", "compat", "e2e_docker", "e2e_kubernetes"]
 nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).parent
@@ -64,8 +64,22 @@ def tests(session: nox.Session) -> None:
     after --)."""
     install_project(session)
     session.install(*TEST_DEPS)
-    ignore = [f"--ignore={path}" for path in E2E.values()]
+    ignore = [f"--ignore={path}" for path in [*E2E.values(), SECURITY]]
     session.run("pytest", *ignore, *(session.posargs or ["-q"]))
+
+
+#: The security suite (docs/security.md): names, private files, configuration, the UI's hosts, ...
+SECURITY = "tests/security"
+
+
+@nox.session(python=PYTHON)
+def security(session: nox.Session) -> None:
+    """The security suite: path-traversal names, private state files, bad configuration, the UI's
+    Host check, secrets (pass pytest arguments after --)."""
+    install_project(session)
+    session.install(*TEST_DEPS)
+    ui_hosts = "plugins/ui/tests/test_ui_api.py::test_foreign_host_headers_are_refused"
+    session.run("pytest", SECURITY, ui_hosts, *(session.posargs or ["-q"]))
 
 
 @nox.session(python=PYTHON)
