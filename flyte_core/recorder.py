@@ -17,8 +17,9 @@ import attrs
 
 from flyte_core.errors import FlyteUsageError
 from flyte_core.events import ActionEvent, RunEvent
+from flyte_core.masking import mask
 from flyte_core.observers import RunObserver
-from flyte_core.runstore.records import ActionRecord, EventRecord, LogLine, Phase, RunRecord
+from flyte_core.runstore.records import ActionRecord, ErrorInfo, EventRecord, LogLine, Phase, RunRecord
 from flyte_core.runstore.store import RunStore
 
 log = logging.getLogger("flyte")
@@ -46,6 +47,8 @@ class Recorder:
 
     def update_run(self, **changes: Any) -> RunRecord:
         """Change the run record; a phase change is also told to observers."""
+        if changes.get("error") is not None:
+            changes["error"] = _masked(changes["error"])
         with self._lock:
             self.run = attrs.evolve(self.run, **changes)
             run = self.run
@@ -61,6 +64,9 @@ class Recorder:
     def update_action(self, action: str, phase: Phase, attempt: int, message: str = "", **changes: Any) -> ActionRecord:
         """Move an action to ``phase`` (with any other field changes) and record the event."""
         now = time.time()
+        if changes.get("error") is not None:
+            changes["error"] = _masked(changes["error"])
+        message = mask(message)
         with self._lock:
             rec = attrs.evolve(self.actions[action], phase=phase, attempts=max(attempt, self.actions[action].attempts),
                                **changes)
@@ -69,9 +75,9 @@ class Recorder:
         return rec
 
     def log(self, action: str, attempt: int, stream: str, text: str) -> None:
-        """Record what an action printed or logged (one or more lines)."""
+        """Record what an action printed or logged (one or more lines); secret values are masked."""
         now = time.time()
-        for line in text.splitlines():
+        for line in mask(text).splitlines():
             self._q.put(("log", LogLine(self.run.name, action, attempt, now, stream, line), None))
 
     def close(self) -> None:
@@ -141,6 +147,14 @@ class Recorder:
             elif kind == "log":
                 for obs in self._observers:
                     _safely(obs.on_log, obj.action, obj.stream, obj.line)
+
+
+def _masked(error: ErrorInfo) -> ErrorInfo:
+    """``error`` with secret values hidden in its message and traceback."""
+    message, tb = mask(error.message), mask(error.traceback)
+    if message == error.message and tb == error.traceback:
+        return error
+    return attrs.evolve(error, message=message, traceback=tb)
 
 
 def _safely(fn: Any, *args: Any, **kwargs: Any) -> None:

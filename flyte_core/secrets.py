@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from flyte_core.config import flyte_home
-from flyte_core.errors import ConfigError
+from flyte_core.errors import ConfigError, FlyteUsageError
 from flyte_core.hookspecs import hookimpl
+from flyte_core.masking import mask
 from flyte_core.models import Secret
 from flyte_core.privatefiles import private_dir, write_private
 
@@ -74,6 +77,47 @@ class LocalSecretStore:
     def names(self) -> list[str]:
         """The names of the stored secrets (never their values)."""
         return sorted(self._load())
+
+
+def secret_value(plugins: Any, secret: Secret) -> str | None:
+    """The value the session's secret providers (``plugins``, a ``PluginSet``) give ``secret``
+    (``flyte_secret_value``: a plugin first, then the environment, then the local store), or None.
+    Every value handed out is masked in what runs record from then on (:mod:`flyte_core.masking`)."""
+    hook = plugins.hook if plugins is not None else None
+    value = hook.flyte_secret_value(secret=secret) if hook is not None else None
+    if value is None:
+        return None
+    mask.add(str(value))
+    return str(value)
+
+
+def how_to_set(secret: Secret) -> str:
+    """How a user gives ``secret`` a value, for error messages."""
+    return f"set {env_name(secret)} or run `flyte secrets set {secret_id(secret)}`"
+
+
+def secret_env(plugins: Any, task_name: str, secrets: Iterable[Secret]) -> dict[str, str]:
+    """The environment variables that deliver ``secrets`` to a worker process of ``task_name``.
+
+    For backends without a container to mount files into: a secret declared as a file
+    (``mount=``) is refused with what to do instead, and a secret no provider has names the task.
+    """
+    env: dict[str, str] = {}
+    for secret in secrets:
+        if secret.mount is not None:
+            raise FlyteUsageError(
+                f"Task '{task_name}' wants secret '{secret_id(secret)}' as a file under {secret.mount}, which only "
+                "container backends (docker, kubernetes) can mount; declare it as an environment variable "
+                "(flyte.Secret(key=..., as_env_var=...)) or run on a container backend."
+            )
+        value = secret_value(plugins, secret)
+        if value is None:
+            raise FlyteUsageError(
+                f"Task '{task_name}' needs secret '{secret_id(secret)}', which no secret provider has; "
+                f"{how_to_set(secret)}."
+            )
+        env[secret.as_env_var or env_name(secret)] = value
+    return env
 
 
 @hookimpl(trylast=True)

@@ -26,8 +26,12 @@ from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
 from flyte_core.channel import ChannelServer
 from flyte_core.channel_client import is_nested_function, task_ref
 from flyte_core.entrypoint import read_outcome, worker_spec
+from flyte_core.errors import FlyteUsageError
+from flyte_core.models import to_secrets
 from flyte_core.runstore.records import ErrorInfo
+from flyte_core.secrets import secret_env
 from flyte_core.task import TaskRef
+from flyte_core.workerenv import worker_environment
 
 #: How many of a worker's last output lines a crash report quotes.
 TAIL_LINES = 20
@@ -49,7 +53,7 @@ class ProcessBackend:
     """
 
     name = "local-process"
-    honours = frozenset({"timeout", "env_vars"})
+    honours = frozenset({"timeout", "env_vars", "secrets"})
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         opts = ProcessOptions.parse(options)
@@ -87,8 +91,15 @@ class ProcessBackend:
             channel_path=self._server.path, channel_token=self._server.token_for(spec.action, spec.attempt),
             sys_path=[p for p in sys.path if p and os.path.isdir(p)],
         )
+        # A clean environment plus what the task was given: never the caller's other credentials.
+        try:
+            declared = to_secrets(spec.task.env.secrets) if spec.task is not None else ()
+            secrets = secret_env(self._run.plugins, spec.task_name, declared)
+        except FlyteUsageError as e:
+            return ActionOutcome(error=ErrorInfo("SecretNotFoundError", "user", str(e), action=spec.action), final=True)
         # Unbuffered, so lines reach the run's logs as they are printed, and survive a crash.
-        env = {**os.environ, **spec.env_vars, "PYTHONUNBUFFERED": "1"}
+        env = worker_environment(self._run.conversion.store.root if self._run.conversion.store else "",
+                                 spec.env_vars, secrets, {"PYTHONUNBUFFERED": "1"})
         await self._acquire(spec.action)
         try:
             ws.write(f"{base}.spec.json")
