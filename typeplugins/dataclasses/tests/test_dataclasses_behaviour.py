@@ -82,7 +82,7 @@ def test_payload_that_is_not_an_object_is_refused(engine: TypeEngine) -> None:
 
 
 def test_wrong_field_value_names_the_field_path(engine: TypeEngine) -> None:
-    with pytest.raises(TypeError, match=r"field 'points' of Rich: expected Point, got dict"):
+    with pytest.raises(TypeError, match=r"field 'points' of Rich: the value for Point lacks field 'y'"):
         engine.to_literal(Rich([{"x": 1}], {}, None, Color.RED, dt.datetime(2026, 1, 1)), Rich, CTX)  # type: ignore[list-item]
     with pytest.raises(TypeError, match=r"field 'b' of Line: field 'x' of Point: expected int, got str"):
         engine.to_literal(Line(Point(1, 1.0), Point("2", 1.0)), Line, CTX)  # type: ignore[arg-type]
