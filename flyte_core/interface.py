@@ -15,6 +15,15 @@ from flyte_core.errors import TaskDefinitionError, TaskInputError
 OUTPUT_NAME = "o0"
 
 
+def output_fields(hint: Any) -> tuple[str, ...] | None:
+    """The named outputs a ``NamedTuple`` return annotation declares, one per field, as in Flyte 2 (whose
+    ``run.outputs()`` holds them in order); None for any other return annotation. The value still
+    travels as one literal of the NamedTuple."""
+    if isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields"):
+        return tuple(hint._fields)
+    return None
+
+
 @attrs.frozen
 class Input:
     """One input parameter: its name, type hint and default (``Input.NO_DEFAULT`` when required)."""

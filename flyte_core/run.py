@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flyte_core.errorspec import to_exception
-from flyte_core.interface import OUTPUT_NAME
+from flyte_core.interface import OUTPUT_NAME, output_fields
 from flyte_core.runstore.records import ActionRecord, LogLine, Phase, RunRecord
 
 if TYPE_CHECKING:
@@ -15,7 +15,17 @@ if TYPE_CHECKING:
 
 
 class ActionOutputs(tuple[Any, ...]):
-    """A run's outputs: a tuple (``outputs()[0]``) whose items are also named ``o0``, ``o1`` ..."""
+    """A run's outputs: a tuple (``outputs()[0]``) whose items are also named ``o0``, ``o1`` ... and, for a
+    task that returns a ``NamedTuple``, by its field names (one output per field, as in Flyte 2)."""
+
+    _names: tuple[str, ...]
+
+    def __new__(cls, values: Iterable[Any] = (), names: Sequence[str] | None = None) -> ActionOutputs:
+        obj = super().__new__(cls, values)
+        obj._names = tuple(names) if names is not None else tuple(f"o{i}" for i in range(len(obj)))
+        # In the instance's own namespace, so a field named like a tuple method (count, index) wins.
+        obj.__dict__.update(zip(obj._names, obj))
+        return obj
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("o") and name[1:].isdigit() and int(name[1:]) < len(self):
@@ -24,8 +34,8 @@ class ActionOutputs(tuple[Any, ...]):
 
     @property
     def named_outputs(self) -> dict[str, Any]:
-        """Outputs by name."""
-        return {f"o{i}": v for i, v in enumerate(self)}
+        """Outputs by name: ``o0``, ``o1`` ..., or a NamedTuple return's field names."""
+        return dict(zip(self._names, self))
 
 
 class Run:
@@ -92,9 +102,16 @@ class Run:
                 raise RuntimeError(f"Run '{self._name}' has no outputs: it is {rec.phase}.")
             lits = rec.outputs or {}
             if self._task is not None:
-                value = self._session.engine.decode_output(self._task.name, self._task.interface, lits,
+                iface = self._task.interface
+                value = self._session.engine.decode_output(self._task.name, iface, lits,
                                                            self._session.conversion(self._name))
-                self._outputs = ActionOutputs(() if self._task.interface.output is None else (value,))
+                fields = output_fields(iface.output)
+                if iface.output is None:
+                    self._outputs = ActionOutputs(())
+                elif fields is None:
+                    self._outputs = ActionOutputs((value,))
+                else:  # a NamedTuple return: one output per field (decode_output unwrapped a single one)
+                    self._outputs = ActionOutputs(value if len(fields) > 1 else (value,), fields)
             else:
                 self._outputs = ActionOutputs(self._session.decode_untyped(lits.get(OUTPUT_NAME)))
         return self._outputs

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
+import pickle
+import sys
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
@@ -119,6 +122,32 @@ class TaskTemplate(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"<Task {self.name}>"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """A module-level task (or an ``override(...)`` copy of one) pickles as a reference: its module, its
+        name and the settings the copy changed. The receiving process uses its own task of that name, as
+        its workers find tasks, instead of a by-value copy of the function and its whole environment.
+        A task that is not a module attribute pickles as an ordinary object."""
+        module = self.func.__module__
+        base = getattr(sys.modules.get(module), self.func.__name__, None)
+        if not isinstance(base, TaskTemplate) or base.func is not self.func:
+            return super().__reduce_ex__(protocol)
+        fixed = ("func", "env", "interface", "is_async", "name")
+        changes = {f.name: getattr(self, f.name) for f in attrs.fields(type(self))
+                   if f.name not in fixed and getattr(self, f.name) != getattr(base, f.name)}
+        # A worker loads a script under the alias "__mp_main__" and also registers it as "__main__".
+        return (task_by_reference, ("__main__" if module == "__mp_main__" else module, self.func.__name__, changes))
+
+
+def task_by_reference(module: str, name: str, changes: dict[str, Any]) -> TaskTemplate[Any, Any]:
+    """The task ``name`` of ``module`` (imported if it is not loaded yet), with ``changes`` applied; how
+    a pickled task is rebuilt (see ``TaskTemplate.__reduce_ex__``)."""
+    mod = sys.modules.get(module) or importlib.import_module(module)
+    task = getattr(mod, name, None)
+    if not isinstance(task, TaskTemplate):
+        raise pickle.UnpicklingError(f"module '{module}' has no task named '{name}' here, so a task passed as a "
+                                     "value cannot be rebuilt; define it at module level of an importable module")
+    return attrs.evolve(task, **changes) if changes else task
 
 
 def make_task(

@@ -1,12 +1,14 @@
 """The core's transformers, registered like any plugin's (``flyte_type_transformer``) but
 ``trylast``, so an installed plugin overrides them.
 
-Core types: None, bool, int, float, str, bytes, list, dict, tuple, NamedTuple, Union/Optional,
-Literal, Enum, datetime, date, timedelta, typing.Any; any other class falls back to pickle.
+Core types: None, bool, int, float, str, bytes, list, dict, tuple, NamedTuple, TypedDict,
+Union/Optional, Literal, Enum, datetime, date, timedelta, Callable, typing.Any; any other class falls
+back to pickle.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as dt
 import enum
 import types
@@ -14,12 +16,14 @@ import typing
 from typing import Any
 
 from flyte_core.hookspecs import hookimpl
+from flyte_core.types.callables import CallableT
 from flyte_core.types.choices import EnumT, LiteralT
 from flyte_core.types.containers import DictT, ListT, NamedTupleT, TupleT, UnionT
 from flyte_core.types.fallback import AnyT, Pickle, PickleFallbackWarning
 from flyte_core.types.scalars import Bytes, Float, Scalar
 from flyte_core.types.temporal import DateT, DateTimeT, TimeDeltaT
 from flyte_core.types.transformer import TypeTransformer
+from flyte_core.types.typeddict import TypedDictT, is_typeddict
 
 __all__ = ["PickleFallbackWarning", "flyte_type_transformer"]
 
@@ -40,11 +44,13 @@ _BY_KEY: dict[Any, TypeTransformer] = {
     dt.datetime: DateTimeT(),
     dt.date: DateT(),
     dt.timedelta: TimeDeltaT(),
+    collections.abc.Callable: CallableT(),
 }
 _ANY = AnyT()
 _PICKLE = Pickle()
 _ENUM = EnumT()
 _NAMEDTUPLE = NamedTupleT()
+_TYPEDDICT = TypedDictT()
 
 
 @hookimpl(trylast=True)
@@ -57,6 +63,8 @@ def flyte_type_transformer(python_type: Any, hint: Any) -> TypeTransformer | Non
             return _ENUM
         if issubclass(python_type, tuple) and hasattr(python_type, "_fields") and python_type is hint:
             return _NAMEDTUPLE
+        if python_type is hint and is_typeddict(python_type):
+            return _TYPEDDICT
     found = _BY_KEY.get(python_type)
     if found is not None:
         return found

@@ -174,7 +174,9 @@ def _converts(conv: Converter, v: Any, ctx: ConversionContext) -> bool:
 
 
 class NamedTupleT:
-    """``typing.NamedTuple`` classes: a JSON object of their fields, each by its own hint."""
+    """``typing.NamedTuple`` classes: a JSON object of their fields, each by its own hint. A plain tuple or
+    list with one item per field is taken too, in field order (Flyte 2 takes them: its callers get a
+    NamedTuple return as a plain tuple)."""
 
     name = "namedtuple"
     version = 1
@@ -184,12 +186,12 @@ class NamedTupleT:
         fields = [(f, engine.converter(hints.get(f, Any))) for f in hint._fields]
 
         def accepts(v: Any) -> bool:
-            return isinstance(v, hint)
+            return isinstance(v, hint) or (isinstance(v, tuple | list) and len(v) == len(fields))
 
         def to_literal(v: Any, ctx: ConversionContext) -> Any:
-            if not isinstance(v, hint):
+            if not accepts(v):
                 raise mismatch(hint, v)
-            return {f: c.to_literal(getattr(v, f), ctx) for f, c in fields}
+            return {f: c.to_literal(x, ctx) for (f, c), x in zip(fields, v)}
 
         def to_python(p: Any, ctx: ConversionContext) -> Any:
             return hint(**{f: c.to_python(p[f], ctx) for f, c in fields})

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flyte_core.errors import TaskInputError, TypeTransformerError
-from flyte_core.interface import OUTPUT_NAME, NativeInterface, type_name
+from flyte_core.interface import OUTPUT_NAME, NativeInterface, output_fields, type_name
 from flyte_core.types.transformer import ConversionContext, Converter, TypeTransformer
 
 #: A literal on the wire: ``{"t": transformer name, "v": wire version, "d": payload}``.
@@ -156,11 +156,15 @@ class TypeEngine:
     def decode_output(
         self, task: str, iface: NativeInterface, literals: Mapping[str, Literal], ctx: ConversionContext
     ) -> Any:
-        """Convert an output literal map back to the task's return value."""
+        """Convert an output literal map back to what a caller of the task gets: its return value, except
+        that a one-field ``NamedTuple`` return gives that field's value (it declares one output, and a
+        task with one output returns it, as in Flyte 2)."""
         if iface.output is None:
             return None
         try:
-            return self.to_python(literals[OUTPUT_NAME], iface.output, ctx)
+            value = self.to_python(literals[OUTPUT_NAME], iface.output, ctx)
+            fields = output_fields(iface.output)
+            return value[0] if fields is not None and len(fields) == 1 else value
         except KeyError:
             raise TypeTransformerError(f"Task '{task}' produced no output.") from None
         except TypeTransformerError:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import importlib
-import pickle
 import warnings
 from typing import Any
 
 from flyte_core.interface import type_name
+from flyte_core.types.callables import dumps, loads
 from flyte_core.types.common import mismatch
 from flyte_core.types.engine import TypeEngine
 from flyte_core.types.transformer import ConversionContext, Converter
@@ -19,7 +18,8 @@ class PickleFallbackWarning(UserWarning):
 
 
 class Pickle:
-    """Last resort for classes no transformer handles: pickled, base64 in the payload.
+    """Last resort for classes no transformer handles: pickled (with cloudpickle, as Flyte 2 does, so
+    classes of scripts and lambdas inside values travel too), base64 in the payload.
 
     Compiling it warns once per type, naming the type and how to add a transformer.
     """
@@ -44,10 +44,10 @@ class Pickle:
         def to_literal(v: Any, _ctx: ConversionContext) -> str:
             if not accepts(v):
                 raise mismatch(hint, v)
-            return base64.b64encode(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)).decode("ascii")
+            return dumps(v)
 
         def to_python(p: str, _ctx: ConversionContext) -> Any:
-            return pickle.loads(base64.b64decode(p))
+            return loads(p)
 
         return Converter(self.name, self.version, to_literal, to_python, accepts, {"type": "pickle"},
                          py_type=cls)

@@ -1,4 +1,5 @@
-"""Dates and times: ``datetime`` (naive or aware, kept as it is), ``date`` and ``timedelta``."""
+"""Dates and times: ``datetime`` (always read back as an aware UTC value, as Flyte 2 does), ``date`` and
+``timedelta``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from flyte_core.types.transformer import ConversionContext, Converter
 
 
 class DateTimeT:
-    """``datetime`` as ISO 8601 text; an aware value keeps its UTC offset, a naive one stays naive."""
+    """``datetime`` as ISO 8601 text in UTC. As in Flyte 2, a naive value is taken to be UTC and every value
+    is read back aware, in UTC (``12:00+02:00`` arrives as ``10:00+00:00``, the same instant)."""
 
     name = "datetime"
     version = 1
@@ -24,14 +26,22 @@ class DateTimeT:
         def to_literal(v: Any, _ctx: ConversionContext) -> str:
             if not accepts(v):
                 raise mismatch(hint, v)
-            return str(v.isoformat())
+            return str(as_utc(v).isoformat())
 
         def to_python(p: str, _ctx: ConversionContext) -> dt.datetime:
-            return dt.datetime.fromisoformat(p)
+            # as_utc too: literals written before datetimes were normalised may be naive or offset.
+            return as_utc(dt.datetime.fromisoformat(p))
 
         return Converter(self.name, self.version, to_literal, to_python, accepts, {"type": "datetime"},
                          py_type=dt.datetime, from_cli=dt.datetime.fromisoformat,
-                         cli_form="ISO 8601, e.g. 2026-01-31T12:00:00+00:00")
+                         cli_form="ISO 8601, e.g. 2026-01-31T12:00:00+00:00 (no offset: UTC)")
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """``value`` as an aware UTC datetime; a naive one is taken to be UTC already."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 class DateT:

@@ -16,7 +16,7 @@ from flyte_core.interface import type_name
 from flyte_core.types.engine import TypeEngine
 from flyte_core.types.transformer import ConversionContext, Converter
 from flyte_types_dataclasses.cli import shape_json
-from flyte_types_dataclasses.fields import FieldSpec, RecordShape, record_shape
+from flyte_types_dataclasses.fields import FieldSpec, RecordShape, is_record_class, record_shape
 
 _MISSING = object()
 
@@ -73,12 +73,15 @@ class RecordCodec:
             raise _in_field(self.shape, field.name, e) from None
 
     def accepts(self, value: Any) -> bool:
-        """Whether ``value`` is an instance of the class."""
-        return isinstance(value, self.shape.cls)
+        """Whether ``value`` is an instance of the class, or a dict that may be made into one."""
+        return isinstance(value, self.shape.cls | dict)
 
     def to_literal(self, value: Any, ctx: ConversionContext) -> dict[str, Any]:
-        """The payload of ``value``: its fields by name."""
+        """The payload of ``value``: its fields by name. A plain dict is first made into an instance
+        (:meth:`from_mapping`), as Flyte 2 does for a dict passed where a dataclass is declared."""
         shape = self.shape
+        if isinstance(value, dict):
+            value = self.from_mapping(value)
         if not isinstance(value, shape.cls):
             raise TypeError(f"expected {shape.label}, got {type(value).__name__} {value!r:.80}")
         out: dict[str, Any] = {}
@@ -133,6 +136,26 @@ class RecordCodec:
             except (TypeError, ValueError) as e:
                 raise _in_field(shape, f.name, e) from None
         return self.build(values)
+
+    def from_mapping(self, data: dict[Any, Any]) -> Any:
+        """An instance from a dict of Python values by field name (attrs fields also by their init
+        alias); fields it leaves out take their defaults, and a dict value for a field whose hint is a
+        record class becomes an instance of that class too."""
+        shape = self.shape
+        by_key = dict(self._by_key)
+        by_key.update({f.init_name: f for f in shape.fields if f.init_name is not None and f.init_name not in by_key})
+        values: dict[str, Any] = {}
+        for key, raw in data.items():
+            f = by_key.get(key)
+            if f is None:
+                raise TypeError(self._unknown_message(key, "remove it or check its spelling"))
+            if isinstance(raw, dict) and is_record_class(f.hint):
+                raw = RecordCodec(record_shape(f.hint), self.engine).from_mapping(raw)
+            values[f.name] = raw
+        try:
+            return self.build(values)
+        except ValueError as e:
+            raise TypeError(str(e)) from None
 
     def build(self, values: dict[str, Any]) -> Any:
         """Construct the class from field values by attribute name; missing fields take defaults."""

@@ -82,7 +82,7 @@ def test_payload_that_is_not_an_object_is_refused(engine: TypeEngine) -> None:
 
 
 def test_wrong_field_value_names_the_field_path(engine: TypeEngine) -> None:
-    with pytest.raises(TypeError, match=r"field 'points' of Rich: expected Point, got dict"):
+    with pytest.raises(TypeError, match=r"field 'points' of Rich: the value for Point lacks field 'y'"):
         engine.to_literal(Rich([{"x": 1}], {}, None, Color.RED, dt.datetime(2026, 1, 1)), Rich, CTX)  # type: ignore[list-item]
     with pytest.raises(TypeError, match=r"field 'b' of Line: field 'x' of Point: expected int, got str"):
         engine.to_literal(Line(Point(1, 1.0), Point("2", 1.0)), Line, CTX)  # type: ignore[arg-type]
@@ -312,3 +312,58 @@ def test_record_outputs_come_back_as_instances(session: Session) -> None:
     acc = session.run(open_account, owner="bo", cents=[4]).outputs()[0]
     assert acc == Account("bo", Money(4), [Money(4)], dt.date(2026, 3, 4))
     assert isinstance(acc.balance, Money) and attrs.has(type(acc))
+
+
+# --- plain dicts for records, records inside TypedDicts (Flyte 2 programs do both) ------------------
+
+
+def test_a_dict_given_for_a_record_is_made_into_one(engine: TypeEngine) -> None:
+    assert engine.to_literal({"x": 1, "y": 2.0}, Point, CTX) == engine.to_literal(Point(1, 2.0), Point, CTX)
+    # Nested dicts become nested records; left-out fields take their defaults; attrs by init alias.
+    line = {"a": {"x": 0, "y": 0.0}, "b": Point(1, 1.0)}
+    assert engine.to_python(engine.to_literal(line, Line, CTX), Line, CTX) == Line(Point(0, 0.0), Point(1, 1.0))
+    lit = engine.to_literal({"amount": 3}, Money, CTX)
+    assert engine.to_python(lit, Money, CTX) == Money(3, "EUR")
+    assert engine.to_python(engine.to_literal([{"x": 1, "y": 0.5}], list[Point], CTX), list[Point], CTX) == [
+        Point(1, 0.5)]
+    with pytest.raises(TypeError, match="the value for Point lacks field 'y', which has no default"):
+        engine.to_literal({"x": 1}, Point, CTX)
+    with pytest.raises(TypeError, match=r"Point has no field 'z' \(its fields: x, y\); remove it"):
+        engine.to_literal({"x": 1, "y": 1.0, "z": 2}, Point, CTX)
+
+
+class Ledger(typing.TypedDict):
+    account: Account
+    points: list[Point]
+    note: typing.NotRequired[str]
+
+
+@env.task
+def ledger(owner: str) -> Ledger:
+    return {"account": Account(owner, Money(7), [Money(7)], dt.date(2026, 3, 4)), "points": [Point(1, 2.0)]}
+
+
+@env.task
+def read_ledger(entry: Ledger) -> str:
+    acc, point = entry["account"], entry["points"][0]
+    return f"{type(acc).__name__} {acc.owner} {acc.balance.amount} {type(point).__name__} {'note' in entry}"
+
+
+@env.task
+def ledger_pipeline(owner: str) -> str:
+    return read_ledger(ledger(owner))
+
+
+def test_dict_inputs_for_records_in_a_run(session: Session) -> None:
+    run = session.run(audit, account={"owner": "ann", "balance": {"amount": 5}, "opened": dt.date(2026, 1, 1)})
+    assert run.outputs()[0] == {"total": 5, "entries": 0, "line": 0}
+
+
+@pytest.mark.slow
+def test_typeddict_holding_records_crosses_worker_processes(tmp_path: Path) -> None:
+    s = Session(backend="local-process", data_url=str(tmp_path / "d"), run_store=str(tmp_path / "r.db"),
+                root_dir=Path(__file__).parent)
+    try:
+        assert s.run(ledger_pipeline, owner="bo").outputs()[0] == "Account bo 7 Point False"
+    finally:
+        s.close()

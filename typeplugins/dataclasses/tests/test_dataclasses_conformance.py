@@ -34,7 +34,7 @@ class TestDataclasses(TypeTransformerSuite):
         (Point, Point(1, 2.5)),
         (Line, Line(Point(0, 0.0), Point(3, 4.0), "diagonal")),
         (Rich, Rich([Point(1, 1.0)], {"a": 1}, None, Color.BLUE, WHEN, dt.date(2026, 1, 2), [0.5])),
-        (Rich, Rich([], {}, "note", Color.RED, WHEN.replace(tzinfo=None))),
+        (Rich, Rich([], {}, "note", Color.RED, WHEN.astimezone(dt.timezone(dt.timedelta(hours=-5))))),
         (FrozenPair, FrozenPair("l", (1, 2, 3))),
         (Point3, Point3(1, 2.0, 3)),
         (Node, Node("root", [Node("a", [Node("a1", parent_name="a")]), Node("b")])),
@@ -46,7 +46,8 @@ class TestDataclasses(TypeTransformerSuite):
         (Settings, Settings(name="s", retries=1)),
     ]
     wrong_values = [
-        (Point, {"x": 1, "y": 2.5}),          # a dict instead of the instance
+        (Point, {"x": 1}),                    # a dict that lacks a field without a default
+        (Point, {"x": 1, "y": 2.5, "z": 0}),  # a dict with a key that is not a field
         (Point, Money(1, "EUR")),             # an instance of another class
         (Line, Point(1, 2.0)),
         (Point, Point("1", 2.5)),             # a field of the wrong type
@@ -64,7 +65,7 @@ class TestAttrsClasses(TypeTransformerSuite):
         (Legacy, Legacy([1, "x"], {"k": None})),
     ]
     wrong_values = [
-        (Money, {"amount": 3, "currency": "USD"}),
+        (Money, {"amount": 3, "currency": "USD", "cents": 1}),
         (Money, Point(3, 1.0)),
         (Account, Money(1)),
         (Account, Account("ann", 10)),

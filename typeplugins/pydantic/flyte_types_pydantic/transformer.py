@@ -5,6 +5,10 @@ Wire format (version 1): the payload is the model's JSON form as pydantic writes
 (never aliases), without computed fields. It is read back with
 ``model_validate_json(..., by_alias=True, by_name=True)``, so every field, model and after/before
 validator runs again in the task that receives the value.
+
+A plain ``dict`` given where a model is declared is validated into the model first, as Flyte 2 does:
+``flyte.run(task, query={"q": "x"})`` gets the model's defaults for the fields the dict leaves out,
+and a dict that does not validate is refused naming the model and pydantic's errors.
 """
 
 from __future__ import annotations
@@ -35,9 +39,11 @@ class PydanticModelTransformer:
         label = type_name(cls)
 
         def accepts(value: Any) -> bool:
-            return isinstance(value, cls)
+            return isinstance(value, cls | dict)
 
         def to_literal(value: Any, _ctx: ConversionContext) -> Any:
+            if isinstance(value, dict):
+                value = _validate_dict(cls, label, value)
             if not isinstance(value, cls):
                 raise TypeError(f"expected {label} (a pydantic model), got {type(value).__name__} {value!r:.80}")
             try:
@@ -66,6 +72,15 @@ class PydanticModelTransformer:
         literal_type = {"type": "pydantic", "model": f"{cls.__module__}.{cls.__qualname__}"}
         return Converter(self.name, self.version, to_literal, to_python, accepts, literal_type, py_type=cls,
                          from_cli=from_cli, cli_form=form)
+
+
+def _validate_dict(cls: type[pydantic.BaseModel], label: str, value: dict[Any, Any]) -> pydantic.BaseModel:
+    """``cls`` from a dict of field values (names or aliases), python-mode validation: the dict may hold
+    Python objects (datetimes, nested model instances) as well as JSON values."""
+    try:
+        return cls.model_validate(value, by_alias=True, by_name=True)
+    except pydantic.ValidationError as e:
+        raise TypeError(f"the dict given for {label} does not validate: {e}") from None
 
 
 def _validate(cls: type[pydantic.BaseModel], label: str, text: str) -> pydantic.BaseModel:

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import typing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -317,3 +318,56 @@ def test_plugin_module_is_registered_and_imports_no_pydantic() -> None:
     """)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+# --- plain dicts for models, models inside TypedDicts (Flyte 2 programs do both) ----------------------
+
+
+def test_a_dict_given_for_a_model_is_validated_into_it(session: Session, ctx: ConversionContext) -> None:
+    engine = session.engine
+    back = _round_trip(engine, ctx, Person, {"name": "Ann", "born": "1990-05-17T08:30:00Z"})
+    assert back == Person(name="Ann", born=BORN)  # left-out fields take the model's defaults
+    # Python values and nested model instances are fine in the dict; so are nested dicts, and aliases.
+    team = {"name": "t", "members": [ADA, {"name": "Bob", "born": BORN, "tags": ["ops"]}]}
+    assert _round_trip(engine, ctx, Team, team) == Team(name="t", members=[ADA, BOB])
+    assert _round_trip(engine, ctx, Person | None, {"name": "Ann", "born": BORN}) == Person(name="Ann", born=BORN)
+    with pytest.raises(TypeError, match=r"(?s)the dict given for Person does not validate: 1 validation error.*born"):
+        engine.to_literal({"name": "Ann"}, Person, ctx)
+
+
+def test_a_dict_input_for_a_model_in_a_run(session: Session) -> None:
+    assert session.run(days, r={"start": "2026-01-01", "end": dt.date(2026, 1, 31)}).outputs()[0] == 30
+    with pytest.raises(Exception, match=r"(?s)Task 'pyd.days', input 'r'.*end 2026-01-01 is before start 2026-02-01"):
+        session.run(days, r=BAD_RANGE)
+
+
+class Roster(typing.TypedDict):
+    team: Team
+    contacts: list[Contact]
+    note: typing.NotRequired[str]
+
+
+@env.task
+def roster() -> Roster:
+    return {"team": Team(name="core", members=[BOB]), "contacts": [Contact.model_construct(email=" X@Y.Z ")]}
+
+
+@env.task
+def roster_summary(r: Roster) -> str:
+    return f"{type(r['team']).__name__} {r['team'].members[0].name} {r['contacts'][0].email} {'note' in r}"
+
+
+@env.task
+def roster_pipeline() -> str:
+    return roster_summary(roster())
+
+
+@pytest.mark.slow
+def test_typeddict_holding_models_crosses_worker_processes(tmp_path: Path) -> None:
+    s = Session(backend="local-process", data_url=str(tmp_path / "d"), run_store=str(tmp_path / "r.db"),
+                root_dir=Path(__file__).parent)
+    try:
+        # The validator normalised the e-mail when the TypedDict's model value was received.
+        assert s.run(roster_pipeline).outputs()[0] == "Team Bob x@y.z False"
+    finally:
+        s.close()

@@ -48,7 +48,7 @@ class TestPydanticModels(TypeTransformerSuite):
         (Team, Team(name="big", members=[Person(name="x" * 1000, born=BORN)] * 300)),
     ]
     wrong_values = [
-        (Person, {"name": "Ada", "born": "1990-05-17T08:30:00Z"}),  # the dict form is not the model
+        (Person, {"name": "Ada"}),  # a dict that does not validate (no 'born')
         (Person, Address(street="s", city="c")),
         (Contact, "ada@example.org"),
         (Page[Item], Page[int](items=[1])),
