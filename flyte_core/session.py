@@ -268,7 +268,7 @@ class Session:
         """Ask the controller of run ``name`` (in any process) to abort it."""
         rec = self.get_run(name)
         if rec is None:
-            raise TaskInputError(f"No run named '{name}'; see `flyte runs list`.")
+            raise TaskInputError(self.no_such_run(name))
         if not rec.phase.is_terminal:
             self.runs.request_abort(name)
             which = launcher_of(rec)
@@ -276,6 +276,14 @@ class Session:
             if launcher is not None:
                 launcher.abort(self, rec)
         return rec
+
+    def no_such_run(self, name: str) -> str:
+        """Why run ``name`` is not found: which run store was searched and how to point at another."""
+        store = getattr(self.runs, "path", None) or repr(self.runs)
+        origin = f"config {self.config.source}" if self.config.source else "no config file found, so the default"
+        return (f"No run named '{name}' in the run store {store} ({origin}); see `flyte runs list`. A run made "
+                "with another config is in that config's store: run the command from that project's folder, or "
+                "point at its config with `flyte -c PATH/.flyte/config.yaml runs ...`.")
 
     def wait_for(self, name: str, poll: float = 0.2) -> RunRecord:
         """Block until run ``name`` reaches a terminal phase (for runs driven elsewhere)."""

@@ -162,7 +162,7 @@ def test_ctrl_c_at_fan_out_100_leaves_nothing(project: Path, docker_client: dock
     assert "Traceback" not in err and "CancelledError" not in err, err
     assert containers_of(docker_client, "ctrlc100") == []
     shown = json.loads(cli(project, "runs", "show", "ctrlc100", "--json").stdout)
-    assert shown["phase"] == "aborted"
+    assert shown["run"]["phase"] == "aborted"
     assert {a["phase"] for a in shown["actions"]} <= {"aborted", "queued"}
 
 
@@ -180,7 +180,7 @@ def test_runs_abort_at_fan_out_100_leaves_nothing(project: Path, docker_client: 
     assert "Traceback" not in err and "CancelledError" not in err, err
     assert containers_of(docker_client, "abort100") == []
     shown = json.loads(cli(project, "runs", "show", "abort100", "--json").stdout)
-    assert shown["phase"] == "aborted"
+    assert shown["run"]["phase"] == "aborted"
 
 
 def test_a_failing_parent_stops_its_subtree(session: Session, tasks: Any, docker_client: docker.DockerClient) -> None:
