@@ -16,7 +16,7 @@ import os
 import socket
 import sys
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import Future, InvalidStateError
 from typing import TYPE_CHECKING, Any
 
@@ -343,3 +343,44 @@ def tell_finished(address: str, token: str, action: str, attempt: int, timeout: 
         return False
     finally:
         sock.close()
+
+
+#: TCP keepalive of a watch over TCP: a controller whose machine vanished (no FIN ever comes) is
+#: noticed after about ``idle + interval * count`` seconds.
+_KEEPALIVE = {"TCP_KEEPIDLE": 3, "TCP_KEEPINTVL": 2, "TCP_KEEPCNT": 3}
+
+
+def watch_controller(address: str, token: str, action: str, attempt: int,
+                     on_lost: Callable[[str], None]) -> threading.Thread | None:
+    """Hold a connection to the run's controller open for as long as this attempt runs, and call
+    ``on_lost(why)`` (from a daemon thread) when it ends: the controller died (kill -9, OOM, its
+    machine went away), or it dropped the attempt (aborted, timed out). A worker calls it to stop
+    itself, so nothing outlives the process driving the run; returns the thread, or None when the
+    controller cannot be reached now (then nothing is watched)."""
+    try:
+        sock = _connect(address)
+        if address.startswith("tcp://"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            for name, value in _KEEPALIVE.items():
+                if hasattr(socket, name):
+                    sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+        rfile, reply = _hello(sock, token, action, attempt)
+    except (OSError, ValueError) as e:
+        on_lost(f"the run's controller cannot be reached ({e})")
+        return None
+    if reply.get("error") or not reply.get("ok"):
+        sock.close()
+        on_lost(f"the run's controller refused this attempt ({(reply.get('error') or {}).get('message', reply)})")
+        return None
+
+    def watch() -> None:
+        try:
+            while rfile.readline():  # the controller sends nothing on this connection: only its end
+                pass
+        except (OSError, ValueError):
+            pass
+        on_lost("the connection to the run's controller closed (it stopped, or it stopped this attempt)")
+
+    thread = threading.Thread(target=watch, name=f"flyte-watch-{action}", daemon=True)
+    thread.start()
+    return thread

@@ -253,7 +253,10 @@ class Session:
     def _settled(self, rec: RunRecord) -> RunRecord:
         which = launcher_of(rec)
         if which is None:
-            return settle(self.runs, rec)
+            settled = settle(self.runs, rec)
+            if settled.phase is not rec.phase:  # its controller died just now: clean up after it
+                settled = self._cleaned_after(settled)
+            return settled
         if not rec.phase.is_terminal:
             launcher = self.launchers.find(which)
             if launcher is None:  # the plugin is gone: say so rather than guess at the run
@@ -263,6 +266,19 @@ class Session:
             launcher.sync(self, rec)
             rec = self.runs.get_run(rec.name) or rec
         return rec
+
+    def _cleaned_after(self, run: RunRecord) -> RunRecord:
+        """Let plugins remove what an interrupted run left running; record what they removed."""
+        try:
+            said = [line for line in self.plugins.hook.flyte_run_interrupted(run=run) if line]
+        except Exception as e:  # a broken plugin must not hide the run
+            said = [f"cleaning up failed: {e}"]
+        if not said or run.error is None:
+            return run
+        error = attrs.evolve(run.error, message=run.error.message + "\nCleaned up: " + "; ".join(said) + ".")
+        run = attrs.evolve(run, error=error)
+        self.runs.put_run(run)
+        return run
 
     def abort(self, name: str) -> RunRecord:
         """Ask the controller of run ``name`` (in any process) to abort it."""

@@ -204,7 +204,9 @@ class DockerBackend:
             self._live.pop(spec.action, None)  # from now on the channel refuses its requests
             self._watch.forget(cid)
             if not exited:  # timed out or aborted: it still runs, so it is stopped before we return
-                await asyncio.shield(self._kill(cid))
+                # Dropping its channel connections makes it stop itself (see worker.py) as the
+                # engine is told to kill it: whichever is faster on a busy engine.
+                await asyncio.shield(asyncio.gather(self._kill(cid), self._release(spec.action)))
             removal = asyncio.ensure_future(self._remove(cid, keep=failed and self.keep_failed))
             self._cleanups.add(removal)  # removing a stopped container is housekeeping: nobody waits for it
             removal.add_done_callback(self._cleanups.discard)
@@ -394,6 +396,10 @@ class DockerBackend:
                 await self._api(self._client.api.remove_container, cid, force=True, v=True)  # type: ignore[union-attr]
 
         await asyncio.gather(*(remove(cid) for cid in doomed))
+
+    async def _release(self, action: str) -> None:
+        if self._server is not None:
+            await self._server.release(action)
 
     async def _end(self, spec: ActionSpec, base: str) -> None:
         """Forget an ended attempt: its channel connections (and so the children it started), its

@@ -197,3 +197,66 @@ def test_abort_of_an_unknown_run_names_the_store(project: Path) -> None:
     r = cli(project, "runs", "abort", "no-such-run")
     assert r.returncode != 0
     assert str(project / "home") in r.stderr and "-c" in r.stderr, r.stderr
+
+
+KILL_TASKS = '''
+import os
+import time
+import flyte
+
+env = flyte.TaskEnvironment(name="killed")
+
+
+@env.task
+def part(i: int, marker: str) -> int:
+    # Even parts end at once; odd ones wait for the marker file (in the data store folder, which
+    # containers see at the same path), so a driver killed meanwhile leaves them unfinished.
+    while i % 2 and not os.path.exists(marker):
+        time.sleep(0.2)
+    return i
+
+
+@env.task
+def parts(n: int, marker: str) -> int:
+    return sum(flyte.map(part, range(n), [marker] * n))
+'''
+
+
+def test_driver_killed_leaves_nothing_and_recover_redoes_only_unfinished(
+        project: Path, docker_client: docker.DockerClient) -> None:
+    (project / "kill_tasks.py").write_text(KILL_TASKS)
+    marker = project / "data" / "go"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--backend", "docker"]
+    proc = subprocess.Popen([*cmd, "--name", "killed9", "kill_tasks.py", "parts", "--n", "10", "--marker",
+                             str(marker)], cwd=project, env=cli_env(project), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        # Every part started and the even ones ended: 1 parent and 5 waiting parts run.
+        def settled() -> bool:
+            shown = json.loads(cli(project, "runs", "show", "killed9", "--json").stdout or "{}")
+            done = [a for a in shown.get("actions", []) if a["phase"] == "succeeded"]
+            return len(done) == 5 and len(containers_of(docker_client, "killed9", running=True)) == 6
+        wait_until(settled, "the even parts to finish")
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+        # The containers notice their controller is gone and stop themselves: nobody removes them.
+        wait_until(lambda: not containers_of(docker_client, "killed9", running=True), "the containers to stop",
+                   timeout=120)
+    finally:
+        proc.kill()
+    # The next command of the store settles the run and removes what is left.
+    shown = json.loads(cli(project, "runs", "show", "killed9", "--json").stdout)
+    assert shown["run"]["phase"] == "interrupted"
+    assert "Cleaned up: removed 6 container(s) of run killed9" in shown["run"]["error"]["message"]
+    assert containers_of(docker_client, "killed9") == []
+    marker.write_text("go")
+    r = subprocess.run([*cmd, "--name", "recovered9", "--recover", "killed9", "kill_tasks.py", "parts", "--n", "10",
+                        "--marker", str(marker)], cwd=project, env=cli_env(project), capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(sum(range(10)))
+    shown = json.loads(cli(project, "runs", "show", "recovered9", "--json").stdout)
+    actions = {a["action"]: a for a in shown["actions"]}
+    recovered = sorted(int(a.rsplit(".", 1)[1]) - 1 for a, rec in actions.items() if rec.get("recovered_from"))
+    assert recovered == [0, 2, 4, 6, 8]  # only the unfinished (odd) parts and the parent ran again
