@@ -198,6 +198,13 @@ class ChannelServer:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # asyncio's stream server reports a connection task that ends cancelled as an error
+        # ("Exception in callback StreamReaderProtocol..."); cancelling it is how connections are
+        # dropped (abort, a worker ending, the run ending), so it ends normally instead.
+        with suppress(asyncio.CancelledError):
+            await self._serve_conn(reader, writer)
+
+    async def _serve_conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = _Conn(writer)
         self._conns.add(conn)
         try:
@@ -355,25 +362,12 @@ async def _read(reader: asyncio.StreamReader) -> dict[str, Any] | None:
 def _overrides(raw: dict[str, Any]) -> dict[str, Any]:
     """Decode :func:`~flyte_core.channel_client.task_overrides` (JSON only: workers are not
     trusted to send objects this process would unpickle)."""
-    from datetime import timedelta
+    from flyte_core.overrides import decode
 
-    from flyte_core.models import Backoff, RetryStrategy, Timeout
-
-    def secs(v: Any) -> timedelta | None:
-        return None if v is None else timedelta(seconds=float(v))
-
-    out: dict[str, Any] = {}
-    if "retries" in raw:
-        r = raw["retries"]
-        b = r.get("backoff")
-        backoff = Backoff(secs(b["base"]) or timedelta(), float(b["factor"]), secs(b.get("cap"))) \
-            if isinstance(b, dict) else (None if b is None else float(b))
-        out["retries"] = RetryStrategy(int(r["count"]), backoff)
-    if "timeout" in raw:
-        t = raw["timeout"]
-        out["timeout"] = None if t is None else Timeout(**{k: secs(t.get(k)) for k in
-                                                           ("max_runtime", "max_queued_time", "deadline")})
-    return out
+    try:
+        return decode(raw)
+    except (TypeError, ValueError) as e:
+        raise _Refused(f"invalid overrides: {e}") from None
 
 
 def _request_id(rid: Any) -> int | str:

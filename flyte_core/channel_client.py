@@ -16,15 +16,13 @@ import os
 import socket
 import sys
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import Future, InvalidStateError
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from flyte_core import context
 from flyte_core.errors import RuntimeSystemError, SyncTaskCallInAsyncContextError
 from flyte_core.errorspec import to_exception
-from flyte_core.models import Backoff
 from flyte_core.runstore.records import ErrorInfo
 from flyte_core.task import TaskRef, TaskTemplate
 
@@ -68,33 +66,14 @@ def _importable_as(module: str, path: str) -> bool:
 
 
 def task_overrides(task: TaskTemplate[Any, Any]) -> dict[str, Any] | None:
-    """The settings the controller acts on (retries, timeout) in which ``task`` differs from the
-    module-level task its reference names (it is an ``override(...)`` copy), as JSON; else None.
-
-    The host finds tasks by reference, so without these a child called as
-    ``t.override(retries=3)(...)`` would run with ``t``'s settings.
-    """
-    base = getattr(sys.modules.get(task.func.__module__), task.func.__name__, None)
-    if base is task or not isinstance(base, TaskTemplate):
+    """What ``override(...)`` changed in ``task`` (JSON, see :mod:`flyte_core.overrides`), or None for a
+    task as defined. The host finds tasks by reference, so without these a child called as
+    ``t.override(retries=3, resources=...)(...)`` would run with ``t``'s settings."""
+    if not task.overrides:
         return None
-    out: dict[str, Any] = {}
-    if task.retries != base.retries:
-        b = task.retries.backoff
-        backoff: Any = b.total_seconds() if isinstance(b, timedelta) else b
-        if isinstance(b, Backoff):
-            backoff = {"base": b.base.total_seconds(), "factor": b.factor, "cap": _seconds(b.cap)}
-        out["retries"] = {"count": task.retries.count, "backoff": backoff}
-    if task.timeout != base.timeout:
-        t = task.timeout
-        out["timeout"] = None if t is None else {
-            "max_runtime": _seconds(t.max_runtime), "max_queued_time": _seconds(t.max_queued_time),
-            "deadline": _seconds(t.deadline),
-        }
-    return out or None
+    from flyte_core.overrides import encode
 
-
-def _seconds(v: timedelta | float | None) -> float | None:
-    return v.total_seconds() if isinstance(v, timedelta) else (None if v is None else float(v))
+    return encode(task.overrides)
 
 
 def is_nested_function(task: TaskTemplate[Any, Any]) -> bool:
@@ -372,3 +351,44 @@ def tell_finished(address: str, token: str, action: str, attempt: int, timeout: 
         return False
     finally:
         sock.close()
+
+
+#: TCP keepalive of a watch over TCP: a controller whose machine vanished (no FIN ever comes) is
+#: noticed after about ``idle + interval * count`` seconds.
+_KEEPALIVE = {"TCP_KEEPIDLE": 3, "TCP_KEEPINTVL": 2, "TCP_KEEPCNT": 3}
+
+
+def watch_controller(address: str, token: str, action: str, attempt: int,
+                     on_lost: Callable[[str], None]) -> threading.Thread | None:
+    """Hold a connection to the run's controller open for as long as this attempt runs, and call
+    ``on_lost(why)`` (from a daemon thread) when it ends: the controller died (kill -9, OOM, its
+    machine went away), or it dropped the attempt (aborted, timed out). A worker calls it to stop
+    itself, so nothing outlives the process driving the run; returns the thread, or None when the
+    controller cannot be reached now (then nothing is watched)."""
+    try:
+        sock = _connect(address)
+        if address.startswith("tcp://"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            for name, value in _KEEPALIVE.items():
+                if hasattr(socket, name):
+                    sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+        rfile, reply = _hello(sock, token, action, attempt)
+    except (OSError, ValueError) as e:
+        on_lost(f"the run's controller cannot be reached ({e})")
+        return None
+    if reply.get("error") or not reply.get("ok"):
+        sock.close()
+        on_lost(f"the run's controller refused this attempt ({(reply.get('error') or {}).get('message', reply)})")
+        return None
+
+    def watch() -> None:
+        try:
+            while rfile.readline():  # the controller sends nothing on this connection: only its end
+                pass
+        except (OSError, ValueError):
+            pass
+        on_lost("the connection to the run's controller closed (it stopped, or it stopped this attempt)")
+
+    thread = threading.Thread(target=watch, name=f"flyte-watch-{action}", daemon=True)
+    thread.start()
+    return thread

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from flyte_core.launcher import LauncherRegistry
     from flyte_core.models import Secret
     from flyte_core.observers import RunObserver
+    from flyte_core.runstore.records import RunRecord
     from flyte_core.taskkinds import TaskKindRegistry
     from flyte_core.types.transformer import TypeTransformer
 
@@ -149,4 +150,17 @@ def flyte_action_event(event: ActionEvent) -> None:
     the run store; keep it fast.
 
     :param event: the action, its new phase, attempt and timing.
+    """
+
+
+@hookspec
+def flyte_run_interrupted(run: RunRecord) -> str | None:
+    """The controller of ``run`` died (kill -9, OOM, a lost machine): the first command that reads
+    the run from its store has just recorded it as interrupted. Stop and remove whatever of the
+    run is still yours (containers, pods) and say what you removed.
+
+    Called in the process of that command; return None when nothing of the run was yours.
+
+    :param run: the run, as just recorded (phase interrupted; ``run.backend`` names its backend).
+    :return: one line for ``flyte runs show``, e.g. ``"removed 6 containers of run r1 (docker)"``.
     """

@@ -291,7 +291,10 @@ class Session:
     def _settled(self, rec: RunRecord) -> RunRecord:
         which = launcher_of(rec)
         if which is None:
-            return settle(self.runs, rec)
+            settled = settle(self.runs, rec)
+            if settled.phase is not rec.phase:  # its controller died just now: clean up after it
+                settled = self._cleaned_after(settled)
+            return settled
         if not rec.phase.is_terminal:
             launcher = self.launchers.find(which)
             if launcher is None:  # the plugin is gone: say so rather than guess at the run
@@ -302,11 +305,24 @@ class Session:
             rec = self.runs.get_run(rec.name) or rec
         return rec
 
+    def _cleaned_after(self, run: RunRecord) -> RunRecord:
+        """Let plugins remove what an interrupted run left running; record what they removed."""
+        try:
+            said = [line for line in self.plugins.hook.flyte_run_interrupted(run=run) if line]
+        except Exception as e:  # a broken plugin must not hide the run
+            said = [f"cleaning up failed: {e}"]
+        if not said or run.error is None:
+            return run
+        error = attrs.evolve(run.error, message=run.error.message + "\nCleaned up: " + "; ".join(said) + ".")
+        run = attrs.evolve(run, error=error)
+        self.runs.put_run(run)
+        return run
+
     def abort(self, name: str) -> RunRecord:
         """Ask the controller of run ``name`` (in any process) to abort it."""
         rec = self.get_run(name)
         if rec is None:
-            raise TaskInputError(f"No run named '{name}'; see `flyte runs list`.")
+            raise TaskInputError(self.no_such_run(name))
         if not rec.phase.is_terminal:
             self.runs.request_abort(name)
             which = launcher_of(rec)
@@ -314,6 +330,14 @@ class Session:
             if launcher is not None:
                 launcher.abort(self, rec)
         return rec
+
+    def no_such_run(self, name: str) -> str:
+        """Why run ``name`` is not found: which run store was searched and how to point at another."""
+        store = getattr(self.runs, "path", None) or repr(self.runs)
+        origin = f"config {self.config.source}" if self.config.source else "no config file found, so the default"
+        return (f"No run named '{name}' in the run store {store} ({origin}); see `flyte runs list`. A run made "
+                "with another config is in that config's store: run the command from that project's folder, or "
+                "point at its config with `flyte -c PATH/.flyte/config.yaml runs ...`.")
 
     def wait_for(self, name: str, poll: float = 0.2) -> RunRecord:
         """Block until run ``name`` reaches a terminal phase (for runs driven elsewhere)."""

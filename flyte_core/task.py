@@ -24,12 +24,13 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-#: Flyte 2 ``override`` parameters kept in ``TaskTemplate.extra`` for the backends that act on them.
+#: Settings :meth:`TaskTemplate.override` changes on (a copy of) the task's environment.
+ENV_OVERRIDES = ("resources", "env_vars", "secrets", "reusable", "service_account", "interruptible", "queue")
+#: Other Flyte 2 ``override`` parameters, kept in ``TaskTemplate.extra`` and reported when no backend acts on them.
 OVERRIDE_EXTRA = frozenset({
-    "resources", "reusable", "env_vars", "secrets", "service_account", "queue", "interruptible", "entrypoint",
-    "produces_artifacts", "links", "triggers", "task_resolver", "debuggable", "task_type", "task_type_version",
+    "entrypoint", "produces_artifacts", "links", "triggers", "task_resolver", "debuggable", "task_type",
+    "task_type_version",
 })
-_FIXED = frozenset({"name", "image", "docs", "interface"})
 
 
 @attrs.frozen
@@ -66,6 +67,9 @@ class TaskTemplate(Generic[P, R]):
     plugin_config: Any = None
     #: Parameters given that no backend acts on yet; reported once per run.
     extra: dict[str, Any] = attrs.field(factory=dict)
+    #: What :meth:`override` changed, as given (merged over chained overrides): how a worker names
+    #: an overridden task to the host (see :func:`flyte_core.channel_client.task_overrides`).
+    overrides: dict[str, Any] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         functools.update_wrapper(self, self.func)
@@ -92,20 +96,27 @@ class TaskTemplate(Generic[P, R]):
         return await ctx.dispatcher.call_async(self, args, kwargs)
 
     def override(self, **changes: Any) -> TaskTemplate[P, R]:
-        """A copy of this task with some settings changed (cache, retries, timeout, short_name, ...).
-
-        Takes Flyte 2's ``override`` parameters: those a backend may act on (resources, env_vars,
-        secrets, ...) are kept for it and reported when it does not; ``name``, ``image``, ``docs``
-        and ``interface`` cannot change (ValueError); any other name is a TypeError."""
+        """A copy of this task with some settings changed, as Flyte 2's ``override``: the task's own
+        (short_name, cache, retries, timeout, max_inline_io_bytes, pod_template, plugin_config,
+        report, docs) and its environment's (resources, env_vars, secrets, reusable (``"off"``
+        turns reuse off), service_account, interruptible, queue), which then apply to this copy
+        only. ``name``, ``image`` and ``interface`` cannot be overridden (ValueError); a reusable
+        task's resources, env_vars, secrets and service_account neither (turn reuse off first); an
+        unknown keyword is a TypeError, as in Flyte 2."""
+        for fixed in ("name", "image", "interface", "func", "env", "is_async"):
+            if fixed in changes:
+                hint = " (use a TaskEnvironment with that image, e.g. env.clone_with(...))" if fixed == "image" else ""
+                raise ValueError(f"Task '{self.name}': {fixed} cannot be overridden{hint}.")
         conv: dict[str, Callable[[Any], Any]] = {"cache": to_cache, "retries": to_retries, "timeout": to_timeout}
-        known = {f.name for f in attrs.fields(type(self))} - {"func", "env", "interface", "is_async", "name", "docs",
-                                                               "extra"}
+        known = {f.name for f in attrs.fields(type(self))} - {"extra", "overrides"}
         updates: dict[str, Any] = {}
+        env_changes: dict[str, Any] = {}
         extra = dict(self.extra)
         for key, value in changes.items():
-            if key in _FIXED:
-                raise ValueError(f"Task '{self.name}': {key} cannot be overridden")
-            if key in conv:
+            if key in ENV_OVERRIDES:
+                if value is not None:
+                    env_changes[key] = None if key == "reusable" and value == "off" else value
+            elif key in conv:
                 updates[key] = conv[key](value)
             elif key in known:
                 updates[key] = value
@@ -114,7 +125,15 @@ class TaskTemplate(Generic[P, R]):
                     extra[key] = value
             else:
                 raise TypeError(f"Task '{self.name}': override() got an unexpected keyword argument '{key}'")
-        return attrs.evolve(self, extra=extra, **updates)
+        reusable = env_changes.get("reusable", self.env.reusable)
+        if reusable is not None:
+            clash = [k for k in ("resources", "env_vars", "secrets", "service_account") if k in env_changes]
+            if clash:
+                raise ValueError(f"Task '{self.name}' is reusable: its {', '.join(clash)} are its environment's and "
+                                 "cannot be overridden; override reusable='off' as well to change them.")
+        if env_changes:
+            updates["env"] = attrs.evolve(self.env, **env_changes)
+        return attrs.evolve(self, extra=extra, overrides={**self.overrides, **changes}, **updates)
 
     def forward(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the function directly, bypassing Flyte (Flyte 2's escape hatch)."""

@@ -37,7 +37,7 @@ def _duration(start: float | None, end: float | None) -> str:
 def _get_run(state: CliState, name: str) -> RunRecord:
     rec = state.session().get_run(name)
     if rec is None:
-        fail_usage(f"No run named '{name}'; see `flyte runs list`.")
+        fail_usage(state.session().no_such_run(name))
     return rec
 
 
@@ -135,7 +135,7 @@ def follow_run(session: Session, run: str, console: Console, *, logs: bool = Fal
 
     rec = session.get_run(run)
     if rec is None:
-        raise click.UsageError(f"No run named '{run}'; see `flyte runs list`.")
+        raise click.UsageError(session.no_such_run(run))
     live = Live(console=console, transient=True, refresh_per_second=4) if progress else None
     with live or contextlib.nullcontext():
         while True:
@@ -232,6 +232,7 @@ def run_outputs(state: CliState, run: str, action: str | None, as_json: bool) ->
 @click.pass_obj
 def abort_run(state: CliState, run: str) -> None:
     """Abort a running run, wherever its controller runs: every running action is stopped."""
+    _get_run(state, run)
     rec = state.session().abort(run)
     if rec.phase.is_terminal:
         click.echo(f"Run {run} already ended: {rec.phase.value}.")

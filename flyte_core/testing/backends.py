@@ -377,6 +377,60 @@ class BackendSuite:
         (replayed,) = [a for a in run.actions() if a.task == "durable:time"]
         assert replayed.recovered_from == failed.name
 
+    # --- task.override(...) -----------------------------------------------------------------------
+
+    def test_override_env_vars_and_secrets(self, session: Session, tasks: ModuleType,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+        """``override(env_vars=..., secrets=...)`` reach the task, called from here or from a task
+        body (when the backend honours them; otherwise the run says it does not)."""
+        monkeypatch.setenv("FLYTE_SECRET_CONFORMANCE_TOKEN", "t0ken")
+        honours = session.make_backend().honours
+        top = self.run(session, tasks.read_env.override(env_vars={"CONFORMANCE_OVERRIDE": "top"}),
+                       "CONFORMANCE_OVERRIDE")
+        run = self.run(session, tasks.overrides_inside)
+        env_value, secret_value, slept = run.outputs()[0]
+        assert slept == "woke", "override(timeout=60) of a task with timeout=2 must let it run 3s"
+        if "env_vars" in honours:
+            assert (top.outputs()[0], env_value) == ("top", "inner")
+        else:
+            assert any("'env_vars'" in n for n in top.notices) and any("'env_vars'" in n for n in run.notices)
+        if "secrets" in honours:
+            assert secret_value == "t0ken"
+        else:
+            assert any("'secrets'" in n for n in run.notices), run.notices
+
+    def test_override_retries(self, session: Session, tasks: ModuleType) -> None:
+        """``override(retries=0)`` of a task with ``retries=1``: one attempt, and it fails."""
+        with pytest.raises(RuntimeUserError, match="attempt 1 fails") as ei:
+            self.run(session, tasks.retries_overridden_inside)
+        run: Run = ei.value.run  # type: ignore[attr-defined]
+        child = _by_name(run)["a0.1"]
+        assert child.attempts == 1 and child.phase is Phase.FAILED
+
+    def test_override_cache(self, session: Session, tasks: ModuleType) -> None:
+        """``override(cache="auto")``: the second identical call is a cache hit."""
+        run = self.run(session, tasks.cache_overridden_inside)
+        actions = _by_name(run)
+        assert [actions["a0.1"].cache_hit, actions["a0.2"].cache_hit] == [False, True]
+
+    def test_override_resources(self, session: Session, tasks: ModuleType) -> None:
+        """``override(resources=Resources(memory="300Mi"))`` is the task's memory limit (cgroups), from
+        here and from a task body; a backend that does not act on resources says so."""
+        honours = session.make_backend().honours
+        top = self.run(session, tasks.memory_limit.override(resources=flyte_resources(memory="300Mi")))
+        inner = self.run(session, tasks.memory_overridden_inside)
+        if "resources" in honours:
+            assert top.outputs()[0] == inner.outputs()[0] == str(300 * 1024 * 1024)
+        else:
+            assert any("'resources'" in n for n in top.notices + inner.notices), top.notices + inner.notices
+
+
+def flyte_resources(**kw: Any) -> Any:
+    """``flyte.Resources(**kw)`` (imported late: the suite's module imports no ``flyte`` at load)."""
+    from flyte_core.models import Resources
+
+    return Resources(**kw)
+
 
 def _by_name(run: Run) -> dict[str, ActionRecord]:
     return {a.action: a for a in run.actions()}

@@ -233,3 +233,50 @@ def ctx_fields() -> dict[str, str]:
     return {"attempt_number": str(c.attempt_number), "version": c.version, "output_path": c.output_path,
             "run_start_time": start.isoformat() if start is not None else "", "in_cluster": str(c.is_in_cluster()),
             "checkpoint": c.checkpoint_paths.checkpoint_path or ""}
+
+# --- task.override(...) ----------------------------------------------------------------------------
+
+
+@env.task
+def read_env(name: str) -> str:
+    import os
+
+    return os.environ.get(name, "")
+
+
+@env.task
+def memory_limit() -> str:
+    """The cgroup memory limit this task runs under ("max" or bytes; "" without cgroups)."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                return f.read().strip()
+        except OSError:
+            continue
+    return ""
+
+
+@env.task
+def overrides_inside() -> list[str]:
+    """Overridden tasks called from a task body (another process on most backends)."""
+    return [
+        read_env.override(env_vars={"CONFORMANCE_OVERRIDE": "inner"})("CONFORMANCE_OVERRIDE"),
+        read_env.override(secrets=[flyte.Secret(key="conformance-token")])("CONFORMANCE_TOKEN"),
+        sleeps.override(timeout=60)(3.0),
+    ]
+
+
+@env.task
+def retries_overridden_inside() -> int:
+    return flaky.override(retries=0)()
+
+
+@env.task
+def cache_overridden_inside() -> list[str]:
+    cached = read_env.override(cache="auto")
+    return [cached("CONFORMANCE_NOTHING"), cached("CONFORMANCE_NOTHING")]
+
+
+@env.task
+def memory_overridden_inside() -> str:
+    return memory_limit.override(resources=flyte.Resources(memory="300Mi"))()

@@ -31,6 +31,8 @@ import docker
 import docker.errors
 
 from flyte_backend_docker.bundle import make_bundle
+from flyte_backend_docker.engine import EngineCalls, EngineGone, ExitWatch, Slots, default_concurrency
+from flyte_backend_docker.images import ImageBuildError
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL, TASK_LABEL, labels_for, prune_dead
 from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
 from flyte_backend_docker.rawtask import execute_raw
@@ -59,7 +61,11 @@ class DockerBackend:
     - ``echo`` (default True): also print what containers print, as the local backends do;
     - ``keep_failed`` (default False): keep a failed attempt's container for debugging;
     - ``image_builder`` (default "docker"): which registered image builder builds task images;
-    - ``cache_dir``: where the image builder keeps its wheelhouse (default ``~/.cache/flyte/docker``).
+    - ``cache_dir``: where the image builder keeps its wheelhouse (default ``~/.cache/flyte/docker``);
+    - ``max_concurrent_actions``: how many task containers of a run run at once (default sized to
+      the machine, see :func:`~flyte_backend_docker.engine.default_concurrency`; a run's
+      ``flyte.with_runcontext(max_action_concurrency=N)`` takes precedence). Containers waiting for
+      their children do not count.
     """
 
     name = "docker"
@@ -80,7 +86,11 @@ class DockerBackend:
         self._live: dict[str, int] = {}
         self._secrets: SecretMounts | None = None
         self._pools: PoolManager | None = None
-        self._tags: dict[str, str] = {}  # image spec -> its tag, resolved once per run
+        self._tags: dict[str, asyncio.Future[str]] = {}  # image spec -> its tag, resolved once per run
+        self._api = EngineCalls()
+        self._watch: ExitWatch | None = None
+        self._slots = Slots(int(options.get("max_concurrent_actions") or default_concurrency()))
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._cleanups: set[asyncio.Future[None]] = set()  # removals of exited containers
 
     # --- lifecycle ---------------------------------------------------------------------------------
@@ -88,8 +98,14 @@ class DockerBackend:
     async def start(self, run: BackendRun) -> None:
         """Connect to the engine, clean up leftovers of dead runs, ship the code, open the channel."""
         self._run = run
-        self._client = await asyncio.to_thread(_connect)
-        await asyncio.to_thread(prune_dead, self._client)
+        self._loop = asyncio.get_running_loop()
+        if run.settings.max_action_concurrency:
+            self._slots = Slots(run.settings.max_action_concurrency)
+        self._client = await self._api(_connect)
+        await self._api(prune_dead, self._client)
+        # One event stream follows every container of the run, opened before the first exists.
+        self._watch = ExitWatch(_connect, f"{RUN_LABEL}={run.run_name}", self._loop)
+        await self._api(self._watch.start)
         store = run.conversion.store
         if store is None:
             raise FlyteUsageError("The docker backend needs a data store; configure storage.data.")
@@ -99,7 +115,7 @@ class DockerBackend:
         self._secrets = SecretMounts(run, Path(self._dir))
         self._server = ChannelServer(run.controller, is_running=lambda a, n: self._live.get(a) == n,
                                      code_root=run.settings.code_root, import_missing=False,
-                                     on_waiting=lambda a, w: self._pools.on_waiting(a, w) if self._pools else None)
+                                     on_waiting=self._on_waiting)
         await self._server.start()
         builders = image_builders(run.plugins)
         self._builder = builders.get(str(self.options.get("image_builder", "docker")))(
@@ -127,7 +143,7 @@ class DockerBackend:
         if is_nested_function(spec.task):
             return _refused(spec, f"it is defined inside a function ({spec.task.func.__qualname__}); a container "
                                   "can only import tasks defined at module level")
-        tag = await self._tag(spec.task.env.image_spec)
+        tag = await self._tag(spec)
         ref = task_ref(spec.task, spec.code_root)
         base = os.path.join(self._dir, f"{spec.action}-{spec.attempt}")
         ws = worker_spec(spec, task=ref, outcome_path=f"{base}.outcome.json", conversion=self._run.conversion,
@@ -137,45 +153,68 @@ class DockerBackend:
         ws.write(f"{base}.spec.json")
         if spec.task.env.reusable is not None:
             return await self._execute_reused(spec, tag, base, ws.outcome_path)
+        await self._slots.acquire(spec.action)
+        try:
+            return await self._execute_fresh(spec, tag, base, ws.outcome_path)
+        finally:
+            self._slots.release(spec.action)
+
+    async def _execute_fresh(self, spec: ActionSpec, tag: str, base: str, outcome_path: str) -> ActionOutcome:
+        """Run one attempt in a container of its own; wait for its exit through the run's event watch."""
+        assert self._client is not None and self._secrets is not None and self._watch is not None
+        assert self._loop is not None and spec.task is not None
         env, secret_volumes = await asyncio.to_thread(self._secrets.prepare, spec)
         volumes = self._volumes(secret_volumes)
         resources = spec.task.env.resources
         self._live[spec.action] = spec.attempt
-        cid = await asyncio.to_thread(
+        cid = await self._api(
             self._create, tag, ["python", "-m", "flyte_backend_docker.worker", self._bundle, self._bundle_dir,
                                 f"{base}.spec.json"],
             labels_for(spec, os.getpid(), socket.gethostname()), volumes,
             {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"}, container_limits(resources, spec.task_name),
         )
+        exit_code = self._watch.exited(cid)  # asked before it starts: its exit cannot be missed
         tail: deque[str] = deque(maxlen=TAIL_LINES)
-        pump = threading.Thread(target=self._pump, args=(cid, spec, tail), daemon=True,
+        pumped: asyncio.Future[None] = self._loop.create_future()
+        pump = threading.Thread(target=self._pump, args=(cid, spec, tail, pumped), daemon=True,
                                 name=f"flyte-docker-logs-{spec.action}")
         failed, exited = True, False
         try:
-            await asyncio.to_thread(self._client.api.start, cid)
+            try:
+                await self._api(self._client.api.start, cid)
+            except docker.errors.APIError as e:
+                refused = _start_refused(spec, e)
+                if refused is None:
+                    raise
+                return refused
             pump.start()
             try:
-                status = await asyncio.wait_for(asyncio.to_thread(self._client.api.wait, cid), spec.timeout)
+                code = await asyncio.wait_for(asyncio.shield(exit_code), spec.timeout)
             except TimeoutError:
                 return _timeout(spec)
+            except EngineGone as e:
+                return _engine_gone(spec, e)
             exited = True
-            await asyncio.to_thread(pump.join, 5)
-            if os.path.exists(ws.outcome_path):
-                outcome = _with_action(read_outcome(ws.outcome_path), spec)
+            with contextlib.suppress(TimeoutError):  # the rest of its output, already on its way
+                await asyncio.wait_for(asyncio.shield(pumped), 5)
+            if os.path.exists(outcome_path):
+                outcome = _with_action(read_outcome(outcome_path), spec)
                 failed = outcome.error is not None
                 return outcome
-            state = (await asyncio.to_thread(self._client.api.inspect_container, cid))["State"]
+            state = (await self._api(self._client.api.inspect_container, cid))["State"]
             if state.get("OOMKilled"):
                 return _oom(spec, describe_memory(resources), list(tail))
-            return _crashed(spec, int(status.get("StatusCode", -1)), list(tail))
+            return _crashed(spec, code, list(tail))
         finally:
             self._live.pop(spec.action, None)  # from now on the channel refuses its requests
+            self._watch.forget(cid)
+            if not exited:  # timed out or aborted: it still runs, so it is stopped before we return
+                # Dropping its channel connections makes it stop itself (see worker.py) as the
+                # engine is told to kill it: whichever is faster on a busy engine.
+                await asyncio.shield(asyncio.gather(self._kill(cid), self._release(spec.action)))
             removal = asyncio.ensure_future(self._remove(cid, keep=failed and self.keep_failed))
-            if exited:  # removing an exited container is housekeeping: the caller need not wait for it
-                self._cleanups.add(removal)
-                removal.add_done_callback(self._cleanups.discard)
-            else:  # timed out or aborted: it still runs, so it is gone before we return
-                await asyncio.shield(removal)
+            self._cleanups.add(removal)  # removing a stopped container is housekeeping: nobody waits for it
+            removal.add_done_callback(self._cleanups.discard)
             await self._end(spec, base)
 
     def execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
@@ -189,11 +228,14 @@ class DockerBackend:
     async def close(self) -> None:
         """Remove every container of the run, stop the channel, delete the run's temp dir."""
         await asyncio.gather(*list(self._cleanups), return_exceptions=True)
+        if self._watch is not None:
+            await self._api(self._watch.close)
+            self._watch = None
         if self._pools is not None:
             await self._pools.close()
             self._pools = None
         if self._client is not None and self._run is not None:
-            await asyncio.to_thread(_remove_run, self._client, self._run.run_name, self.keep_failed)
+            await self._remove_run(self._run.run_name)
         if self._server is not None:
             await self._server.close()
             self._server = None
@@ -203,6 +245,7 @@ class DockerBackend:
         if self._client is not None:
             self._client.close()
             self._client = None
+        self._api.close()
 
     # --- reusable containers -----------------------------------------------------------------------
 
@@ -228,11 +271,11 @@ class DockerBackend:
         volumes[self._pools.dir] = {"bind": self._pools.dir, "mode": "rw"}
         labels = {RUN_LABEL: spec.run_name, POOL_LABEL: spec.task.env.name, TASK_LABEL: spec.task_name,
                   CONTROLLER_LABEL: f"{os.getpid()}@{socket.gethostname()}"}
-        cid = await asyncio.to_thread(self._create, tag, command, labels, volumes,
+        cid = await self._api(self._create, tag, command, labels, volumes,
                                       {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"},
                                       container_limits(spec.task.env.resources, spec.task_name))
         try:
-            await asyncio.to_thread(self._client.api.start, cid)
+            await self._api(self._client.api.start, cid)
         except BaseException:
             await asyncio.shield(self._remove(cid, keep=False))
             raise
@@ -240,15 +283,32 @@ class DockerBackend:
 
     # --- internals ---------------------------------------------------------------------------------
 
-    async def _tag(self, image: Any) -> str:
-        """The local tag of an environment's image; resolved (and built if needed) once per run."""
-        assert self._builder is not None
+    async def _tag(self, spec: ActionSpec) -> str:
+        """The local tag of an environment's image; resolved (and built if needed) once per run, by
+        one call however many actions need it at once."""
+        assert self._builder is not None and spec.task is not None
+        image = spec.task.env.image_spec
         key = repr(image)
-        tag = self._tags.get(key)
-        if tag is None:
-            tag = self._tags[key] = await asyncio.to_thread(self._builder.ensure, image)
-            self._build_log(f"image ready: {tag}")  # ends the build status under the progress tree
+        fut = self._tags.get(key)
+        if fut is None:
+            fut = self._tags[key] = asyncio.ensure_future(self._resolve_image(image))
+        try:
+            return await asyncio.shield(fut)
+        except ImageBuildError as e:
+            raise ImageBuildError(f"Task '{spec.task_name}' (environment '{spec.task.env.name}') cannot run: "
+                                  f"{e}") from None
+
+    async def _resolve_image(self, image: Any) -> str:
+        assert self._builder is not None
+        tag = await asyncio.to_thread(self._builder.ensure, image)
+        self._build_log(f"image ready: {tag}")  # ends the build status under the progress tree
         return tag
+
+    def _on_waiting(self, action: str, waiting: bool) -> None:
+        """The channel's news: ``action`` waits for its children (its slot is theirs meanwhile)."""
+        self._slots.waiting(action, waiting)
+        if self._pools is not None:
+            self._pools.on_waiting(action, waiting)
 
     def _volumes(self, secret_volumes: dict[str, Any]) -> dict[str, Any]:
         """Bind mounts of every task container: the run's temp dir, the channel, the data store."""
@@ -272,8 +332,17 @@ class DockerBackend:
                                                     working_dir=self._bundle_dir if working_dir == "" else working_dir)
         return str(created["Id"])
 
-    def _pump(self, cid: str, spec: ActionSpec, tail: deque[str]) -> None:
-        """Forward a container's output to the run's logs, line by line per stream."""
+    def _pump(self, cid: str, spec: ActionSpec, tail: deque[str], done: asyncio.Future[None]) -> None:
+        """Forward a container's output to the run's logs, line by line per stream (in its own
+        thread; a stream per container is the engine's only way to follow output live)."""
+        try:
+            self._pump_lines(cid, spec, tail)
+        finally:
+            assert self._loop is not None
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+                self._loop.call_soon_threadsafe(_resolve, done)
+
+    def _pump_lines(self, cid: str, spec: ActionSpec, tail: deque[str]) -> None:
         assert self._client is not None and self._run is not None
         parts = {"stdout": b"", "stderr": b""}
         try:
@@ -307,15 +376,36 @@ class DockerBackend:
         if self._run is not None:
             self._run.log("a0", 0, "build", line)
 
+    async def _kill(self, cid: str) -> None:
+        """Stop a running container now (SIGKILL: an aborted or timed-out attempt gets no grace)."""
+        assert self._client is not None
+        with contextlib.suppress(docker.errors.APIError):  # it already ended, or is gone
+            await self._api(self._client.api.kill, cid)
+
     async def _remove(self, cid: str, keep: bool) -> None:
         """Remove an attempt's container (or with ``keep``, only make sure it is stopped)."""
         assert self._client is not None
         if keep:
-            with contextlib.suppress(docker.errors.APIError):
-                await asyncio.to_thread(self._client.api.kill, cid)
+            await self._kill(cid)
             return
         with contextlib.suppress(docker.errors.NotFound):
-            await asyncio.to_thread(self._client.api.remove_container, cid, force=True, v=True)
+            await self._api(self._client.api.remove_container, cid, force=True, v=True)
+
+    async def _remove_run(self, run: str) -> None:
+        """Remove every container of ``run`` still there, in parallel."""
+        assert self._client is not None
+        found = await self._api(self._client.api.containers, all=True, filters={"label": f"{RUN_LABEL}={run}"})
+        doomed = [c["Id"] for c in found if not (self.keep_failed and c["State"] == "exited")]
+
+        async def remove(cid: str) -> None:
+            with contextlib.suppress(docker.errors.APIError):
+                await self._api(self._client.api.remove_container, cid, force=True, v=True)  # type: ignore[union-attr]
+
+        await asyncio.gather(*(remove(cid) for cid in doomed))
+
+    async def _release(self, action: str) -> None:
+        if self._server is not None:
+            await self._server.release(action)
 
     async def _end(self, spec: ActionSpec, base: str) -> None:
         """Forget an ended attempt: its channel connections (and so the children it started), its
@@ -354,17 +444,37 @@ def _local_root(root: str) -> str | None:
     return None if "://" in root else root
 
 
-def _remove_run(client: docker.DockerClient, run: str, keep_failed: bool) -> None:
-    for c in client.api.containers(all=True, filters={"label": f"{RUN_LABEL}={run}"}):
-        with contextlib.suppress(docker.errors.APIError):
-            if keep_failed and c["State"] == "exited":
-                continue
-            client.api.remove_container(c["Id"], force=True, v=True)
-
-
 def _refused(spec: ActionSpec, why: str) -> ActionOutcome:
     return ActionOutcome(error=ErrorInfo("ModuleLoadError", "user", f"Task '{spec.task_name}' cannot run in a "
                                          f"container: {why}.", action=spec.action), final=True)
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+def _start_refused(spec: ActionSpec, e: docker.errors.APIError) -> ActionOutcome | None:
+    """The engine would not start the container for a reason the user can fix; None for others."""
+    text = str(e.explanation or e)
+    if "could not select device driver" in text or ("gpu" in text.lower() and "capabilit" in text):
+        assert spec.task is not None
+        gpu = spec.task.env.resources.gpu if spec.task.env.resources is not None else None
+        return ActionOutcome(error=ErrorInfo(
+            "GPUUnavailableError", "user",
+            f"Task '{spec.task_name}' requests GPUs (Resources(gpu={gpu!r})), but this Docker engine has no GPU "
+            "runtime; install the NVIDIA Container Toolkit and restart the engine, run on a backend with GPUs "
+            f"(e.g. kubernetes), or drop the gpu request (task.override(resources=...)). The engine said: {text}",
+            action=spec.action), final=True)
+    return None
+
+
+def _engine_gone(spec: ActionSpec, e: EngineGone) -> ActionOutcome:
+    return ActionOutcome(error=ErrorInfo(
+        "TaskInterruptedError", "system",
+        f"The container of action {spec.action} (task '{spec.task_name}', attempt {spec.attempt}) was lost: {e}. "
+        "Check the engine (`docker info`), then recover the run with `flyte run --recover RUN ...` to redo only "
+        "the unfinished actions.", action=spec.action), final=True)
 
 
 def _timeout(spec: ActionSpec) -> ActionOutcome:

@@ -37,3 +37,15 @@ def prune_dead(client: docker.DockerClient, run: str | None = None) -> list[str]
             client.api.remove_container(c["Id"], force=True, v=True)
             removed.add(labels.get(RUN_LABEL, "?"))
     return sorted(removed)
+
+
+def prune_orphans(client: docker.DockerClient, run: str) -> int:
+    """Remove the containers of ``run`` whose controller process is gone; return how many."""
+    count = 0
+    for c in client.api.containers(all=True, filters={"label": f"{RUN_LABEL}={run}"}):
+        if controller_alive((c.get("Labels") or {}).get(CONTROLLER_LABEL, "")):
+            continue
+        with contextlib.suppress(docker.errors.APIError):
+            client.api.remove_container(c["Id"], force=True, v=True)
+            count += 1
+    return count

@@ -50,6 +50,26 @@ def prune_cmd(run: str | None) -> None:
 
 
 @hookimpl
+def flyte_run_interrupted(run: Any) -> str | None:
+    """Remove the containers a docker run whose controller died left behind."""
+    if run.backend != "docker":
+        return None
+    import docker
+
+    from flyte_backend_docker.labels import prune_orphans
+
+    try:
+        client = docker.from_env(timeout=10)
+    except docker.errors.DockerException:
+        return None  # no engine here: `flyte docker prune` where it runs
+    try:
+        removed = prune_orphans(client, run.name)
+    finally:
+        client.close()
+    return f"removed {removed} container(s) of run {run.name} (docker)" if removed else None
+
+
+@hookimpl
 def flyte_add_cli_commands(cli: click.Group) -> None:
     """``flyte docker prune``."""
     cli.add_command(docker_cmd)

@@ -114,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         from flyte_core.entrypoint import WorkerSpec, run, write_outcome
 
         attempt = WorkerSpec.read(spec_path)
-        write_outcome(attempt.outcome_path, run(attempt))
+        _stop_when_controller_lost(attempt)
+        outcome = run(attempt)
+        _done.set()
+        write_outcome(attempt.outcome_path, outcome)
         spec, code = attempt, 0
     except SystemExit as e:  # sys.exit() in a task body: no outcome; the backend reports the code
         from flyte_core.entrypoint import exit_code
@@ -144,6 +147,27 @@ def main(argv: list[str] | None = None) -> int:
 
         tell_finished(spec.channel_path, spec.channel_token, spec.action, spec.attempt)
     return code
+
+
+#: Exit status of a worker that stopped because its controller went away (as if killed).
+LOST_EXIT = 137
+_done = threading.Event()
+
+
+def _stop_when_controller_lost(spec: Any) -> None:
+    """Hold a connection to the run's controller; when the controller dies (a driver killed with -9,
+    its node lost: TCP keepalive notices within seconds) or drops this attempt (abort), exit at
+    once so the pod ends without anyone deleting it."""
+    if not (spec.channel_path and spec.channel_token):
+        return
+    from flyte_core.channel_client import watch_controller
+
+    def lost(why: str) -> None:
+        if not _done.is_set():
+            print(f"flyte worker: stopping action {spec.action}: {why}.", file=sys.stderr, flush=True)
+            os._exit(LOST_EXIT)
+
+    watch_controller(spec.channel_path, spec.channel_token, spec.action, spec.attempt, lost)
 
 
 def _upload(path: str, url: str) -> None:

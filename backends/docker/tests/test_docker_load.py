@@ -1,0 +1,262 @@
+"""The docker backend under load and faults, on a real engine: nested fan-outs complete, aborts
+(Ctrl-C, ``flyte runs abort``, a failing parent) leave nothing running, a driver killed with -9
+leaves nothing running and ``--recover`` redoes only unfinished work.
+
+Each test counts only containers labelled with its own run, so other work on the same engine
+cannot change its result. Latencies are measured by ``nox -s bench`` (bench/containers.py), never
+asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+from conftest import BASE_IMAGE
+from flyte_backend_docker.labels import RUN_LABEL
+
+from flyte_core.config import Config
+from flyte_core.errors import BaseRuntimeError
+from flyte_core.loader import load_file
+from flyte_core.session import Session
+
+pytestmark = [pytest.mark.timeout(900), pytest.mark.usefixtures("docker_client")]
+
+TASKS = '''
+import time
+import flyte
+
+env = flyte.TaskEnvironment(name="load")
+
+
+@env.task
+def leaf(i: int) -> int:
+    return i * 2
+
+
+@env.task
+def middle(i: int) -> int:
+    return leaf(i) + 1
+
+
+@env.task
+def nested(n: int) -> int:
+    return sum(flyte.map(middle, range(n)))
+
+
+@env.task
+def sleeper(i: int) -> int:
+    time.sleep(600)
+    return i
+
+
+@env.task
+def fan_sleep(n: int) -> list[int]:
+    return list(flyte.map(sleeper, range(n)))
+
+
+@env.task
+def boom(s: int) -> int:
+    time.sleep(s)
+    raise ValueError("boom")
+
+
+@env.task
+async def failing_parent(n: int) -> int:
+    import asyncio
+    results = await asyncio.gather(boom.aio(2), *[sleeper.aio(i) for i in range(n)])
+    return sum(results)
+'''
+
+
+def containers_of(client: docker.DockerClient, run: str, running: bool = False) -> list[Any]:
+    """The containers labelled with ``run`` (only the running ones with ``running``)."""
+    found = client.api.containers(all=not running, filters={"label": f"{RUN_LABEL}={run}"})
+    return list(found)
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 600) -> None:
+    """Poll ``check`` until it holds (a guard against a hung test, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "load_tasks.py").write_text(TASKS)
+    return tmp_path
+
+
+@pytest.fixture
+def session(project: Path) -> Iterator[Session]:
+    s = Session(config=Config(), backend="docker", backend_options={"base_image": BASE_IMAGE, "echo": False},
+                data_url=str(project / "data"), run_store=str(project / "runs.db"), root_dir=project)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def tasks(project: Path) -> Any:
+    sys.modules.pop("load_tasks", None)
+    return load_file(project / "load_tasks.py", project)
+
+
+def cli_env(project: Path) -> dict[str, str]:
+    return {**os.environ, "FLYTE_HOME": str(project / "home"), "FLYTE_DOCKER_BASE_IMAGE": BASE_IMAGE}
+
+
+def start_cli_run(project: Path, name: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--backend", "docker",
+                             "--name", name, "load_tasks.py", *args], cwd=project, env=cli_env(project),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flyte_core.cli", *args], cwd=project, env=cli_env(project),
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_nested_fan_out_of_50_completes(session: Session, tasks: Any, docker_client: docker.DockerClient) -> None:
+    run = session.run(tasks.nested, n=50)
+    assert run.outputs()[0] == sum(i * 2 + 1 for i in range(50))
+    actions = session.runs.get_actions(run.name)
+    assert len(actions) == 101 and {a.phase.value for a in actions} == {"succeeded"}
+    assert containers_of(docker_client, run.name) == []
+
+
+def test_concurrency_is_bounded_only_by_the_setting(project: Path, tasks: Any,
+                                                     docker_client: docker.DockerClient) -> None:
+    # One slot: the parent lends it to its children while it waits, so nesting cannot deadlock.
+    s = Session(config=Config(), backend="docker",
+                backend_options={"base_image": BASE_IMAGE, "echo": False, "max_concurrent_actions": 1},
+                data_url=str(project / "data"), run_store=str(project / "runs.db"), root_dir=project)
+    try:
+        run = s.run(tasks.nested, n=3)
+        assert run.outputs()[0] == 1 + 3 + 5
+    finally:
+        s.close()
+
+
+def test_ctrl_c_at_fan_out_100_leaves_nothing(project: Path, docker_client: docker.DockerClient) -> None:
+    proc = start_cli_run(project, "ctrlc100", "fan_sleep", "--n", "100")
+    try:
+        wait_until(lambda: len(containers_of(docker_client, "ctrlc100", running=True)) >= 20,
+                   "the fan-out to start")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "CancelledError" not in err, err
+    assert containers_of(docker_client, "ctrlc100") == []
+    shown = json.loads(cli(project, "runs", "show", "ctrlc100", "--json").stdout)
+    assert shown["run"]["phase"] == "aborted"
+    assert {a["phase"] for a in shown["actions"]} <= {"aborted", "queued"}
+
+
+def test_runs_abort_at_fan_out_100_leaves_nothing(project: Path, docker_client: docker.DockerClient) -> None:
+    proc = start_cli_run(project, "abort100", "fan_sleep", "--n", "100")
+    try:
+        wait_until(lambda: len(containers_of(docker_client, "abort100", running=True)) >= 20,
+                   "the fan-out to start")
+        r = cli(project, "runs", "abort", "abort100")
+        assert r.returncode == 0, r.stderr
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode != 0
+    assert "Traceback" not in err and "CancelledError" not in err, err
+    assert containers_of(docker_client, "abort100") == []
+    shown = json.loads(cli(project, "runs", "show", "abort100", "--json").stdout)
+    assert shown["run"]["phase"] == "aborted"
+
+
+def test_a_failing_parent_stops_its_subtree(session: Session, tasks: Any, docker_client: docker.DockerClient) -> None:
+    with pytest.raises(BaseRuntimeError, match="boom") as ei:
+        session.run(tasks.failing_parent, n=10)
+    name = ei.value.run.name  # type: ignore[attr-defined]
+    assert containers_of(docker_client, name) == []
+    phases = {a.action: a.phase.value for a in session.runs.get_actions(name)}
+    assert phases["a0"] == "failed"
+    assert {p for a, p in phases.items() if a != "a0"} <= {"failed", "aborted"}
+
+
+def test_abort_of_an_unknown_run_names_the_store(project: Path) -> None:
+    r = cli(project, "runs", "abort", "no-such-run")
+    assert r.returncode != 0
+    assert str(project / "home") in r.stderr and "-c" in r.stderr, r.stderr
+
+
+KILL_TASKS = '''
+import os
+import time
+import flyte
+
+env = flyte.TaskEnvironment(name="killed")
+
+
+@env.task
+def part(i: int, marker: str) -> int:
+    # Even parts end at once; odd ones wait for the marker file (in the data store folder, which
+    # containers see at the same path), so a driver killed meanwhile leaves them unfinished.
+    while i % 2 and not os.path.exists(marker):
+        time.sleep(0.2)
+    return i
+
+
+@env.task
+def parts(n: int, marker: str) -> int:
+    return sum(flyte.map(part, range(n), [marker] * n))
+'''
+
+
+def test_driver_killed_leaves_nothing_and_recover_redoes_only_unfinished(
+        project: Path, docker_client: docker.DockerClient) -> None:
+    (project / "kill_tasks.py").write_text(KILL_TASKS)
+    marker = project / "data" / "go"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--backend", "docker"]
+    proc = subprocess.Popen([*cmd, "--name", "killed9", "kill_tasks.py", "parts", "--n", "10", "--marker",
+                             str(marker)], cwd=project, env=cli_env(project), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        # Every part started and the even ones ended: 1 parent and 5 waiting parts run.
+        def settled() -> bool:
+            shown = json.loads(cli(project, "runs", "show", "killed9", "--json").stdout or "{}")
+            done = [a for a in shown.get("actions", []) if a["phase"] == "succeeded"]
+            return len(done) == 5 and len(containers_of(docker_client, "killed9", running=True)) == 6
+        wait_until(settled, "the even parts to finish")
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+        # The containers notice their controller is gone and stop themselves: nobody removes them.
+        wait_until(lambda: not containers_of(docker_client, "killed9", running=True), "the containers to stop",
+                   timeout=120)
+    finally:
+        proc.kill()
+    # The next command of the store settles the run and removes what is left.
+    shown = json.loads(cli(project, "runs", "show", "killed9", "--json").stdout)
+    assert shown["run"]["phase"] == "interrupted"
+    assert "Cleaned up: removed 6 container(s) of run killed9" in shown["run"]["error"]["message"]
+    assert containers_of(docker_client, "killed9") == []
+    marker.write_text("go")
+    r = subprocess.run([*cmd, "--name", "recovered9", "--recover", "killed9", "kill_tasks.py", "parts", "--n", "10",
+                        "--marker", str(marker)], cwd=project, env=cli_env(project), capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(sum(range(10)))
+    shown = json.loads(cli(project, "runs", "show", "recovered9", "--json").stdout)
+    actions = {a["action"]: a for a in shown["actions"]}
+    recovered = sorted(int(a.rsplit(".", 1)[1]) - 1 for a, rec in actions.items() if rec.get("recovered_from"))
+    assert recovered == [0, 2, 4, 6, 8]  # only the unfinished (odd) parts and the parent ran again

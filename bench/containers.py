@@ -1,0 +1,213 @@
+"""Container backends under load: abort latency against fan-out, and fan-out throughput.
+
+- ``abort_s[backend][how][n]``: a task fans out to ``n`` sleeping children (every one running,
+  ``max_concurrent_actions`` raised above ``n``); the figure is the time from Ctrl-C (SIGINT to
+  ``flyte run``) or from ``flyte runs abort RUN`` to no container/pod of the run left running, as
+  the engine/API server reports it (polled every 50 ms);
+- ``actions_per_s[mode]``: a task maps a trivial task over 100 inputs on docker, in fresh
+  containers and on reusable ones (``flyte.ReusePolicy(replicas=(1, 4))``); 100 divided by the
+  run's wall time, with the image already built.
+
+Backends without an engine/cluster are skipped with the reason. Run it as
+``python bench/containers.py [docker|kubernetes ...] [--fan-out 10,100]`` or within ``nox -s bench``
+(``FLYTE_BENCH_CONTAINERS=0`` leaves it out: it starts hundreds of containers).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+FAN_OUTS = (10, 100)
+THROUGHPUT_N = 100
+
+TASKS = '''
+import time
+import flyte
+
+env = flyte.TaskEnvironment(name="cbench")
+warm = flyte.TaskEnvironment(name="cbench_warm", reusable=flyte.ReusePolicy(replicas=(1, 4), concurrency=8))
+
+
+@env.task
+def sleeper(i: int) -> int:
+    time.sleep(900)
+    return i
+
+
+@env.task
+def fan_sleep(n: int) -> list[int]:
+    return list(flyte.map(sleeper, range(n)))
+
+
+@env.task
+def noop(i: int) -> int:
+    return i
+
+
+@env.task
+def fan_fresh(n: int) -> int:
+    return sum(flyte.map(noop, range(n)))
+
+
+@warm.task
+async def warm_noop(i: int) -> int:
+    return i
+
+
+@env.task
+async def fan_warm(n: int) -> int:
+    import asyncio
+    return sum(await asyncio.gather(*(warm_noop.aio(i) for i in range(n))))
+'''
+
+CONFIG = """backends:
+  docker:
+    max_concurrent_actions: 500
+    echo: false
+"""
+
+
+def _project(tmp: Path) -> Path:
+    (tmp / ".flyte").mkdir(parents=True, exist_ok=True)
+    (tmp / ".flyte" / "config.yaml").write_text(CONFIG)
+    (tmp / "cbench_tasks.py").write_text(TASKS)
+    return tmp
+
+
+def _env(project: Path) -> dict[str, str]:
+    return {**os.environ, "FLYTE_HOME": str(project / "home")}
+
+
+def _flyte(project: Path, *args: str, **kw: Any) -> Any:
+    return subprocess.Popen([sys.executable, "-m", "flyte_core.cli", *args], cwd=project, env=_env(project),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _running_counter(backend: str) -> Callable[[str], int]:
+    """How many containers/pods of a run run now."""
+    if backend == "docker":
+        import docker
+
+        client = docker.from_env()
+        return lambda run: len(client.api.containers(filters={"label": f"org.flyte.run={run}",
+                                                              "status": "running"}))
+    from flyte_backend_kubernetes.client import connect
+    from flyte_backend_kubernetes.names import run_selector
+    from kubernetes import client as k8s
+
+    api_client, ns = connect(None, None)
+    core = k8s.CoreV1Api(api_client)
+
+    def count(run: str) -> int:
+        pods = core.list_namespaced_pod(ns, label_selector=run_selector(run)).items
+        return sum(1 for p in pods if p.status.phase in ("Pending", "Running") and p.metadata.deletion_timestamp
+                   is None)
+
+    return count
+
+
+def abort_latency(backend: str, project: Path, n: int, how: str) -> float:
+    """Seconds from the abort (``ctrl-c`` or ``runs-abort``) to nothing of the run running."""
+    running = _running_counter(backend)
+    run = f"cb-{backend[:3]}-{how[:1]}{n}-{os.getpid()}"
+    proc = _flyte(project, "run", "--no-progress", "--backend", backend, "--name", run, "cbench_tasks.py",
+                  "fan_sleep", "--n", str(n))
+    try:
+        deadline = time.monotonic() + 1800
+        while running(run) < n + 1:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the fan-out of {n} did not start: {proc.stderr.read()[-2000:]}")
+            time.sleep(0.5)
+        t0 = time.perf_counter()
+        if how == "ctrl-c":
+            proc.send_signal(signal.SIGINT)
+        else:
+            subprocess.Popen([sys.executable, "-m", "flyte_core.cli", "runs", "abort", run], cwd=project,
+                             env=_env(project), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while running(run) > 0:
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - t0
+        proc.wait(timeout=300)
+        return elapsed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def throughput(project: Path, task: str) -> float:
+    """Actions per second of a fan-out of 100 trivial calls on docker (the image already built)."""
+    cmd = ["run", "--no-progress", "--backend", "docker", "cbench_tasks.py", task, "--n", str(THROUGHPUT_N)]
+    warmup = _flyte(project, *cmd[:-1], "2")
+    if warmup.wait(timeout=1800) != 0:
+        raise RuntimeError(f"{task} failed: {warmup.stderr.read()[-2000:]}")
+    t0 = time.perf_counter()
+    proc = _flyte(project, *cmd)
+    if proc.wait(timeout=1800) != 0:
+        raise RuntimeError(f"{task} failed: {proc.stderr.read()[-2000:]}")
+    return THROUGHPUT_N / (time.perf_counter() - t0)
+
+
+def _available(backend: str) -> str | None:
+    """None when the backend can run here, else why not."""
+    try:
+        if backend == "docker":
+            import docker
+
+            docker.from_env().ping()
+        else:
+            if not os.environ.get("KUBECONFIG") and not Path("~/.kube/config").expanduser().exists():
+                return "no KUBECONFIG"
+            from flyte_backend_kubernetes.client import connect
+
+            connect(None, None)
+    except Exception as e:
+        return str(e)
+    return None
+
+
+def main(backends: tuple[str, ...] = ("docker", "kubernetes"), fan_outs: tuple[int, ...] = FAN_OUTS) -> dict[str, Any]:
+    """Run the benchmark and return its figures (a backend that cannot run is reported as skipped)."""
+    out: dict[str, Any] = {"abort_s": {}, "actions_per_s": {}, "skipped": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        project = _project(Path(tmp))
+        for backend in backends:
+            why = _available(backend)
+            if why is not None:
+                out["skipped"][backend] = why
+                continue
+            figures = out["abort_s"][backend] = {}
+            for how in ("ctrl-c", "runs-abort"):
+                figures[how] = {n: abort_latency(backend, project, n, how) for n in fan_outs}
+        if "docker" in backends and "docker" not in out["skipped"]:
+            out["actions_per_s"] = {"fresh": throughput(project, "fan_fresh"),
+                                    "reused": throughput(project, "fan_warm")}
+    return out
+
+
+def report(r: dict[str, Any]) -> None:
+    """Print the figures."""
+    for backend, hows in r["abort_s"].items():
+        for how, by_n in hows.items():
+            figures = ", ".join(f"fan-out {n}: {s:.2f} s" for n, s in by_n.items())
+            print(f"{backend} {how} -> nothing running: {figures}")
+    for mode, rate in r["actions_per_s"].items():
+        print(f"docker fan-out {THROUGHPUT_N}, {mode} containers: {rate:.1f} actions/s")
+    for backend, why in r["skipped"].items():
+        print(f"{backend}: skipped ({why})")
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    fan = FAN_OUTS
+    if "--fan-out" in sys.argv:
+        fan = tuple(int(x) for x in sys.argv[sys.argv.index("--fan-out") + 1].split(","))
+        args = [a for a in args if not a[0].isdigit()]
+    report(main(tuple(args) or ("docker", "kubernetes"), fan))
