@@ -17,7 +17,9 @@ _BY_CODE: dict[str, type[errors.BaseRuntimeError]] = {
 
 
 def to_exception(info: ErrorInfo, task: str, *, retries_exhausted: bool = False) -> errors.BaseRuntimeError:
-    """The exception for ``info``: the matching ``flyte.errors`` class, carrying ``.info``."""
+    """The exception for ``info``: the matching ``flyte.errors`` class, carrying ``.info``. The
+    message names the task that failed (``info.task``), which for a child's error is not ``task``."""
+    task = info.task or task
     where = f"Task '{task}' (action {info.action})" if info.action else f"Task '{task}'"
     text = f"{where} failed: {info.message}"
     if info.traceback:

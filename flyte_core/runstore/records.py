@@ -36,13 +36,15 @@ _TERMINAL = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.TIMED
 @attrs.frozen
 class ErrorInfo:
     """A failure: ``code`` (e.g. the exception class name), ``kind`` (user, system), a one-line
-    ``message``, and the ``traceback`` of the task's own code when there is one."""
+    ``message``, and the ``traceback`` of the task's own code when there is one; ``action`` and
+    ``task`` name where it happened (a parent failing because its child did keeps the child's)."""
 
     code: str
     kind: str
     message: str
     traceback: str = ""
     action: str | None = None
+    task: str | None = None
 
 
 @attrs.frozen

@@ -159,3 +159,14 @@ def whoami() -> dict[str, str]:
 @env.task
 async def calls_whoami() -> dict[str, str]:
     return await whoami.aio()
+
+
+@env.task
+def reports_group(x: int) -> str:
+    return f"{flyte.ctx().group_data}:{middle(x)}"
+
+
+@env.task
+def grouped_caller(x: int) -> str:
+    with flyte.group("tail"):
+        return reports_group(x)
