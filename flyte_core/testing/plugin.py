@@ -1,6 +1,8 @@
 """The pytest plugin flyte-core installs (entry point ``pytest11``): every test of every project that
 has flyte-core installed runs against a temporary ``FLYTE_HOME``, so a test suite never writes runs,
-cache entries or secrets into the user's own ``~/.flyte``; and fixtures for plugin authors.
+cache entries or secrets into the user's own ``~/.flyte``; tests skipped by a fixture for one reason
+(no cluster reachable, say) give one line of the skip summary, not one each; and fixtures for plugin
+authors.
 
 Turn it off for a test session with ``pytest -p no:flyte_core``.
 """
@@ -8,10 +10,11 @@ Turn it off for a test session with ``pytest -p no:flyte_core``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.reports import TestReport
 
 from flyte_core.config import CONFIG_ENV, HOME_ENV
 from flyte_core.session import Session
@@ -55,3 +58,21 @@ def flyte_session(tmp_path: Path) -> Iterator[Session]:
         yield s
     finally:
         s.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, object, None]:
+    """A skip raised while setting up a test (a session fixture finding no cluster) is reported where
+    it was raised, on one line, rather than at each test: pytest's summary then folds the tests it
+    skipped into one ``SKIPPED [N]`` line per reason."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not (isinstance(report, TestReport) and report.when == "setup" and report.skipped):
+        return
+    if call.excinfo is None or not isinstance(report.longrepr, tuple):
+        return
+    crash = call.excinfo._getreprcrash()
+    if crash is None:
+        return
+    reason = " ".join(str(report.longrepr[2]).split())
+    report.longrepr = (crash.path, crash.lineno, reason)
