@@ -122,3 +122,10 @@ class BackendRegistry(Registry[str, BackendFactory]):
 
     def __init__(self) -> None:
         super().__init__("backend")
+
+    def missing_hint(self, key: str) -> str | None:
+        """The package that provides backend ``key``, if flyte-core ships it."""
+        from flyte_core.known_plugins import BACKENDS
+
+        known = BACKENDS.get(key)
+        return known.install_hint() if known is not None else None

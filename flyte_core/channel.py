@@ -61,7 +61,7 @@ OnWaiting = Callable[[str, bool], None]
 #: Told ``(action, attempt)`` when that attempt's worker says its outcome is written (``finished``).
 OnFinished = Callable[[str, int], None]
 
-_ERROR_FIELDS = ("code", "kind", "message", "traceback", "action", "exc_type")
+_ERROR_FIELDS = ("code", "kind", "message", "traceback", "action", "exc_type", "task")
 
 
 class _Refused(Exception):

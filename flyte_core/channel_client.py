@@ -222,7 +222,7 @@ class ChannelDispatcher:
     def _raise_for(reply: dict[str, Any], name: str) -> None:
         err = reply.get("error")
         if err is not None:
-            fields = ("code", "kind", "message", "traceback", "action", "exc_type")
+            fields = ("code", "kind", "message", "traceback", "action", "exc_type", "task")
             info = ErrorInfo(**{k: err[k] for k in fields if k in err})
             raise to_exception(info, name, retries_exhausted=bool(reply.get("retries_exhausted"))) from None
 

@@ -264,7 +264,8 @@ class Controller:
             backend=self.backend.name,
             raw_data_path=self.settings.raw_data_path,
             run_base_dir=self.settings.run_base_dir,
-            group_data=call.group,
+            # The group holds this call, not the calls its task makes (Flyte 2: a child starts ungrouped).
+            group_data=None,
             custom_context=call.custom_context if call.custom_context is not None else self.settings.custom_context,
             env_vars=self.settings.env_vars,
             dispatcher=self,
@@ -353,6 +354,8 @@ class Controller:
         phase = Phase.TIMED_OUT if error.code in TIMEOUT_CODES else Phase.FAILED
         if error.action is None:
             error = attrs.evolve(error, action=call.action)
+        if error.task is None and error.action == call.action:
+            error = attrs.evolve(error, task=task.name)  # so a parent failing through it names this task
         rec.update_action(call.action, phase, attempt, ended_at=time.time(), error=error)
         raise_error(error, task.name, retries_exhausted=retries > 0 and attempt > retries)
 

@@ -28,7 +28,9 @@ _BY_CODE: dict[str, type[errors.BaseRuntimeError]] = {
 
 def to_exception(info: ErrorInfo, task: str, *, retries_exhausted: bool = False) -> errors.BaseRuntimeError:
     """The exception for ``info``: the matching ``flyte.errors`` class, carrying ``.info``; a
-    task's own exception is also an instance of its original class (see :mod:`flyte_core.errortypes`)."""
+    task's own exception is also an instance of its original class (see :mod:`flyte_core.errortypes`).
+    The message names the task that failed (``info.task``), which for a child's error is not ``task``."""
+    task = info.task or task
     where = f"Task '{task}' (action {info.action})" if info.action else f"Task '{task}'"
     text = f"{where} failed: {info.message}"
     if info.traceback:

@@ -38,7 +38,13 @@ class Registry(Generic[K, V]):
             return self._items[key][0]
         except KeyError:
             known = ", ".join(sorted(str(k) for k in self._items)) or "none"
-            raise PluginError(f"No {self.kind} named '{key}'; known: {known}.") from None
+            hint = self.missing_hint(key)
+            raise PluginError(f"No {self.kind} named '{key}'; known: {known}.{f' To use it, {hint}.' if hint else ''}"
+                              ) from None
+
+    def missing_hint(self, key: K) -> str | None:
+        """What to install to get ``key``, when it is known to come with some plugin."""
+        return None
 
     def find(self, key: K) -> V | None:
         """The value under ``key`` or None."""

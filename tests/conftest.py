@@ -1,4 +1,5 @@
-"""Shared fixtures: every test gets its own FLYTE_HOME, so no state leaks between tests."""
+"""Shared fixtures: every test works in its own folder (its own FLYTE_HOME comes from flyte-core's
+pytest plugin, ``flyte_core.testing.plugin``), so no state leaks between tests."""
 
 from __future__ import annotations
 
@@ -8,16 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import flyte_core.api
-
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("FLYTE_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("FLYTE_CONFIG", raising=False)
+def _in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    yield
-    flyte_core.api.reset()
 
 
 @pytest.fixture

@@ -77,6 +77,7 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
         assert r.returncode == 2, (args, r.stderr)
         assert message in r.stderr, (args, r.stderr)
         assert "Traceback" not in r.stderr
+        assert r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1, (args, r.stderr)  # no Usage/Try block
 
 
 def test_task_failure_prints_its_traceback_and_exits_1(tmp_path: Path) -> None:

@@ -8,10 +8,9 @@ import time
 import attrs
 import click
 from rich.console import Console
-from rich.table import Table
 
 from flyte_core.cache import Cache
-from flyte_core.cli.common import CliState
+from flyte_core.cli.common import CliState, Column, fitted_table
 
 
 @click.group("cache")
@@ -29,11 +28,14 @@ def list_cache(state: CliState, task: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([attrs.asdict(e) for e in entries], indent=2))
         return
-    table = Table("task", "key", "version", "from run", "created")
-    for e in entries:
-        table.add_row(e.task, e.key[:12], e.version, f"{e.run} {e.action}",
-                      time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.created_at)))
-    Console().print(table)
+    if not entries:
+        click.echo(f"no cache entries{f' of {task}' if task else ''}", err=True)
+        return
+    console = Console()
+    columns = [Column("task"), Column("key"), Column("from run"), Column("created"), Column("version", optional=True)]
+    rows = [[e.task, e.key[:12], f"{e.run} {e.action}",
+             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.created_at)), e.version] for e in entries]
+    console.print(fitted_table(console, columns, rows))
 
 
 @cache_cmd.command("clear")

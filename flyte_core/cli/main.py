@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -10,10 +11,12 @@ import click
 from flyte_core import __version__
 from flyte_core.cli.common import OUTPUT_FORMATS, CliState, fail_usage, set_verbosity
 from flyte_core.errors import FlyteUsageError
+from flyte_core.known_plugins import COMMANDS
 
 
 class _FlyteGroup(click.Group):
-    """Turns flyte-core usage errors into one clear line and exit code 2."""
+    """Turns usage errors (flyte-core's and click's own: a missing or badly typed input) into one
+    clear line and exit code 2, and names the package of a command whose plugin is missing."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -25,6 +28,35 @@ class _FlyteGroup(click.Group):
 
                 traceback.print_exc()
             fail_usage(str(e))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is None and cmd_name in COMMANDS:
+            fail_usage(f"'flyte {cmd_name}' is not installed; to use it, {COMMANDS[cmd_name].install_hint()}.")
+        return cmd
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as e:
+            if not standalone_mode:
+                raise
+            hint = f"; see `{e.ctx.command_path} --help`." if e.ctx is not None else "."
+            fail_usage(e.format_message().rstrip(".") + hint)
+        except click.ClickException as e:
+            if not standalone_mode:
+                raise
+            e.show()
+            sys.exit(e.exit_code)
+        except click.Abort:
+            if not standalone_mode:
+                raise
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        if standalone_mode:
+            sys.exit(rv if isinstance(rv, int) else 0)
+        return rv
 
 
 @click.group(cls=_FlyteGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,4 +102,4 @@ def build() -> click.Group:
 
 def main() -> None:
     """Console-script entry point."""
-    sys.exit(build().main(standalone_mode=True))
+    build().main(standalone_mode=True)

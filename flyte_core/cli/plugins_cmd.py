@@ -7,9 +7,8 @@ import json
 import attrs
 import click
 from rich.console import Console
-from rich.table import Table
 
-from flyte_core.cli.common import CliState
+from flyte_core.cli.common import CliState, Column, fitted_table
 
 
 @click.command("plugins")
@@ -28,13 +27,15 @@ def plugins_cmd(state: CliState, as_json: bool) -> None:
             "failures": [attrs.asdict(f) for f in failures],
         }, indent=2))
         return
-    table = Table("plugin", "distribution", "version", "provides")
+    rows = []
     for i in infos:
         provides = [h.removeprefix("flyte_") for h in i.hooks]
         extra = [f"backend:{b}" for b, owner in backends.items() if owner == i.name]
-        table.add_row(i.name, i.distribution or "-", i.version or "-", ", ".join(extra + provides))
+        rows.append([i.name, ", ".join(extra + provides), i.distribution or "-", i.version or "-"])
     console = Console()
-    console.print(table)
+    columns = [Column("plugin"), Column("provides", wrap=True), Column("distribution", optional=True),
+               Column("version", optional=True)]
+    console.print(fitted_table(console, columns, rows))
     for f in failures:
         console.print(f"[red]✗ {f.name}[/red] ({f.distribution or '?'} {f.version or ''}) failed to load: "
                       f"{f.error}\n  hint: {f.hint}", highlight=False)

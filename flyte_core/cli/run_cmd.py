@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 
 from flyte_core.cli.common import CliState, err_console, fail_usage
 from flyte_core.cli.params import option_for
@@ -222,7 +223,8 @@ def _execute(ctx: click.Context, task: TaskTemplate[Any, Any], inputs: dict[str,
     except BaseRuntimeError as e:
         _close(observers)
         run_obj = getattr(e, "run", None)
-        console.print(f"[red]✗[/red] Run {run_obj.name if run_obj else ''} failed.", highlight=False)
+        if not _summarised(observers, console):
+            console.print(f"[red]✗[/red] Run {run_obj.name if run_obj else ''} failed.", highlight=False)
         click.echo(str(e), err=True)
         ctx.exit(1)
     except KeyboardInterrupt:
@@ -236,7 +238,8 @@ def _execute(ctx: click.Context, task: TaskTemplate[Any, Any], inputs: dict[str,
     _close(observers)
     for note in run.notices:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
-    console.print(f"[green]✓[/green] Run {run.name} succeeded: flyte runs show {run.name}", highlight=False)
+    if not _summarised(observers, console):
+        console.print(f"[green]✓[/green] Run {run.name} succeeded: flyte runs show {run.name}", highlight=False)
     _print_outputs(ctx, run.outputs())
 
 
@@ -283,6 +286,12 @@ def _print_outputs(ctx: click.Context, outs: Any) -> None:
         click.echo(outs[0])
     elif outs:
         click.echo(tuple(outs))
+
+
+def _summarised(observers: tuple[RunObserver, ...], console: Console) -> bool:
+    """Whether the progress display already ended with the run's one-line summary (it does when
+    its output is not a terminal), so the run's outcome is not printed twice."""
+    return bool(observers) and not console.is_terminal
 
 
 def _close(observers: tuple[RunObserver, ...]) -> None:

@@ -11,10 +11,9 @@ import attrs
 import click
 from rich.console import Console
 from rich.markup import escape as rich_escape
-from rich.table import Table
 from rich.tree import Tree
 
-from flyte_core.cli.common import CliState, fail_usage
+from flyte_core.cli.common import CliState, Column, fail_usage, fitted_table
 from flyte_core.runstore.records import ActionRecord, Phase, RunRecord
 
 if TYPE_CHECKING:
@@ -67,12 +66,16 @@ def list_runs(state: CliState, status: str | None, task: str | None, since: str 
     if as_json:
         click.echo(json.dumps([_jsonable(r) for r in runs], indent=2))
         return
-    table = Table("run", "task", "phase", "backend", "started", "duration")
-    for r in runs:
-        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at))
-        table.add_row(r.name, r.task, f"{_ICON.get(r.phase, '')} {r.phase.value}", r.backend, started,
-                      _duration(r.started_at, r.ended_at))
-    Console().print(table)
+    if not runs:
+        click.echo("no runs" + (" match" if status or task or since else " yet"), err=True)
+        return
+    console = Console()
+    columns = [Column("run"), Column("task"), Column("phase"), Column("started"), Column("duration", optional=True),
+               Column("backend", optional=True)]
+    rows = [[r.name, r.task, f"{_ICON.get(r.phase, '')} {r.phase.value}",
+             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at)), _duration(r.started_at, r.ended_at),
+             r.backend] for r in runs]
+    console.print(fitted_table(console, columns, rows))
 
 
 @runs_cmd.command("show")
@@ -192,12 +195,14 @@ def run_logs(state: CliState, run: str, action: str | None, follow: bool, as_jso
     while True:
         seen = show(seen)
         if not follow:
-            return
+            break
         rec = session.get_run(run)
         if rec is None or rec.phase.is_terminal:
-            show(seen)  # lines written as the run ended
-            return
+            seen = show(seen)  # lines written as the run ended
+            break
         time.sleep(0.3)
+    if seen == 0:
+        click.echo(f"no logs for {f'action {action} of ' if action else ''}run {run}", err=True)
 
 
 @runs_cmd.command("outputs")

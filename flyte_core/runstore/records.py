@@ -37,7 +37,8 @@ _TERMINAL = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.TIMED
 class ErrorInfo:
     """A failure: ``code`` (e.g. the exception class name), ``kind`` (user, system), a one-line
     ``message``, the ``traceback`` of the task's own code when there is one, and ``exc_type``,
-    the raised class as ``module:qualname``, so a caller can raise it again as that type."""
+    the raised class as ``module:qualname``, so a caller can raise it again as that type; ``action``
+    and ``task`` name where it happened (a parent failing because its child did keeps the child's)."""
 
     code: str
     kind: str
@@ -45,6 +46,7 @@ class ErrorInfo:
     traceback: str = ""
     action: str | None = None
     exc_type: str | None = None
+    task: str | None = None
 
 
 @attrs.frozen

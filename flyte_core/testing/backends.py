@@ -232,6 +232,14 @@ class BackendSuite:
         groups = {a.action: a.group for a in run.actions()}
         assert groups == {"a0": None, "a0.1": "stage-1", "a0.2": "stage-1", "a0.3": "stage-1", "a0.4": None}
 
+    def test_group_holds_only_the_callers_calls(self, session: Session, tasks: ModuleType) -> None:
+        """A task called inside ``flyte.group`` is in the group; the calls it makes itself are not
+        (nor does it see the group in ``flyte.ctx()``), as in Flyte 2."""
+        run = self.run(session, tasks.grouped_caller, x=1)
+        assert run.outputs()[0] == "None:20"
+        groups = {a.action: a.group for a in run.actions()}
+        assert groups == {"a0": None, "a0.1": "tail", "a0.1.1": None, "a0.1.1.1": None}
+
     # --- data ------------------------------------------------------------------------------------
 
     def test_core_types_cross_the_boundary(self, session: Session, tasks: ModuleType) -> None:
@@ -261,10 +269,11 @@ class BackendSuite:
         assert "bad value 7" in text
         assert 'raise ValueError(f"bad value {x}")' in text, f"the task's own source line is missing: {text}"
         assert "a0.1" in text and err.worker == "a0.1", text
+        assert "Task 'conformance.fails' (action a0.1) failed" in text, f"the failing task is not named: {text}"
         run: Run = err.run  # type: ignore[attr-defined]
         assert run.phase is Phase.FAILED
         assert {a.action: a.phase for a in run.actions()} == {"a0": Phase.FAILED, "a0.1": Phase.FAILED}
-        with pytest.raises(RuntimeUserError):
+        with pytest.raises(RuntimeUserError, match=r"Task 'conformance\.fails' \(action a0\.1\)"):
             run.outputs()
 
     def test_retry_succeeds_on_the_second_attempt(self, session: Session, tasks: ModuleType) -> None:

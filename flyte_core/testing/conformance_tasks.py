@@ -280,3 +280,14 @@ def cache_overridden_inside() -> list[str]:
 @env.task
 def memory_overridden_inside() -> str:
     return memory_limit.override(resources=flyte.Resources(memory="300Mi"))()
+
+
+@env.task
+def reports_group(x: int) -> str:
+    return f"{flyte.ctx().group_data}:{middle(x)}"
+
+
+@env.task
+def grouped_caller(x: int) -> str:
+    with flyte.group("tail"):
+        return reports_group(x)

@@ -1,13 +1,53 @@
-"""The pytest plugin flyte-core installs (entry point ``pytest11``): fixtures for plugin authors."""
+"""The pytest plugin flyte-core installs (entry point ``pytest11``): every test of every project that
+has flyte-core installed runs against a temporary ``FLYTE_HOME``, so a test suite never writes runs,
+cache entries or secrets into the user's own ``~/.flyte``; tests skipped by a fixture for one reason
+(no cluster reachable, say) give one line of the skip summary, not one each; and fixtures for plugin
+authors.
+
+Turn it off for a test session with ``pytest -p no:flyte_core``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.reports import TestReport
 
+from flyte_core.config import CONFIG_ENV, HOME_ENV
 from flyte_core.session import Session
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flyte_session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A temporary ``FLYTE_HOME`` for session- and module-scoped fixtures (set before them)."""
+    home = tmp_path_factory.mktemp("flyte-home")
+    saved = {k: os.environ.get(k) for k in (HOME_ENV, CONFIG_ENV)}
+    os.environ[HOME_ENV] = str(home)
+    os.environ.pop(CONFIG_ENV, None)
+    try:
+        yield home
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(autouse=True)
+def flyte_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """This test's own ``FLYTE_HOME`` (no config file from the environment): processes it starts,
+    such as ``flyte run``, inherit it. The default session of ``flyte.run`` is closed afterwards."""
+    import flyte_core.api
+
+    home = tmp_path / "home"
+    monkeypatch.setenv(HOME_ENV, str(home))
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    yield home
+    flyte_core.api.reset()
 
 
 @pytest.fixture
@@ -18,3 +58,21 @@ def flyte_session(tmp_path: Path) -> Iterator[Session]:
         yield s
     finally:
         s.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, object, None]:
+    """A skip raised while setting up a test (a session fixture finding no cluster) is reported where
+    it was raised, on one line, rather than at each test: pytest's summary then folds the tests it
+    skipped into one ``SKIPPED [N]`` line per reason."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not (isinstance(report, TestReport) and report.when == "setup" and report.skipped):
+        return
+    if call.excinfo is None or not isinstance(report.longrepr, tuple):
+        return
+    crash = call.excinfo._getreprcrash()
+    if crash is None:
+        return
+    reason = " ".join(str(report.longrepr[2]).split())
+    report.longrepr = (crash.path, crash.lineno, reason)

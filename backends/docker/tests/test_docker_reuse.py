@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from flyte_backend_docker.pool import POOL_LABEL
 from flyte_core.config import Config
 from flyte_core.errors import BaseRuntimeError
 from flyte_core.loader import load_file
-from flyte_core.session import Session
+from flyte_core.session import RunOptions, Session
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("docker_client")]
 
@@ -164,8 +165,9 @@ def containers_of(client: docker.DockerClient, run: str) -> list[Any]:
     return client.api.containers(all=True, filters={"label": f"{RUN_LABEL}={run}"})
 
 
-def pool_containers(client: docker.DockerClient, env: str) -> list[Any]:
-    return client.api.containers(all=True, filters={"label": f"{POOL_LABEL}={env}"})
+def pool_containers(client: docker.DockerClient, env: str, run: str) -> list[Any]:
+    """The warm containers of ``env`` in ``run`` (other runs on the engine may have pools of that name)."""
+    return client.api.containers(all=True, filters={"label": [f"{POOL_LABEL}={env}", f"{RUN_LABEL}={run}"]})
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 120.0) -> bool:
@@ -236,11 +238,14 @@ def test_idle_ttl_shrinks_the_pool(session: Session, tasks: Any, project: Path,
     flag = project / "data" / "go"
     flag.parent.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {}
-    worker = threading.Thread(target=lambda: result.update(run=session.run(tasks.idle_then_call, flag=str(flag))))
+    name = f"idle-{uuid.uuid4().hex[:8]}"
+    worker = threading.Thread(target=lambda: result.update(
+        run=session.run_with(RunOptions(name=name), tasks.idle_then_call, (), {"flag": str(flag)})))
     worker.start()
     try:
-        assert wait_until(lambda: len(pool_containers(docker_client, "brief")) == 1), "no warm container started"
-        assert wait_until(lambda: pool_containers(docker_client, "brief") == [], 60), "the idle pool did not shrink"
+        assert wait_until(lambda: len(pool_containers(docker_client, "brief", name)) == 1), "no warm container started"
+        assert wait_until(lambda: pool_containers(docker_client, "brief", name) == [], 60), (
+            "the idle pool did not shrink")
     finally:
         flag.write_text("go")
         worker.join(300)
@@ -288,18 +293,19 @@ def test_oom_on_a_reusable_worker_names_the_limit(session: Session, tasks: Any,
 
 
 def test_ctrl_c_removes_the_warm_containers(project: Path, docker_client: docker.DockerClient) -> None:
+    stopreuse = f"stopreuse-{uuid.uuid4().hex[:8]}"  # counts only this run's containers
     env = {**os.environ, "FLYTE_HOME": str(project / "home"), "FLYTE_DOCKER_BASE_IMAGE": BASE_IMAGE}
     cmd = [sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--backend", "docker", "--name",
-           "stopreuse", "reuse_tasks.py", "slow", "--s", "600"]
+           stopreuse, "reuse_tasks.py", "slow", "--s", "600"]
     proc = subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert wait_until(lambda: any(c["State"] == "running" for c in containers_of(docker_client, "stopreuse")))
+        assert wait_until(lambda: any(c["State"] == "running" for c in containers_of(docker_client, stopreuse)))
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=120)
     finally:
         proc.kill()
     assert proc.returncode == 130
-    assert containers_of(docker_client, "stopreuse") == []
-    shown = json.loads(subprocess.run([sys.executable, "-m", "flyte_core.cli", "runs", "show", "stopreuse", "--json"],
+    assert containers_of(docker_client, stopreuse) == []
+    shown = json.loads(subprocess.run([sys.executable, "-m", "flyte_core.cli", "runs", "show", stopreuse, "--json"],
                                       cwd=project, env=env, capture_output=True, text=True).stdout)
     assert {a["phase"] for a in shown["actions"]} == {"aborted"}
