@@ -7,7 +7,9 @@ once, and unpacked by each container with :func:`extract_bundle`.
 What goes in: the files git would track (tracked plus untracked-but-not-ignored) when the root is in
 a git work tree, else every file minus the root ``.gitignore`` patterns; then always minus the
 root ``.flyteignore`` patterns and the usual caches (``.git/``, ``__pycache__/``, ``.nox/``,
-``.venv/``, ``*.pyc``).
+``.venv/``, ``*.pyc``). Files that look like credentials (:data:`CREDENTIAL_FILES`: ``.env``,
+private keys, ``.netrc``, cloud credential files) are left out even when git tracks them, with a
+warning naming them; a ``!pattern`` line in ``.flyteignore`` ships one on purpose.
 
 Import-light on purpose (stdlib and fsspec only at import time): containers import this module to
 unpack their code before anything else runs.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -37,8 +40,17 @@ if TYPE_CHECKING:
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 #: Never bundled: version control, caches, virtual environments, bytecode.
 ALWAYS_SKIP = (".git/", "__pycache__/", ".nox/", ".venv/", "*.pyc")
+#: Never bundled unless ``.flyteignore`` re-includes them (``!.env``): files that usually hold
+#: credentials. Every container of a run mounts the bundle, so a secret in it reaches every task.
+CREDENTIAL_FILES = (
+    ".env", ".env.*", "!.env.example", "!.env.sample", "!.env.template", "*.pem", "*.key", "*.p12", "*.pfx",
+    "*.keystore", "*.jks", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "!*.pub", ".netrc", ".pgpass",
+    ".pypirc", ".npmrc", ".git-credentials", ".htpasswd", ".ssh/", ".aws/", ".gnupg/", ".docker/config.json",
+    ".kube/config", "*credentials*.json", "*service-account*.json", "*.tfstate", "*.tfvars",
+)
 #: Gitignore-style patterns of files to leave out of bundles, read from the project root.
 IGNORE_FILE = ".flyteignore"
+log = logging.getLogger("flyte")
 _NAME = re.compile(r"(?:^|/)([0-9a-f]{64})\.tar\.gz$")
 _CHUNK = 1 << 20
 
@@ -62,19 +74,31 @@ def bundle_files(root: Path, exclude: Iterable[str | Path] = ()) -> list[str]:
             continue
         if rel.parts:
             skipped.append("/" + rel.as_posix() + ("/" if (root / rel).is_dir() else ""))
-    skip = _spec(_ignore_lines(root / IGNORE_FILE) + list(ALWAYS_SKIP) + skipped)
+    user_lines = _ignore_lines(root / IGNORE_FILE)
+    # Credential patterns first, so a "!pattern" of the user's .flyteignore can re-include a file.
+    skip = _spec(list(CREDENTIAL_FILES) + user_lines + list(ALWAYS_SKIP) + skipped)
+    credentials = _spec(list(CREDENTIAL_FILES))
     listed = _git_files(root)
     if listed is None:
         candidates = _walk(root, _spec(_ignore_lines(root / ".gitignore") + list(ALWAYS_SKIP)))
     else:
         candidates = listed
     out = []
+    withheld = []
     for rel in candidates:
         path = root / rel
         # Submodules and files deleted since the last commit are listed by git but are no files.
-        if skip.match_file(rel) or not (path.is_file() or path.is_symlink()) or path.is_dir():
+        if not (path.is_file() or path.is_symlink()) or path.is_dir():
+            continue
+        if skip.match_file(rel):
+            if credentials.match_file(rel):
+                withheld.append(rel)
             continue
         out.append(rel)
+    if withheld:
+        log.warning("Left out of the code bundle because they look like credentials: %s. Tasks get secrets through "
+                    "flyte.Secret; to ship one of these files anyway, add '!<path>' to %s.",
+                    ", ".join(sorted(set(withheld))), root / IGNORE_FILE)
     return sorted(set(out))
 
 
