@@ -59,6 +59,11 @@ CASES: list[tuple[str, str, str]] = [
     ("backends: {kubernetes: {image_pull_policy: Sometimes}}", "kubernetes", "backends.kubernetes.image_pull_policy"),
     ("backends: {kubernetes: {echo: 'no'}}", "kubernetes", "backends.kubernetes.echo"),
     ("backends: {kubernetes: {namespase: x}}", "kubernetes", "backends.kubernetes"),
+    ("backends: {docker: {keep_failed: maybe}}", "docker", "backends.docker.keep_failed"),
+    ("backends: {docker: {network: [1]}}", "docker", "backends.docker.network"),
+    ("backends: {docker: {max_concurrent_actions: 0}}", "docker", "backends.docker.max_concurrent_actions"),
+    ("backends: {docker: {echo: 1}}", "docker", "backends.docker.echo"),
+    ("backends: {docker: {base_imag: x}}", "docker", "backends.docker"),
 ]
 
 

@@ -34,6 +34,7 @@ from flyte_backend_docker.bundle import make_bundle
 from flyte_backend_docker.engine import EngineCalls, EngineGone, ExitWatch, Slots, default_concurrency
 from flyte_backend_docker.images import ImageBuildError
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL, TASK_LABEL, labels_for, prune_dead
+from flyte_backend_docker.options import DockerOptions
 from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
 from flyte_backend_docker.rawtask import execute_raw
 from flyte_backend_docker.resources import container_limits, describe_memory
@@ -72,9 +73,9 @@ class DockerBackend:
     honours = frozenset({"timeout", "env_vars", "resources", "image", "secrets", "reusable"})
 
     def __init__(self, options: Mapping[str, Any]) -> None:
-        self.options = dict(options)
-        self.echo = bool(options.get("echo", True))
-        self.keep_failed = bool(options.get("keep_failed", False))
+        self.opts = DockerOptions.parse(options)
+        self.echo = self.opts.echo
+        self.keep_failed = self.opts.keep_failed
         self._client: docker.DockerClient | None = None
         self._run: BackendRun | None = None
         self._server: ChannelServer | None = None
@@ -89,7 +90,7 @@ class DockerBackend:
         self._tags: dict[str, asyncio.Future[str]] = {}  # image spec -> its tag, resolved once per run
         self._api = EngineCalls()
         self._watch: ExitWatch | None = None
-        self._slots = Slots(int(options.get("max_concurrent_actions") or default_concurrency()))
+        self._slots = Slots(self.opts.max_concurrent_actions or default_concurrency())
         self._loop: asyncio.AbstractEventLoop | None = None
         self._cleanups: set[asyncio.Future[None]] = set()  # removals of exited containers
 
@@ -118,9 +119,9 @@ class DockerBackend:
                                      on_waiting=self._on_waiting)
         await self._server.start()
         builders = image_builders(run.plugins)
-        self._builder = builders.get(str(self.options.get("image_builder", "docker")))(
-            {"client": self._client, "base_image": self.options.get("base_image"),
-             "cache_dir": self.options.get("cache_dir"), "log": self._build_log,
+        self._builder = builders.get(self.opts.image_builder)(
+            {"client": self._client, "base_image": self.opts.base_image,
+             "cache_dir": self.opts.cache_dir, "log": self._build_log,
              "secret_value": lambda secret: secret_value(run.plugins, secret), "code_root": run.settings.code_root})
         # The stores may live inside the project: never ship them (nor local state) with the code.
         exclude = [store.root, run.settings.run_base_dir, str(flyte_home()), *run.settings.state_paths,
@@ -324,7 +325,7 @@ class DockerBackend:
                 env: dict[str, str], limits: dict[str, Any], working_dir: str | None = "") -> str:
         assert self._client is not None
         host_config = self._client.api.create_host_config(
-            binds=volumes, network_mode=self.options.get("network"),
+            binds=volumes, network_mode=self.opts.network,
             **{k: v for k, v in limits.items()},
         )
         created = self._client.api.create_container(image, command=command, labels=labels, environment=env,

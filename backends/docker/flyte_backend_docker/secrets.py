@@ -17,8 +17,8 @@ from typing import Any
 
 from flyte_core.backend import ActionSpec, BackendRun
 from flyte_core.errors import FlyteUsageError
-from flyte_core.models import Secret, to_secrets
-from flyte_core.secrets import env_name, secret_id
+from flyte_core.models import to_secrets
+from flyte_core.secrets import env_name, how_to_set, secret_id, secret_value
 
 MOUNT = "/etc/flyte/secrets"
 
@@ -68,17 +68,3 @@ class SecretMounts:
                 f"{how_to_set(secret)}."
             )
         return value
-
-
-def secret_value(plugins: Any, secret: Secret) -> str | None:
-    """The value the session's secret providers (``plugins``, a ``PluginSet``) give ``secret``:
-    ``flyte_secret_value``, so a plugin first, then ``FLYTE_SECRET_<GROUP>_<KEY>``, then the local
-    store. None when no provider has it. Also used by ``flyte kubernetes secrets push``."""
-    hook = plugins.hook if plugins is not None else None
-    value = hook.flyte_secret_value(secret=secret) if hook is not None else None
-    return None if value is None else str(value)
-
-
-def how_to_set(secret: Secret) -> str:
-    """How a user gives ``secret`` a value, for error messages."""
-    return f"set {env_name(secret)} or run `flyte secrets set {secret_id(secret)}`"
