@@ -225,7 +225,7 @@ def parts(n: int, marker: str) -> int:
 def test_driver_killed_leaves_nothing_and_recover_redoes_only_unfinished(
         project: Path, docker_client: docker.DockerClient) -> None:
     (project / "kill_tasks.py").write_text(KILL_TASKS)
-    marker = project / "data" / "go"
+    marker = project / "home" / "data" / "go"  # the default data store of FLYTE_HOME: mounted in containers
     marker.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--backend", "docker"]
     proc = subprocess.Popen([*cmd, "--name", "killed9", "kill_tasks.py", "parts", "--n", "10", "--marker",
