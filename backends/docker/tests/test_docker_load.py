@@ -260,3 +260,28 @@ def test_driver_killed_leaves_nothing_and_recover_redoes_only_unfinished(
     actions = {a["action"]: a for a in shown["actions"]}
     recovered = sorted(int(a.rsplit(".", 1)[1]) - 1 for a, rec in actions.items() if rec.get("recovered_from"))
     assert recovered == [0, 2, 4, 6, 8]  # only the unfinished (odd) parts and the parent ran again
+
+
+def test_exit_watch_resumes_after_its_stream_breaks(docker_client: docker.DockerClient) -> None:
+    """The run's events stream breaking (as when the engine restarts) loses no exit: the watch
+    reconnects and replays from where it stopped."""
+    import asyncio
+
+    from flyte_backend_docker.engine import ExitWatch
+
+    label = f"{RUN_LABEL}=watch-{os.getpid()}"
+    loop = asyncio.new_event_loop()
+    watch = ExitWatch(docker.from_env, label, loop)
+    watch.start()
+    cid = docker_client.api.create_container(BASE_IMAGE, command=["sleep", "600"],
+                                             labels={RUN_LABEL: label.split("=", 1)[1]})["Id"]
+    try:
+        exited = watch.exited(cid)
+        docker_client.api.start(cid)
+        watch._stream.close()  # the connection drops
+        docker_client.api.kill(cid)
+        assert loop.run_until_complete(asyncio.wait_for(exited, 120)) == 137
+    finally:
+        watch.close()
+        loop.close()
+        docker_client.api.remove_container(cid, force=True)
