@@ -285,3 +285,40 @@ def test_exit_watch_resumes_after_its_stream_breaks(docker_client: docker.Docker
         watch.close()
         loop.close()
         docker_client.api.remove_container(cid, force=True)
+
+
+FAULT_TASKS = '''
+import flyte
+
+gpu = flyte.TaskEnvironment(name="gpu", resources=flyte.Resources(gpu=1))
+missing = flyte.TaskEnvironment(name="missing", image="flyte-ci/does-not-exist:nope")
+
+
+@gpu.task
+def on_gpu() -> int:
+    return 1
+
+
+@missing.task
+def nowhere() -> int:
+    return 1
+'''
+
+
+def test_user_faults_name_the_task_and_what_to_do(project: Path, session: Session,
+                                                  docker_client: docker.DockerClient) -> None:
+    from flyte_core.errors import FlyteUsageError
+
+    if any("nvidia" in r for r in docker_client.info().get("Runtimes", {})):
+        pytest.skip("this engine has a GPU runtime")
+    (project / "fault_tasks.py").write_text(FAULT_TASKS)
+    sys.modules.pop("fault_tasks", None)
+    faults = load_file(project / "fault_tasks.py", project)
+    with pytest.raises(BaseRuntimeError) as ei:
+        session.run(faults.on_gpu)
+    assert ei.value.code == "GPUUnavailableError"
+    assert "Task 'gpu.on_gpu' requests GPUs" in str(ei.value) and "NVIDIA Container Toolkit" in str(ei.value)
+    assert containers_of(docker_client, ei.value.run.name) == []  # type: ignore[attr-defined]
+    with pytest.raises(FlyteUsageError, match=r"Task 'missing\.nowhere' \(environment 'missing'\) cannot run: "
+                                              r"Image flyte-ci/does-not-exist:nope .* cannot be pulled"):
+        session.run(faults.nowhere)
