@@ -7,12 +7,14 @@ absolute numbers, between machines.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 import cache
+import containers
 import dispatch
 import docker_backend
 import frames
@@ -25,6 +27,8 @@ def main() -> None:
         results["docker"] = docker_backend.main()
     except Exception as e:  # no engine here: the other figures still count
         print(f"docker benchmark skipped: {e}", file=sys.stderr)
+    if os.environ.get("FLYTE_BENCH_CONTAINERS", "1") != "0":
+        results["containers"] = containers.main()
     if "--json" in sys.argv:
         print(json.dumps(results, indent=2))
         return
@@ -37,6 +41,9 @@ def main() -> None:
     if "docker" in results:
         print("== docker backend ==")
         docker_backend.report(results["docker"])
+    if "containers" in results:
+        print("== container backends under load (abort latency, fan-out throughput) ==")
+        containers.report(results["containers"])
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import click
 
     from flyte_core.backend import BackendRegistry
@@ -154,7 +156,7 @@ def flyte_action_event(event: ActionEvent) -> None:
 
 
 @hookspec
-def flyte_run_interrupted(run: RunRecord) -> str | None:
+def flyte_run_interrupted(run: RunRecord, options: Mapping[str, Any]) -> str | None:
     """The controller of ``run`` died (kill -9, OOM, a lost machine): the first command that reads
     the run from its store has just recorded it as interrupted. Stop and remove whatever of the
     run is still yours (containers, pods) and say what you removed.
@@ -162,5 +164,6 @@ def flyte_run_interrupted(run: RunRecord) -> str | None:
     Called in the process of that command; return None when nothing of the run was yours.
 
     :param run: the run, as just recorded (phase interrupted; ``run.backend`` names its backend).
+    :param options: the options of that backend from this command's config (namespace, context...).
     :return: one line for ``flyte runs show``, e.g. ``"removed 6 containers of run r1 (docker)"``.
     """

@@ -308,7 +308,8 @@ class Session:
     def _cleaned_after(self, run: RunRecord) -> RunRecord:
         """Let plugins remove what an interrupted run left running; record what they removed."""
         try:
-            said = [line for line in self.plugins.hook.flyte_run_interrupted(run=run) if line]
+            said = [line for line in self.plugins.hook.flyte_run_interrupted(
+                run=run, options=self.config.backend_options(run.backend)) if line]
         except Exception as e:  # a broken plugin must not hide the run
             said = [f"cleaning up failed: {e}"]
         if not said or run.error is None:

@@ -50,7 +50,7 @@ def prune_cmd(run: str | None) -> None:
 
 
 @hookimpl
-def flyte_run_interrupted(run: Any) -> str | None:
+def flyte_run_interrupted(run: Any, options: Mapping[str, Any]) -> str | None:
     """Remove the containers a docker run whose controller died left behind."""
     if run.backend != "docker":
         return None

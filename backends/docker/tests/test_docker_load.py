@@ -225,7 +225,7 @@ def parts(n: int, marker: str) -> int:
 def test_driver_killed_leaves_nothing_and_recover_redoes_only_unfinished(
         project: Path, docker_client: docker.DockerClient) -> None:
     (project / "kill_tasks.py").write_text(KILL_TASKS)
-    marker = project / "data" / "go"
+    marker = project / "home" / "data" / "go"  # the default data store of FLYTE_HOME: mounted in containers
     marker.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--backend", "docker"]
     proc = subprocess.Popen([*cmd, "--name", "killed9", "kill_tasks.py", "parts", "--n", "10", "--marker",
@@ -260,3 +260,65 @@ def test_driver_killed_leaves_nothing_and_recover_redoes_only_unfinished(
     actions = {a["action"]: a for a in shown["actions"]}
     recovered = sorted(int(a.rsplit(".", 1)[1]) - 1 for a, rec in actions.items() if rec.get("recovered_from"))
     assert recovered == [0, 2, 4, 6, 8]  # only the unfinished (odd) parts and the parent ran again
+
+
+def test_exit_watch_resumes_after_its_stream_breaks(docker_client: docker.DockerClient) -> None:
+    """The run's events stream breaking (as when the engine restarts) loses no exit: the watch
+    reconnects and replays from where it stopped."""
+    import asyncio
+
+    from flyte_backend_docker.engine import ExitWatch
+
+    label = f"{RUN_LABEL}=watch-{os.getpid()}"
+    loop = asyncio.new_event_loop()
+    watch = ExitWatch(docker.from_env, label, loop)
+    watch.start()
+    cid = docker_client.api.create_container(BASE_IMAGE, command=["sleep", "600"],
+                                             labels={RUN_LABEL: label.split("=", 1)[1]})["Id"]
+    try:
+        exited = watch.exited(cid)
+        docker_client.api.start(cid)
+        watch._stream.close()  # the connection drops
+        docker_client.api.kill(cid)
+        assert loop.run_until_complete(asyncio.wait_for(exited, 120)) == 137
+    finally:
+        watch.close()
+        loop.close()
+        docker_client.api.remove_container(cid, force=True)
+
+
+FAULT_TASKS = '''
+import flyte
+
+gpu = flyte.TaskEnvironment(name="gpu", resources=flyte.Resources(gpu=1))
+missing = flyte.TaskEnvironment(name="missing", image="flyte-ci/does-not-exist:nope")
+
+
+@gpu.task
+def on_gpu() -> int:
+    return 1
+
+
+@missing.task
+def nowhere() -> int:
+    return 1
+'''
+
+
+def test_user_faults_name_the_task_and_what_to_do(project: Path, session: Session,
+                                                  docker_client: docker.DockerClient) -> None:
+    from flyte_core.errors import FlyteUsageError
+
+    if any("nvidia" in r for r in docker_client.info().get("Runtimes", {})):
+        pytest.skip("this engine has a GPU runtime")
+    (project / "fault_tasks.py").write_text(FAULT_TASKS)
+    sys.modules.pop("fault_tasks", None)
+    faults = load_file(project / "fault_tasks.py", project)
+    with pytest.raises(BaseRuntimeError) as ei:
+        session.run(faults.on_gpu)
+    assert ei.value.code == "GPUUnavailableError"
+    assert "Task 'gpu.on_gpu' requests GPUs" in str(ei.value) and "NVIDIA Container Toolkit" in str(ei.value)
+    assert containers_of(docker_client, ei.value.run.name) == []  # type: ignore[attr-defined]
+    with pytest.raises(FlyteUsageError, match=r"Task 'missing\.nowhere' \(environment 'missing'\) cannot run: "
+                                              r"Image flyte-ci/does-not-exist:nope .* cannot be pulled"):
+        session.run(faults.nowhere)

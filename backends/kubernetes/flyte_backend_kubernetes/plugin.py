@@ -53,6 +53,28 @@ class _LazyLauncher:
 
 
 @hookimpl
+def flyte_run_interrupted(run: Any, options: Mapping[str, Any]) -> str | None:
+    """Delete the pods a kubernetes run whose (local) controller died left behind."""
+    if run.backend != "kubernetes":
+        return None
+    from kubernetes import client
+
+    from flyte_backend_kubernetes import pods
+    from flyte_backend_kubernetes.client import connect
+
+    try:
+        api_client, context_ns = connect(options.get("context"), options.get("kubeconfig"))
+    except Exception:
+        return None  # no cluster reachable from here: `flyte kubernetes prune` where it is
+    try:
+        namespace = str(options.get("namespace") or context_ns)
+        removed = pods.prune_orphans(client.CoreV1Api(api_client), namespace, run.name)
+    finally:
+        api_client.close()
+    return f"deleted {removed} pod(s) of run {run.name} (kubernetes, namespace {namespace})" if removed else None
+
+
+@hookimpl
 def flyte_register_launchers(registry: LauncherRegistry) -> None:
     """``kubernetes``: durable runs, driven by a pod in the cluster."""
     registry.add("kubernetes", _LazyLauncher())

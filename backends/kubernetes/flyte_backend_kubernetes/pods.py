@@ -107,6 +107,16 @@ def delete_run(api: client.CoreV1Api, namespace: str, run: str, keep_finished: b
     return gone
 
 
+def prune_orphans(api: client.CoreV1Api, namespace: str, run: str) -> int:
+    """Delete the pods of ``run`` whose controller (on this host) is gone; return how many."""
+    count = 0
+    for pod in list_pods(api, namespace, run_selector(run)):
+        if not controller_alive(str(_meta(pod, "annotations").get(CONTROLLER_ANNOTATION, ""))):
+            delete_pod(api, _name(pod), namespace)
+            count += 1
+    return count
+
+
 def prune(api: client.CoreV1Api, namespace: str, run: str | None = None) -> list[str]:
     """Delete task pods whose debugging TTL ran out or whose controller (on this host) is gone,
     or every pod of ``run``; return the runs they belonged to."""
