@@ -110,3 +110,24 @@ def test_empty_results_say_so(project: Path) -> None:
     assert flyte(project, "run", "--name", "quiet", "wf.py", "boom", "--x", "1").returncode == 0
     r = flyte(project, "runs", "logs", "quiet")
     assert r.returncode == 0 and r.stdout == "" and r.stderr == "no logs for run quiet\n"
+
+
+def complete(cwd: Path, line: str) -> list[str]:
+    """What bash completion offers for the last word of ``line`` (click's protocol)."""
+    words = line.split(" ")
+    r = flyte(cwd, COMP_WORDS=line, COMP_CWORD=str(len(words) - 1), _FLYTE_COMPLETE="bash_complete")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    return [item.partition(",")[2] for item in r.stdout.splitlines()]
+
+
+def test_shell_completion_offers_task_names_inputs_and_run_names(project: Path) -> None:
+    assert complete(project, "flyte run wf.py ") == ["boom", "outer", "process_numbers", "square"]
+    assert complete(project, "flyte run wf.py pro") == ["process_numbers"]
+    assert "--x" in complete(project, "flyte run wf.py outer --")
+    assert complete(project, "flyte run missing.py ") == [""]  # the shell lists files; no error printed
+    assert flyte(project, "run", "--name", "alpha-1", "wf.py", "boom", "--x", "1").returncode == 0
+    assert flyte(project, "run", "--name", "alpha-2", "wf.py", "boom", "--x", "2").returncode == 0
+    assert flyte(project, "run", "--name", "beta", "wf.py", "boom", "--x", "3").returncode == 0
+    assert complete(project, "flyte runs show al") == ["alpha-2", "alpha-1"]
+    assert complete(project, "flyte runs logs b") == ["beta"]
+    assert complete(project, "flyte run --recover alpha-") == ["alpha-2", "alpha-1"]

@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 
 import attrs
 import click
+from click.shell_completion import CompletionItem
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -107,3 +108,17 @@ def _width_needed(column: Column, cells: list[str]) -> int:
         return full
     longest_word = max((Text(w).cell_len for t in texts for w in t.plain.split()), default=0)
     return max(longest_word, min(full, _WRAP_WIDTH))
+
+
+def complete_run_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Shell completion of a RUN argument: names of recent runs in the run store, newest first."""
+    config = ctx.find_root().params.get("config")
+    try:
+        session = Session(config=config)
+        try:
+            runs = session.runs.list_runs(limit=200)
+        finally:
+            session.close()
+    except Exception:  # a completion never prints errors into the user's shell
+        return []
+    return [CompletionItem(r.name, help=f"{r.task} {r.phase.value}") for r in runs if r.name.startswith(incomplete)]

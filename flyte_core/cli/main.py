@@ -42,6 +42,9 @@ class _FlyteGroup(click.Group):
         except click.UsageError as e:
             if not standalone_mode:
                 raise
+            if type(e).__name__ == "NoArgsIsHelpError":  # a bare group (click >= 8.2): its help, as click shows it
+                e.show()
+                sys.exit(e.exit_code)
             hint = f"; see `{e.ctx.command_path} --help`." if e.ctx is not None else "."
             fail_usage(e.format_message().rstrip(".") + hint)
         except click.ClickException as e:
@@ -102,4 +105,4 @@ def build() -> click.Group:
 
 def main() -> None:
     """Console-script entry point."""
-    build().main(standalone_mode=True)
+    build().main(prog_name="flyte", standalone_mode=True)  # also as `python -m flyte_core.cli`

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 from rich.console import Console
 
-from flyte_core.cli.common import CliState, err_console, fail_usage
+from flyte_core.cli.common import CliState, complete_run_names, err_console, fail_usage
 from flyte_core.cli.params import option_for
 from flyte_core.errors import BaseRuntimeError, FlyteUsageError
 from flyte_core.imagemap import apply_image_overrides, environments_in, parse_image_options
@@ -59,6 +60,8 @@ class _TaskFile(click.Group):
                 for env, uri in apply_image_overrides(environments_in(module), images).items():
                     err_console().print(f"Environment '{env}' runs image {uri} (--image).", highlight=False)
             except FlyteUsageError as e:
+                if ctx.resilient_parsing:  # shell completion: say nothing
+                    return {}
                 fail_usage(str(e))
         return self._tasks
 
@@ -68,6 +71,8 @@ class _TaskFile(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         tasks = self.tasks(ctx)
         if name not in tasks:
+            if ctx.resilient_parsing:
+                return None
             known = ", ".join(sorted(tasks)) or "none"
             fail_usage(f"File '{self.path}' has no task '{name}'; its tasks are: {known}.")
         task = tasks[name]
@@ -93,11 +98,19 @@ class _RunGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if not Path(name).exists():
+            if ctx.resilient_parsing:  # shell completion: say nothing
+                return None
             fail_usage(f"File '{name}' does not exist; pass the path of a Python file with tasks.")
         return _TaskFile(name, ctx.params)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return []
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """FILE completes as a path (the shell lists files); options complete as usual."""
+        if incomplete.startswith("-"):
+            return super().shell_complete(ctx, incomplete)
+        return [CompletionItem(incomplete, type="file")]
 
 
 @click.group("run", cls=_RunGroup, subcommand_metavar="FILE TASK [INPUTS]...")
@@ -113,7 +126,7 @@ class _RunGroup(click.Group):
               "such as kubernetes); follow it with `flyte runs show RUN --follow`.")
 @click.option("--local-controller", is_flag=True, help="Drive the run from this process even on a backend that "
               "would drive it from elsewhere (kubernetes: no driver pod); Ctrl-C then aborts it.")
-@click.option("--recover", default=None, metavar="RUN",
+@click.option("--recover", default=None, metavar="RUN", shell_complete=complete_run_names,
               help="Re-run a failed or interrupted RUN, reusing every action that succeeded in it.")
 @click.option("--overwrite-cache", is_flag=True, help="Run cached tasks anyway and replace their cache entries.")
 @click.option("--follow", is_flag=True, help="Wait for the run, showing its progress and task logs (what runs "

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.tree import Tree
 
-from flyte_core.cli.common import CliState, Column, fail_usage, fitted_table
+from flyte_core.cli.common import CliState, Column, complete_run_names, fail_usage, fitted_table
 from flyte_core.runstore.records import ActionRecord, Phase, RunRecord
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def list_runs(state: CliState, status: str | None, task: str | None, since: str 
 
 
 @runs_cmd.command("show")
-@click.argument("run")
+@click.argument("run", shell_complete=complete_run_names)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("-f", "--follow", is_flag=True, help="Keep the tree updated until the run ends (Ctrl-C stops "
               "following; the run goes on).")
@@ -174,7 +174,7 @@ def build_tree(actions: list[ActionRecord]) -> Tree:
 
 
 @runs_cmd.command("logs")
-@click.argument("run")
+@click.argument("run", shell_complete=complete_run_names)
 @click.argument("action", required=False)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the run ends.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line, for scripts.")
@@ -206,7 +206,7 @@ def run_logs(state: CliState, run: str, action: str | None, follow: bool, as_jso
 
 
 @runs_cmd.command("outputs")
-@click.argument("run")
+@click.argument("run", shell_complete=complete_run_names)
 @click.argument("action", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the output literals as JSON.")
 @click.pass_obj
@@ -233,7 +233,7 @@ def run_outputs(state: CliState, run: str, action: str | None, as_json: bool) ->
 
 
 @runs_cmd.command("abort")
-@click.argument("run")
+@click.argument("run", shell_complete=complete_run_names)
 @click.pass_obj
 def abort_run(state: CliState, run: str) -> None:
     """Abort a running run, wherever its controller runs: every running action is stopped."""

@@ -241,7 +241,9 @@ def test_ctrl_c_stops_every_container(project: Path, docker_client: docker.Docke
     deadline = time.time() + 300
     while len(containers_of(docker_client, stopme)) < 3 and time.time() < deadline:
         time.sleep(0.2)
-    assert len(containers_of(docker_client, stopme)) == 3
+    if len(containers_of(docker_client, stopme)) != 3:
+        proc.kill()
+        pytest.fail(f"run {stopme} did not start its 3 containers: {proc.communicate()}")
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=120)
     assert proc.returncode == 130
