@@ -92,9 +92,19 @@ def test_a_transformer_that_returns_no_literal_is_named(session: Session) -> Non
         engine.to_literal(Thing(), Thing, ConversionContext())
 
 
-def test_registering_a_type_twice_is_refused() -> None:
+def test_registering_a_type_twice_is_refused_unless_it_is_the_same_code_again() -> None:
+    class OtherPoint(ts.PointTransformer):
+        def __init__(self) -> None:
+            TypeTransformer.__init__(self, "OtherPoint", ts.Point)
+
     with pytest.raises(ValueError, match=r"Transformer Point for type .*Point.* already registered"):
-        TypeEngine.register(ts.PointTransformer())
+        TypeEngine.register(OtherPoint())
+    before = TypeEngine.get_transformer(ts.Point)
+    with pytest.raises(ValueError, match="already registered"):
+        TypeEngine.register(before)  # the very same object twice: a mistake, as in Flyte 2
+    again = ts.PointTransformer()  # what a module imported anew (a worker, a test reload) registers
+    TypeEngine.register(again)
+    assert TypeEngine.get_transformer(ts.Point) is again
     with pytest.raises(TypeError, match=r"takes a flyte\.types\.TypeTransformer"):
         TypeEngine.register(object())  # type: ignore[arg-type]
 
