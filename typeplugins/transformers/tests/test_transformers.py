@@ -60,6 +60,14 @@ def test_round_trip_through_worker_processes(tmp_path: Path) -> None:
         s.close()
 
 
+def test_a_literals_own_hash_is_the_cache_key(session: Session) -> None:
+    run = session.run(ts.count_versions)
+    assert run.outputs()[0] == [3, 3, 2]  # the second v1 document is a cache hit on "doc-v1"
+    assert [a.cache_hit for a in run.actions() if a.task.endswith("word_count")] == [False, True, False]
+    first = next(a for a in run.actions() if a.task.endswith("word_count"))
+    assert first.inputs is not None and first.inputs["d"]["d"]["hash"] == "doc-v1"
+
+
 def test_a_transformers_refusal_names_the_task_and_input(session: Session) -> None:
     with pytest.raises(TaskInputError, match=r"warmer.*input 't'.*below absolute zero"):
         session.run(ts.warmer, t=ts.Celsius(-300))
