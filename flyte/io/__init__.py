@@ -12,12 +12,13 @@ from typing import Any
 _PROVIDERS = {
     "File": ("flyte_types_files", "flyte-types-files"),
     "Dir": ("flyte_types_files", "flyte-types-files"),
+    "EmptyDir": ("flyte_types_files", "flyte-types-files"),
     "DataFrame": ("flyte_types_dataframes", "flyte-types-dataframes"),
     "PARQUET": ("flyte_types_dataframes", "flyte-types-dataframes"),
     "HashFunction": ("flyte_types_files.hashing", "flyte-types-files"),
 }
 
-__all__ = ["PARQUET", "DataFrame", "Dir", "File", "HashFunction"]
+__all__ = ["PARQUET", "DataFrame", "Dir", "EmptyDir", "File", "HashFunction"]
 
 
 def __getattr__(name: str) -> Any:

@@ -3,7 +3,7 @@
 Users import them as ``from flyte.io import File, Dir`` (or ``flyte.File`` / ``flyte.Directory``).
 """
 
-from flyte_types_files.directory import Dir
+from flyte_types_files.directory import Dir, EmptyDir
 from flyte_types_files.file import File
 
-__all__ = ["Dir", "File"]
+__all__ = ["Dir", "EmptyDir", "File"]

@@ -20,6 +20,10 @@ from flyte_types_files.hashing import HashMethod, as_hash_method
 T = TypeVar("T")
 
 
+#: The path of :class:`EmptyDir` values (Flyte 2's sentinel: no real path or URL looks like it).
+EMPTY_DIR_PATH = "::flyte-empty-dir::"
+
+
 def _to_str(value: str | os.PathLike[str]) -> str:
     return os.fspath(value)
 
@@ -137,6 +141,8 @@ class Dir(Generic[T]):
         :param file_pattern: a glob on file names (``"*.csv"``).
         :param max_depth: how many levels to descend (1: top level only); unlimited by default.
         """
+        if self.is_empty:
+            return
         fs, root = storage.filesystem(self.path)
         depth = 1 if not recursive else max_depth
         for parent, dirs, files in fs.walk(root, maxdepth=depth):
@@ -161,6 +167,8 @@ class Dir(Generic[T]):
 
     def get_file_sync(self, name: str) -> File[T] | None:
         """The file called ``name`` (a path relative to the directory) as a :class:`File`, or None if absent."""
+        if self.is_empty:
+            return None
         fs, root = storage.filesystem(self.path)
         path = f"{root.rstrip('/')}/{name.lstrip('/')}"
         if not fs.isfile(path):
@@ -171,12 +179,21 @@ class Dir(Generic[T]):
         """Async form of :meth:`get_file_sync`."""
         return await asyncio.to_thread(self.get_file_sync, name)
 
+    @property
     def is_empty(self) -> bool:
-        """True if the directory holds no files at any depth (a missing directory is empty)."""
-        return next(iter(self.walk_sync()), None) is None
+        """True for the "no directory was produced" value (:class:`EmptyDir`, :meth:`empty`), as in
+        Flyte 2; a real directory without files is not this (``not d.list_files_sync()`` tells that)."""
+        return self.path == EMPTY_DIR_PATH
+
+    @classmethod
+    def empty(cls) -> Dir[Any]:
+        """The "no directory was produced" value: an :class:`EmptyDir`."""
+        return EmptyDir()
 
     def exists_sync(self) -> bool:
-        """True if the directory exists."""
+        """True if the directory exists (never for :class:`EmptyDir`)."""
+        if self.is_empty:
+            return False
         fs, root = storage.filesystem(self.path)
         return bool(fs.exists(root))
 
@@ -191,7 +208,11 @@ class Dir(Generic[T]):
 
         :param local_path: the folder to copy the files into; by default a new temporary folder
             (``<tmp>/<name>``). A local directory with no ``local_path`` is returned as it is.
+        :raises ValueError: for :class:`EmptyDir` (there is nothing to download).
         """
+        if self.is_empty:
+            raise ValueError("This Dir is EmptyDir (no directory was produced); check dir.is_empty before "
+                             "downloading it.")
         fs, root = storage.filesystem(self.path)
         if local_path is None:
             if storage.fs_is_local(fs):
@@ -212,3 +233,14 @@ class Dir(Generic[T]):
     async def download(self, local_path: str | os.PathLike[str] | None = None) -> str:
         """Async form of :meth:`download_sync`."""
         return await asyncio.to_thread(self.download_sync, local_path)
+
+
+@attrs.frozen
+class EmptyDir(Dir[Any]):
+    """Flyte 2's "no directory was produced" value: a :class:`Dir` whose :attr:`Dir.is_empty` is
+    True, for a task that may or may not produce a directory (``return EmptyDir()``). It crosses
+    task boundaries as a Dir (the receiver gets a plain ``Dir`` with ``is_empty``); it has no files
+    and cannot be downloaded."""
+
+    path: str = attrs.field(default=EMPTY_DIR_PATH, converter=_to_str)
+    name: str | None = ""

@@ -108,6 +108,8 @@ def file_payload(value: File[Any], ctx: ConversionContext, default_format: str) 
 def dir_payload(value: Dir[Any], ctx: ConversionContext, default_format: str) -> dict[str, Any]:
     """The literal payload of a Dir, uploading its files first when it is a local folder outside the store."""
     fmt = value.format or default_format
+    if value.is_empty:  # EmptyDir: nothing to store, and nothing to hash
+        return {"uri": value.path, "name": value.name, "format": fmt, "hash": None}
     if storage.is_local(value.path):
         src = storage.local_path(value.path)
         if not os.path.isdir(src):

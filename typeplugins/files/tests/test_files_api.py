@@ -144,10 +144,10 @@ def test_get_file_exists_is_empty_and_download(tree: Path, tmp_path: Path) -> No
     got = d.get_file_sync("sub/c.txt")
     assert got is not None and got.name == "c.txt" and Path(got.path).read_text() == "c"
     assert d.get_file_sync("nope.txt") is None and asyncio.run(d.get_file("a.txt")) is not None
-    assert d.exists_sync() and not d.is_empty()
+    assert d.exists_sync() and not d.is_empty
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert Dir(path=str(empty)).is_empty() and Dir(path=str(tmp_path / "absent")).is_empty()
+    assert not Dir(path=str(empty)).list_files_sync() and not Dir(path=str(empty)).is_empty  # real, no files
     assert not asyncio.run(Dir(path=str(tmp_path / "absent")).exists())
     assert d.download_sync() == str(tree)  # already local: nothing to copy
     out = Path(d.download_sync(tmp_path / "copy"))

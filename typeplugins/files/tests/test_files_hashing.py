@@ -153,3 +153,16 @@ def test_the_user_hash_is_the_cache_key(session: Session) -> None:
     assert run.outputs()[0] == ["first", "first"]
     assert len(CALLS) == 1
     assert [a.cache_hit for a in run.actions() if a.task.endswith("consume")] == [False, True]
+
+
+@env.task
+def constructed_with_a_method(text: str) -> File:
+    path = Path(tempfile.mkdtemp()) / "made.txt"
+    path.write_text(text)
+    return File(path=str(path), hash_method=hashlib.md5())  # hashed when the output is stored
+
+
+def test_a_file_constructed_with_a_hash_method_is_hashed_when_stored(session: Session) -> None:
+    f = session.run(constructed_with_a_method, text="made").outputs()[0]
+    assert f.hash == hashlib.md5(b"made").hexdigest()
+    assert f.path.startswith(session.data.root + "/")

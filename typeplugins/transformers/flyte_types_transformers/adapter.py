@@ -1,9 +1,10 @@
 """A Flyte 2 transformer seen as a flyte-core transformer.
 
-Payload (wire version 1): ``{"pb": base64 of the serialized Flyte 2 Literal}``. The literal is
-whatever the user's ``to_literal`` built; reading parses it (``flyteidl2.core.literals_pb2.Literal``)
-and hands it to ``to_python_value``. The wire name is ``flyte2:<transformer name>``, so a literal is
-only read back by a transformer of the same name.
+Payload (wire version 1): ``{"pb": base64 of the serialized Flyte 2 Literal}``, or, for a literal
+that sets its own ``hash`` (Flyte 2's cache key), ``{"uri", "hash"}`` with the bytes in the data
+store, so caches key on that hash. The literal is whatever the user's ``to_literal`` built; reading
+parses it (``flyteidl2.core.literals_pb2.Literal``) and hands it to ``to_python_value``. The wire
+name is ``flyte2:<transformer name>``, so a literal is only read back by a transformer of that name.
 
 Flyte 2 transformers are ``async``; flyte-core converts values synchronously (from a task's thread
 or its event loop), so each call runs on a fresh event loop, in a helper thread when the calling
@@ -78,18 +79,29 @@ class Flyte2Adapter:
                 tr.assert_type(base, v)
             return await _maybe_await(tr.to_literal(v, base, tr.get_literal_type(base)))
 
-        def to_literal(v: Any, _ctx: ConversionContext) -> dict[str, Any]:
+        def to_literal(v: Any, ctx: ConversionContext) -> dict[str, Any]:
             lit = run_sync(encode(v))
             serialize = getattr(lit, "SerializeToString", None)
             if serialize is None:
                 raise TypeError(f"transformer {tr.name!r} returned a {type(lit).__name__} from to_literal, not a "
                                 "flyteidl2.core.literals_pb2.Literal.")
-            return {"pb": base64.b64encode(serialize(deterministic=True)).decode("ascii")}
+            data = serialize(deterministic=True)
+            if getattr(lit, "hash", "") and ctx.store is not None:
+                # A literal with its own hash (Flyte 2's cache key) is stored apart, so the payload the
+                # cache keys on is {"hash"} alone: where the bytes went is not what the value is.
+                return {"uri": ctx.store.put_bytes(ctx.new_path(".pb"), data), "hash": lit.hash}
+            return {"pb": base64.b64encode(data).decode("ascii")}
 
-        def to_python(p: dict[str, Any], _ctx: ConversionContext) -> Any:
+        def to_python(p: dict[str, Any], ctx: ConversionContext) -> Any:
             from flyteidl2.core import literals_pb2
 
-            lit = literals_pb2.Literal.FromString(base64.b64decode(p["pb"]))
+            if "uri" in p:
+                if ctx.store is None:
+                    raise ValueError(f"The literal at {p['uri']} needs a data store to be read.")
+                data = ctx.store.get_bytes(p["uri"])
+            else:
+                data = base64.b64decode(p["pb"])
+            lit = literals_pb2.Literal.FromString(data)
             return run_sync(_maybe_await(tr.to_python_value(lit, base)))
 
         return Converter(self.name, self.version, to_literal, to_python, accepts,

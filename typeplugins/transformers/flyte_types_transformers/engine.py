@@ -39,8 +39,9 @@ class TypeEngine:
     @classmethod
     def register(cls, transformer: TypeTransformer[Any], additional_types: list[Any] | None = None) -> None:
         """Use ``transformer`` for its ``python_type`` (and ``additional_types``), and their subclasses.
+        The same transformer class registered again (its module imported anew) replaces the first.
 
-        :raises ValueError: if one of the types already has a transformer.
+        :raises ValueError: if one of the types already has another transformer.
         """
         if not isinstance(transformer, TypeTransformer):
             raise TypeError("TypeEngine.register takes a flyte.types.TypeTransformer, got "
@@ -48,7 +49,7 @@ class TypeEngine:
         with cls._lock:
             for t in [transformer.python_type, *(additional_types or [])]:
                 existing = cls._REGISTRY.get(t)
-                if existing is not None:
+                if existing is not None and not _same_code(existing, transformer):
                     raise ValueError(f"Transformer {existing.name} for type {t} is already registered."
                                      f" Cannot override with {transformer.name}")
                 cls._REGISTRY[t] = transformer
@@ -197,6 +198,14 @@ class TypeEngine:
         entries = flyte_variable_list.items() if isinstance(flyte_variable_list, Mapping) else (
             (e.key, e.value) for e in flyte_variable_list)
         return {k: cls.guess_python_type(v.type) for k, v in entries}
+
+
+def _same_code(a: TypeTransformer[Any], b: TypeTransformer[Any]) -> bool:
+    """True if ``b`` is ``a`` again from a re-executed module (a worker or test loading the user's
+    file anew): the same transformer class, by module and name, under the same name."""
+    ta, tb = type(a), type(b)
+    return (a.name == b.name and ta.__module__ == tb.__module__ and ta.__qualname__ == tb.__qualname__
+            and a is not b)
 
 
 def _strip_annotated(t: Any) -> Any:

@@ -74,4 +74,4 @@ def guess_interface(interface: Any, default_inputs: Iterable[Any] | None = None)
 
 def _named_outputs(outputs: dict[str, Any]) -> Any:
     """A NamedTuple type with one field per output, in order."""
-    return typing.NamedTuple("Outputs", list(outputs.items()))  # type: ignore[misc]
+    return typing.NamedTuple("Outputs", list(outputs.items()))

@@ -60,6 +60,14 @@ def test_round_trip_through_worker_processes(tmp_path: Path) -> None:
         s.close()
 
 
+def test_a_literals_own_hash_is_the_cache_key(session: Session) -> None:
+    run = session.run(ts.count_versions)
+    assert run.outputs()[0] == [3, 3, 2]  # the second v1 document is a cache hit on "doc-v1"
+    assert [a.cache_hit for a in run.actions() if a.task.endswith("word_count")] == [False, True, False]
+    first = next(a for a in run.actions() if a.task.endswith("word_count"))
+    assert first.inputs is not None and first.inputs["d"]["d"]["hash"] == "doc-v1"
+
+
 def test_a_transformers_refusal_names_the_task_and_input(session: Session) -> None:
     with pytest.raises(TaskInputError, match=r"warmer.*input 't'.*below absolute zero"):
         session.run(ts.warmer, t=ts.Celsius(-300))
@@ -92,9 +100,19 @@ def test_a_transformer_that_returns_no_literal_is_named(session: Session) -> Non
         engine.to_literal(Thing(), Thing, ConversionContext())
 
 
-def test_registering_a_type_twice_is_refused() -> None:
+def test_registering_a_type_twice_is_refused_unless_it_is_the_same_code_again() -> None:
+    class OtherPoint(ts.PointTransformer):
+        def __init__(self) -> None:
+            TypeTransformer.__init__(self, "OtherPoint", ts.Point)
+
     with pytest.raises(ValueError, match=r"Transformer Point for type .*Point.* already registered"):
-        TypeEngine.register(ts.PointTransformer())
+        TypeEngine.register(OtherPoint())
+    before = TypeEngine.get_transformer(ts.Point)
+    with pytest.raises(ValueError, match="already registered"):
+        TypeEngine.register(before)  # the very same object twice: a mistake, as in Flyte 2
+    again = ts.PointTransformer()  # what a module imported anew (a worker, a test reload) registers
+    TypeEngine.register(again)
+    assert TypeEngine.get_transformer(ts.Point) is again
     with pytest.raises(TypeError, match=r"takes a flyte\.types\.TypeTransformer"):
         TypeEngine.register(object())  # type: ignore[arg-type]
 

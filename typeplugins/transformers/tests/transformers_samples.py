@@ -145,6 +145,32 @@ class CoordinateTransformer(TypeTransformer[Coordinate]):
 TypeEngine.register(CoordinateTransformer())
 
 
+class Document:
+    def __init__(self, version: str, text: str) -> None:
+        self.version, self.text = version, text
+
+
+class DocumentTransformer(TypeTransformer[Document]):
+    """Sets the literal's own hash (Flyte 2's cache key): documents of one version are the same."""
+
+    def __init__(self) -> None:
+        super().__init__("Document", Document)
+
+    def get_literal_type(self, t: object = None) -> LiteralType:
+        return LiteralType(simple=SimpleType.STRING)
+
+    async def to_literal(self, python_val: Document, python_type: object, expected: object) -> Literal:
+        text = f"{python_val.version}\n{python_val.text}"
+        return Literal(scalar=Scalar(primitive=Primitive(string_value=text)), hash=f"doc-{python_val.version}")
+
+    async def to_python_value(self, lv: Literal, expected_python_type: object) -> Document:
+        version, text = lv.scalar.primitive.string_value.split("\n", 1)
+        return Document(version, text)
+
+
+TypeEngine.register(DocumentTransformer())
+
+
 class Route(BaseModel):
     name: str
     stops: list[Coordinate]
@@ -179,6 +205,17 @@ def echo_reversed(s: Annotated[str, REVERSED]) -> Annotated[str, REVERSED]:
 @env.task
 def route_summary(r: Route) -> str:
     return f"{r.name}: {[(c.x, c.y) for c in r.stops]} home={r.home}"
+
+
+@env.task(cache=flyte.Cache(behavior="override", version_override="v1"))
+def word_count(d: Document) -> int:
+    return len(d.text.split())
+
+
+@env.task
+def count_versions() -> list[int]:
+    return [word_count(Document("v1", "one two three")), word_count(Document("v1", "four five")),
+            word_count(Document("v2", "four five"))]
 
 
 @env.task
