@@ -92,6 +92,21 @@ def latest_checkpoint(root: pathlib.Path | str, glob_pattern: str = "**/last.ckp
     return max(matches, key=key or (lambda p: p.stat().st_mtime))
 
 
+def _extract(tar: tarfile.TarFile, target: pathlib.Path) -> None:
+    """Unpack ``tar`` into ``target``, refusing members that would land outside it (Python's
+    "data" filter where this Python has it; older 3.11 releases get the same check by hand)."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(target, filter="data")
+        return
+    root = target.resolve()
+    for member in tar.getmembers():
+        dest = (root / member.name).resolve()
+        link = (dest.parent / member.linkname).resolve() if member.issym() or member.islnk() else dest
+        if not (dest.is_relative_to(root) and link.is_relative_to(root)) or member.isdev():
+            raise ValueError(f"Checkpoint archive member {member.name!r} would be written outside {root}.")
+    tar.extractall(target)
+
+
 class BaseCheckpoint(abc.ABC):
     """What a checkpoint helper offers: a local folder, and loading and saving (async and sync)."""
 
@@ -179,7 +194,7 @@ class Checkpoint(BaseCheckpoint):
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
             if tarfile.is_tarfile(tmp):
                 with tarfile.open(tmp, "r:*") as tar:
-                    tar.extractall(target, filter="data")
+                    _extract(tar, target)
                 self._restored = target
             else:
                 shutil.move(tmp, target / PAYLOAD)

@@ -43,6 +43,25 @@ WITH_RUNCONTEXT: dict[str, Any] = {
 }
 
 
+#: Why a setting has no effect, where the reason is not "it configures the control plane".
+_REASONS = {
+    "local_persistence": "every run is recorded in the run store here",
+    "local_tracked": "every run is recorded in the run store here",
+    "sync_local_sys_paths": "workers always get the caller's import paths here",
+    "load_plugin_type_transformers": "type plugins load through entry points; set FLYTE_DISABLE_PLUGIN_AUTOLOAD "
+                                     "to turn them off",
+    "image_builder": "images are built by the backend that runs the task",
+    "images": "images are built by the backend that runs the task",
+    "image_registry": "images are built by the backend that runs the task",
+    "log_format": "flyte-core logs through the standard logging module; configure its handlers",
+    "user_log_level": "set the level of the 'flyte' logger, or pass log_level to flyte.init",
+    "log_level": "pass log_level to flyte.init",
+    "interactive_mode": "task code runs where the backend runs it",
+    "run_base_dir": "a run's folder is chosen by the session's data store",
+    "copy_style": "code reaches workers as the backend's own code bundle",
+}
+
+
 def check(function: str, given: Mapping[str, Any], accepted: Mapping[str, Any]) -> list[str]:
     """Refuse names ``function`` does not take (TypeError naming the first, as Python would);
     return a notice for each accepted one given a non-default value, and log it."""
@@ -52,8 +71,8 @@ def check(function: str, given: Mapping[str, Any], accepted: Mapping[str, Any]) 
     notices = []
     for name, value in given.items():
         if not _is_default(value, accepted[name]):
-            note = (f"{function}({name}=...) is accepted for Flyte 2 compatibility and not acted on here "
-                    "(it configures Flyte's control plane, which flyte-core does not use).")
+            why = _REASONS.get(name, "it configures Flyte's control plane, which flyte-core does not use")
+            note = f"{function}({name}=...) is accepted for Flyte 2 compatibility and not acted on here ({why})."
             log.info(note)
             notices.append(note)
     return notices

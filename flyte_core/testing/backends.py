@@ -8,7 +8,9 @@
 
 Every backend runs the same programs with the same expected outcomes: the seed's examples, nesting,
 async fan-out, ``flyte.map``, ``flyte.group``, core types across the action boundary, a failing
-task, retries, a timeout, logs, ``flyte.ctx()``, and that nothing a run started is left behind.
+task, retries, a timeout, logs, ``flyte.ctx()``, ``flyte.custom_context`` across calls, a child's
+exception caught by its own type, checkpoints and ``flyte.durable`` values surviving a retry and
+``--recover``, and that nothing a run started is left behind.
 The programs are a real task module, :data:`TASKS_SOURCE`, written into the session's project
 folder (its ``root_dir``) as ``conformance_tasks.py`` and loaded as user code is, so worker
 processes, containers and pods import it exactly as they would a user's file.
