@@ -185,3 +185,10 @@ def test_cli_fire(tmp_path: Path) -> None:
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "trigger go -> cli_fire.double: run r" in result.output and "succeeded" in result.output
+
+
+def test_cli_deploy_to_a_backend_without_schedules_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "t.py").write_text("import flyte\n")
+    result = CliRunner().invoke(build(), ["triggers", "deploy", str(tmp_path / "t.py"), "--backend", "local"])
+    assert result.exit_code == 2
+    assert "The 'local' backend cannot keep trigger schedules" in result.output
