@@ -163,58 +163,81 @@ class Trigger:
         return [k for k, v in (self.inputs or {}).items() if v is TriggerTime]
 
     @classmethod
-    def _every(cls, expression: str, name: str, description: str, trigger_time_input_key: str | None,
-               inputs: dict[str, Any] | None, **kwargs: Any) -> Trigger:
+    def _every(cls, expression: str, trigger_time_input_key: str | None, inputs: dict[str, Any] | None,
+               **kwargs: Any) -> Trigger:
         final: dict[str, Any] = {trigger_time_input_key: TriggerTime} if trigger_time_input_key else {}
         final.update(inputs or {})
-        return cls(name=name, automation=Cron(expression), description=description, inputs=final, **kwargs)
+        return cls(automation=Cron(expression), inputs=final, **kwargs)
 
     @classmethod
     def daily(cls, trigger_time_input_key: str | None = None, *, name: str = "daily",
-              description: str = "A trigger that runs daily at midnight", inputs: dict[str, Any] | None = None,
-              **kwargs: Any) -> Trigger:
+              description: str = "A trigger that runs daily at midnight", auto_activate: bool = True,
+              inputs: dict[str, Any] | None = None, env_vars: dict[str, str] | None = None,
+              interruptible: bool | None = None, overwrite_cache: bool = False, queue: str | None = None,
+              max_action_concurrency: int | None = None, labels: Mapping[str, str] | None = None,
+              annotations: Mapping[str, str] | None = None, custom_context: Mapping[str, str] | None = None,
+              ) -> Trigger:
         """Every day at midnight UTC (``0 0 * * *``); the scheduled time goes to ``trigger_time_input_key``."""
-        return cls._every("0 0 * * *", name, description, trigger_time_input_key, inputs, **_launch_opts(kwargs))
+        return cls._every("0 0 * * *", trigger_time_input_key, inputs, name=name, description=description,
+                          auto_activate=auto_activate, env_vars=env_vars, interruptible=interruptible,
+                          overwrite_cache=overwrite_cache, queue=queue, max_action_concurrency=max_action_concurrency,
+                          labels=labels, annotations=annotations, custom_context=custom_context)
 
     @classmethod
     def hourly(cls, trigger_time_input_key: str | None = None, *, name: str = "hourly",
-               description: str = "A trigger that runs every hour", inputs: dict[str, Any] | None = None,
-               **kwargs: Any) -> Trigger:
+               description: str = "A trigger that runs every hour", auto_activate: bool = True,
+               inputs: dict[str, Any] | None = None, env_vars: dict[str, str] | None = None,
+               interruptible: bool | None = None, overwrite_cache: bool = False, queue: str | None = None,
+               max_action_concurrency: int | None = None, labels: Mapping[str, str] | None = None,
+               annotations: Mapping[str, str] | None = None, custom_context: Mapping[str, str] | None = None,
+               ) -> Trigger:
         """Every hour on the hour (``0 * * * *``)."""
-        return cls._every("0 * * * *", name, description, trigger_time_input_key, inputs, **_launch_opts(kwargs))
+        return cls._every("0 * * * *", trigger_time_input_key, inputs, name=name, description=description,
+                          auto_activate=auto_activate, env_vars=env_vars, interruptible=interruptible,
+                          overwrite_cache=overwrite_cache, queue=queue, max_action_concurrency=max_action_concurrency,
+                          labels=labels, annotations=annotations, custom_context=custom_context)
 
     @classmethod
     def minutely(cls, trigger_time_input_key: str | None = None, *, name: str = "minutely",
-                 description: str = "A trigger that runs every minute", inputs: dict[str, Any] | None = None,
-                 **kwargs: Any) -> Trigger:
+                 description: str = "A trigger that runs every minute", auto_activate: bool = True,
+                 inputs: dict[str, Any] | None = None, env_vars: dict[str, str] | None = None,
+                 interruptible: bool | None = None, overwrite_cache: bool = False, queue: str | None = None,
+                 max_action_concurrency: int | None = None, labels: Mapping[str, str] | None = None,
+                 annotations: Mapping[str, str] | None = None, custom_context: Mapping[str, str] | None = None,
+                 ) -> Trigger:
         """Every minute (``* * * * *``)."""
-        return cls._every("* * * * *", name, description, trigger_time_input_key, inputs, **_launch_opts(kwargs))
+        return cls._every("* * * * *", trigger_time_input_key, inputs, name=name, description=description,
+                          auto_activate=auto_activate, env_vars=env_vars, interruptible=interruptible,
+                          overwrite_cache=overwrite_cache, queue=queue, max_action_concurrency=max_action_concurrency,
+                          labels=labels, annotations=annotations, custom_context=custom_context)
 
     @classmethod
     def weekly(cls, trigger_time_input_key: str | None = None, *, name: str = "weekly",
-               description: str = "A trigger that runs weekly on Sundays at midnight",
-               inputs: dict[str, Any] | None = None, **kwargs: Any) -> Trigger:
+               description: str = "A trigger that runs weekly on Sundays at midnight", auto_activate: bool = True,
+               inputs: dict[str, Any] | None = None, env_vars: dict[str, str] | None = None,
+               interruptible: bool | None = None, overwrite_cache: bool = False, queue: str | None = None,
+               max_action_concurrency: int | None = None, labels: Mapping[str, str] | None = None,
+               annotations: Mapping[str, str] | None = None, custom_context: Mapping[str, str] | None = None,
+               ) -> Trigger:
         """Sundays at midnight (``0 0 * * 0``)."""
-        return cls._every("0 0 * * 0", name, description, trigger_time_input_key, inputs, **_launch_opts(kwargs))
+        return cls._every("0 0 * * 0", trigger_time_input_key, inputs, name=name, description=description,
+                          auto_activate=auto_activate, env_vars=env_vars, interruptible=interruptible,
+                          overwrite_cache=overwrite_cache, queue=queue, max_action_concurrency=max_action_concurrency,
+                          labels=labels, annotations=annotations, custom_context=custom_context)
 
     @classmethod
     def monthly(cls, trigger_time_input_key: str | None = None, *, name: str = "monthly",
-                description: str = "A trigger that runs monthly on the 1st at midnight",
-                inputs: dict[str, Any] | None = None, **kwargs: Any) -> Trigger:
+                description: str = "A trigger that runs monthly on the 1st at midnight", auto_activate: bool = True,
+                inputs: dict[str, Any] | None = None, env_vars: dict[str, str] | None = None,
+                interruptible: bool | None = None, overwrite_cache: bool = False, queue: str | None = None,
+                max_action_concurrency: int | None = None, labels: Mapping[str, str] | None = None,
+                annotations: Mapping[str, str] | None = None, custom_context: Mapping[str, str] | None = None,
+                ) -> Trigger:
         """The 1st of each month at midnight (``0 0 1 * *``)."""
-        return cls._every("0 0 1 * *", name, description, trigger_time_input_key, inputs, **_launch_opts(kwargs))
-
-
-_LAUNCH_OPTS = ("auto_activate", "env_vars", "interruptible", "overwrite_cache", "queue", "max_action_concurrency",
-                "labels", "annotations", "custom_context")
-
-
-def _launch_opts(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments the convenience constructors take (Flyte 2's); any other is a TypeError."""
-    unknown = sorted(set(kwargs) - set(_LAUNCH_OPTS))
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s): {', '.join(unknown)}")
-    return kwargs
+        return cls._every("0 0 1 * *", trigger_time_input_key, inputs, name=name, description=description,
+                          auto_activate=auto_activate, env_vars=env_vars, interruptible=interruptible,
+                          overwrite_cache=overwrite_cache, queue=queue, max_action_concurrency=max_action_concurrency,
+                          labels=labels, annotations=annotations, custom_context=custom_context)
 
 
 def task_triggers(task: Any) -> tuple[Trigger, ...]:

@@ -34,6 +34,7 @@ from flyte_backend_kubernetes.images import PodImages, PrebuiltImages
 from flyte_backend_kubernetes.names import CONTROLLER_ANNOTATION, pod_name, run_selector
 from flyte_backend_kubernetes.options import KubeOptions
 from flyte_backend_kubernetes.podspec import PodRequest, build_pod, image_pull_secrets
+from flyte_backend_kubernetes.rawtask import execute_raw
 from flyte_backend_kubernetes.resources import describe_memory
 from flyte_backend_kubernetes.runsetup import DataAccess, bundle_for, data_access, resolve_template
 from flyte_backend_kubernetes.secrets import missing_secrets_hint
@@ -44,6 +45,7 @@ from flyte_core.channel_client import is_nested_function, task_ref
 from flyte_core.entrypoint import read_outcome, worker_spec
 from flyte_core.errors import FlyteUsageError
 from flyte_core.imagebuilder import image_builders
+from flyte_core.rawcontainer import RawContainerTask
 from flyte_core.runstore.records import ErrorInfo
 
 #: Inside pods, where the code bundle is unpacked.
@@ -149,6 +151,8 @@ class KubernetesBackend:
         assert self._run is not None and self._api is not None and self._images is not None
         if spec.task is None:
             raise FlyteUsageError(f"Action {spec.action} has no task object to run.")
+        if isinstance(spec.task, RawContainerTask):
+            return await execute_raw(self, spec, spec.task)
         if is_nested_function(spec.task):
             return _refused(spec, f"it is defined inside a function ({spec.task.func.__qualname__}); a pod can "
                                   "only import tasks defined at module level")

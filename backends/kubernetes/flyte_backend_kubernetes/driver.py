@@ -13,7 +13,8 @@ the run goes, and once more when it ends, for the launching machine to import.
 SIGTERM (the pod being deleted) is passed on as SIGINT, which aborts the run the way Ctrl-C
 does: every task pod of it is deleted before this process ends. When the run is over, the driver
 removes its config from the folder and deletes its own pod (``$POD_NAME`` / ``$POD_NAMESPACE``,
-from the downward API), so no pod of the run is left.
+from the downward API), so no pod of the run is left; a trigger's CronJob driver (``$FLYTE_DRIVER_KEEP``)
+keeps both: the config serves the next firing, and its Job owns the pod.
 """
 
 from __future__ import annotations
@@ -78,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
             publisher.stop()
         except Exception as e:
             print(f"flyte driver: publishing the run's final state failed: {e}", file=sys.stderr)
-    _forget_config(folder)
-    _delete_self()
+    if not os.environ.get("FLYTE_DRIVER_KEEP"):  # a CronJob's driver: its config serves the next firing too
+        _forget_config(folder)
+        _delete_self()
     return code
 
 

@@ -138,6 +138,46 @@ def prune_cmd(namespace: str | None, context: str | None, run: str | None) -> No
     click.echo(f"Deleted pods of {len(runs)} run(s){': ' + ', '.join(runs) if runs else ''}.")
 
 
+@kubernetes_cmd.group("triggers")
+def triggers_group() -> None:
+    """Triggers as CronJobs: each firing a run on this backend (needs the flyte-triggers plugin)."""
+
+
+@triggers_group.command("deploy")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--trigger", "names", multiple=True, help="Deploy only this trigger (repeatable); default: every "
+                                                        "scheduled trigger with auto_activate.")
+@click.pass_context
+def triggers_deploy_cmd(ctx: click.Context, file: str, names: tuple[str, ...]) -> None:
+    """Create or replace a CronJob per scheduled trigger of FILE's tasks (images and code as they are now)."""
+    from flyte_backend_kubernetes.cronjobs import deploy
+
+    for trigger, name, schedule in deploy(ctx.find_root().obj.session(), file, names):
+        click.echo(f"trigger {trigger}: CronJob {name} ({schedule})")
+
+
+@triggers_group.command("list")
+@click.pass_context
+def triggers_list_cmd(ctx: click.Context) -> None:
+    """The CronJobs of deployed triggers."""
+    from flyte_backend_kubernetes.cronjobs import deployed
+
+    for c in deployed(ctx.find_root().obj.session()):
+        click.echo(f"{c['trigger']}\t{c['name']}\t{c['schedule']}\tlast: {c['last']}")
+
+
+@triggers_group.command("delete")
+@click.argument("trigger")
+@click.pass_context
+def triggers_delete_cmd(ctx: click.Context, trigger: str) -> None:
+    """Delete the CronJob of TRIGGER, its Jobs and their pods."""
+    from flyte_backend_kubernetes.cronjobs import delete
+
+    if not delete(ctx.find_root().obj.session(), trigger):
+        raise click.ClickException(f"No CronJob of trigger '{trigger}'; see flyte kubernetes triggers list.")
+    click.echo(f"Deleted the CronJob of trigger '{trigger}'.")
+
+
 @hookimpl
 def flyte_add_cli_commands(cli: click.Group) -> None:
     """``flyte kubernetes rbac | setup | prune | secrets``."""

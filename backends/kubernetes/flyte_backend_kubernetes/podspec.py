@@ -38,6 +38,9 @@ class PodRequest:
     timeout: float | None = None
     #: Host folders mounted at the same path inside the pod (the data store, the channel socket).
     host_paths: Sequence[str] = ()
+    #: Host folders mounted at another path (host path -> path in the pod): a raw container task's
+    #: input and output folders.
+    mounts: Mapping[str, str] = attrs.field(factory=dict)
     pull_policy: str = "IfNotPresent"
     #: Secrets (``kubernetes.io/dockerconfigjson``) the kubelet pulls ``image`` with: the
     #: environment image's ``registry_secret``.
@@ -65,6 +68,9 @@ def build_pod(req: PodRequest) -> dict[str, Any]:
         # empty folder the kubelet made up.
         volumes.append({"name": f"flyte-host-{i}", "hostPath": {"path": path, "type": "Directory"}})
         mounts.append({"name": f"flyte-host-{i}", "mountPath": path})
+    for i, (host, inside) in enumerate(req.mounts.items()):
+        volumes.append({"name": f"flyte-io-{i}", "hostPath": {"path": host, "type": "Directory"}})
+        mounts.append({"name": f"flyte-io-{i}", "mountPath": inside})
     shm = shm_volume(req.resources, req.task)
     if shm is not None:
         volumes.append(shm[0])

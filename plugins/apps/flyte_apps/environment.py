@@ -7,7 +7,7 @@ import os
 import re
 import shlex
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
@@ -20,8 +20,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _port(value: int | Port) -> Port:
-    return Port(port=value) if isinstance(value, int) else value
+def _port(value: int | Port | None) -> Port:
+    # None: the class's default port (8080 for apps, 8080/h2c for connectors), set after init.
+    return Port(port=value) if isinstance(value, int) else value  # type: ignore[return-value]
 
 
 @attrs.define(eq=False)
@@ -45,7 +46,7 @@ class AppEnvironment:
     include: tuple[str, ...] = ()
     service_account: str | None = None
     type: str | None = None
-    port: Port = attrs.field(default=Port(8080), converter=_port)
+    port: Port = attrs.field(default=None, converter=_port)
     args: list[str] | str | None = None
     command: list[str] | str | None = None
     requires_auth: bool = True
@@ -62,7 +63,15 @@ class AppEnvironment:
     #: The file that created this environment: a served process imports it to find the server function.
     _source_file: str | None = attrs.field(default=None, init=False, repr=False)
 
+    #: Defaults of ``type`` and ``port`` (subclasses change them without moving the fields).
+    default_type: ClassVar[str | None] = None
+    default_port: ClassVar[Port] = Port(8080)
+
     def __attrs_post_init__(self) -> None:
+        if self.type is None:
+            self.type = self.default_type
+        if self.port is None:
+            self.port = self.default_port
         if not isinstance(self.name, str) or not APP_NAME_RE.fullmatch(self.name):
             raise ValueError(f"App name '{self.name}' must consist of lower case alphanumeric characters or '-', "
                              "and must start and end with an alphanumeric character.")
@@ -148,8 +157,8 @@ class ConnectorEnvironment(AppEnvironment):
     """A Flyte connector service (a cluster feature: its ``c0`` server is not part of flyte-core, so
     only a ``command``/``args`` or ``@server`` you give serves it locally)."""
 
-    type: str | None = "connector"
-    port: Port = attrs.field(default=Port(port=8080, name="h2c"), converter=_port)
+    default_type: ClassVar[str | None] = "connector"
+    default_port: ClassVar[Port] = Port(port=8080, name="h2c")
 
 
 @attrs.frozen

@@ -18,7 +18,7 @@ RUNTIME_PARAMETERS_FILE = "flyte-parameters.json"
 _ENV_NAME = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class RunOutput:
     """An output of a run: of run ``run_name``, or of the latest succeeded run of ``task_name``.
     ``getter`` indexes into the outputs (default: the first). Read from the local run store."""
@@ -58,15 +58,15 @@ class RunOutput:
         return value
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class ArtifactValue:
     """A published artifact (needs an artifact service: accepted, refused when served locally)."""
 
+    type: ParameterType | None = None
     name: str
     version: str | None = None
     project: str | None = None
     domain: str | None = None
-    type: ParameterType | None = None
 
     def materialize(self) -> Any:
         """Always refused here: there is no artifact service without a Flyte control plane."""
@@ -74,13 +74,13 @@ class ArtifactValue:
                               "not have; pass the file or folder itself (flyte.io.File/Dir) as the value.")
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class AppEndpoint:
     """The endpoint of another app, by name: locally, the URL of that app served by this process."""
 
+    type: Literal["string"] = "string"
     app_name: str
     public: bool = False
-    type: Literal["string"] = "string"
 
     def materialize(self) -> str:
         """The local URL of app ``app_name`` (it must be served by this process, or declared in

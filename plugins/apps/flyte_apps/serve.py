@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -47,7 +48,7 @@ class _SyncAio(Generic[T]):
 
     def __init__(self, fn: Callable[..., T]) -> None:
         self._fn = fn
-        self.__doc__ = fn.__doc__
+        functools.update_wrapper(self, fn)  # the wrapped function's name, doc and signature
 
     def __call__(self, *args: Any, **kwargs: Any) -> T:
         return self._fn(*args, **kwargs)
@@ -293,18 +294,33 @@ class ServeContext:
         return app
 
 
-def with_servecontext(mode: ServeMode | None = None, **kwargs: Any) -> ServeContext:
+def with_servecontext(
+    mode: ServeMode | None = None, *, version: str | None = None, copy_style: str = "loaded_modules",
+    dry_run: bool = False, project: str | None = None, domain: str | None = None,
+    env_vars: dict[str, str] | None = None, parameter_values: dict[str, dict[str, Any]] | None = None,
+    cluster_pool: str | None = None, cluster: str | None = None, log_level: int | None = None,
+    log_format: str = "console", user_log_level: int | None = None, interactive_mode: bool | None = None,
+    copy_bundle_to: Any = None, deactivate_timeout: float | None = None, activate_timeout: float | None = None,
+    health_check_timeout: float | None = None, health_check_interval: float | None = None,
+    health_check_path: str | None = None, raw_data_path: str | None = None,
+) -> ServeContext:
     """Settings for serving apps (Flyte 2's ``flyte.with_servecontext``); ``.serve(app_env)`` serves one.
-    Takes the keyword arguments of :class:`ServeContext`; an unknown one is a TypeError."""
-    return ServeContext(mode, **kwargs)
+    See :class:`ServeContext` for what each setting does here."""
+    return ServeContext(
+        mode, version=version, copy_style=copy_style, dry_run=dry_run, project=project, domain=domain,
+        env_vars=env_vars, parameter_values=parameter_values, cluster_pool=cluster_pool, cluster=cluster,
+        log_level=log_level, log_format=log_format, user_log_level=user_log_level, interactive_mode=interactive_mode,
+        copy_bundle_to=copy_bundle_to, deactivate_timeout=deactivate_timeout, activate_timeout=activate_timeout,
+        health_check_timeout=health_check_timeout, health_check_interval=health_check_interval,
+        health_check_path=health_check_path, raw_data_path=raw_data_path)
 
 
-def _serve_default(app_env: AppEnvironment) -> AppHandle:
+def _serve(app_env: AppEnvironment) -> AppHandle:
     """Serve ``app_env`` locally with default settings; returns its handle (Flyte 2's ``flyte.serve``)."""
     return ServeContext().serve(app_env)
 
 
-serve = _SyncAio(_serve_default)
+serve = _SyncAio(_serve)
 
 
 def local_endpoint(app_name: str) -> str:

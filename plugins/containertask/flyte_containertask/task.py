@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import inspect
+import json
 import os
 import pathlib
 import re
@@ -12,11 +14,13 @@ import tempfile
 from collections.abc import Callable
 from typing import Any, Literal
 
+import attrs
+
 from flyte_containertask import staging
 from flyte_core.environment import TaskEnvironment
 from flyte_core.image import Image
 from flyte_core.interface import Input, NativeInterface
-from flyte_core.models import Resources, to_cache, to_retries, to_timeout
+from flyte_core.models import Cache, Resources, to_cache, to_retries, to_timeout
 from flyte_core.rawcontainer import ContainerCall
 from flyte_core.task import TaskTemplate
 
@@ -90,9 +94,23 @@ class ContainerTask(TaskTemplate[Any, Any]):
         super().__init__(
             func=func, env=env, name=name, short_name=kwargs.pop("short_name", None) or name,
             interface=NativeInterface(ins, output, {i.name: i for i in ins}), is_async=True,
-            cache=to_cache(kwargs.pop("cache", "disable")), retries=to_retries(kwargs.pop("retries", 0)),
+            cache=self._versioned(to_cache(kwargs.pop("cache", "disable"))),
+            retries=to_retries(kwargs.pop("retries", 0)),
             timeout=to_timeout(kwargs.pop("timeout", None)), **kwargs,
         )
+
+    def _versioned(self, cache: Cache) -> Cache:
+        """With ``cache="auto"``, the cache version follows what the container runs (image, command,
+        arguments, data folders, formats), as Flyte 2's ContainerBodyPolicy does: there is no Python
+        function whose source could version it."""
+        if cache.behavior != "auto" or cache.version_override is not None:
+            return cache
+        body = json.dumps({"image": image_ref(self, check=False), "command": self._cmd, "args": self._args,
+                           "input_data_dir": self._input_data_dir.as_posix(),
+                           "output_data_dir": self._output_data_dir.as_posix(),
+                           "metadata_format": self._metadata_format, "file_input_layout": self._file_input_layout},
+                          sort_keys=True)
+        return attrs.evolve(cache, version_override=hashlib.sha256(body.encode()).hexdigest())
 
     @property
     def image(self) -> Image:
@@ -107,6 +125,8 @@ class ContainerTask(TaskTemplate[Any, Any]):
         for key, value in changes.items():
             if key in conv or key in _TASK_KWARGS:
                 setattr(clone, key, conv.get(key, lambda v: v)(value))
+                if key == "cache":
+                    clone.cache = clone._versioned(clone.cache)
             else:
                 clone.extra[key] = value
         return clone

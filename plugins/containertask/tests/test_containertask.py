@@ -8,6 +8,7 @@ import datetime
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
@@ -72,6 +73,17 @@ def test_constructor_checks_match_flyte2() -> None:
     with pytest.raises(ValueError, match="ContainerTask 'y' needs a ready image"):
         layered.container_call({}, "/tmp/unused")
     assert ct_tasks.count_words.name == "count_words" and ct_tasks.count_words.env.name == "container_env"
+
+
+def test_auto_cache_version_follows_what_the_container_runs() -> None:
+    def make(cmd: str, **kw: Any) -> flyte.extras.ContainerTask:
+        return flyte.extras.ContainerTask(name="c", image="alpine:3.19", command=["sh", "-c", cmd], **kw)
+
+    a, b = make("echo 1", cache="auto"), make("echo 2", cache="auto")
+    assert a.cache.version_override and a.cache.version_override != b.cache.version_override
+    assert make("echo 1", cache="auto").cache.version_override == a.cache.version_override
+    assert make("echo 1", cache=flyte.Cache("auto", version_override="v1")).cache.version_override == "v1"
+    assert make("echo 1").override(cache="auto").cache.version_override == a.cache.version_override
 
 
 @pytest.mark.parametrize("backend", ["local", "local-process"])

@@ -15,7 +15,7 @@ from flyte_core.loader import load_file, tasks_in
 from flyte_core.task import TaskTemplate
 from flyte_core.triggers import task_triggers
 from flyte_triggers.schedule import check, next_fire
-from flyte_triggers.scheduler import Firing, TriggerScheduler
+from flyte_triggers.scheduler import Firing, TriggerScheduler, fire_once
 
 
 def _tasks(ctx: click.Context, path: str) -> list[TaskTemplate[Any, Any]]:
@@ -25,7 +25,8 @@ def _tasks(ctx: click.Context, path: str) -> list[TaskTemplate[Any, Any]]:
 
 @click.group("triggers")
 def triggers_cmd() -> None:
-    """Triggers declared with @env.task(triggers=...): list them, or fire them on a local scheduler."""
+    """Triggers declared with @env.task(triggers=...): list them, fire them on a local scheduler, fire one
+    now, or deploy them to a backend that keeps schedules."""
 
 
 @triggers_cmd.command("list")
@@ -78,3 +79,52 @@ def run_cmd(ctx: click.Context, file: str, backend: str | None, names: tuple[str
     except KeyboardInterrupt:
         console.print("stopped (runs still going were aborted).")
     console.print(f"{len(scheduler.firings)} firing(s).")
+
+
+@triggers_cmd.command("fire")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("trigger")
+@click.option("--at", "at", default=None, help="The scheduled time flyte.TriggerTime inputs get (ISO 8601; "
+                                                "default now, UTC when no offset is given).")
+@click.option("--on-the-minute", is_flag=True, help="Take the current minute (seconds dropped) as the scheduled "
+                                                    "time, as a cron job that fires it does.")
+@click.option("--backend", default=None, help="Backend the run uses (default: the configured one).")
+@click.pass_context
+def fire_cmd(ctx: click.Context, file: str, trigger: str, at: str | None, on_the_minute: bool,
+             backend: str | None) -> None:
+    """Fire TRIGGER of FILE's tasks once, now, and wait for its run(s): how an on-demand trigger (one
+    without automation) runs, and a way to try a scheduled one."""
+    state: CliState = ctx.find_root().obj
+    try:
+        when = datetime.fromisoformat(at) if at else None
+    except ValueError:
+        raise click.BadParameter(f"'{at}' is not an ISO 8601 time (e.g. 2026-01-31T09:00)", param_hint="--at") from None
+    if on_the_minute and when is None:
+        when = datetime.now(UTC).replace(second=0, microsecond=0)
+    session = state.session()
+    failed = False
+    for f in fire_once(session, _tasks(ctx, file), trigger, when=when, backend=backend):
+        rec = session.get_run(f.run) if f.run else None
+        phase = str(rec.phase) if rec is not None else "not started"
+        failed = failed or rec is None or str(rec.phase) != "succeeded"
+        why = f" ({f.error})" if f.error else ""
+        click.echo(f"trigger {f.trigger} -> {f.task}: run {f.run or '-'} {phase}{why}")
+    if failed:
+        ctx.exit(1)
+
+
+@triggers_cmd.command("deploy")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--backend", required=True, help="Backend that keeps the schedule (kubernetes: CronJobs).")
+@click.option("--trigger", "names", multiple=True, help="Deploy only this trigger (repeatable).")
+@click.pass_context
+def deploy_cmd(ctx: click.Context, file: str, backend: str, names: tuple[str, ...]) -> None:
+    """Hand FILE's scheduled triggers to BACKEND to fire (the command `flyte BACKEND triggers deploy` a
+    backend plugin provides, e.g. kubernetes CronJobs)."""
+    command: click.Command | None = ctx.find_root().command
+    for part in (backend, "triggers", "deploy"):
+        command = command.get_command(ctx, part) if isinstance(command, click.Group) else None
+    if command is None:
+        raise click.UsageError(f"The '{backend}' backend cannot keep trigger schedules (no `flyte {backend} triggers "
+                               "deploy`); fire them from here with `flyte triggers run FILE`.")
+    ctx.invoke(command, file=file, names=names)

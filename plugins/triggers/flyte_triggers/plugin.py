@@ -1,4 +1,4 @@
-"""Registers ``flyte triggers`` (list, run) as any third-party plugin would."""
+"""Registers ``flyte triggers`` (list, run, fire) as any third-party plugin would."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flyte_core.hookspecs import hookimpl
 
 @hookimpl
 def flyte_add_cli_commands(cli: click.Group) -> None:
-    """``flyte triggers list FILE`` and ``flyte triggers run FILE``."""
+    """``flyte triggers list|run|fire``."""
     from flyte_triggers.cli import triggers_cmd
 
     cli.add_command(triggers_cmd)

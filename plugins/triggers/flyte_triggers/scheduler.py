@@ -144,15 +144,7 @@ class TriggerScheduler:
 
     def _fire(self, task: TaskTemplate[Any, Any], trig: Trigger, when: datetime) -> None:
         name = "r" + secrets.token_hex(5)
-        inputs = {k: (when if v is TriggerTime else v) for k, v in (trig.inputs or {}).items()}
-        labels = {**(trig.labels or {}), TRIGGER_LABEL: trig.name, TASK_LABEL: task.name,
-                  TIME_LABEL: when.isoformat()}
-        options = RunOptions(
-            backend=self.backend, name=name, env_vars=dict(trig.env_vars or {}), labels=labels,
-            custom_context={k: str(v) for k, v in (trig.custom_context or {}).items()},
-            overwrite_cache=trig.overwrite_cache, max_action_concurrency=trig.max_action_concurrency or None,
-            observers=(_StartWatch(name, self._on_started),),
-        )
+        options, inputs = run_request(task, trig, when, self.backend, name, (_StartWatch(name, self._on_started),))
         thread = threading.Thread(target=self._drive, args=(task, trig, when, options, inputs), daemon=True,
                                   name=f"flyte-trigger-{trig.name}-{name}")
         with self._lock:
@@ -197,6 +189,49 @@ class TriggerScheduler:
                 return
             for t in threads:
                 t.join()
+
+
+def run_request(task: TaskTemplate[Any, Any], trig: Trigger, when: datetime, backend: str | None, name: str,
+                observers: tuple[Any, ...] = ()) -> tuple[RunOptions, dict[str, Any]]:
+    """The options and inputs of the run a firing of ``trig`` at ``when`` starts."""
+    inputs = {k: (when if v is TriggerTime else v) for k, v in (trig.inputs or {}).items()}
+    labels = {**(trig.labels or {}), TRIGGER_LABEL: trig.name, TASK_LABEL: task.name, TIME_LABEL: when.isoformat()}
+    options = RunOptions(
+        backend=backend, name=name, env_vars=dict(trig.env_vars or {}), labels=labels,
+        custom_context={k: str(v) for k, v in (trig.custom_context or {}).items()},
+        overwrite_cache=trig.overwrite_cache, max_action_concurrency=trig.max_action_concurrency or None,
+        observers=observers,
+    )
+    return options, inputs
+
+
+def fire_once(session: Session, tasks: Iterable[TaskTemplate[Any, Any]], trigger: str, *,
+              when: datetime | None = None, backend: str | None = None) -> list[Firing]:
+    """Fire trigger ``trigger`` now (its scheduled time ``when``, default now) for every task it is
+    attached to, and wait for the runs; on-demand triggers (no automation) fire this way too."""
+    pairs = [(t, trig) for t in tasks for trig in task_triggers(t) if trig.name == trigger]
+    if not pairs:
+        known = sorted({trig.name for t in tasks for trig in task_triggers(t)})
+        raise FlyteUsageError(f"No trigger named {trigger}; known: {', '.join(known) or 'none'}.")
+    when = when or datetime.now(UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    firings: list[Firing] = []
+    for task, trig in pairs:
+        if not isinstance(trig.automation, Cron | FixedRate | None):
+            raise FlyteUsageError(f"Trigger '{trig.name}' fires on new artifact versions, which need Flyte's "
+                                  "artifact service; it cannot be fired here.")
+        _check_inputs(task, trig)
+        name = "r" + secrets.token_hex(5)
+        options, inputs = run_request(task, trig, when, backend, name)
+        try:
+            session.run_with(options, task, (), inputs)
+            firings.append(Firing(trig.name, task.name, when, name))
+        except Exception as e:
+            started = session.get_run(name) is not None
+            firings.append(Firing(trig.name, task.name, when, name if started else None,
+                                  None if started else f"{type(e).__name__}: {e}"))
+    return firings
 
 
 class _StartWatch:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from flyte_triggers import TriggerScheduler, next_fire
+from flyte_triggers import TriggerScheduler, fire_once, next_fire
 from flyte_triggers.scheduler import TASK_LABEL, TIME_LABEL, TRIGGER_LABEL
 
 import flyte
@@ -149,3 +149,46 @@ def test_cli_runs_triggers_of_a_file(tmp_path: Path) -> None:
         assert len(runs) == 2 and all(r.phase is Phase.SUCCEEDED for r in runs)
     finally:
         s.close()
+
+
+def test_fire_once_runs_an_on_demand_trigger_with_its_time(flyte_session: Session) -> None:
+    on_demand = flyte.TaskEnvironment("on_demand")
+
+    sched = flyte.Trigger("sched", flyte.Cron("0 * * * *"), inputs={"n": 3, "at": flyte.TriggerTime})
+
+    @on_demand.task(triggers=[flyte.Trigger("manual", inputs={"n": 2}), sched])
+    def twice(n: int, at: datetime | None = None) -> str:
+        return f"{n * 2} {at.isoformat() if at else '-'}"
+
+    [manual] = fire_once(flyte_session, [twice], "manual")
+    assert manual.run is not None and flyte.Run(flyte_session, manual.run, twice).outputs()[0] == "4 -"
+    [fired] = fire_once(flyte_session, [twice], "sched", when=datetime(2026, 5, 1, 9, 0))
+    assert fired.run is not None and fired.scheduled == datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+    assert flyte.Run(flyte_session, fired.run, twice).outputs()[0] == "6 2026-05-01T09:00:00+00:00"
+    rec = flyte_session.get_run(fired.run)
+    assert rec is not None and rec.labels[TRIGGER_LABEL] == "sched"
+    with pytest.raises(FlyteUsageError, match="No trigger named nope; known: manual, sched"):
+        fire_once(flyte_session, [twice], "nope")
+
+
+def test_cli_fire(tmp_path: Path) -> None:
+    (tmp_path / "ondemand.py").write_text(textwrap.dedent("""
+        import flyte
+
+        env = flyte.TaskEnvironment("cli_fire")
+
+        @env.task(triggers=flyte.Trigger("go", inputs={"x": 5}))
+        def double(x: int) -> int:
+            return 2 * x
+    """))
+    result = CliRunner().invoke(build(), ["triggers", "fire", str(tmp_path / "ondemand.py"), "go"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "trigger go -> cli_fire.double: run r" in result.output and "succeeded" in result.output
+
+
+def test_cli_deploy_to_a_backend_without_schedules_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "t.py").write_text("import flyte\n")
+    result = CliRunner().invoke(build(), ["triggers", "deploy", str(tmp_path / "t.py"), "--backend", "local"])
+    assert result.exit_code == 2
+    assert "The 'local' backend cannot keep trigger schedules" in result.output
