@@ -142,3 +142,38 @@ def test_image_builders_are_registered_by_plugins(tmp_path: Path) -> None:
     builder = image_builders(s.plugins).get("tagger")({})
     img = Image.from_debian_base().with_pip_packages("x")
     assert builder.ensure(img) == f"local/{img.tag}"
+
+
+def test_run_interrupted_reaches_plugins_once_with_backend_options(tmp_path: Path) -> None:
+    """When a reader finds a run whose controller died, ``flyte_run_interrupted`` lets each plugin
+    clean up what it left; what they say is added to the run's error, once."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from flyte_core.config import Config
+    from flyte_core.runstore.records import Phase, RunRecord
+
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    class Cleaner:
+        @hookimpl
+        def flyte_run_interrupted(self, run: RunRecord, options: dict[str, Any]) -> str | None:
+            calls.append((run.name, run.phase.value, dict(options)))
+            return f"removed 3 containers of run {run.name} (fake)"
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)  # a process that has exited: its pid names no controller
+    config = Config(backends={"fake": {"namespace": "ns1"}})
+    s = Session(config=config, plugins=(Cleaner(),), run_store=str(tmp_path / "runs.db"), autoload_plugins=False)
+    now = time.time()
+    s.runs.put_run(RunRecord(name="orphan", task="env.t", phase=Phase.RUNNING, backend="fake", created_at=now,
+                             pid=pid, host=socket.gethostname(), heartbeat=now))
+    rec = s.get_run("orphan")
+    assert rec is not None and rec.phase.is_terminal and rec.error is not None
+    assert "Cleaned up: removed 3 containers of run orphan (fake)." in rec.error.message
+    assert calls == [("orphan", rec.phase.value, {"namespace": "ns1"})]
+    again = s.get_run("orphan")  # already settled: no second cleanup
+    assert again is not None and len(calls) == 1
+    s.close()
