@@ -28,4 +28,5 @@ BACKENDS: dict[str, KnownPlugin] = {"local": _LOCAL, "local-process": _LOCAL, "d
 
 #: ``flyte`` subcommand -> the distribution that adds it.
 COMMANDS: dict[str, KnownPlugin] = {"ui": KnownPlugin("flyte-ui", "plugins/ui"), "docker": _DOCKER,
-                                    "kubernetes": _KUBERNETES}
+                                    "kubernetes": _KUBERNETES, "serve": KnownPlugin("flyte-apps", "plugins/apps"),
+                                    "triggers": KnownPlugin("flyte-triggers", "plugins/triggers")}
