@@ -79,7 +79,17 @@ def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
 
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        module = _LAZY[name]
+        try:
+            value = getattr(importlib.import_module(module), name)
+        except ModuleNotFoundError as e:
+            if not e.name or not (module == e.name or module.startswith(e.name + ".")):
+                raise  # something the plugin itself imports is missing: its own message says what
+            # A name a plugin provides, without the plugin installed: say which package brings it.
+            dist = module.partition(".")[0].replace("_", "-")
+            raise ImportError(f"flyte.{name} comes from the {dist} plugin, which is not installed; "
+                              f"pip install {dist} (from a flyte-core checkout: pip install -e plugins/"
+                              f"{dist.removeprefix('flyte-')}).") from None
         globals()[name] = value
         return value
     # flyte.File and flyte.Directory, as the seed lists them, come from the files type plugin.

@@ -54,3 +54,10 @@ def test_a_task_without_return_annotation_runs_with_no_outputs(tmp_path: Path) -
     r = flyte(tmp_path, "run", "--no-progress", "mixed.py", "shout", "--text", "hi")
     assert r.returncode == 0, r.stderr
     assert "HI" in r.stderr and r.stdout == ""  # task prints go to stderr; no outputs, nothing on stdout
+
+
+def test_a_plugin_name_without_its_plugin_says_which_package_to_install() -> None:
+    code = ("import sys; sys.modules['flyte_apps'] = None\nimport flyte\ntry:\n    flyte.serve\n"
+            "except ImportError as e:\n    print(e)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "flyte.serve comes from the flyte-apps plugin" in r.stdout and "pip install -e plugins/apps" in r.stdout
