@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-import flyte_core.api
-
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("FLYTE_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("FLYTE_CONFIG", raising=False)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test works in its own folder (FLYTE_HOME is flyte_core.testing's ``flyte_home`` fixture)."""
     monkeypatch.chdir(tmp_path)
-    yield
-    flyte_core.api.reset()

@@ -14,19 +14,14 @@ import docker
 import docker.errors
 import pytest
 
-import flyte_core.api
-
 #: The offline base image (Debian bookworm with python3), as in the docker backend's tests.
 BASE_IMAGE = os.environ.get("FLYTE_DOCKER_TEST_BASE_IMAGE", "flyte-ci/python:3.11-bookworm")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("FLYTE_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("FLYTE_CONFIG", raising=False)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test works in its own folder (FLYTE_HOME is flyte_core.testing's ``flyte_home`` fixture)."""
     monkeypatch.chdir(tmp_path)
-    yield
-    flyte_core.api.reset()
 
 
 @pytest.fixture(scope="session")
