@@ -15,7 +15,7 @@ class KnownPlugin:
 
     def install_hint(self) -> str:
         """How to install it, as one sentence."""
-        return f"install its plugin, {self.distribution} (from a flyte-core checkout: pip install -e {self.folder})"
+        return f"install {self.distribution} (from a flyte-core checkout: pip install -e {self.folder})"
 
 
 _LOCAL = KnownPlugin("flyte-backend-local", "backends/local")

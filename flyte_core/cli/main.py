@@ -31,8 +31,9 @@ class _FlyteGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         cmd = super().get_command(ctx, cmd_name)
-        if cmd is None and cmd_name in COMMANDS:
-            fail_usage(f"'flyte {cmd_name}' is not installed; to use it, {COMMANDS[cmd_name].install_hint()}.")
+        if cmd is None and cmd_name in COMMANDS and not ctx.resilient_parsing:
+            fail_usage(f"'flyte {cmd_name}' comes with a plugin that is not loaded; to use it, "
+                       f"{COMMANDS[cmd_name].install_hint()}; `flyte plugins` lists plugins that failed to load.")
         return cmd
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
