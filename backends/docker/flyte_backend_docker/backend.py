@@ -33,7 +33,7 @@ import docker.errors
 from flyte_backend_docker.bundle import make_bundle
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL, TASK_LABEL, labels_for, prune_dead
 from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
-from flyte_backend_docker.resources import container_limits, describe_memory
+from flyte_backend_docker.resources import container_limits, describe_memory, no_gpu_runtime
 from flyte_backend_docker.secrets import SecretMounts, secret_value
 from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
 from flyte_core.channel import ChannelServer
@@ -148,7 +148,12 @@ class DockerBackend:
                                 name=f"flyte-docker-logs-{spec.action}")
         failed, exited = True, False
         try:
-            await asyncio.to_thread(self._client.api.start, cid)
+            try:
+                await asyncio.to_thread(self._client.api.start, cid)
+            except docker.errors.APIError as e:
+                if (why := no_gpu_runtime(e, resources)) is None:
+                    raise
+                return _refused(spec, why)
             pump.start()
             try:
                 status = await asyncio.wait_for(asyncio.to_thread(self._client.api.wait, cid), spec.timeout)

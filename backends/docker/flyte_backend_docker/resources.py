@@ -57,6 +57,15 @@ def container_limits(res: Resources | None) -> dict[str, Any]:
     return out
 
 
+def no_gpu_runtime(error: Exception, res: Resources | None) -> str | None:
+    """Why a container that asks for a GPU could not start, when ``error`` (from starting it) says the
+    engine has no GPU runtime; None for any other error."""
+    if res is None or not res.gpu or "could not select device driver" not in str(error):
+        return None
+    return (f"it asks for gpu={res.gpu!r} but this Docker engine has no GPU runtime (the NVIDIA Container "
+            "Toolkit); run it where the engine has one, or drop gpu= from its Resources")
+
+
 def describe_memory(res: Resources | None) -> str:
     """The memory limit as the user wrote it, for messages."""
     if res is None or res.memory is None:
