@@ -298,6 +298,24 @@ class Image:
         self-contained without changing what a task runs."""
         return self._add(L.CodeBundleLayer(copy_style=copy_style, dst=dst))
 
+    def with_local_v2_plugins(self, plugins: str | list[str] | None = None) -> Image:
+        """Install plugin distributions (``flyteplugins-...``) from the wheels in this checkout's
+        ``dist`` folder (:data:`flyte._image.DIST_FOLDER`), as Flyte 2 does for its own checkout."""
+        image = self
+        for plugin in [plugins] if isinstance(plugins, str) else list(plugins or []):
+            if not plugin.startswith("flyteplugins-"):
+                raise ValueError(f"Plugin {plugin} must start with 'flyteplugins-'")
+            image = image._add(L.PythonWheels(wheel_dir=L.DIST_FOLDER, package_name=plugin))
+        return image
+
+    def with_local_rs_controller(self) -> Image:
+        """Flyte 2 bakes its Rust controller wheel here; flyte-core has no such controller (runs are
+        driven by the caller's process or the backend's driver), so this is refused."""
+        raise ValueError(
+            "Image.with_local_rs_controller() installs Flyte 2's Rust controller, which flyte-core does not have: "
+            "runs are driven by the caller's process (or the backend's driver pod); remove the call."
+        )
+
     def with_local_v2(self) -> Image:
         """Install the flyte packages of this checkout (the default for from_debian_base)."""
         return attrs.evolve(self, install_flyte=True)

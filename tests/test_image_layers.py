@@ -154,6 +154,18 @@ def test_flyte_image_module_names() -> None:
     assert flyte.Image is Image
 
 
+def test_local_plugins_and_rust_controller() -> None:
+    from flyte._image import PYTHON_3_12, SOURCE_ROOT
+
+    image = Image.from_debian_base(python_version=PYTHON_3_12).with_local_v2_plugins("flyteplugins-redis")
+    assert image.layers[-1].args["package_name"] == "flyteplugins-redis"
+    assert Path(image.layers[-1].args["wheel_dir"]) == SOURCE_ROOT / "dist"
+    with pytest.raises(ValueError, match="must start with 'flyteplugins-'"):
+        Image.from_debian_base().with_local_v2_plugins(["redis"])
+    with pytest.raises(ValueError, match="Rust controller"):
+        Image.from_debian_base().with_local_rs_controller()
+
+
 def test_with_code_bundle_checks_its_style() -> None:
     layer = Image.from_debian_base().with_code_bundle(copy_style="all", dst="/app").layers[-1]
     assert (layer.kind, layer.args) == ("code_bundle", {"copy_style": "all", "dst": "/app"})

@@ -147,6 +147,14 @@ def sleeper(s: int) -> int:
 @env.task
 def fan_sleep(n: int) -> list[int]:
     return list(flyte.map(sleeper, [600] * n))
+
+
+gpu_env = flyte.TaskEnvironment(name="gpu", resources=flyte.Resources(gpu="A100:1"))
+
+
+@gpu_env.task
+def on_gpu() -> int:
+    return 1
 '''
 
 
@@ -196,6 +204,14 @@ def test_oom_names_the_limit(session: Session, tasks: Any, docker_client: docker
     assert ei.value.code == "OOMError"
     assert "exceeded its memory limit of 64Mi" in str(ei.value)
     assert containers_of(docker_client, ei.value.run.name) == []  # type: ignore[attr-defined]
+
+
+def test_gpu_without_a_gpu_runtime_is_a_clear_error(session: Session, tasks: Any,
+                                                    docker_client: docker.DockerClient) -> None:
+    if "nvidia" in (docker_client.info().get("Runtimes") or {}):
+        pytest.skip("this engine has a GPU runtime")
+    with pytest.raises(BaseRuntimeError, match=r"gpu='A100:1' but this Docker engine has no GPU runtime"):
+        session.run(tasks.on_gpu)
 
 
 def test_secrets_reach_the_container_and_nowhere_else(session: Session, tasks: Any, project: Path,
