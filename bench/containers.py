@@ -2,8 +2,9 @@
 
 - ``abort_s[backend][how][n]``: a task fans out to ``n`` sleeping children (every one running,
   ``max_concurrent_actions`` raised above ``n``); the figure is the time from Ctrl-C (SIGINT to
-  ``flyte run``) or from ``flyte runs abort RUN`` to no container/pod of the run left running, as
-  the engine/API server reports it (polled every 50 ms);
+  ``flyte run``) or from launching ``flyte runs abort RUN`` to no container/pod of the run left
+  running, as the engine/API server reports it (polled every 50 ms); the latter includes the
+  command's own start, reported beside it (``abort_command_start_s``);
   The docker figures come with a baseline measured in the same run: killing as many bare
   ``sleep`` containers in parallel, i.e. what the engine itself needs on this machine;
 - ``actions_per_s[mode]``: a task maps a trivial task over 100 inputs on docker, in fresh
@@ -119,11 +120,11 @@ def _running_counter(backend: str) -> Callable[[str], int]:
     from flyte_backend_kubernetes.names import run_selector
     from kubernetes import client as k8s
 
-    api_client, ns = connect(None, None)
+    api_client, _ = connect(None, None)
     core = k8s.CoreV1Api(api_client)
 
     def count(run: str) -> int:
-        pods = core.list_namespaced_pod(ns, label_selector=run_selector(run)).items
+        pods = core.list_namespaced_pod(K8S_NAMESPACE, label_selector=run_selector(run)).items
         return sum(1 for p in pods if p.status.phase in ("Pending", "Running"))  # terminating ones count too
 
     return count
@@ -171,6 +172,15 @@ def throughput(project: Path, task: str) -> float:
     timed(2)  # warm: the image exists, the wheelhouse probe is cached
     small = timed(2)
     return (THROUGHPUT_N - 2) / max(1e-9, timed(THROUGHPUT_N) - small)
+
+
+def abort_command_start(project: Path) -> float:
+    """The baseline of ``runs-abort``: seconds ``flyte runs abort`` takes for a run it does not find
+    (starting Python, loading the plugins, opening the store), before it can ask for anything."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "flyte_core.cli", "runs", "abort", "no-such-run"], cwd=project,
+                   env=_env(project), capture_output=True)
+    return time.perf_counter() - t0
 
 
 def engine_floor(n: int) -> float:
@@ -231,6 +241,7 @@ def main(backends: tuple[str, ...] = ("docker", "kubernetes"), fan_outs: tuple[i
                 figures["baseline: engine kill of bare containers"] = {n: engine_floor(n) for n in fan_outs}
             for how in ("ctrl-c", "runs-abort"):
                 figures[how] = {n: abort_latency(backend, project, n, how) for n in fan_outs}
+            out["abort_command_start_s"] = abort_command_start(project)
         if "docker" in backends and "docker" not in out["skipped"]:
             out["actions_per_s"] = {"fresh": throughput(project, "fan_fresh"),
                                     "reused": throughput(project, "fan_warm")}
@@ -243,6 +254,8 @@ def report(r: dict[str, Any]) -> None:
         for how, by_n in hows.items():
             figures = ", ".join(f"fan-out {n}: {s:.2f} s" for n, s in by_n.items())
             print(f"{backend} {how} -> nothing running: {figures}")
+    if "abort_command_start_s" in r:
+        print(f"baseline of runs-abort: `flyte runs abort` itself starts in {r['abort_command_start_s']:.2f} s")
     for mode, rate in r["actions_per_s"].items():
         print(f"docker fan-out {THROUGHPUT_N}, {mode} containers: {rate:.1f} actions/s")
     for backend, why in r["skipped"].items():
