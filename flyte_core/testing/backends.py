@@ -391,11 +391,20 @@ class BackendSuite:
 
     # --- task.override(...) -----------------------------------------------------------------------
 
+    def provide_secret(self, request: pytest.FixtureRequest, key: str, value: str) -> None:
+        """Make secret ``key`` (no group) hold ``value`` for this test's runs. By default through the
+        caller's ``FLYTE_SECRET_<KEY>`` variable, which the session's secret providers read; override
+        for a backend that reads secrets elsewhere (a cluster's Secrets), removing it at the end with
+        ``request.addfinalizer``."""
+        monkeypatch = pytest.MonkeyPatch()
+        monkeypatch.setenv("FLYTE_SECRET_" + key.upper().replace("-", "_"), value)
+        request.addfinalizer(monkeypatch.undo)
+
     def test_override_env_vars_and_secrets(self, session: Session, tasks: ModuleType,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+                                           request: pytest.FixtureRequest) -> None:
         """``override(env_vars=..., secrets=...)`` reach the task, called from here or from a task
         body (when the backend honours them; otherwise the run says it does not)."""
-        monkeypatch.setenv("FLYTE_SECRET_CONFORMANCE_TOKEN", "t0ken")
+        self.provide_secret(request, "conformance-token", "t0ken")
         honours = session.make_backend().honours
         top = self.run(session, tasks.read_env.override(env_vars={"CONFORMANCE_OVERRIDE": "top"}),
                        "CONFORMANCE_OVERRIDE")

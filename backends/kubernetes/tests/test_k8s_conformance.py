@@ -36,6 +36,18 @@ class TestKubernetesConformance(BackendSuite):
         finally:
             s.close()
 
+    def provide_secret(self, request: pytest.FixtureRequest, key: str, value: str) -> None:
+        """As a Kubernetes Secret ``flyte-<key>`` in the test namespace (what the backend mounts)."""
+        import base64
+
+        from conftest import NAMESPACE, put_secret
+        from kubernetes import client
+
+        name = f"flyte-{key}"
+        put_secret(self._kube, name, client.V1Secret(metadata=client.V1ObjectMeta(name=name),
+                                                     data={"value": base64.b64encode(value.encode()).decode()}))
+        request.addfinalizer(lambda: self._kube.delete_namespaced_secret(name, NAMESPACE))
+
     def assert_nothing_left(self, run_name: str) -> None:
         """No thread, no child process, and no pod of the run."""
         super().assert_nothing_left(run_name)
