@@ -274,6 +274,8 @@ class ImageBuilder:
         with self._wheelhouse_lock:
             if self._wheelhouse is None:
                 packages = self._packages if self._packages is not None else wheelhouse.repo_packages()
+                # The optional extras installed here (flyte-core[flyte2], ...) go into images too.
+                self._extra += [r for r in wheelhouse.installed_extras(packages) if r not in self._extra]
                 self._wheelhouse = wheelhouse.build_wheelhouse(packages, self._extra, self.cache_dir, log=self.log)
             return self._wheelhouse
 

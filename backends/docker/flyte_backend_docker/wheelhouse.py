@@ -14,6 +14,7 @@ import importlib.metadata as md
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,6 +89,39 @@ def repo_packages(root: Path | None = None) -> list[Path]:
             if _installed(distribution_name(pyproject.parent)):
                 found.append(pyproject.parent)
     return found
+
+
+#: Extras never carried into images: tooling for working on a distribution, not for running it.
+DEV_EXTRAS = frozenset({"test", "tests", "dev", "docs", "lint", "typing"})
+_EXTRA_MARKER = re.compile(r"""^\s*extra\s*==\s*["']([^"']+)["']\s*$""")
+
+
+def installed_extras(packages: Sequence[Path]) -> list[str]:
+    """The requirements of each optional extra of ``packages`` that is installed here (all its
+    requirements are), so images carry them too: an extra such as ``flyte-core[flyte2]`` brings what
+    Flyte 2 programs import, and a container must be able to import it as the host can.
+    Development extras (:data:`DEV_EXTRAS`) are left out."""
+    found: list[str] = []
+    for package in packages:
+        try:
+            dist = md.distribution(distribution_name(package))
+        except md.PackageNotFoundError:
+            continue
+        by_extra: dict[str, list[str]] = {}
+        for req in dist.requires or []:
+            spec, _, marker = req.partition(";")
+            m = _EXTRA_MARKER.match(marker)
+            if m:
+                by_extra.setdefault(m.group(1), []).append(spec.strip())
+        for extra, reqs in sorted(by_extra.items()):
+            if extra not in DEV_EXTRAS and all(_installed(_requirement_name(r)) for r in reqs):
+                found += [r for r in reqs if r not in found]
+    return found
+
+
+def _requirement_name(requirement: str) -> str:
+    m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return m.group(1) if m else requirement
 
 
 def wheelhouse_key(packages: Sequence[Path], extra_requirements: Sequence[str],

@@ -70,3 +70,22 @@ def test_key_covers_sources_requirements_python_and_nothing_else(tmp_path: Path)
     assert wheelhouse_key([pkg], [], python=(3, 99)) != key
     (pkg / "toy_dist" / "template.html").write_text("<p>")  # shipped data files count too
     assert wheelhouse_key([pkg], []) != key
+
+
+def test_installed_extras_go_into_images(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flyte_backend_docker.wheelhouse import installed_extras
+
+    package = tmp_path / "src"
+    package.mkdir()
+    (package / "pyproject.toml").write_text('[project]\nname = "fake-dist"\nversion = "1.0"\n')
+    info = tmp_path / "site" / "fake_dist-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: fake-dist\nVersion: 1.0\n"
+        "Requires-Dist: attrs>=23\n"  # a plain dependency: the wheel itself brings it
+        'Requires-Dist: pluggy>=1.5; extra == "present"\nRequires-Dist: cattrs; extra == "present"\n'
+        'Requires-Dist: surely-not-installed-dist; extra == "absent"\nRequires-Dist: pluggy; extra == "partly"\n'
+        'Requires-Dist: surely-not-installed-dist; extra == "partly"\nRequires-Dist: pytest; extra == "test"\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    assert installed_extras([package]) == ["pluggy>=1.5", "cattrs"]
