@@ -98,12 +98,12 @@ class TaskTemplate(Generic[P, R]):
     def override(self, **changes: Any) -> TaskTemplate[P, R]:
         """A copy of this task with some settings changed, as Flyte 2's ``override``: the task's own
         (short_name, cache, retries, timeout, max_inline_io_bytes, pod_template, plugin_config,
-        report, docs) and its environment's (resources, env_vars, secrets, reusable (``"off"``
+        report) and its environment's (resources, env_vars, secrets, reusable (``"off"``
         turns reuse off), service_account, interruptible, queue), which then apply to this copy
-        only. ``name``, ``image`` and ``interface`` cannot be overridden (ValueError); a reusable
+        only. ``name``, ``image``, ``docs`` and ``interface`` cannot be overridden (ValueError); a reusable
         task's resources, env_vars, secrets and service_account neither (turn reuse off first); an
         unknown keyword is a TypeError, as in Flyte 2."""
-        for fixed in ("name", "image", "interface", "func", "env", "is_async"):
+        for fixed in ("name", "image", "docs", "interface", "func", "env", "is_async"):
             if fixed in changes:
                 hint = " (use a TaskEnvironment with that image, e.g. env.clone_with(...))" if fixed == "image" else ""
                 raise ValueError(f"Task '{self.name}': {fixed} cannot be overridden{hint}.")

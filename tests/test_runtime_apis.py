@@ -70,7 +70,9 @@ def test_override_refuses_what_cannot_change(field: str) -> None:
 
 def test_override_keeps_settings_for_backends() -> None:
     t = cached.override(resources=flyte.Resources(cpu=2), queue=None, retries=3)
-    assert t.extra == {"resources": flyte.Resources(cpu=2)} and t.retries.count == 3
+    # Environment settings change this copy's own environment (None means "no change", as in Flyte 2).
+    assert t.env.resources == flyte.Resources(cpu=2) and cached.env.resources != t.env.resources
+    assert t.env.queue == cached.env.queue and t.extra == {} and t.retries.count == 3
 
 
 def test_control_plane_keywords_are_accepted_with_a_notice(tmp_path: Path) -> None:
