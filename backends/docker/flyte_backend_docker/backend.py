@@ -415,9 +415,26 @@ class DockerBackend:
                 os.remove(path)
 
 
+#: Connection pools of a client: docker-py keeps one per URL (and so per container) and closes the
+#: least recently used beyond this many, which breaks a call in flight on it ("'NoneType' object has
+#: no attribute 'qsize'") once more containers than its default 25 are handled at once.
+NUM_POOLS = 4096
+
+
+def _widen_pools(client: docker.DockerClient) -> None:
+    """Keep :data:`NUM_POOLS` connection pools instead of 25 (docker-py 7 ignores ``num_pools`` for
+    unix sockets, so the adapter's pool cache is replaced as its constructor builds it)."""
+    from urllib3._collections import RecentlyUsedContainer
+
+    adapter = getattr(client.api, "_custom_adapter", None)
+    if adapter is not None and isinstance(getattr(adapter, "pools", None), RecentlyUsedContainer):
+        adapter.pools = RecentlyUsedContainer(NUM_POOLS, dispose_func=lambda p: p.close())
+
+
 def _connect() -> docker.DockerClient:
     try:
         client = docker.from_env()
+        _widen_pools(client)
         client.ping()
     except docker.errors.DockerException as e:
         raise FlyteUsageError(
