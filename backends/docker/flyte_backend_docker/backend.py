@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 import docker
 import docker.errors
+import requests.exceptions
 
 from flyte_backend_docker.bundle import make_bundle
 from flyte_backend_docker.engine import EngineCalls, EngineGone, ExitWatch, Slots, default_concurrency
@@ -373,7 +374,9 @@ class DockerBackend:
     async def _kill(self, cid: str) -> None:
         """Stop a running container now (SIGKILL: an aborted or timed-out attempt gets no grace)."""
         assert self._client is not None
-        with contextlib.suppress(docker.errors.APIError):  # it already ended, or is gone
+        # It already ended, or is gone; or the engine is too busy to answer in time: it stops by
+        # itself anyway once its channel is dropped, and the run's end removes it.
+        with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
             await self._api(self._client.api.kill, cid)
 
     async def _remove(self, cid: str, keep: bool) -> None:
