@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 import docker
 import docker.errors
+import requests.exceptions
 
 from flyte_backend_docker.bundle import make_bundle
 from flyte_backend_docker.engine import EngineCalls, EngineGone, ExitWatch, Slots, default_concurrency
@@ -380,7 +381,9 @@ class DockerBackend:
     async def _kill(self, cid: str) -> None:
         """Stop a running container now (SIGKILL: an aborted or timed-out attempt gets no grace)."""
         assert self._client is not None
-        with contextlib.suppress(docker.errors.APIError):  # it already ended, or is gone
+        # It already ended, or is gone; or the engine is too busy to answer in time: it stops by
+        # itself anyway once its channel is dropped, and the run's end removes it.
+        with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
             await self._api(self._client.api.kill, cid)
 
     async def _remove(self, cid: str, keep: bool) -> None:
@@ -422,9 +425,26 @@ class DockerBackend:
                 os.remove(path)
 
 
+#: Connection pools of a client: docker-py keeps one per URL (and so per container) and closes the
+#: least recently used beyond this many, which breaks a call in flight on it ("'NoneType' object has
+#: no attribute 'qsize'") once more containers than its default 25 are handled at once.
+NUM_POOLS = 4096
+
+
+def _widen_pools(client: docker.DockerClient) -> None:
+    """Keep :data:`NUM_POOLS` connection pools instead of 25 (docker-py 7 ignores ``num_pools`` for
+    unix sockets, so the adapter's pool cache is replaced as its constructor builds it)."""
+    from urllib3._collections import RecentlyUsedContainer
+
+    adapter = getattr(client.api, "_custom_adapter", None)
+    if adapter is not None and isinstance(getattr(adapter, "pools", None), RecentlyUsedContainer):
+        adapter.pools = RecentlyUsedContainer(NUM_POOLS, dispose_func=lambda p: p.close())
+
+
 def _connect() -> docker.DockerClient:
     try:
         client = docker.from_env()
+        _widen_pools(client)
         client.ping()
     except docker.errors.DockerException as e:
         raise FlyteUsageError(
