@@ -263,8 +263,9 @@ class ShellSpec:
             kind = _kind(self.name, name, tp)
             value = values.get(name)
             if value is None and not optional:
+                shown = tp.__name__ if isinstance(tp, type) else tp
                 raise TypeError(f"Shell task '{self.name}': input '{name}' is required (declare it as "
-                                f"{tp.__name__ if isinstance(tp, type) else tp} | None, or give it in defaults, to make it optional)")
+                                f"{shown} | None, or give it in defaults, to make it optional)")
             if kind == "dict":
                 out[name] = "".join(f"{k}{_DICT_SEP}{v}{_DICT_SEP}" for k, v in (value or {}).items())
             elif optional and kind in ("scalar", "bool"):

@@ -26,7 +26,7 @@ EXPECTED_FLAGS = "[-verbose]\n[--label]\n[it's $HOME `x`]\n[-p]\n[/var/inputs/pa
 
 def test_mistakes_are_reported_when_the_task_is_made() -> None:
     assert flyte.extras.shell.create is create and isinstance(shell_tasks.summarize, ShellTask)
-    with pytest.raises(ValueError, match=r"Shell task 's': the script refers to \{inputs.nope\}, but there is no input"):
+    with pytest.raises(ValueError, match=r"Shell task 's': the script refers to \{inputs.nope\}, but"):
         create("s", image="img", inputs={"x": int}, script="echo {inputs.nope}")
     with pytest.raises(ValueError, match=r"output 'log' captures a stream"):
         create("s", image="img", outputs={"log": Stderr()}, script="echo > {outputs.log}")
@@ -38,7 +38,7 @@ def test_mistakes_are_reported_when_the_task_is_made() -> None:
         create("s", image="img", inputs={"x": int}, defaults={"x": "a"}, script="true")
     with pytest.raises(KeyError, match="flag_aliases names 'z'"):
         create("s", image="img", inputs={"x": int}, flag_aliases={"z": "-z"}, script="true")
-    with pytest.raises(TypeError, match="Stdout.type must be"):
+    with pytest.raises(TypeError, match=r"Stdout\.type must be"):
         Stdout(type=list)
     with pytest.raises(TypeError, match="mode 'sideways'"):
         FlagSpec.coerce("x", ("-x", "sideways"))
