@@ -154,9 +154,9 @@ def _container_type(kind: str, tp: Any) -> Any:
 
 # --- the generated bash program ------------------------------------------------------------------
 
-def _read_input(name: str, kind: str) -> list[str]:
+def _read_input(name: str, kind: str, input_dir: str) -> list[str]:
     """Bash lines reading staged input ``name`` into ``_VAL_name`` / ``_ARR_name``."""
-    path = shlex.quote(f"{INPUT_DIR}/{name}")
+    path = shlex.quote(f"{input_dir}/{name}")
     if kind in ("scalar", "bool"):  # the whole file, trailing newlines included
         return [f"IFS= read -r -d '' _VAL_{name} < {path} || true"]
     if kind == "file":  # staged as a folder holding the file under its own name; None is a plain file
@@ -214,26 +214,26 @@ class ShellSpec:
     shell: str = "/bin/bash"
     debug: bool = False
 
-    def command(self) -> list[str]:
-        """The container's command: ``[shell, "-c", program]``."""
+    def command(self, input_dir: str = INPUT_DIR, output_dir: str = OUTPUT_DIR) -> list[str]:
+        """The container's command: ``[shell, "-c", program]`` (with the data folders it sees)."""
         kinds = {n: _kind(self.name, n, t) for n, t in self.inputs.items()}
         lines = [_PRELUDE]
         for n, k in kinds.items():
-            lines += _read_input(n, k)
+            lines += _read_input(n, k, input_dir)
             lines += _flag_lines(n, k, self.flag_aliases.get(n) or FlagSpec.coerce(n, None))
-        lines += [f"mkdir -p {shlex.quote(f'{OUTPUT_DIR}/{n}')}" for n, spec in self.outputs.items()
+        lines += [f"mkdir -p {shlex.quote(f'{output_dir}/{n}')}" for n, spec in self.outputs.items()
                   if isinstance(spec, Glob) or spec is Dir]
-        body = _REF.sub(lambda m: self._expand(m, kinds), self.script)
+        body = _REF.sub(lambda m: self._expand(m, kinds, output_dir), self.script)
         if self.debug:
             lines.append(f"printf '%s\\n' {shlex.quote(f'--- shell task {self.name}: script ---')} "
                          f"{shlex.quote(body)} >&2")
         redirects = "".join(
-            f" {'>' if isinstance(spec, Stdout) else '2>'} {shlex.quote(f'{OUTPUT_DIR}/{n}')}"
+            f" {'>' if isinstance(spec, Stdout) else '2>'} {shlex.quote(f'{output_dir}/{n}')}"
             for n, spec in self.outputs.items() if isinstance(spec, Stdout | Stderr))
         lines.append(f"(\n{body}\n){redirects}")
         return [self.shell, "-c", "\n".join(lines)]
 
-    def _expand(self, m: re.Match[str], kinds: dict[str, str]) -> str:
+    def _expand(self, m: re.Match[str], kinds: dict[str, str], output_dir: str) -> str:
         section, name = m.group(1), m.group(2)
         if section == "outputs":
             if name not in self.outputs:
@@ -242,7 +242,7 @@ class ShellSpec:
             if isinstance(self.outputs[name], Stdout | Stderr):
                 raise ValueError(f"Shell task '{self.name}': output '{name}' captures a stream; the script "
                                  "just prints, it does not write {outputs." + name + "}.")
-            return shlex.quote(f"{OUTPUT_DIR}/{name}")
+            return shlex.quote(f"{output_dir}/{name}")
         if name not in kinds:
             raise ValueError(f"Shell task '{self.name}': the script refers to {{{section}.{name}}}, but there is "
                              f"no input '{name}' (inputs: {', '.join(kinds) or 'none'}).")
@@ -318,13 +318,18 @@ class ShellTask(ContainerTask):
 def _check_default(task: str, name: str, tp: Any, value: Any) -> None:
     kind = _kind(task, name, tp)
     _, inner = _optional(tp)
-    ok = {
-        "file": isinstance(value, File), "dir": isinstance(value, Dir), "bool": isinstance(value, bool),
-        "files": isinstance(value, list) and all(isinstance(v, File) for v in value),
-        "dict": isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()),
-        "scalar": not isinstance(value, bool)
-        and (isinstance(value, inner) or (inner is float and isinstance(value, int))),
-    }[kind]
+    if kind == "file":
+        ok = isinstance(value, File)
+    elif kind == "dir":
+        ok = isinstance(value, Dir)
+    elif kind == "bool":
+        ok = isinstance(value, bool)
+    elif kind == "files":
+        ok = isinstance(value, list) and all(isinstance(v, File) for v in value)
+    elif kind == "dict":
+        ok = isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    else:
+        ok = not isinstance(value, bool) and (isinstance(value, inner) or (inner is float and isinstance(value, int)))
     if not ok:
         raise TypeError(f"Shell task '{task}': defaults[{name!r}] is {value!r}, not a {tp!r}")
 

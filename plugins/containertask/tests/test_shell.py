@@ -95,3 +95,48 @@ def test_a_shell_task_on_the_docker_backend(docker_client: docker.DockerClient, 
     finally:
         s.close()
     assert not docker_client.containers.list(all=True, filters={"label": f"flyte.run={run.name}"})
+
+
+def _run_program(task: ShellTask, inputs: dict[str, object], tmp_path: Path) -> tuple[Path, str]:
+    """Stage ``inputs`` as ContainerTask does and run the generated program with this machine's bash."""
+    import shutil
+    import subprocess
+
+    from flyte_containertask.staging import stage_inputs
+
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash on this machine")
+    in_dir, out_dir = tmp_path / "in", tmp_path / "out"
+    out_dir.mkdir(parents=True)
+    stage_inputs(task.spec.container_inputs(inputs), in_dir, str(in_dir), "JSON", named_dir=True)
+    _, flag, program = task.spec.command(str(in_dir), str(out_dir))
+    done = subprocess.run([bash, flag, program], capture_output=True, text=True, check=False)
+    return out_dir, f"{done.returncode}|{done.stderr}"
+
+
+def test_flag_modes_and_unset_inputs(tmp_path: Path) -> None:
+    task = create(
+        "modes", image="img",
+        inputs={"xs": list[File], "kv": dict[str, str], "sep": list[File], "f": File | None, "n": float | None,
+                "quiet": bool | None, "d": dict[str, str]},
+        outputs={"args": Stdout(type=str), "err": Stderr(type=str)},
+        flag_aliases={"xs": ("--x", "comma"), "sep": FlagSpec("--s", separator=":"), "kv": ("", "pairs")},
+        defaults={"d": {"k": "a b"}},
+        script="printf '<%s>' {flags.xs} {flags.kv} {flags.sep} {flags.f} {flags.n} {flags.quiet} {inputs.d}\n"
+               "echo \"f=[{inputs.f}] n=[{inputs.n}]\" >&2",
+    )
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("a")
+    b.write_text("b")
+    files = [File.from_local_sync(a), File.from_local_sync(b)]
+    out, status = _run_program(task, {"xs": files, "kv": {"--k": "v 1", "-e": ""}, "sep": files}, tmp_path / "1")
+    ins = tmp_path / "1" / "in"
+    assert status == "0|"
+    assert (out / "args").read_text() == (
+        f"<--x><{ins}/xs/a.txt,{ins}/xs/b.txt><--k><v 1><-e><><--s><{ins}/sep/a.txt:{ins}/sep/b.txt><k><a b>")
+    assert (out / "err").read_text() == "f=[] n=[]\n"  # unset optionals are empty, their flags left out
+
+    out, _ = _run_program(task, {"xs": [], "kv": {}, "sep": [], "f": files[0], "n": 0.5, "quiet": True,
+                                 "d": {}}, tmp_path / "2")
+    assert (out / "args").read_text() == f"<-f><{tmp_path}/2/in/f/a.txt><-n><0.5><-quiet>"
