@@ -29,8 +29,6 @@ summarize = create(
 )
 
 fails = create(name="shell_fails", image=BASE_IMAGE, script="echo broken >&2; exit 4")
-
-
 env = flyte.TaskEnvironment("shell_caller", depends_on=[summarize.env, fails.env])
 
 
