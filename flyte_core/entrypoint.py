@@ -180,8 +180,8 @@ def run(spec: WorkerSpec) -> ActionOutcome:
         if task.is_async:
             import asyncio
 
-            return asyncio.run(runtime.run_async(task, dict(spec.inputs), ctx, engine, conv))
-        return runtime.run_sync(task, dict(spec.inputs), ctx, engine, conv)
+            return asyncio.run(runtime.run_async(task, dict(spec.inputs), ctx, engine, conv, _task_kinds()))
+        return runtime.run_sync(task, dict(spec.inputs), ctx, engine, conv, _task_kinds())
     finally:
         if dispatcher is not None:
             dispatcher.close()
@@ -310,6 +310,17 @@ def _process_engine(data_url: str | None) -> tuple[Any, Any]:
 
         store = DataStore(data_url)
     return engine, store
+
+
+@functools.cache
+def _task_kinds() -> Any:
+    """The task kinds plugins register (tasks with a ``plugin_config``), as a session builds them."""
+    from flyte_core.plugins import make_plugin_set
+    from flyte_core.taskkinds import TaskKindRegistry
+
+    reg = TaskKindRegistry()
+    make_plugin_set().call_into_registry("flyte_register_task_kinds", reg)
+    return reg
 
 
 def _engine(spec: WorkerSpec) -> tuple[Any, ConversionContext]:

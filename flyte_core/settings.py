@@ -72,7 +72,8 @@ def used_settings(task: TaskTemplate[Any, Any]) -> Iterator[str]:
 def unhonoured_settings(task: TaskTemplate[Any, Any], honours: frozenset[str]) -> list[str]:
     """Settings ``task`` uses that a backend honouring ``honours`` would ignore."""
     # Retries and caching are applied by the controller itself, whatever the backend; triggers start runs.
-    always = {"retries", "cache", "triggers"}
+    # plugin_config: the task-kind plugin that handles it runs the task on every backend (or it fails clearly).
+    always = {"retries", "cache", "triggers", "plugin_config"}
     if isinstance(task, RawContainerTask):  # it runs its image itself, on every backend that runs it
         always.add("image")
     return [s for s in used_settings(task) if s not in honours and s not in always]

@@ -53,7 +53,7 @@ async def execute_raw(backend: DockerBackend, spec: ActionSpec, task: Any) -> Ac
             backend._create, call.image, call.command, labels_for(spec, os.getpid(), socket.gethostname()),
             volumes, {**spec.env_vars, **env}, container_limits(task.env.resources), None)
         tail: deque[str] = deque(maxlen=TAIL_LINES)
-        pump = threading.Thread(target=backend._pump, args=(cid, spec, tail), daemon=True,
+        pump = threading.Thread(target=backend._pump_lines, args=(cid, spec, tail), daemon=True,
                                 name=f"flyte-docker-logs-{spec.action}")
         await asyncio.to_thread(backend._client.api.start, cid)
         pump.start()

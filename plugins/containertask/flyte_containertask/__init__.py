@@ -1,4 +1,5 @@
-"""flyte-containertask: ``flyte.extras.ContainerTask``, a task that runs an image's own command.
+"""flyte-containertask: ``flyte.extras``: ContainerTask (an image's own command as a task), shell tasks,
+Sleep tasks, and the DynamicBatcher/TokenBatcher batching utilities.
 
 Names load on first use, so loading the plugin (every session and worker does) stays cheap.
 """
@@ -8,8 +9,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_NAMES = {"ContainerTask": "flyte_containertask.task", "ContainerTaskError": "flyte_containertask.engine"}
-__all__ = ["ContainerTask", "ContainerTaskError"]
+_NAMES = {
+    "ContainerTask": "flyte_containertask.task", "ContainerTaskError": "flyte_containertask.engine",
+    "Sleep": "flyte_containertask.sleep", "SleepTask": "flyte_containertask.sleep",
+    **{n: "flyte_containertask.batching" for n in ("BatchStats", "CostEstimator", "DynamicBatcher", "Prompt",
+                                                    "TokenBatcher", "TokenEstimator")},
+}
+__all__ = sorted(_NAMES)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,6 +1,19 @@
 """The plugin module of flyte-containertask (entry point group ``flyte``).
 
-It registers no hook: a ContainerTask runs through its own function (the local Docker engine), and
-container backends run it as a :class:`flyte_core.rawcontainer.RawContainerTask`. Being an entry point
-lists the distribution in ``flyte plugins``.
+A ContainerTask runs through its own function (the local Docker engine), and container backends run it
+as a :class:`flyte_core.rawcontainer.RawContainerTask`: no hook for that. The one hook registers the
+:class:`~flyte_containertask.sleep.Sleep` task kind (``flyte.extras.Sleep``).
 """
+
+from __future__ import annotations
+
+from flyte_core.hookspecs import hookimpl
+from flyte_core.taskkinds import TaskKindRegistry
+
+
+@hookimpl
+def flyte_register_task_kinds(registry: TaskKindRegistry) -> None:
+    """Tasks with ``plugin_config=flyte.extras.Sleep()`` wait for their duration input, then run."""
+    from flyte_containertask.sleep import Sleep, run_sleep
+
+    registry.add(Sleep, run_sleep)
