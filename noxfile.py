@@ -72,7 +72,8 @@ def run_compat(session: nox.Session, *args: str, backend: str | None = None) -> 
     if unexpected:
         session.error(f"compat on {backend}: {len(unexpected)} case(s) failed that docs/compat.md does not list as "
                       f"unable to pass there: {', '.join(unexpected)}")
-    session.log(f"compat on {backend}: every failure is one docs/compat.md lists ({', '.join(sorted(failed)) or 'none'})")
+    listed = ", ".join(sorted(failed)) or "none"
+    session.log(f"compat on {backend}: every failure is one docs/compat.md lists ({listed})")
     return True
 
 
