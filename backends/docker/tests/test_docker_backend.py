@@ -210,7 +210,8 @@ def test_gpu_without_a_gpu_runtime_is_a_clear_error(session: Session, tasks: Any
                                                     docker_client: docker.DockerClient) -> None:
     if "nvidia" in (docker_client.info().get("Runtimes") or {}):
         pytest.skip("this engine has a GPU runtime")
-    with pytest.raises(BaseRuntimeError, match=r"gpu='A100:1' but this Docker engine has no GPU runtime"):
+    no_runtime = r"'gpu.on_gpu' requests GPUs \(Resources\(gpu='A100:1'\)\), but this Docker engine has no GPU runtime"
+    with pytest.raises(BaseRuntimeError, match=no_runtime):
         session.run(tasks.on_gpu)
 
 

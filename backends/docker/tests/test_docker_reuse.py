@@ -257,7 +257,8 @@ def test_idle_ttl_shrinks_the_pool(session: Session, tasks: Any, project: Path,
 def test_timeout_replaces_the_worker(session: Session, tasks: Any, docker_client: docker.DockerClient) -> None:
     run = session.run(tasks.timeout_then_count)
     first, outcome, again, more = run.outputs()[0]
-    assert outcome.startswith("TaskTimeoutError") and "timeout of 2s" in outcome
+    # Flyte 2's class for a per-attempt timeout (its .code stays TaskTimeoutError).
+    assert outcome.startswith("MaxRuntimeExceededError") and "timeout of 2s" in outcome
     assert first.split("/")[0] != again.split("/")[0]  # the timed-out worker was killed and replaced
     assert again.split("/")[1] == "1" and more == f"{again.split('/')[0]}/2"
     assert containers_of(docker_client, run.name) == []
