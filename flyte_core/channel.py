@@ -50,7 +50,9 @@ from flyte_core.task import TaskRef, TaskTemplate
 #: default), and JSON may double that.
 MAX_MESSAGE = 64 * 1024 * 1024
 #: Unix socket paths longer than this do not fit ``sockaddr_un`` on every platform.
-_MAX_SOCKET_PATH = 100
+#: Longest unix socket path used (the kernel allows about 107 bytes).
+MAX_SOCKET_PATH = 100
+_MAX_SOCKET_PATH = MAX_SOCKET_PATH
 
 #: Answers whether ``(action, attempt)`` is currently running on the backend that owns the server.
 IsRunning = Callable[[str, int], bool]

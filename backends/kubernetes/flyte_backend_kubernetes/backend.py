@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -40,6 +42,7 @@ from flyte_backend_kubernetes.runsetup import DataAccess, bundle_for, data_acces
 from flyte_backend_kubernetes.secrets import missing_secrets_hint
 from flyte_backend_kubernetes.watch import PodWatcher
 from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
+from flyte_core.channel import MAX_SOCKET_PATH as CHANNEL_PATH_LIMIT
 from flyte_core.channel import ChannelServer
 from flyte_core.channel_client import is_nested_function, task_ref
 from flyte_core.entrypoint import read_outcome, worker_spec
@@ -87,6 +90,7 @@ class KubernetesBackend:
         self._bundle_dir = CODE_DIR
         self._host_paths: list[str] = []
         self._channel_path = ""
+        self._short_socket_dir: str | None = None
         self._live: dict[str, int] = {}
         self._attempts: dict[str, _Attempt] = {}
         self._templates: dict[str, Any] = {}
@@ -118,7 +122,7 @@ class KubernetesBackend:
         await asyncio.to_thread(self._watcher.start)
         self._server = ChannelServer(run.controller, is_running=lambda a, n: self._live.get(a) == n,
                                      code_root=run.settings.code_root, import_missing=False, tcp_host=channel_host,
-                                     socket_dir=self._dir if self._access.host_path else None,
+                                     socket_dir=self._socket_dir(run.run_name) if self._access.host_path else None,
                                      on_finished=self._on_finished)
         await self._server.start()
         self._channel_path = self._server.path
@@ -145,6 +149,22 @@ class KubernetesBackend:
                 "(a driver pod in the cluster drives it), or set backends.kubernetes.channel_host to an address "
                 "of this machine that pods can reach.")
         return host
+
+    def _socket_dir(self, run_name: str) -> str:
+        """Where the channel's unix socket goes: inside the hostPath data folder, so pods (and a driver
+        pod, whose /tmp is its own) reach it. The run's folder when the socket's path fits the unix limit
+        (about 100 bytes), else a short folder named by a hash of the run under the data folder."""
+        assert self._dir is not None and self._access.host_path is not None
+        if len(os.path.join(self._dir, "channel.sock").encode()) <= CHANNEL_PATH_LIMIT:
+            return self._dir
+        short = os.path.join(self._access.host_path, "ch", hashlib.sha256(run_name.encode()).hexdigest()[:10])
+        if len(os.path.join(short, "channel.sock").encode()) > CHANNEL_PATH_LIMIT:
+            raise FlyteUsageError(
+                f"The data folder {self._access.host_path} is too long a path for the channel's unix socket "
+                f"(at most {CHANNEL_PATH_LIMIT - 27} characters); use a shorter storage.data folder.")
+        os.makedirs(short, mode=0o755, exist_ok=True)
+        self._short_socket_dir = short
+        return short
 
     async def execute(self, spec: ActionSpec) -> ActionOutcome:
         """Run one attempt in a fresh pod and wait for it (at most ``spec.timeout``)."""
@@ -224,6 +244,8 @@ class KubernetesBackend:
             self._server = None
         if self._dir:
             await asyncio.to_thread(self._remove, [self._dir], True)
+        if self._short_socket_dir:
+            await asyncio.to_thread(shutil.rmtree, self._short_socket_dir, True)
         if self._docker is not None:
             self._docker.close()
             self._docker = None
