@@ -70,7 +70,7 @@ def test_trigger_deployed_as_a_cronjob_fires_recorded_runs(tmp_path: Path, kube:
         when = datetime.fromisoformat(run["labels"]["flyte.trigger.time"])
         assert when.second == 0 and when.microsecond == 0  # the scheduled minute
         out = cli(proj, "runs", "outputs", run["name"]).stdout
-        assert out == f"o0: 4 {when.isoformat()}\n"
+        assert out == f'o0: "4 {when.isoformat()}"\n'  # `flyte runs outputs` prints each value as JSON
     finally:
         d = cli(proj, "kubernetes", "triggers", "delete", "every-minute")
     assert d.returncode == 0, d.stderr
