@@ -9,16 +9,27 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
 import pytest
 from flyte_backend_docker.images import ImageBuilder
 
+from flyte_core.config import Config
 from flyte_core.image import Image
+from flyte_core.session import Session
 
 #: The offline base image /work/shared/tools/docker-up.sh builds (Debian bookworm, python3 3.11).
 BASE_IMAGE = os.environ.get("FLYTE_DOCKER_TEST_BASE_IMAGE", "flyte-ci/python:3.11-bookworm")
+
+
+def docker_session(project: Path, **options: Any) -> Session:
+    """A docker-backend session on the test base image whose data store, run store and code root live
+    in ``project``; ``options`` add to or change the backend options."""
+    return Session(config=Config(), backend="docker",
+                   backend_options={"base_image": BASE_IMAGE, "echo": False, **options},
+                   data_url=str(project / "data"), run_store=str(project / "runs.db"), root_dir=project)
 
 
 def _unavailable(reason: str) -> None:

@@ -20,11 +20,10 @@ import docker
 import docker.errors
 import pytest
 from click.testing import CliRunner
-from conftest import BASE_IMAGE
+from conftest import BASE_IMAGE, docker_session
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL
 
 from flyte_core.cli.main import build
-from flyte_core.config import Config
 from flyte_core.errors import BaseRuntimeError
 from flyte_core.loader import load_file
 from flyte_core.session import Session
@@ -166,8 +165,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def session(project: Path) -> Iterator[Session]:
-    s = Session(config=Config(), backend="docker", backend_options={"base_image": BASE_IMAGE, "echo": False},
-                data_url=str(project / "data"), run_store=str(project / "runs.db"), root_dir=project)
+    s = docker_session(project)
     yield s
     s.close()
 

@@ -21,10 +21,9 @@ from typing import Any
 
 import docker
 import pytest
-from conftest import BASE_IMAGE
+from conftest import BASE_IMAGE, docker_session
 from flyte_backend_docker.labels import RUN_LABEL
 
-from flyte_core.config import Config
 from flyte_core.errors import BaseRuntimeError
 from flyte_core.loader import load_file
 from flyte_core.session import Session
@@ -101,8 +100,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def session(project: Path) -> Iterator[Session]:
-    s = Session(config=Config(), backend="docker", backend_options={"base_image": BASE_IMAGE, "echo": False},
-                data_url=str(project / "data"), run_store=str(project / "runs.db"), root_dir=project)
+    s = docker_session(project)
     yield s
     s.close()
 
@@ -139,9 +137,7 @@ def test_nested_fan_out_of_50_completes(session: Session, tasks: Any, docker_cli
 def test_concurrency_is_bounded_only_by_the_setting(project: Path, tasks: Any,
                                                      docker_client: docker.DockerClient) -> None:
     # One slot: the parent lends it to its children while it waits, so nesting cannot deadlock.
-    s = Session(config=Config(), backend="docker",
-                backend_options={"base_image": BASE_IMAGE, "echo": False, "max_concurrent_actions": 1},
-                data_url=str(project / "data"), run_store=str(project / "runs.db"), root_dir=project)
+    s = docker_session(project, max_concurrent_actions=1)
     try:
         run = s.run(tasks.nested, n=3)
         assert run.outputs()[0] == 1 + 3 + 5

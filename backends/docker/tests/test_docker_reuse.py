@@ -18,12 +18,11 @@ from typing import Any
 
 import docker
 import pytest
-from conftest import BASE_IMAGE
+from conftest import BASE_IMAGE, docker_session
 from flyte_backend_docker.backend import DockerBackend
 from flyte_backend_docker.labels import RUN_LABEL
 from flyte_backend_docker.pool import POOL_LABEL
 
-from flyte_core.config import Config
 from flyte_core.errors import BaseRuntimeError
 from flyte_core.loader import load_file
 from flyte_core.session import RunOptions, Session
@@ -187,8 +186,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def session(project: Path) -> Iterator[Session]:
-    s = Session(config=Config(), backend="docker", backend_options={"base_image": BASE_IMAGE, "echo": False},
-                data_url=str(project / "data"), run_store=str(project / "runs.db"), root_dir=project)
+    s = docker_session(project)
     yield s
     s.close()
 
