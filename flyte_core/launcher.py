@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
 
-from flyte_core.names import check_name
+from flyte_core.names import optional_name
 from flyte_core.registry import Registry
 from flyte_core.runstore.records import RunRecord
 
@@ -39,13 +39,12 @@ class LaunchRequest:
     task: str
     inputs: Sequence[str] = ()
     #: The run's name (the launcher picks one when None).
-    name: str | None = attrs.field(default=None, validator=lambda _, __, v: v is None or check_name(v))
+    name: str | None = attrs.field(default=None, validator=optional_name())
     labels: Mapping[str, str] = attrs.field(factory=dict)
     env_vars: Mapping[str, str] = attrs.field(factory=dict)
     #: Run options the launcher passes through: overwrite_cache, recover.
     overwrite_cache: bool = False
-    recover: str | None = attrs.field(
-        default=None, validator=lambda _, __, v: v is None or check_name(v, "run name to recover"))
+    recover: str | None = attrs.field(default=None, validator=optional_name("run name to recover"))
 
 
 @runtime_checkable

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from typing import Any
 
 from flyte_core.errors import FlyteUsageError
 
@@ -26,6 +28,16 @@ def check_name(name: object, what: str = "run name") -> str:
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise FlyteUsageError(f"Invalid {what} {name!r}: a {what} must be {NAME_RULE}.")
     return name
+
+
+def optional_name(what: str = "run name") -> Callable[[Any, Any, str | None], None]:
+    """An attrs validator: the field is None or follows :data:`NAME_RULE` (see :func:`check_name`)."""
+
+    def validate(_: Any, __: Any, value: str | None) -> None:
+        if value is not None:
+            check_name(value, what)
+
+    return validate
 
 
 def inside(root: str | os.PathLike[str], *parts: str) -> str:

@@ -27,7 +27,7 @@ from flyte_core.errors import FlyteUsageError, RunAbortedError, TaskInputError
 from flyte_core.errorspec import to_exception
 from flyte_core.launcher import LauncherRegistry, LaunchRequest, launcher_of
 from flyte_core.liveness import settle
-from flyte_core.names import check_name
+from flyte_core.names import optional_name
 from flyte_core.observers import RunObserver
 from flyte_core.plugins import PluginSet, make_plugin_set
 from flyte_core.privatefiles import private_dir
@@ -49,7 +49,7 @@ class RunOptions:
 
     backend: str | None = None
     backend_options: Mapping[str, Any] = attrs.field(factory=dict)
-    name: str | None = attrs.field(default=None, validator=lambda _, __, v: v is None or check_name(v))
+    name: str | None = attrs.field(default=None, validator=optional_name())
     env_vars: Mapping[str, str] = attrs.field(factory=dict)
     labels: Mapping[str, str] = attrs.field(factory=dict)
     custom_context: Mapping[str, str] = attrs.field(factory=dict)
@@ -58,8 +58,7 @@ class RunOptions:
     max_action_concurrency: int | None = None
     observers: tuple[RunObserver, ...] = ()
     #: Recover this earlier run: reuse the outputs of every action of it that succeeded.
-    recover: str | None = attrs.field(
-        default=None, validator=lambda _, __, v: v is None or check_name(v, "run name to recover"))
+    recover: str | None = attrs.field(default=None, validator=optional_name("run name to recover"))
     #: What ``flyte.ctx().version`` says in every task of the run (else each task's own version).
     version: str | None = None
     #: Neither read nor write the cache in this run.
