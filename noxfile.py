@@ -125,11 +125,12 @@ def e2e_docker(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def compat(session: nox.Session) -> None:
-    """Flyte 2's own example programs on the local backend, each compared with what Flyte 2 returns
-    (pass run.py arguments after --, e.g. ``-- -k map -v``)."""
+    """Flyte 2's own example programs on the local and local-process backends, each compared with what
+    Flyte 2 returns (pass run.py arguments after --, e.g. ``-- -k map -v``)."""
     install_project(session)
     if not run_compat(session, *session.posargs):
         session.skip(f"the Flyte 2 example corpus is not at {COMPAT}")
+    run_compat(session, *session.posargs, backend="local-process")
 
 
 @nox.session(python=PYTHON)

@@ -1,6 +1,11 @@
 """``python -m flyte_core.entrypoint SPEC_JSON_PATH``: run one attempt of one action in this
 process and write its outcome; what out-of-process backends (worker processes, containers) start.
 
+``python -m flyte_core.entrypoint --serve DONE_FD`` runs attempts one after another in the same
+process: it reads a spec path per line from stdin, and after writing each outcome writes one line to
+file descriptor ``DONE_FD``; it exits at the end of stdin. The local-process backend runs the retries
+of an action this way, so module-level state carries over between attempts as in Flyte 2's local mode.
+
 The spec file (:class:`WorkerSpec`, JSON) names the task by reference, carries the input literals,
 the context the task must see, and how to reach the run's controller (a unix socket and a token)
 for nested task calls. The outcome (:class:`~flyte_core.backend.ActionOutcome`, JSON) is written
@@ -154,7 +159,8 @@ def run(spec: WorkerSpec) -> ActionOutcome:
 
     _set_sys_path(spec)
     try:
-        if spec.task.module == "__main__":  # never this module: load the script under an alias
+        # Never this module: the script, loaded under an alias (once: a served retry keeps its state).
+        if spec.task.module == "__main__" and MAIN_ALIAS not in sys.modules:
             load_module(spec.task, spec.code_root)
         task = find_task(spec.task, spec.code_root)
     except CodeLoadError as e:
@@ -194,11 +200,27 @@ def _utc(seconds: float | None) -> datetime | None:
 def main(argv: list[str] | None = None) -> int:
     """Run the attempt described by the spec file named on the command line; see the module doc."""
     args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "--serve" and args[1].isdigit():
+        return serve(int(args[1]))
     if len(args) != 1:
-        print("usage: python -m flyte_core.entrypoint SPEC_JSON_PATH", file=sys.stderr)
+        print("usage: python -m flyte_core.entrypoint SPEC_JSON_PATH | --serve DONE_FD", file=sys.stderr)
         return 2
     spec = WorkerSpec.read(args[0])
     write_outcome(spec.outcome_path, run(spec))
+    return 0
+
+
+def serve(done_fd: int) -> int:
+    """Run the attempts whose spec paths arrive on stdin, one per line, until stdin ends; after each
+    outcome is written, write a line to ``done_fd`` (see the module doc)."""
+    with os.fdopen(done_fd, "wb", buffering=0) as done:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            spec = WorkerSpec.read(line.strip())
+            write_outcome(spec.outcome_path, run(spec))
+            flush_output()  # what the attempt printed reaches its logs before the next one starts
+            done.write(b"done\n")
     return 0
 
 

@@ -1,9 +1,11 @@
-"""The ``local-process`` backend: every action attempt runs in its own worker process.
+"""The ``local-process`` backend: every action runs in its own worker process.
 
-Each attempt is ``python -m flyte_core.entrypoint SPEC`` in a new session (its own process
+A worker is ``python -m flyte_core.entrypoint --serve FD`` in a new session (its own process
 group), so a task that crashes the interpreter (``os._exit``, a segfault, the OOM killer) fails
 its action with a clear error instead of taking the run down or hanging it, and a timeout kills
-the task for real, with everything it started. Nested task calls reach the run's controller
+the task for real, with everything it started. When an attempt fails by raising and retries are
+left, the worker is kept and runs the retry, so module-level state carries over between attempts as
+under Flyte 2's local controller; after a crash or a timeout the retry gets a fresh worker. Nested task calls reach the run's controller
 through a :class:`~flyte_core.channel.ChannelServer` and become child actions, each again in its
 own worker, at any depth. What workers print is streamed line by line into the run's logs.
 """
@@ -67,7 +69,9 @@ class ProcessBackend:
         self._dir: str | None = None
         #: Attempt currently running per action: the channel only serves live attempts.
         self._live: dict[str, int] = {}
-        self._workers: dict[str, asyncio.subprocess.Process] = {}
+        self._workers: dict[str, _Worker] = {}
+        #: Workers kept between a failed attempt and the action's retry (see ``_retried_in_place``).
+        self._parked: dict[str, _Worker] = {}
         self._cleanups: set[asyncio.Future[None]] = set()
 
     async def start(self, run: BackendRun) -> None:
@@ -79,7 +83,8 @@ class ProcessBackend:
         await self._server.start()
 
     async def execute(self, spec: ActionSpec) -> ActionOutcome:
-        """Run one attempt in a new worker process and wait for it (at most ``spec.timeout``)."""
+        """Run one attempt in a worker process (the one kept from the action's failed attempt, else a
+        new one) and wait for it (at most ``spec.timeout``)."""
         assert self._run is not None and self._server is not None and self._dir is not None
         ref = task_ref(spec.task, spec.code_root) if spec.task is not None else spec.task_ref
         refusal = _unloadable(spec, ref)
@@ -100,48 +105,69 @@ class ProcessBackend:
         # Unbuffered, so lines reach the run's logs as they are printed, and survive a crash.
         env = worker_environment(self._run.conversion.store.root if self._run.conversion.store else "",
                                  spec.env_vars, secrets, {"PYTHONUNBUFFERED": "1"})
+        worker = self._parked.pop(spec.action, None)
+        if worker is not None and worker.proc.returncode is not None:  # it died while parked
+            await self._finish(worker)
+            worker = None
         await self._acquire(spec.action)
         try:
             ws.write(f"{base}.spec.json")
             self._live[spec.action] = spec.attempt
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "flyte_core.entrypoint", f"{base}.spec.json",
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env=env, start_new_session=True,
-            )
+            if worker is None:
+                worker = await self._spawn(spec, env)
+            worker.spec = spec
+            assert worker.proc.stdin is not None
+            worker.proc.stdin.write(f"{base}.spec.json\n".encode())
         except BaseException:
             self._live.pop(spec.action, None)
             self._release(spec.action)
+            if worker is not None:
+                await self._finish(worker)
             raise
-        self._workers[spec.action] = proc
-        tail: deque[str] = deque(maxlen=TAIL_LINES)
-        readers: list[asyncio.Future[None]] = [
-            asyncio.ensure_future(self._pump(proc.stdout, "stdout", spec, tail)),
-            asyncio.ensure_future(self._pump(proc.stderr, "stderr", spec, tail)),
-        ]
-        timed_out = False
+        outcome: ActionOutcome | None = None
+        timed_out = park = False
         try:
-            try:
-                await asyncio.wait_for(proc.wait(), spec.timeout)
-            except TimeoutError:
-                timed_out = True
+            done, timed_out = await worker.attempt_done(spec.timeout)
+            if done and os.path.exists(ws.outcome_path):
+                outcome = read_outcome(ws.outcome_path)
+                park = _retried_in_place(spec, outcome) and len(self._parked) < self.max_workers
         finally:
+            _remove(f"{base}.spec.json", ws.outcome_path)
             # Also on cancellation: the worker's group is killed and reaped before we return, and
             # a second cancellation cannot interrupt that (close() waits for it too).
-            cleanup = asyncio.ensure_future(self._finish(spec, proc, readers))
+            cleanup = asyncio.ensure_future(self._park(worker) if park else self._finish(worker))
             self._cleanups.add(cleanup)
             cleanup.add_done_callback(self._cleanups.discard)
             await asyncio.shield(cleanup)
         if timed_out:
             return _timeout(spec)
-        if os.path.exists(ws.outcome_path):
-            try:
-                outcome = read_outcome(ws.outcome_path)
-            finally:
-                _remove(f"{base}.spec.json", ws.outcome_path)
+        if outcome is not None:
             return outcome if outcome.error is None or outcome.error.action else _with_action(outcome, spec)
-        _remove(f"{base}.spec.json")
-        return _interrupted(spec, proc.returncode, list(tail))
+        return _interrupted(spec, worker.proc.returncode, list(worker.tail))
+
+    async def _spawn(self, spec: ActionSpec, env: dict[str, str]) -> _Worker:
+        """Start a serving worker process (see ``flyte_core.entrypoint --serve``) for ``spec``."""
+        loop = asyncio.get_running_loop()
+        done_r, done_w = os.pipe()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "flyte_core.entrypoint", "--serve", str(done_w),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, env=env, start_new_session=True, pass_fds=(done_w,),
+            )
+        except BaseException:
+            os.close(done_r)
+            raise
+        finally:
+            os.close(done_w)
+        done = asyncio.StreamReader()
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(done),
+                                                    os.fdopen(done_r, "rb", buffering=0))
+        worker = _Worker(proc, spec, done, transport)
+        self._workers[spec.action] = worker
+        worker.readers = [asyncio.ensure_future(self._pump(proc.stdout, "stdout", worker)),
+                          asyncio.ensure_future(self._pump(proc.stderr, "stderr", worker))]
+        return worker
 
     def execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
         """Never: every attempt gets its own process."""
@@ -154,9 +180,10 @@ class ProcessBackend:
 
     async def close(self) -> None:
         """Kill every worker still running, stop the channel and remove the run's temp dir."""
-        for proc in list(self._workers.values()):
-            _kill_group(proc.pid)
-        await asyncio.gather(*list(self._cleanups), return_exceptions=True)
+        for worker in list(self._workers.values()):
+            _kill_group(worker.proc.pid)
+        parked, self._parked = list(self._parked.values()), {}
+        await asyncio.gather(*list(self._cleanups), *(self._finish(w) for w in parked), return_exceptions=True)
         if self._server is not None:
             await self._server.close()
             self._server = None
@@ -207,25 +234,37 @@ class ProcessBackend:
             self._holding.add(action)
             self._busy += 1
 
-    async def _finish(self, spec: ActionSpec, proc: asyncio.subprocess.Process,
-                      readers: list[asyncio.Future[None]]) -> None:
+    async def _park(self, worker: _Worker) -> None:
+        """Keep a worker whose attempt failed for its action's next attempt (see ``_retried_in_place``);
+        what its failed attempt started is cancelled, as when a worker ends."""
+        spec = worker.spec
+        self._live.pop(spec.action, None)  # from now on the channel refuses the old attempt's requests
+        self._release(spec.action)
+        if self._server is not None:
+            await self._server.release(spec.action)
+        self._parked[spec.action] = worker
+
+    async def _finish(self, worker: _Worker) -> None:
         """Stop and reap the worker, drain its output, and cancel the children it started."""
-        self._live.pop(spec.action, None)  # from now on the channel refuses its requests
+        spec, proc = worker.spec, worker.proc
+        if self._live.get(spec.action) == spec.attempt:
+            del self._live[spec.action]  # from now on the channel refuses its requests
         self._release(spec.action)
         _kill_group(proc.pid)  # the whole group: whatever the task started dies with it
         await proc.wait()
-        _, stuck = await asyncio.wait(readers, timeout=_DRAIN_SECONDS)
+        worker.done_transport.close()
+        _, stuck = await asyncio.wait(worker.readers, timeout=_DRAIN_SECONDS)
         for r in stuck:
             r.cancel()
-        await asyncio.gather(*readers, return_exceptions=True)
+        await asyncio.gather(*worker.readers, return_exceptions=True)
         if self._server is not None:
             await self._server.release(spec.action)
-        if self._workers.get(spec.action) is proc:
+        if self._workers.get(spec.action) is worker:
             del self._workers[spec.action]
 
-    async def _pump(self, stream: asyncio.StreamReader | None, name: str, spec: ActionSpec,
-                    tail: deque[str]) -> None:
-        """Forward a worker's output to the run's logs line by line (long lines in pieces)."""
+    async def _pump(self, stream: asyncio.StreamReader | None, name: str, worker: _Worker) -> None:
+        """Forward a worker's output to the run's logs line by line (long lines in pieces), each line
+        to the attempt the worker runs when it arrives."""
         if stream is None:
             return
         buf = b""
@@ -235,9 +274,9 @@ class ProcessBackend:
                 lines.append(buf)
                 buf = b""
             for line in lines:
-                self._emit(spec, name, line, tail)
+                self._emit(worker.spec, name, line, worker.tail)
         if buf:
-            self._emit(spec, name, buf, tail)
+            self._emit(worker.spec, name, buf, worker.tail)
 
     def _emit(self, spec: ActionSpec, stream: str, raw: bytes, tail: deque[str]) -> None:
         assert self._run is not None
@@ -248,6 +287,43 @@ class ProcessBackend:
             out = sys.stdout if stream == "stdout" else sys.stderr
             with contextlib.suppress(Exception):
                 out.write(text + "\n")
+
+
+class _Worker:
+    """A worker process, the attempt it runs, and the readers of its output and its done pipe."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, spec: ActionSpec, done: asyncio.StreamReader,
+                 done_transport: asyncio.BaseTransport) -> None:
+        self.proc = proc
+        self.spec = spec
+        self.done = done
+        self.done_transport = done_transport
+        self.readers: list[asyncio.Future[None]] = []
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+
+    async def attempt_done(self, timeout: float | None) -> tuple[bool, bool]:
+        """Wait until the current attempt's outcome is written or the process ends; returns
+        ``(outcome_written, timed_out)``."""
+        line = asyncio.ensure_future(self.done.readline())
+        ended = asyncio.ensure_future(self.proc.wait())
+        try:
+            finished, _ = await asyncio.wait({line, ended}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            line.cancel()
+            ended.cancel()
+        if not finished:
+            return False, True
+        return line in finished and line.result() == b"done\n", False
+
+
+def _retried_in_place(spec: ActionSpec, outcome: ActionOutcome) -> bool:
+    """Whether the action's next attempt runs in this attempt's worker: after a failure the task
+    raised (not a crash or a timeout) that retries are left for. Module-level state then carries over
+    between attempts, as under Flyte 2's local controller, whose retries share one process."""
+    error = outcome.error
+    if error is None or outcome.final or error.kind != "user" or spec.task is None:
+        return False
+    return spec.attempt <= spec.task.retries.count
 
 
 def _unloadable(spec: ActionSpec, ref: TaskRef) -> ErrorInfo | None:

@@ -118,6 +118,32 @@ def fail_first_time(counter: str) -> int:
 def flaky(counter: str) -> int:
     return fail_first_time(counter)
 
+_attempt_pids: list[int] = []  # module state: it survives a retry only when the retry shares the process
+
+@env.task(retries=2)
+def remembers() -> list[int]:
+    _attempt_pids.append(os.getpid())
+    print(f"attempt {len(_attempt_pids)}")
+    if len(_attempt_pids) < 3:
+        raise RuntimeError(f"attempt {len(_attempt_pids)} fails")
+    return _attempt_pids
+
+@env.task(retries=1)
+def crashes_once(counter: str) -> list[int]:
+    n = int(open(counter).read()) + 1 if os.path.exists(counter) else 1
+    with open(counter, "w") as f:
+        f.write(str(n))
+    _attempt_pids.append(n)
+    if n == 1:
+        os._exit(1)
+    return _attempt_pids
+
+@env.task(retries=3, timeout=flyte.Timeout(max_runtime=60, deadline=0.001))
+def out_of_time(pid_file: str) -> int:
+    with open(pid_file, "w") as f:
+        f.write(str(os.getpid()))
+    raise RuntimeError("fails, and its deadline leaves no time for a retry")
+
 @env.task
 def fails_once(counter: str) -> int:
     return fail_first_time(counter)
@@ -274,6 +300,31 @@ def test_retry_runs_a_second_attempt(session: Session, tasks: ModuleType, tmp_pa
     run = session.run(tasks.flaky, str(tmp_path / "counter"))
     assert run.outputs()[0] == 2
     assert run.actions()[0].attempts == 2
+
+
+def test_retries_after_a_raised_error_share_the_worker_process(session: Session, tasks: ModuleType) -> None:
+    # As under Flyte 2's local controller: module-level state carries over between attempts.
+    run = session.run(tasks.remembers)
+    pids = run.outputs()[0]
+    assert len(pids) == 3 and len(set(pids)) == 1
+    assert run.actions()[0].attempts == 3
+    logs = [(line.attempt, line.line) for line in run.logs() if line.line.startswith("attempt ")]
+    assert logs == [(1, "attempt 1"), (2, "attempt 2"), (3, "attempt 3")]  # each line under its attempt
+
+
+def test_a_retry_after_a_crash_gets_a_fresh_worker(session: Session, tasks: ModuleType, tmp_path: Path) -> None:
+    run = session.run(tasks.crashes_once, str(tmp_path / "counter"))
+    assert run.outputs()[0] == [2]  # the crashed process's state is gone
+    assert run.actions()[0].attempts == 2
+
+
+def test_a_worker_kept_for_a_retry_that_never_comes_is_stopped(session: Session, tasks: ModuleType,
+                                                               tmp_path: Path) -> None:
+    pid_file = tmp_path / "worker.pid"
+    with pytest.raises(BaseRuntimeError) as exc:
+        session.run(tasks.out_of_time, str(pid_file))
+    assert exc.value.code == "DeadlineExceededError"
+    assert _gone(int(pid_file.read_text()))
 
 
 def test_override_of_a_child_reaches_the_controller(session: Session, tasks: ModuleType, tmp_path: Path) -> None:
