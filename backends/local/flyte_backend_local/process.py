@@ -5,9 +5,11 @@ group), so a task that crashes the interpreter (``os._exit``, a segfault, the OO
 its action with a clear error instead of taking the run down or hanging it, and a timeout kills
 the task for real, with everything it started. When an attempt fails by raising and retries are
 left, the worker is kept and runs the retry, so module-level state carries over between attempts as
-under Flyte 2's local controller; after a crash or a timeout the retry gets a fresh worker. Nested task calls reach the run's controller
-through a :class:`~flyte_core.channel.ChannelServer` and become child actions, each again in its
-own worker, at any depth. What workers print is streamed line by line into the run's logs.
+under Flyte 2's local controller; after a crash or a timeout the retry gets a fresh worker.
+
+Nested task calls reach the run's controller through the channel server and become child actions,
+each again in its own worker, at any depth. What workers print is streamed line by line into the
+run's logs.
 """
 
 from __future__ import annotations
