@@ -144,9 +144,12 @@ def e2e_kubernetes(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff over the whole repository."""
+    """ruff over the whole repository, and the core's import contracts (.importlinter,
+    docs/architecture.md)."""
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
+    session.install("import-linter>=2.1")
+    session.run("lint-imports", env={"PYTHONPATH": str(ROOT)})  # reads the sources; nothing to install
 
 
 @nox.session(python=PYTHON)

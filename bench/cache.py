@@ -9,8 +9,8 @@ import time
 from typing import Any
 
 import flyte
-from flyte_core.cache import Cache, cache_key
-from flyte_core.session import Session
+from flyte_core.run.cache import Cache, cache_key
+from flyte_core.run.session import Session
 
 N = 1000
 env = flyte.TaskEnvironment(name="bench_cache", cache="auto")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import flyte
-from flyte_core.session import Session
+from flyte_core.run.session import Session
 
 N = 1000
 env = flyte.TaskEnvironment(name="bench")

@@ -80,7 +80,7 @@ def default_image() -> str:
     import docker
     from flyte_backend_docker.images import ImageBuilder
 
-    from flyte_core.image import Image
+    from flyte_core.images.spec import Image
 
     client = docker.from_env()
     try:
@@ -100,9 +100,9 @@ def bare(tag: str) -> float:
 
 def in_sessions(project: Path) -> tuple[float, float]:
     """(fresh, reusable) seconds per action, from runs of the driver tasks."""
-    from flyte_core.config import Config
-    from flyte_core.loader import load_file
-    from flyte_core.session import Session
+    from flyte_core.config.files import Config
+    from flyte_core.run.session import Session
+    from flyte_core.task.loader import load_file
 
     project.mkdir(parents=True, exist_ok=True)
     (project / "bench_tasks.py").write_text(TASKS)

@@ -37,8 +37,8 @@ import pyarrow.parquet as pq
 from flyte_types_dataframes import storage
 
 import flyte
-from flyte_core.datastore import DataStore
-from flyte_core.session import Session
+from flyte_core.run.session import Session
+from flyte_core.storage.datastore import DataStore
 from flyte_core.types.transformer import ConversionContext
 
 FRAME_MB = int(os.environ.get("FLYTE_BENCH_FRAME_MB", "1024"))

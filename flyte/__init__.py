@@ -9,31 +9,7 @@ from typing import TYPE_CHECKING
 
 from flyte import errors
 from flyte_core import __version__
-from flyte_core.cachepolicy import CachePolicy
-from flyte_core.checkpoint import BaseCheckpoint, Checkpoint, latest_checkpoint
-from flyte_core.context import ActionID, TaskContext, custom_context, get_custom_context
-from flyte_core.context import public as ctx
-from flyte_core.devices import AMD_GPU, APPLE_SILICON, GPU, HABANA_GAUDI, TPU, Device, DeviceClass, Neuron
-from flyte_core.environment import TaskEnvironment
-from flyte_core.group import group
-from flyte_core.image import Image
-from flyte_core.logs import logger
-from flyte_core.mapping import map
-from flyte_core.models import (
-    Backoff,
-    Cache,
-    CacheRequest,
-    Documentation,
-    PodTemplate,
-    Resources,
-    RetryStrategy,
-    ReusePolicy,
-    Secret,
-    SecretRequest,
-    Timeout,
-    TimeoutType,
-)
-from flyte_core.platform_api import (
+from flyte_core.api.platform import (
     Link,
     current_domain,
     current_project,
@@ -45,16 +21,47 @@ from flyte_core.platform_api import (
     rerun,
     system_logger,
 )
+from flyte_core.images.spec import Image
 from flyte_core.runstore.records import Phase as ActionPhase
-from flyte_core.task import TaskTemplate
-from flyte_core.trace import trace
-from flyte_core.triggers import Cron, FixedRate, OnArtifact, Trigger, TriggeredArtifact, TriggeredPartition, TriggerTime
+from flyte_core.runtime.checkpoint import BaseCheckpoint, Checkpoint, latest_checkpoint
+from flyte_core.runtime.context import ActionID, TaskContext, custom_context, get_custom_context
+from flyte_core.runtime.context import public as ctx
+from flyte_core.runtime.group import group
+from flyte_core.runtime.logs import logger
+from flyte_core.runtime.trace import trace
+from flyte_core.security.secrets import Secret, SecretRequest
+from flyte_core.task.cachepolicy import CachePolicy
+from flyte_core.task.devices import AMD_GPU, APPLE_SILICON, GPU, HABANA_GAUDI, TPU, Device, DeviceClass, Neuron
+from flyte_core.task.environment import TaskEnvironment
+from flyte_core.task.mapping import map
+from flyte_core.task.settings import (
+    Backoff,
+    Cache,
+    CacheRequest,
+    Documentation,
+    PodTemplate,
+    Resources,
+    RetryStrategy,
+    ReusePolicy,
+    Timeout,
+    TimeoutType,
+)
+from flyte_core.task.template import TaskTemplate
+from flyte_core.task.triggers import (
+    Cron,
+    FixedRate,
+    OnArtifact,
+    Trigger,
+    TriggeredArtifact,
+    TriggeredPartition,
+    TriggerTime,
+)
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers
-    from flyte_core.api import current_session, init, init_from_config, run, with_runcontext
-    from flyte_core.build import ImageBuild, build, build_images
-    from flyte_core.run import ActionOutputs, Run
-    from flyte_core.session import Session
+    from flyte_core.api.build import ImageBuild, build, build_images
+    from flyte_core.api.runs import current_session, init, init_from_config, run, with_runcontext
+    from flyte_core.run.handle import ActionOutputs, Run
+    from flyte_core.run.session import Session
 
 Environment = TaskEnvironment
 #: Flyte 2's class of async tasks; here one class serves sync and async tasks alike.
@@ -64,10 +71,10 @@ AsyncFunctionTaskTemplate = TaskTemplate
 # Running needs the session machinery (run store, controller, cattrs, ...): imported on first use,
 # so task code that only defines tasks — and every worker process or container — starts faster.
 _LAZY = {
-    "run": "flyte_core.api", "init": "flyte_core.api", "init_from_config": "flyte_core.api",
-    "with_runcontext": "flyte_core.api", "current_session": "flyte_core.api",
-    "Run": "flyte_core.run", "ActionOutputs": "flyte_core.run", "Session": "flyte_core.session",
-    "ImageBuild": "flyte_core.build", "build": "flyte_core.build", "build_images": "flyte_core.build",
+    "run": "flyte_core.api.runs", "init": "flyte_core.api.runs", "init_from_config": "flyte_core.api.runs",
+    "with_runcontext": "flyte_core.api.runs", "current_session": "flyte_core.api.runs",
+    "Run": "flyte_core.run.handle", "ActionOutputs": "flyte_core.run.handle", "Session": "flyte_core.run.session",
+    "ImageBuild": "flyte_core.api.build", "build": "flyte_core.api.build", "build_images": "flyte_core.api.build",
 }
 
 

@@ -3,8 +3,7 @@
 
 from typing import Literal
 
-from flyte_core.image import Image, Layer
-from flyte_core.image_layers import (
+from flyte_core.images.layers import (
     DIST_FOLDER,
     AptPackages,
     CodeBundleLayer,
@@ -12,6 +11,7 @@ from flyte_core.image_layers import (
     CopyConfig,
     DockerIgnore,
     Env,
+    Layer,
     PipPackages,
     PixiProject,
     PixiScript,
@@ -22,6 +22,7 @@ from flyte_core.image_layers import (
     UVScript,
     WorkDir,
 )
+from flyte_core.images.spec import Image
 
 #: The platforms an image can be built for (Flyte 2's name).
 Architecture = Literal["linux/amd64", "linux/arm64"]

@@ -1,7 +1,7 @@
-"""Flyte 2's ``flyte.errors``: re-exported from ``flyte_core.errors`` and ``flyte_core.platform_errors``."""
+"""Flyte 2's ``flyte.errors``: re-exported from ``flyte_core.errors.core`` and ``flyte_core.errors.platform``."""
 
-from flyte_core.errors import *  # noqa: F403
-from flyte_core.errors import (  # noqa: F401 - explicit names for type checkers
+from flyte_core.errors.core import *  # noqa: F403
+from flyte_core.errors.core import (  # noqa: F401 - explicit names for type checkers
     ActionAbortedError,
     ActionNotFoundError,
     BaseRuntimeError,
@@ -37,7 +37,7 @@ from flyte_core.errors import (  # noqa: F401 - explicit names for type checkers
     TraceDoesNotAllowNestedTasksError,
     silence_polling_error,
 )
-from flyte_core.platform_errors import (  # noqa: F401 - Flyte 2 names for platform and hardware failures
+from flyte_core.errors.platform import (  # noqa: F401 - Flyte 2 names for platform and hardware failures
     APPLE_SILICON_ERRORS_BY_CODE,
     GPU_FAULT_CODES,
     AppleSiliconBridgeUnreachableError,

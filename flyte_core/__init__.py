@@ -1,6 +1,6 @@
 """flyte-core: the minimal core that runs Flyte 2 task code on pluggable backends.
 
-Importing this package has no side effects: plugins load when a :class:`~flyte_core.session.Session`
+Importing this package has no side effects: plugins load when a :class:`~flyte_core.run.session.Session`
 is made, never at import time.
 """
 

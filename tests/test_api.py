@@ -10,7 +10,7 @@ import pytest
 
 import flyte
 import flyte.errors
-from flyte_core.errors import TaskDefinitionError, TaskInputError
+from flyte_core.errors.core import TaskDefinitionError, TaskInputError
 from tests import seed_tasks as t
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import flyte
-from flyte_core.cache import cache_key, inputs_hash, task_version
-from flyte_core.session import Session
+from flyte_core.run.cache import cache_key, inputs_hash, task_version
+from flyte_core.run.session import Session
 
 CACHED = '''
 import os, time
@@ -69,7 +69,7 @@ def mod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     monkeypatch.setenv("COUNTER", str(tmp_path / "counter"))
 
     def load(factor: int = 1, extra: str = ""):  # type: ignore[no-untyped-def]
-        from flyte_core.loader import load_file
+        from flyte_core.task.loader import load_file
 
         path = tmp_path / "cached_tasks.py"
         path.write_text(CACHED.replace("HELPER_FACTOR", str(factor)) + extra)
@@ -106,7 +106,7 @@ def test_overwrite_cache_and_override_behaviour(tmp_path: Path, mod) -> None:  #
     m = mod()
     s = session(tmp_path)
     s.run(m.square, x=2)
-    from flyte_core.session import RunOptions
+    from flyte_core.run.session import RunOptions
 
     s.run_with(RunOptions(overwrite_cache=True), m.square, (), {"x": 2})
     assert counter(tmp_path) == "xx"

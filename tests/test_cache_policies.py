@@ -6,7 +6,7 @@ import pytest
 
 import flyte
 from flyte._cache import CachePolicy, FunctionBodyPolicy, VersionParameters, get_default_policies
-from flyte_core.cache import cache_key, task_version
+from flyte_core.run.cache import cache_key, task_version
 from tests import surface_tasks as t
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from flyte_core.channel import ChannelServer
-from flyte_core.channel_client import _connect
+from flyte_core.worker.channel_client import _connect
+from flyte_core.worker.channel_server import ChannelServer
 
 
 def _hello(address: str, token: str) -> dict[str, object]:
@@ -42,7 +42,7 @@ def test_a_tcp_channel_authenticates_each_attempt() -> None:
 
 
 def test_a_worker_tells_its_controller_it_finished() -> None:
-    from flyte_core.channel_client import tell_finished
+    from flyte_core.worker.channel_client import tell_finished
 
     heard: list[tuple[str, int]] = []
 

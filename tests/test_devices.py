@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import flyte
-from flyte_core.devices import to_device
+from flyte_core.task.devices import to_device
 
 
 def test_gpu_with_partition_and_the_older_spelling() -> None:

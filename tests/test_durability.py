@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import flyte
-from flyte_core.errors import RuntimeUserError
-from flyte_core.session import RunOptions, Session
+from flyte_core.errors.core import RuntimeUserError
+from flyte_core.run.session import RunOptions, Session
 
 FLOW = '''
 import asyncio, os, time
@@ -72,7 +72,7 @@ async def long_fan(n: int) -> list[int]:
 
 @pytest.fixture
 def flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    from flyte_core.loader import load_file
+    from flyte_core.task.loader import load_file
 
     monkeypatch.setenv("MARKS", str(tmp_path / "marks"))
     (tmp_path / "flow.py").write_text(FLOW)

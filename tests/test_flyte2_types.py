@@ -18,10 +18,10 @@ from typing import Any, Literal, NotRequired, Optional, Required, TypedDict, Uni
 
 import pytest
 
-from flyte_core.errors import TaskInputError
-from flyte_core.plugins import make_plugin_set
-from flyte_core.run import ActionOutputs
-from flyte_core.session import Session
+from flyte_core.errors.core import TaskInputError
+from flyte_core.plugins.manager import make_plugin_set
+from flyte_core.run.handle import ActionOutputs
+from flyte_core.run.session import Session
 from flyte_core.types import ConversionContext, TypeEngine
 from flyte_core.types.typeddict import typeddict_keys
 from tests import typed_tasks as tt

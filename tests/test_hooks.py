@@ -9,12 +9,12 @@ import attrs
 import pytest
 
 import flyte
-from flyte_core.errors import PluginError, RuntimeUserError
-from flyte_core.events import ActionEvent, RunEvent
-from flyte_core.hookspecs import hookimpl
-from flyte_core.registry import Registry
-from flyte_core.session import Session
-from flyte_core.taskkinds import TaskKindRegistry
+from flyte_core.errors.core import PluginError, RuntimeUserError
+from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.plugins.registry import Registry
+from flyte_core.run.events import ActionEvent, RunEvent
+from flyte_core.run.session import Session
+from flyte_core.task.kinds import TaskKindRegistry
 
 
 @attrs.frozen
@@ -124,8 +124,8 @@ def test_plugins_override_builtin_type_transformers(tmp_path: Path) -> None:
 
 
 def test_image_builders_are_registered_by_plugins(tmp_path: Path) -> None:
-    from flyte_core.image import Image
-    from flyte_core.imagebuilder import ImageBuilderRegistry, image_builders
+    from flyte_core.images.builder import ImageBuilderRegistry, image_builders
+    from flyte_core.images.spec import Image
 
     class Tagger:
         name = "tagger"
@@ -152,7 +152,7 @@ def test_run_interrupted_reaches_plugins_once_with_backend_options(tmp_path: Pat
     import sys
     import time
 
-    from flyte_core.config import Config
+    from flyte_core.config.files import Config
     from flyte_core.runstore.records import Phase, RunRecord
 
     calls: list[tuple[str, str, dict[str, Any]]] = []

@@ -10,8 +10,8 @@ import pytest
 
 import flyte
 from flyte._image import DIST_FOLDER, PipPackages, PythonWheels
-from flyte_core.image import Image
-from flyte_core.image_layers import is_own_wheels, read_script_metadata, requirement_name
+from flyte_core.images.layers import is_own_wheels, read_script_metadata, requirement_name
+from flyte_core.images.spec import Image
 
 # Flyte 2 2.12.1's parameter names, in order, for each builder method (facts of its public API).
 FLYTE2_PARAMETERS = {

@@ -20,13 +20,13 @@ from typing import Any
 import attrs
 import pytest
 
-from flyte_core.errors import FlyteUsageError
-from flyte_core.hookspecs import hookimpl
-from flyte_core.launcher import LAUNCHER_LABEL, LauncherRegistry, LaunchRequest, launcher_of
-from flyte_core.loader import load_file, tasks_in
-from flyte_core.run import Run
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.run.handle import Run
+from flyte_core.run.launcher import LAUNCHER_LABEL, LauncherRegistry, LaunchRequest, launcher_of
+from flyte_core.run.session import Session
 from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
-from flyte_core.session import Session
+from flyte_core.task.loader import load_file, tasks_in
 
 TASKS = '''
 import time

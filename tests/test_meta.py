@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from flyte_core import hookspecs
-from flyte_core.plugins import ENTRY_POINT_GROUP
+from flyte_core.plugins import hookspecs
+from flyte_core.plugins.manager import ENTRY_POINT_GROUP
 
 REPO = Path(__file__).resolve().parents[1]
 HOOKS_DOC = REPO / "docs" / "hooks.md"

@@ -11,11 +11,11 @@ import pytest
 
 import flyte
 import flyte.errors
-from flyte_core.build import build_environment_images, build_image
-from flyte_core.errors import TaskInputError
-from flyte_core.hookspecs import hookimpl
-from flyte_core.image import Image
-from flyte_core.session import Session
+from flyte_core.api.build import build_environment_images, build_image
+from flyte_core.errors.core import TaskInputError
+from flyte_core.images.spec import Image
+from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.run.session import Session
 from tests import surface_tasks as t
 
 

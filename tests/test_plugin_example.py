@@ -87,7 +87,7 @@ def test_money_round_trips_on_the_example_backend(example_installed: None, tmp_p
         import json
 
         import flyte
-        from flyte_core.session import Session
+        from flyte_core.run.session import Session
         from flyte_example_plugin import EVENTS, Money
 
         env = flyte.TaskEnvironment(name="shop")

@@ -12,8 +12,8 @@ import pytest
 
 import flyte
 import flyte.report
-from flyte_core import context, report
-from flyte_core.session import Session
+from flyte_core.run.session import Session
+from flyte_core.runtime import context, report
 
 env = flyte.TaskEnvironment(name="reports")
 

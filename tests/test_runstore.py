@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flyte_core.errors import FlyteUsageError
+from flyte_core.errors.core import FlyteUsageError
 from flyte_core.runstore import ActionRecord, EventRecord, LogLine, Phase, RunRecord, RunStore
 from flyte_core.runstore.records import ErrorInfo
 from flyte_core.runstore.sqlite import SQLiteRunStore

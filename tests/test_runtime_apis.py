@@ -19,10 +19,10 @@ import pytest
 import flyte
 import flyte.durable
 import flyte.errors
-from flyte_core.checkpoint import Checkpoint, latest_checkpoint
-from flyte_core.errorspec import to_exception
-from flyte_core.errortypes import find_class, type_path, user_error_class
+from flyte_core.run.exctypes import find_class, type_path, user_error_class
+from flyte_core.run.failures import to_exception
 from flyte_core.runstore.records import ErrorInfo
+from flyte_core.runtime.checkpoint import Checkpoint, latest_checkpoint
 
 env = flyte.TaskEnvironment(name="runtime_apis")
 calls: list[int] = []
@@ -200,4 +200,4 @@ def test_types_that_cannot_be_rebuilt_fall_back_to_runtime_user_error(exc_type: 
 def test_find_class_only_looks_in_loaded_modules() -> None:
     assert find_class("builtins:ValueError") is ValueError
     assert find_class("tests.test_runtime_apis:NeedsTwo") is NeedsTwo
-    assert find_class("flyte_core.errors:RuntimeUserError") is None  # already a flyte error
+    assert find_class("flyte_core.errors.core:RuntimeUserError") is None  # already a flyte error

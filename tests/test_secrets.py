@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 import flyte
-from flyte_core.errors import ConfigError
-from flyte_core.hookspecs import hookimpl
-from flyte_core.plugins import make_plugin_set
-from flyte_core.secrets import LocalSecretStore, env_name
+from flyte_core.errors.core import ConfigError
+from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.plugins.manager import make_plugin_set
+from flyte_core.security.secrets import LocalSecretStore, env_name
 
 
 def test_environment_then_local_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

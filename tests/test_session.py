@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import flyte
-from flyte_core.config import load_config
-from flyte_core.errors import ConfigError
+from flyte_core.config.files import load_config
+from flyte_core.errors.core import ConfigError
+from flyte_core.run.session import Session
 from flyte_core.runstore.sqlite import SQLiteRunStore
-from flyte_core.session import Session
 from tests import seed_tasks as t
 
 
@@ -90,7 +90,7 @@ def test_importing_flyte_has_no_side_effects() -> None:
         "import sys, threading, flyte, flyte_core; "
         "assert threading.active_count() == 1; "
         "assert not any(m.startswith('flyte_backend_local') for m in sys.modules), 'plugins imported'; "
-        "import flyte_core.api as api; assert api._default is None; print('ok')"
+        "import flyte_core.api.runs as api; assert api._default is None; print('ok')"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip() == "ok", r.stderr
@@ -100,7 +100,7 @@ def test_plugins_autoload_can_be_disabled(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("FLYTE_DISABLE_PLUGIN_AUTOLOAD", "1")
     s = Session(run_store=str(tmp_path / "r.db"))
     assert "local" not in s.backends
-    from flyte_core.errors import PluginError
+    from flyte_core.errors.core import PluginError
 
     with pytest.raises(PluginError, match="No backend named 'local'"):
         s.run(t.greet, name="x")

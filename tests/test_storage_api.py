@@ -10,8 +10,8 @@ import pytest
 
 import flyte
 import flyte.storage as fs
-from flyte_core import storageconfig
-from flyte_core.datastore import DataStore
+from flyte_core.storage import config as storageconfig
+from flyte_core.storage.datastore import DataStore
 from tests import surface_tasks as t
 
 

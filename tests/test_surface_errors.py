@@ -9,10 +9,10 @@ import pytest
 
 import flyte
 import flyte.errors as fe
-from flyte_core.errors import CodeLoadError, FlyteUsageError
-from flyte_core.errorspec import to_exception
-from flyte_core.loader import load_file
+from flyte_core.errors.core import CodeLoadError, FlyteUsageError
+from flyte_core.run.failures import to_exception
 from flyte_core.runstore.records import ErrorInfo
+from flyte_core.task.loader import load_file
 from tests import surface_tasks as t
 
 DATA = Path(__file__).parent / "data" / "flyte2_surface.json"

@@ -8,8 +8,8 @@ from datetime import datetime
 import pytest
 
 import flyte
-from flyte_core.settings import unhonoured_settings
-from flyte_core.triggers import task_triggers
+from flyte_core.run.settings import unhonoured_settings
+from flyte_core.task.triggers import task_triggers
 
 
 def test_convenience_constructors_bind_the_trigger_time() -> None:

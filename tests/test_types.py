@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flyte_core.errors import TypeTransformerError
-from flyte_core.plugins import make_plugin_set
+from flyte_core.errors.core import TypeTransformerError
+from flyte_core.plugins.manager import make_plugin_set
 from flyte_core.types import ConversionContext, TypeEngine
 from flyte_core.types.builtins import PickleFallbackWarning
 
@@ -126,7 +126,7 @@ import datetime as dt  # noqa: E402
 import enum  # noqa: E402
 from typing import Literal, NamedTuple  # noqa: E402
 
-from flyte_core.datastore import DataStore  # noqa: E402
+from flyte_core.storage.datastore import DataStore  # noqa: E402
 
 
 class Color(enum.Enum):

@@ -10,7 +10,7 @@ import click
 import yaml
 
 from flyte_core.cli.common import CliState, err_console, fail_usage
-from flyte_core.errors import ImageBuildError
+from flyte_core.errors.core import ImageBuildError
 
 
 @click.command("build")
@@ -32,9 +32,9 @@ def build_cmd(state: CliState, file: str, envs: tuple[str, ...], all_envs: bool,
 
     Prints each environment's image reference; `--output-format json` prints them as one JSON object.
     """
-    from flyte_core.build import build_image
-    from flyte_core.imagemap import environments_in
-    from flyte_core.loader import load_file
+    from flyte_core.api.build import build_image
+    from flyte_core.run.imagemap import environments_in
+    from flyte_core.task.loader import load_file
 
     session = state.session()
     console = err_console()
@@ -97,7 +97,7 @@ def create_config(output: str, force: bool, backend: str, data: str | None, runs
     Flyte 2's control-plane options (--endpoint, --org, --project, ...) are accepted and not written:
     flyte-core has no control plane to point at.
     """
-    from flyte_core.config import load_config
+    from flyte_core.config.files import load_config
 
     path = Path(output)
     if path.exists() and not force:

@@ -9,8 +9,8 @@ import attrs
 import click
 from rich.console import Console
 
-from flyte_core.cache import Cache
 from flyte_core.cli.common import CliState, Column, fitted_table
+from flyte_core.run.cache import Cache
 
 
 @click.group("cache")

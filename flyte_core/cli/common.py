@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flyte_core.session import Session
+from flyte_core.run.session import Session
 
 
 @attrs.define

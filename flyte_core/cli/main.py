@@ -10,8 +10,8 @@ import click
 
 from flyte_core import __version__
 from flyte_core.cli.common import OUTPUT_FORMATS, CliState, fail_usage, set_verbosity
-from flyte_core.errors import FlyteUsageError
-from flyte_core.known_plugins import COMMANDS
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.plugins.known import COMMANDS
 
 
 class _FlyteGroup(click.Group):
@@ -96,7 +96,7 @@ def build() -> click.Group:
     cli.add_command(build_cmd)
     cli.add_command(create_cmd)
     try:
-        from flyte_core.plugins import make_plugin_set
+        from flyte_core.plugins.manager import make_plugin_set
 
         make_plugin_set().hook.flyte_add_cli_commands(cli=cli)
     except FlyteUsageError as e:

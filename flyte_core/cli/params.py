@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import types
 import typing
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from flyte_core.interface import Input, type_name
 from flyte_core.types.engine import TypeEngine
-from flyte_core.types.transformer import Converter
+from flyte_core.types.interface import Input, type_name
+from flyte_core.types.shape import converter_for, shape
 
 _SIMPLE: dict[Any, click.ParamType[Any]] = {int: click.INT, float: click.FLOAT, str: click.STRING}
 
@@ -36,51 +35,6 @@ class JsonParam(click.ParamType[Any]):
             return shape(data, self.hint, self.engine)
         except (TypeError, ValueError) as e:
             self.fail(f"{value!r} does not fit {type_name(self.hint)}: {e}", param, ctx)
-
-
-def shape(data: Any, hint: Any, engine: TypeEngine | None = None) -> Any:
-    """Turn decoded JSON into the Python shape ``hint`` asks for (tuples, non-str dict keys)."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is typing.Annotated:
-        return shape(data, args[0], engine)
-    if origin in (typing.Union, types.UnionType):
-        if data is None and type(None) in args:
-            return None
-        for a in args:
-            if a is type(None):
-                continue
-            try:
-                return shape(data, a, engine)
-            except (TypeError, ValueError):
-                continue
-        raise ValueError(f"no member of {type_name(hint)} accepts {data!r}")
-    if origin is tuple:
-        if not isinstance(data, list):
-            raise TypeError("expected a JSON list")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(shape(x, args[0], engine) for x in data)
-        return tuple(shape(x, a, engine) for x, a in zip(data, args, strict=True))
-    if origin is list:
-        if not isinstance(data, list):
-            raise TypeError("expected a JSON list")
-        return [shape(x, args[0], engine) for x in data] if args else data
-    if origin is dict:
-        if not isinstance(data, dict):
-            raise TypeError("expected a JSON object")
-        if not args:
-            return data
-        return {shape(json.loads(k) if args[0] is not str else k, args[0], engine): shape(v, args[1], engine)
-                for k, v in data.items()}
-    if hint is float and isinstance(data, int):
-        return float(data)
-    if hint in (int, str, bool, float) and not isinstance(data, hint):
-        raise TypeError(f"expected {hint.__name__}")
-    if engine is not None and hint not in (int, str, bool, float, typing.Any, type(None)):
-        # Records, enums, datetimes nested in containers parse themselves like top-level inputs do.
-        conv = _converter(engine, hint)
-        if conv is not None and conv.from_cli is not None:
-            return conv.from_cli(data if isinstance(data, str) else json.dumps(data))
-    return data
 
 
 class ParsedParam(click.ParamType):  # type: ignore[type-arg]
@@ -117,7 +71,7 @@ def option_for(inp: Input, engine: TypeEngine | None = None) -> click.Option:
         if not required:
             extra["default"] = bool(default)
         return click.Option([f"--{inp.name}/--no-{inp.name}"], help=help_text, **extra)
-    conv = _converter(engine, hint) if base not in _SIMPLE else None
+    conv = converter_for(engine, hint) if base not in _SIMPLE else None
     ptype: click.ParamType[Any]
     if base in _SIMPLE:
         ptype = _SIMPLE[base]
@@ -132,12 +86,3 @@ def option_for(inp: Input, engine: TypeEngine | None = None) -> click.Option:
     if not required:
         extra["default"] = default
     return click.Option([f"--{inp.name}"], type=ptype, show_default=False, help=help_text, **extra)
-
-
-def _converter(engine: TypeEngine | None, hint: Any) -> Converter | None:
-    if engine is None:
-        return None
-    try:
-        return engine.converter(hint)
-    except (TypeError, ValueError):
-        return None

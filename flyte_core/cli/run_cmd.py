@@ -14,12 +14,12 @@ from rich.console import Console
 
 from flyte_core.cli.common import CliState, complete_run_names, err_console, fail_usage
 from flyte_core.cli.params import option_for
-from flyte_core.errors import BaseRuntimeError, FlyteUsageError
-from flyte_core.imagemap import apply_image_overrides, environments_in, parse_image_options
-from flyte_core.loader import load_file, tasks_in
-from flyte_core.observers import RunObserver
-from flyte_core.session import RunOptions
-from flyte_core.task import TaskTemplate
+from flyte_core.errors.core import BaseRuntimeError, FlyteUsageError
+from flyte_core.run.imagemap import apply_image_overrides, environments_in, parse_image_options
+from flyte_core.run.observers import RunObserver
+from flyte_core.run.session import RunOptions
+from flyte_core.task.loader import load_file, tasks_in
+from flyte_core.task.template import TaskTemplate
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -170,8 +170,8 @@ def _launch(ctx: click.Context, task: TaskTemplate[Any, Any], path: str, task_na
             opts: dict[str, Any]) -> None:
     """Launch the run with the backend's launcher, then follow it (unless --detach)."""
     from flyte_core.cli.runs_cmd import follow_run
-    from flyte_core.launcher import LaunchRequest
-    from flyte_core.run import Run
+    from flyte_core.run.handle import Run
+    from flyte_core.run.launcher import LaunchRequest
 
     state: CliState = ctx.find_object(CliState) or CliState()
     session = state.session()

@@ -17,7 +17,7 @@ from flyte_core.cli.common import CliState, Column, complete_run_names, fail_usa
 from flyte_core.runstore.records import ActionRecord, Phase, RunRecord
 
 if TYPE_CHECKING:
-    from flyte_core.session import Session
+    from flyte_core.run.session import Session
 
 _ICON = {
     Phase.QUEUED: "[dim]○[/dim]", Phase.RUNNING: "[cyan]●[/cyan]", Phase.SUCCEEDED: "[green]✓[/green]",

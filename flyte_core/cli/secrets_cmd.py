@@ -7,7 +7,7 @@ import sys
 import click
 
 from flyte_core.cli.common import fail_usage
-from flyte_core.secrets import LocalSecretStore
+from flyte_core.security.secrets import LocalSecretStore
 
 
 @click.group("secrets")

@@ -26,96 +26,38 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flyte_core import wire
-from flyte_core.errors import FlyteUsageError, RunStoreDamagedError
-from flyte_core.privatefiles import private_file
+from flyte_core.errors.core import FlyteUsageError, RunStoreDamagedError
 from flyte_core.runstore.records import (
     ActionRecord,
     CacheEntry,
-    ErrorInfo,
     EventRecord,
     LogLine,
     Phase,
     RunRecord,
 )
+from flyte_core.runstore.sqlrows import (
+    ACTION_COLUMNS,
+    CACHE_COLUMNS,
+    EVENT_COLUMNS,
+    LOG_COLUMNS,
+    RUN_COLUMNS,
+    RUN_UPDATE_COLUMNS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    action_from_row,
+    cache_from_row,
+    error_to_json,
+    from_json,
+    insert_sql,
+    run_from_row,
+    to_json,
+)
+from flyte_core.security.privatefiles import private_file
 
-#: Version of the table layout below; stored in the ``meta`` table. Other versions are refused.
-_SCHEMA_VERSION = 1
 _BUSY_TIMEOUT_MS = 10_000
 _LOCK_RETRIES = 8
 
-_RUN_COLUMNS = ("name", "task", "phase", "backend", "created_at", "started_at", "ended_at",
-                "inputs", "outputs", "error", "pid", "host", "labels", "heartbeat", "abort_requested",
-                "recovered_from")
-# Columns the controller owns; a put_run must not reset a flag someone else set meanwhile.
-_RUN_UPDATE_COLUMNS = tuple(c for c in _RUN_COLUMNS if c != "abort_requested")
-_CACHE_COLUMNS = ("task", "key", "version", "outputs", "run", "action", "created_at")
-_ACTION_COLUMNS = ("run", "action", "parent", "task", "phase", "attempts", "grp", "created_at",
-                   "started_at", "ended_at", "inputs", "outputs", "error", "cache_hit", "recovered_from")
-_EVENT_COLUMNS = ("run", "action", "phase", "attempt", "at", "message")
-_LOG_COLUMNS = ("run", "action", "attempt", "at", "stream", "line")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    name TEXT PRIMARY KEY, task TEXT NOT NULL, phase TEXT NOT NULL, backend TEXT NOT NULL,
-    created_at REAL NOT NULL, started_at REAL, ended_at REAL, inputs TEXT, outputs TEXT,
-    error TEXT, pid INTEGER, host TEXT, labels TEXT NOT NULL DEFAULT '{}', heartbeat REAL,
-    abort_requested INTEGER NOT NULL DEFAULT 0, recovered_from TEXT);
-CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at);
-CREATE INDEX IF NOT EXISTS runs_phase ON runs (phase, created_at);
-CREATE INDEX IF NOT EXISTS runs_task ON runs (task, created_at);
-CREATE TABLE IF NOT EXISTS actions (
-    run TEXT NOT NULL, action TEXT NOT NULL, parent TEXT, task TEXT NOT NULL, phase TEXT NOT NULL,
-    attempts INTEGER NOT NULL, grp TEXT, created_at REAL NOT NULL, started_at REAL, ended_at REAL,
-    inputs TEXT, outputs TEXT, error TEXT, cache_hit INTEGER NOT NULL, recovered_from TEXT,
-    PRIMARY KEY (run, action));
-CREATE INDEX IF NOT EXISTS actions_created ON actions (run, created_at);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, action TEXT, phase TEXT NOT NULL,
-    attempt INTEGER NOT NULL, at REAL NOT NULL, message TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS events_run ON events (run, action, seq);
-CREATE TABLE IF NOT EXISTS logs (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, action TEXT NOT NULL,
-    attempt INTEGER NOT NULL, at REAL NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS logs_run ON logs (run, seq);
-CREATE INDEX IF NOT EXISTS logs_action ON logs (run, action, seq);
-CREATE TABLE IF NOT EXISTS cache (
-    task TEXT NOT NULL, key TEXT NOT NULL, version TEXT NOT NULL, outputs TEXT NOT NULL,
-    run TEXT NOT NULL, action TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (task, key));
-"""
-
 _T = TypeVar("_T")
-
-
-def _insert_sql(table: str, columns: Sequence[str], key: Sequence[str] = (), update: Sequence[str] = ()) -> str:
-    """An INSERT of ``columns``; with ``key``, an upsert that updates every other column (or only
-    ``update``) in place (unlike INSERT OR REPLACE this keeps the rowid, so insertion order
-    survives updates)."""
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    if key:
-        updates = ", ".join(f"{c} = excluded.{c}" for c in (update or columns) if c not in key)
-        sql += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-    return sql
-
-
-def _to_json(value: Any) -> str | None:
-    """JSON text of a dict (or None)."""
-    return None if value is None else json.dumps(value, separators=(",", ":"))
-
-
-def _from_json(text: str | None) -> Any:
-    """The value of JSON text (or None)."""
-    return None if text is None else json.loads(text)
-
-
-def _error_to_json(error: ErrorInfo | None) -> str | None:
-    """JSON text of an :class:`ErrorInfo` in its wire form."""
-    return None if error is None else _to_json(wire.converter().unstructure(error))
-
-
-def _error_from_json(text: str | None) -> ErrorInfo | None:
-    """The :class:`ErrorInfo` stored as JSON text."""
-    return None if text is None else wire.converter().structure(json.loads(text), ErrorInfo)
 
 
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
@@ -219,17 +161,17 @@ class SQLiteRunStore:
             with self._transaction() as conn:
                 conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                if row is not None and row[0] != str(_SCHEMA_VERSION):
+                if row is not None and row[0] != str(SCHEMA_VERSION):
                     raise FlyteUsageError(
                         f"The run store {self.path} has schema version {row[0]}, but this flyte-core "
-                        f"reads version {_SCHEMA_VERSION}; use the flyte-core version that wrote it "
+                        f"reads version {SCHEMA_VERSION}; use the flyte-core version that wrote it "
                         "or point the run store at another file."
                     )
-                for statement in _SCHEMA.split(";"):
+                for statement in SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                             (str(_SCHEMA_VERSION),))
+                             (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as e:
             if isinstance(e, sqlite3.OperationalError) and _is_locked(e):
                 raise
@@ -240,27 +182,27 @@ class SQLiteRunStore:
     def put_run(self, run: RunRecord) -> None:
         """Insert or replace a run."""
         row = (run.name, run.task, run.phase.value, run.backend, run.created_at, run.started_at,
-               run.ended_at, _to_json(run.inputs), _to_json(run.outputs), _error_to_json(run.error),
-               run.pid, run.host, _to_json(dict(run.labels)), run.heartbeat, int(run.abort_requested),
+               run.ended_at, to_json(run.inputs), to_json(run.outputs), error_to_json(run.error),
+               run.pid, run.host, to_json(dict(run.labels)), run.heartbeat, int(run.abort_requested),
                run.recovered_from)
-        self._write(_insert_sql("runs", _RUN_COLUMNS, key=("name",), update=_RUN_UPDATE_COLUMNS), [row])
+        self._write(insert_sql("runs", RUN_COLUMNS, key=("name",), update=RUN_UPDATE_COLUMNS), [row])
 
     def put_actions(self, actions: Sequence[ActionRecord]) -> None:
         """Insert or replace actions (one transaction)."""
         rows = [(a.run, a.action, a.parent, a.task, a.phase.value, a.attempts, a.group, a.created_at,
-                 a.started_at, a.ended_at, _to_json(a.inputs), _to_json(a.outputs),
-                 _error_to_json(a.error), int(a.cache_hit), a.recovered_from) for a in actions]
-        self._write(_insert_sql("actions", _ACTION_COLUMNS, key=("run", "action")), rows)
+                 a.started_at, a.ended_at, to_json(a.inputs), to_json(a.outputs),
+                 error_to_json(a.error), int(a.cache_hit), a.recovered_from) for a in actions]
+        self._write(insert_sql("actions", ACTION_COLUMNS, key=("run", "action")), rows)
 
     def add_events(self, events: Sequence[EventRecord]) -> None:
         """Append phase changes (one transaction)."""
         rows = [(e.run, e.action, e.phase.value, e.attempt, e.at, e.message) for e in events]
-        self._write(_insert_sql("events", _EVENT_COLUMNS), rows)
+        self._write(insert_sql("events", EVENT_COLUMNS), rows)
 
     def add_logs(self, lines: Sequence[LogLine]) -> None:
         """Append log lines (one transaction)."""
         rows = [(ln.run, ln.action, ln.attempt, ln.at, ln.stream, ln.line) for ln in lines]
-        self._write(_insert_sql("logs", _LOG_COLUMNS), rows)
+        self._write(insert_sql("logs", LOG_COLUMNS), rows)
 
     def import_run(self, source: str | os.PathLike[str], name: str, labels: Mapping[str, str] = {}) -> bool:
         """Bring run ``name`` up to date from another run-store file of this schema (a copy made
@@ -273,22 +215,22 @@ class SQLiteRunStore:
         try:
             def run() -> bool:
                 with self._transaction() as tx:
-                    row = tx.execute(f"SELECT {', '.join(_RUN_COLUMNS)} FROM src.runs WHERE name = ?",
+                    row = tx.execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM src.runs WHERE name = ?",
                                      (name,)).fetchone()
                     if row is None:
                         return False
-                    cols = ", ".join(_ACTION_COLUMNS)
-                    updates = ", ".join(f"{c} = excluded.{c}" for c in _ACTION_COLUMNS if c not in ("run", "action"))
+                    cols = ", ".join(ACTION_COLUMNS)
+                    updates = ", ".join(f"{c} = excluded.{c}" for c in ACTION_COLUMNS if c not in ("run", "action"))
                     tx.execute(f"INSERT INTO main.actions ({cols}) SELECT {cols} FROM src.actions WHERE run = ? "
                                f"ON CONFLICT (run, action) DO UPDATE SET {updates}", (name,))
-                    for table, columns in (("events", _EVENT_COLUMNS), ("logs", _LOG_COLUMNS)):
+                    for table, columns in (("events", EVENT_COLUMNS), ("logs", LOG_COLUMNS)):
                         cols = ", ".join(columns)
                         tx.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM src.{table} WHERE run = ? "
                                    f"ORDER BY seq LIMIT -1 OFFSET (SELECT count(*) FROM main.{table} WHERE run = ?)",
                                    (name, name))
-                    merged = {**(_from_json(row[12]) or {}), **labels}
-                    tx.execute(_insert_sql("runs", _RUN_COLUMNS, key=("name",), update=_RUN_UPDATE_COLUMNS),
-                               (*row[:12], _to_json(merged), *row[13:]))
+                    merged = {**(from_json(row[12]) or {}), **labels}
+                    tx.execute(insert_sql("runs", RUN_COLUMNS, key=("name",), update=RUN_UPDATE_COLUMNS),
+                               (*row[:12], to_json(merged), *row[13:]))
                     return True
             return self._retry(run)
         finally:
@@ -309,21 +251,21 @@ class SQLiteRunStore:
         """Insert or replace a cache entry (by task and key)."""
         row = (entry.task, entry.key, entry.version, json.dumps(entry.outputs), entry.run, entry.action,
                entry.created_at)
-        self._write(_insert_sql("cache", _CACHE_COLUMNS, key=("task", "key")), [row])
+        self._write(insert_sql("cache", CACHE_COLUMNS, key=("task", "key")), [row])
 
     def get_cache(self, task: str, key: str) -> CacheEntry | None:
         """The cache entry of ``task`` under ``key``, or None."""
-        rows = self._read(f"SELECT {', '.join(_CACHE_COLUMNS)} FROM cache WHERE task = ? AND key = ?", (task, key))
-        return _cache_from_row(rows[0]) if rows else None
+        rows = self._read(f"SELECT {', '.join(CACHE_COLUMNS)} FROM cache WHERE task = ? AND key = ?", (task, key))
+        return cache_from_row(rows[0]) if rows else None
 
     def list_cache(self, task: str | None = None) -> list[CacheEntry]:
         """Cache entries (of one task, if given), newest first."""
-        sql = f"SELECT {', '.join(_CACHE_COLUMNS)} FROM cache"
+        sql = f"SELECT {', '.join(CACHE_COLUMNS)} FROM cache"
         params: list[Any] = []
         if task is not None:
             sql += " WHERE task = ?"
             params.append(task)
-        return [_cache_from_row(r) for r in self._read(sql + " ORDER BY created_at DESC", params)]
+        return [cache_from_row(r) for r in self._read(sql + " ORDER BY created_at DESC", params)]
 
     def delete_cache(self, task: str | None = None) -> int:
         """Delete cache entries (of one task, if given); return how many."""
@@ -338,8 +280,8 @@ class SQLiteRunStore:
 
     def get_run(self, name: str) -> RunRecord | None:
         """The run called ``name``, or None."""
-        rows = self._read(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE name = ?", (name,))
-        return _run_from_row(rows[0]) if rows else None
+        rows = self._read(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE name = ?", (name,))
+        return run_from_row(rows[0]) if rows else None
 
     def list_runs(
         self, *, limit: int = 50, phase: Phase | None = None, task: str | None = None,
@@ -354,19 +296,19 @@ class SQLiteRunStore:
             if value is not None:
                 where.append(clause)
                 params.append(value)
-        sql = (f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE {' AND '.join(where)} "
+        sql = (f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE {' AND '.join(where)} "
                "ORDER BY created_at DESC, rowid DESC LIMIT ?")
-        return [_run_from_row(r) for r in self._read(sql, [*params, limit])]
+        return [run_from_row(r) for r in self._read(sql, [*params, limit])]
 
     def get_actions(self, run: str) -> list[ActionRecord]:
         """Every action of ``run``, in creation order (ties in first-insertion order)."""
-        sql = f"SELECT {', '.join(_ACTION_COLUMNS)} FROM actions WHERE run = ? ORDER BY created_at, rowid"
-        return [_action_from_row(r) for r in self._read(sql, (run,))]
+        sql = f"SELECT {', '.join(ACTION_COLUMNS)} FROM actions WHERE run = ? ORDER BY created_at, rowid"
+        return [action_from_row(r) for r in self._read(sql, (run,))]
 
     def get_events(self, run: str, action: str | None = None) -> list[EventRecord]:
         """Phase changes of a run (every event of the run, run-level and per action) or, when
         ``action`` is given, of that one action; in the order they were added."""
-        sql = f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events WHERE run = ?"
+        sql = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE run = ?"
         params: list[Any] = [run]
         if action is not None:
             sql += " AND action = ?"
@@ -377,7 +319,7 @@ class SQLiteRunStore:
     def get_logs(self, run: str, action: str | None = None, *, after: int = 0) -> list[tuple[int, LogLine]]:
         """Log lines of a run (or of ``action`` and its descendants ``action.*``), each with its
         sequence number, in order; ``after`` skips lines with sequence numbers up to it."""
-        sql = f"SELECT seq, {', '.join(_LOG_COLUMNS)} FROM logs WHERE run = ? AND seq > ?"
+        sql = f"SELECT seq, {', '.join(LOG_COLUMNS)} FROM logs WHERE run = ? AND seq > ?"
         params: list[Any] = [run, after]
         if action is not None:
             # Descendants of "a0.1" are exactly the ids in ["a0.1.", "a0.1/") — '/' sorts right after
@@ -395,28 +337,3 @@ class SQLiteRunStore:
             conns, self._all = self._all, []
         for conn in conns:
             conn.close()
-
-
-def _run_from_row(r: Sequence[Any]) -> RunRecord:
-    """A :class:`RunRecord` from a row of ``_RUN_COLUMNS``."""
-    return RunRecord(
-        name=r[0], task=r[1], phase=Phase(r[2]), backend=r[3], created_at=r[4], started_at=r[5],
-        ended_at=r[6], inputs=_from_json(r[7]), outputs=_from_json(r[8]), error=_error_from_json(r[9]),
-        pid=r[10], host=r[11], labels=_from_json(r[12]) or {}, heartbeat=r[13], abort_requested=bool(r[14]),
-        recovered_from=r[15],
-    )
-
-
-def _action_from_row(r: Sequence[Any]) -> ActionRecord:
-    """An :class:`ActionRecord` from a row of ``_ACTION_COLUMNS``."""
-    return ActionRecord(
-        run=r[0], action=r[1], parent=r[2], task=r[3], phase=Phase(r[4]), attempts=r[5], group=r[6],
-        created_at=r[7], started_at=r[8], ended_at=r[9], inputs=_from_json(r[10]),
-        outputs=_from_json(r[11]), error=_error_from_json(r[12]), cache_hit=bool(r[13]), recovered_from=r[14],
-    )
-
-
-def _cache_from_row(r: Sequence[Any]) -> CacheEntry:
-    """A :class:`CacheEntry` from a row of ``_CACHE_COLUMNS``."""
-    return CacheEntry(task=r[0], key=r[1], version=r[2], outputs=json.loads(r[3]), run=r[4], action=r[5],
-                      created_at=r[6])

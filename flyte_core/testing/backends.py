@@ -35,13 +35,13 @@ from typing import Any, ClassVar
 
 import pytest
 
-from flyte_core.config import Config
-from flyte_core.errors import RuntimeUserError, TaskTimeoutError
-from flyte_core.loader import load_file
-from flyte_core.run import Run
+from flyte_core.config.files import Config
+from flyte_core.errors.core import RuntimeUserError, TaskTimeoutError
+from flyte_core.run.handle import Run
+from flyte_core.run.session import Session
 from flyte_core.runstore.records import ActionRecord, Phase
-from flyte_core.session import Session
-from flyte_core.task import TaskTemplate
+from flyte_core.task.loader import load_file
+from flyte_core.task.template import TaskTemplate
 
 #: The module name (and file stem) of the conformance tasks in the project folder.
 TASKS_MODULE = "conformance_tasks"
@@ -342,7 +342,7 @@ class BackendSuite:
     def test_custom_context_reaches_called_tasks(self, session: Session, tasks: ModuleType) -> None:
         """``flyte.custom_context`` blocks reach the tasks called inside them (and theirs), nest,
         override outer keys, and end with the block; the run's custom context is underneath."""
-        from flyte_core.session import RunOptions
+        from flyte_core.run.session import RunOptions
 
         run = session.run_with(RunOptions(custom_context={"run": "r", "stage": "zero"}), tasks.custom_contexts, (), {})
         assert run.outputs()[0] == [
@@ -374,7 +374,7 @@ class BackendSuite:
 
     def test_checkpoint_and_durable_survive_recover(self, session: Session, tasks: ModuleType) -> None:
         """A run recovering a failed one restores its checkpoint and replays its durable time."""
-        from flyte_core.session import RunOptions
+        from flyte_core.run.session import RunOptions
 
         with pytest.raises(RuntimeUserError, match="stopping after the first checkpoint") as ei:
             self.run(session, tasks.resumes)
@@ -448,7 +448,7 @@ class BackendSuite:
 
 def flyte_resources(**kw: Any) -> Any:
     """``flyte.Resources(**kw)`` (imported late: the suite's module imports no ``flyte`` at load)."""
-    from flyte_core.models import Resources
+    from flyte_core.task.settings import Resources
 
     return Resources(**kw)
 

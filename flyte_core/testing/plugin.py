@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from _pytest.reports import TestReport
 
-from flyte_core.config import CONFIG_ENV, HOME_ENV
-from flyte_core.session import Session
+from flyte_core.config.files import CONFIG_ENV, HOME_ENV
+from flyte_core.run.session import Session
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -41,13 +41,13 @@ def _flyte_session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
 def flyte_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """This test's own ``FLYTE_HOME`` (no config file from the environment): processes it starts,
     such as ``flyte run``, inherit it. The default session of ``flyte.run`` is closed afterwards."""
-    import flyte_core.api
+    import flyte_core.api.runs
 
     home = tmp_path / "home"
     monkeypatch.setenv(HOME_ENV, str(home))
     monkeypatch.delenv(CONFIG_ENV, raising=False)
     yield home
-    flyte_core.api.reset()
+    flyte_core.api.runs.reset()
 
 
 @pytest.fixture

@@ -22,12 +22,12 @@ from typing import Any, ClassVar
 
 import pytest
 
-from flyte_core.datastore import DataStore
-from flyte_core.environment import TaskEnvironment
-from flyte_core.errors import TypeTransformerError
-from flyte_core.interface import output_fields, type_name
-from flyte_core.session import Session
+from flyte_core.errors.core import TypeTransformerError
+from flyte_core.run.session import Session
+from flyte_core.storage.datastore import DataStore
+from flyte_core.task.environment import TaskEnvironment
 from flyte_core.types.engine import TypeEngine
+from flyte_core.types.interface import output_fields, type_name
 from flyte_core.types.transformer import ConversionContext
 
 

@@ -15,7 +15,7 @@ import types
 import typing
 from typing import Any
 
-from flyte_core.hookspecs import hookimpl
+from flyte_core.plugins.hookspecs import hookimpl
 from flyte_core.types.callables import CallableT
 from flyte_core.types.choices import EnumT, LiteralT
 from flyte_core.types.containers import DictT, ListT, NamedTupleT, TupleT, UnionT

@@ -15,9 +15,9 @@ from typing import Any
 
 import cloudpickle
 
-from flyte_core.interface import type_name
 from flyte_core.types.common import mismatch
 from flyte_core.types.engine import TypeEngine
+from flyte_core.types.interface import type_name
 from flyte_core.types.transformer import ConversionContext, Converter
 
 

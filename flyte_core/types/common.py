@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flyte_core.interface import type_name
+from flyte_core.types.interface import type_name
 from flyte_core.types.transformer import ConversionContext
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import typing
 from typing import Any
 
-from flyte_core.interface import type_name
 from flyte_core.types.common import mismatch
 from flyte_core.types.engine import TypeEngine
+from flyte_core.types.interface import type_name
 from flyte_core.types.transformer import ConversionContext, Converter
 
 

@@ -9,8 +9,8 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flyte_core.errors import TaskInputError, TypeTransformerError
-from flyte_core.interface import OUTPUT_NAME, NativeInterface, output_fields, type_name
+from flyte_core.errors.core import TaskInputError, TypeTransformerError
+from flyte_core.types.interface import OUTPUT_NAME, NativeInterface, output_fields, type_name
 from flyte_core.types.transformer import ConversionContext, Converter, TypeTransformer
 
 #: A literal on the wire: ``{"t": transformer name, "v": wire version, "d": payload}``.

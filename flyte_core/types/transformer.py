@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 if TYPE_CHECKING:
-    from flyte_core.datastore import DataStore
+    from flyte_core.storage.datastore import DataStore
     from flyte_core.types.engine import TypeEngine
 
 

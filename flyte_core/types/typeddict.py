@@ -15,8 +15,9 @@ from typing import Any
 
 import attrs
 
-from flyte_core.interface import type_name
 from flyte_core.types.engine import TypeEngine
+from flyte_core.types.interface import type_name
+from flyte_core.types.shape import shape
 from flyte_core.types.transformer import ConversionContext, Converter
 
 # The key qualifiers a TypedDict annotation may carry; they say how the key is declared, not what its
@@ -175,10 +176,6 @@ class _Codec:
     def from_cli(self, text: str) -> dict[str, Any]:
         """A value from a JSON object given on the command line, each key's value shaped to its hint
         (nested objects become records, ISO text datetimes, ...)."""
-        # The CLI's JSON shaping is what every other structured CLI input uses; imported here because
-        # only the command line calls this.
-        from flyte_core.cli.params import shape
-
         data = json.loads(text)
         if not isinstance(data, dict):
             raise TypeError(f"expected a JSON object for {self.label}, got {type(data).__name__}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-bundle = pytest.importorskip("flyte_backend_docker.bundle", reason="the docker backend builds code bundles")
+bundle = pytest.importorskip("flyte_core.worker.bundle", reason="the docker backend builds code bundles")
 
 FILES = {
     "main.py": "print('main')\n",

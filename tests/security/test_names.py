@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import flyte
-from flyte_core.datastore import DataStore
-from flyte_core.errors import FlyteUsageError
-from flyte_core.launcher import LaunchRequest
-from flyte_core.names import check_name, inside
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.run.launcher import LaunchRequest
+from flyte_core.security.names import check_name, inside
+from flyte_core.storage.datastore import DataStore
 
 BAD = ["..", ".", "../../../../tmp/x/ESCAPED", "a/b", "/abs", "a\nb", "x" * 64, "", "-lead", "trail.", "sp ace",
        "uni\u00e9"]

@@ -7,8 +7,8 @@ import stat
 from pathlib import Path
 
 import flyte
-from flyte_core.privatefiles import private_file, write_private
-from flyte_core.secrets import LocalSecretStore
+from flyte_core.security.privatefiles import private_file, write_private
+from flyte_core.security.secrets import LocalSecretStore
 
 
 def mode(p: Path) -> int:

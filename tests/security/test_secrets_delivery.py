@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import flyte
-from flyte_core.masking import SecretMask
-from flyte_core.masking import mask as process_mask
-from flyte_core.secrets import LocalSecretStore
-from flyte_core.workerenv import worker_environment
+from flyte_core.security.masking import SecretMask
+from flyte_core.security.masking import mask as process_mask
+from flyte_core.security.secrets import LocalSecretStore
+from flyte_core.worker.environment import worker_environment
 
 HERE = Path(__file__).parent
 VALUE = "s3cr3t-VALUE-42"

@@ -31,7 +31,6 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from flyte_backend_docker.bundle import make_bundle
 from flyte_backend_docker.engine import EngineCalls, EngineGone, ExitWatch, Slots, default_concurrency
 from flyte_backend_docker.images import ImageBuildError
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL, TASK_LABEL, labels_for, prune_dead
@@ -40,15 +39,16 @@ from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
 from flyte_backend_docker.rawtask import execute_raw
 from flyte_backend_docker.resources import container_limits, describe_memory
 from flyte_backend_docker.secrets import SecretMounts, secret_value
-from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
-from flyte_core.channel import ChannelServer
-from flyte_core.channel_client import is_nested_function, task_ref
-from flyte_core.config import flyte_home
-from flyte_core.entrypoint import read_outcome, worker_spec
-from flyte_core.errors import FlyteUsageError
-from flyte_core.imagebuilder import ImageBuilder, image_builders
-from flyte_core.rawcontainer import RawContainerTask
+from flyte_core.config.files import flyte_home
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.images.builder import ImageBuilder, image_builders
+from flyte_core.run.backend import ActionOutcome, ActionSpec, BackendRun
 from flyte_core.runstore.records import ErrorInfo
+from flyte_core.task.rawcontainer import RawContainerTask
+from flyte_core.worker.bundle import make_bundle
+from flyte_core.worker.channel_client import is_nested_function, task_ref
+from flyte_core.worker.channel_server import ChannelServer
+from flyte_core.worker.entrypoint import read_outcome, worker_spec
 
 #: Inside containers, where the code bundle is unpacked.
 CODE_DIR = "/flyte/code"
@@ -80,7 +80,7 @@ class DockerBackend:
         self._client: docker.DockerClient | None = None
         self._run: BackendRun | None = None
         self._server: ChannelServer | None = None
-        self._builder: ImageBuilder | None = None  # the flyte_core.imagebuilder protocol
+        self._builder: ImageBuilder | None = None  # the flyte_core.images.builder protocol
         self._bundle: str = "-"
         self._bundle_dir = CODE_DIR
         self._dir: str | None = None

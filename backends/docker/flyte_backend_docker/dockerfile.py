@@ -1,4 +1,4 @@
-"""Render a :class:`flyte_core.image.Image` spec as a Dockerfile and the files of its build context.
+"""Render a :class:`flyte_core.images.spec.Image` spec as a Dockerfile and the files of its build context.
 
 Pure: reads the spec's local files, talks to no engine. The caller (``images.ImageBuilder``) puts
 the wheelhouse under :data:`WHEELS_DIR` and the rendered Dockerfile under :data:`DOCKERFILE` in the
@@ -24,11 +24,11 @@ from typing import Any
 import attrs
 from docker.utils.build import PatternMatcher
 
-from flyte_backend_docker.bundle import bundle_files
-from flyte_core.errors import FlyteUsageError
-from flyte_core.image import Image, Layer
-from flyte_core.image_layers import is_own_wheels, read_script_metadata, requirement_name, secrets_of
-from flyte_core.models import Secret
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.images.layers import Layer, is_own_wheels, read_script_metadata, requirement_name, secrets_of
+from flyte_core.images.spec import Image
+from flyte_core.security.secrets import Secret
+from flyte_core.worker.bundle import bundle_files
 
 #: Where the Dockerfile goes in the build context (a name no user folder is likely to hold).
 DOCKERFILE = ".flyte-build.Dockerfile"

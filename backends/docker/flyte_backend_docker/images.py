@@ -1,4 +1,4 @@
-"""Build :class:`flyte_core.image.Image` specs into local Docker images, once per content hash.
+"""Build :class:`flyte_core.images.spec.Image` specs into local Docker images, once per content hash.
 
 ``ImageBuilder.ensure(image)`` returns a local tag ``<name>:<hash>``. The hash covers the spec,
 the base image's id, the wheelhouse of this checkout, the rendered Dockerfile and the content of
@@ -32,11 +32,10 @@ import docker
 import docker.errors
 
 from flyte_backend_docker import dockerfile, wheelhouse
-from flyte_core import errors
-from flyte_core.errors import FlyteUsageError
-from flyte_core.image import Image
-from flyte_core.models import Secret
-from flyte_core.secrets import env_name, flyte_secret_value, secret_id
+from flyte_core.errors import core as errors
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.images.spec import Image
+from flyte_core.security.secrets import Secret, env_name, flyte_secret_value, secret_id
 
 #: Environment variable naming the base image of default images (an explicit argument wins).
 BASE_IMAGE_ENV = "FLYTE_DOCKER_BASE_IMAGE"
@@ -77,7 +76,7 @@ class ImageBuilder:
     :param packages: local distributions to install (default: :func:`wheelhouse.repo_packages`).
     :param extra_requirements: more requirements to put in the wheelhouse and install.
     :param secret_value: gives the value of a layer's ``secret_mounts`` (default: the environment's
-        ``FLYTE_SECRET_*`` / ``flyte secrets`` store, as ``flyte_core.secrets.flyte_secret_value``).
+        ``FLYTE_SECRET_*`` / ``flyte secrets`` store, as ``flyte_core.security.secrets.flyte_secret_value``).
     :param code_root: the folder ``with_code_bundle`` bakes in (default: the current folder).
     """
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from flyte_core.backend import Backend, BackendRegistry
-from flyte_core.hookspecs import hookimpl
+from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.run.backend import Backend, BackendRegistry
 
 
 def _docker(options: Mapping[str, Any]) -> Backend:

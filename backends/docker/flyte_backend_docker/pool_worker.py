@@ -5,11 +5,11 @@
 The worker unpacks the run's code bundle once, connects to the pool's control socket on the host
 (bind-mounted into the container) and says ``{"hello": WORKER_ID}``. Then, newline-delimited JSON:
 
-- host -> worker ``{"spec": PATH}``: run the attempt whose :class:`~flyte_core.entrypoint.WorkerSpec`
+- host -> worker ``{"spec": PATH}``: run the attempt whose :class:`~flyte_core.worker.entrypoint.WorkerSpec`
   is at PATH, in a thread of its own (the pool sends a second attempt before the first ended only
   to async tasks, up to the policy's ``concurrency``, or while the first waits for its children);
 - worker -> host ``{"log": PATH, "stream": "stdout"|"stderr", "line": TEXT}``: a line the attempt
-  printed (captured per attempt by :mod:`flyte_core.logcapture`; it also reaches the container's
+  printed (captured per attempt by :mod:`flyte_core.runtime.logcapture`; it also reaches the container's
   own output, which the pool quotes if the worker dies);
 - worker -> host ``{"done": PATH}`` once the outcome file is written, or ``{"done": PATH, "exit":
   CODE}`` when the attempt ended without an outcome (``sys.exit`` in the task, a broken spec).
@@ -58,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     """Unpack the bundle, connect, and run every attempt the host sends until it hangs up."""
     control_path, worker_id, bundle, code_dir = sys.argv[1:] if argv is None else argv
     _unpack(bundle, code_dir)
-    from flyte_core import logcapture
-
+    from flyte_core.runtime import logcapture
     control = Control(control_path)
     control.send({"hello": worker_id})
     with logcapture.installed():
@@ -75,8 +74,8 @@ def run_attempt(control: Control, path: str) -> None:
     """Run the attempt whose spec is at ``path``, forwarding what it prints; then say it is done."""
     import traceback
 
-    from flyte_core import entrypoint, logcapture
-
+    from flyte_core.runtime import logcapture
+    from flyte_core.worker import entrypoint
     def forward(stream: str, line: str) -> None:
         for start in range(0, max(len(line), 1), MAX_LINE):
             control.send({"log": path, "stream": stream, "line": line[start:start + MAX_LINE]})
@@ -133,7 +132,7 @@ def _unpack(bundle: str, code_dir: str) -> None:
         return
     from pathlib import Path
 
-    from flyte_backend_docker.bundle import extract_bundle
+    from flyte_core.worker.bundle import extract_bundle
 
     extract_bundle(bundle, Path(code_dir))
     with open(marker, "w") as f:
@@ -148,7 +147,7 @@ if __name__ == "__main__":
 
         traceback.print_exc()
         code = 1
-    from flyte_core.entrypoint import flush_output
+    from flyte_core.worker.entrypoint import flush_output
 
     flush_output()
     # Attempts may still run in daemon threads (the host hung up at the end of the run): go now.

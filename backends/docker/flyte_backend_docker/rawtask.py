@@ -18,10 +18,10 @@ import docker.errors
 
 from flyte_backend_docker.labels import labels_for
 from flyte_backend_docker.resources import container_limits
-from flyte_core.backend import ActionOutcome, ActionSpec
-from flyte_core.errors import FlyteUsageError
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.run.backend import ActionOutcome, ActionSpec
+from flyte_core.run.body import error_info
 from flyte_core.runstore.records import ErrorInfo
-from flyte_core.runtime import error_info
 
 if TYPE_CHECKING:
     from flyte_backend_docker.backend import DockerBackend
@@ -30,7 +30,7 @@ TAIL_LINES = 20
 
 
 async def execute_raw(backend: DockerBackend, spec: ActionSpec, task: Any) -> ActionOutcome:
-    """Run one attempt of ``task`` (a :class:`~flyte_core.rawcontainer.RawContainerTask`) for ``backend``:
+    """Run one attempt of ``task`` (a :class:`~flyte_core.task.rawcontainer.RawContainerTask`) for ``backend``:
     stage its inputs, run its image to the end (at most ``spec.timeout``), encode its outputs; the
     container and the folder are removed however it ends."""
     assert backend._run is not None and backend._client is not None and backend._dir is not None

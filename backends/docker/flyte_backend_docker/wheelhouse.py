@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from flyte_core.errors import FlyteUsageError
+from flyte_core.errors.core import FlyteUsageError
 
 #: Folders that hold one distribution each, beside the root ``flyte-core`` distribution.
 PACKAGE_FOLDERS = ("backends", "typeplugins", "plugins")

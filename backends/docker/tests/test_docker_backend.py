@@ -24,9 +24,9 @@ from conftest import BASE_IMAGE, docker_session
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL
 
 from flyte_core.cli.main import build
-from flyte_core.errors import BaseRuntimeError
-from flyte_core.loader import load_file
-from flyte_core.session import Session
+from flyte_core.errors.core import BaseRuntimeError
+from flyte_core.run.session import Session
+from flyte_core.task.loader import load_file
 from flyte_core.testing.backends import BackendSuite
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -12,9 +12,9 @@ import docker
 import pytest
 from flyte_backend_docker.images import ImageBuilder, ImageBuildError
 
-from flyte_core.image import Image
-from flyte_core.image_layers import PythonWheels
-from flyte_core.models import Secret
+from flyte_core.images.layers import PythonWheels
+from flyte_core.images.spec import Image
+from flyte_core.security.secrets import Secret
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -4,7 +4,7 @@ and the controller's own cost per action.
     python backends/kubernetes/bench/pod_start.py [--n 10] [--namespace flyte-e2e] [--kubectl PATH]
 
 - kubectl (the baseline): ``kubectl run NAME --restart=Never --image=IMAGE
-  --image-pull-policy=IfNotPresent -n NS -- python -c "import flyte_core.entrypoint"`` (the
+  --image-pull-policy=IfNotPresent -n NS -- python -c "import flyte_core.worker.entrypoint"`` (the
   imports every action pays) with the task image, timed from invoking kubectl until an API watch
   (opened before the invocation) reports the pod ``Succeeded``;
 - api (a second baseline): the pod ``kubectl run`` makes, created through the API from this
@@ -52,7 +52,7 @@ def chain(n: int) -> int:
     return sum(noop() for _ in range(n))
 """
 
-COMMAND = ["python", "-c", "import flyte_core.entrypoint"]
+COMMAND = ["python", "-c", "import flyte_core.worker.entrypoint"]
 TIMEOUT_S = 180
 
 
@@ -155,10 +155,10 @@ def main() -> int:
     from flyte_backend_kubernetes.client import connect
     from kubernetes import client
 
-    from flyte_core.config import Config
-    from flyte_core.image import Image
-    from flyte_core.loader import load_file
-    from flyte_core.session import Session
+    from flyte_core.config.files import Config
+    from flyte_core.images.spec import Image
+    from flyte_core.run.session import Session
+    from flyte_core.task.loader import load_file
 
     api_client, _ = connect()
     api = client.CoreV1Api(api_client)

@@ -1,6 +1,6 @@
 """Durable runs: the top-level task is driven by a pod inside the cluster, so the run goes on
 when the terminal that started it closes. :class:`KubernetesLauncher` is the backend's launcher
-(``flyte_core.launcher``): ``flyte run --backend kubernetes`` uses it, ``--detach`` leaves it,
+(``flyte_core.run.launcher``): ``flyte run --backend kubernetes`` uses it, ``--detach`` leaves it,
 ``flyte runs show RUN --follow`` re-attaches and ``flyte runs abort RUN`` stops it.
 
 Launching does what the driver cannot do itself: it builds the images of the task module's
@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import yaml
-from flyte_backend_docker.bundle import make_bundle
 from kubernetes import client
 
 from flyte_backend_kubernetes import pods as podops
@@ -43,17 +42,18 @@ from flyte_backend_kubernetes.names import DRIVER_LABEL, dns_name, label_value
 from flyte_backend_kubernetes.options import KubeOptions
 from flyte_backend_kubernetes.runsetup import DataAccess, data_access
 from flyte_backend_kubernetes.snapshot import fetch, import_run
-from flyte_core.config import flyte_home
-from flyte_core.datastore import DataStore
-from flyte_core.environment import TaskEnvironment
-from flyte_core.errors import FlyteUsageError
-from flyte_core.image import Image
-from flyte_core.launcher import LAUNCHER_LABEL, LaunchRequest
-from flyte_core.loader import load_file, tasks_in
+from flyte_core.config.files import flyte_home
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.images.spec import Image
+from flyte_core.run.launcher import LAUNCHER_LABEL, LaunchRequest
 from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
+from flyte_core.storage.datastore import DataStore
+from flyte_core.task.environment import TaskEnvironment
+from flyte_core.task.loader import load_file, tasks_in
+from flyte_core.worker.bundle import make_bundle
 
 if TYPE_CHECKING:
-    from flyte_core.session import Session
+    from flyte_core.run.session import Session
 
 #: Run labels: where the driver pod is (``namespace/name``), where its run-store copies go.
 DRIVER_RUN_LABEL = "flyte-core.org/driver"
@@ -181,7 +181,7 @@ class KubernetesLauncher:
         """Build (and push) the images of the module's environments; ``image_key`` -> reference."""
         import docker
 
-        from flyte_core.imagebuilder import image_builders
+        from flyte_core.images.builder import image_builders
 
         engine = docker.from_env()
         try:
@@ -324,7 +324,7 @@ def _build_progress(line: str) -> None:
 
 def _check_runs_folder(runs_path: str) -> None:
     """The driver pod mounts the run store's folder; refuse one that holds the local secret store."""
-    from flyte_core.secrets import LocalSecretStore
+    from flyte_core.security.secrets import LocalSecretStore
 
     secrets_file = LocalSecretStore().path
     if secrets_file.exists() and secrets_file.parent.resolve() == Path(runs_path).resolve().parent:

@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from flyte_core.backend import Backend, BackendRegistry
-from flyte_core.hookspecs import hookimpl
-from flyte_core.launcher import LauncherRegistry
+from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.run.backend import Backend, BackendRegistry
+from flyte_core.run.launcher import LauncherRegistry
 
 
 def _kubernetes(options: Mapping[str, Any]) -> Backend:

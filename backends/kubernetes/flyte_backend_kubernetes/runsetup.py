@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from flyte_backend_docker.bundle import make_bundle
 from kubernetes import client
 
-from flyte_core.backend import BackendRun
-from flyte_core.config import flyte_home
-from flyte_core.datastore import DataStore
-from flyte_core.errors import FlyteUsageError
+from flyte_core.config.files import flyte_home
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.run.backend import BackendRun
+from flyte_core.storage.datastore import DataStore
+from flyte_core.worker.bundle import make_bundle
 
 
 @attrs.frozen

@@ -21,10 +21,10 @@ import pytest
 import yaml
 from conftest import NAMESPACE, kube_options, pods_of
 
-from flyte_core.config import Config
-from flyte_core.errors import FlyteUsageError
-from flyte_core.loader import load_file
-from flyte_core.session import Session
+from flyte_core.config.files import Config
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.run.session import Session
+from flyte_core.task.loader import load_file
 
 pytestmark = [pytest.mark.timeout(900)]
 

@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from flyte_backend_local.options import InProcessOptions
-from flyte_core import logcapture, runtime
-from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
+from flyte_core.run import body as runtime
+from flyte_core.run.backend import ActionOutcome, ActionSpec, BackendRun
 from flyte_core.runstore.records import ErrorInfo
+from flyte_core.runtime import logcapture
 
 log = logging.getLogger("flyte")
 

@@ -1,6 +1,6 @@
 """The ``local-process`` backend: every action runs in its own worker process.
 
-A worker is ``python -m flyte_core.entrypoint --serve FD`` in a new session (its own process
+A worker is ``python -m flyte_core.worker.entrypoint --serve FD`` in a new session (its own process
 group), so a task that crashes the interpreter (``os._exit``, a segfault, the OOM killer) fails
 its action with a clear error instead of taking the run down or hanging it, and a timeout kills
 the task for real, with everything it started. When an attempt fails by raising and retries are
@@ -26,16 +26,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from flyte_backend_local.options import ProcessOptions
-from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
-from flyte_core.channel import ChannelServer
-from flyte_core.channel_client import is_nested_function, task_ref
-from flyte_core.entrypoint import read_outcome, worker_spec
-from flyte_core.errors import FlyteUsageError
-from flyte_core.models import to_secrets
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.run.backend import ActionOutcome, ActionSpec, BackendRun
 from flyte_core.runstore.records import ErrorInfo
-from flyte_core.secrets import secret_env
-from flyte_core.task import TaskRef
-from flyte_core.workerenv import worker_environment
+from flyte_core.security.secrets import secret_env, to_secrets
+from flyte_core.task.template import TaskRef
+from flyte_core.worker.channel_client import is_nested_function, task_ref
+from flyte_core.worker.channel_server import ChannelServer
+from flyte_core.worker.entrypoint import read_outcome, worker_spec
+from flyte_core.worker.environment import worker_environment
 
 #: How many of a worker's last output lines a crash report quotes.
 TAIL_LINES = 20
@@ -148,12 +147,12 @@ class ProcessBackend:
         return _interrupted(spec, worker.proc.returncode, list(worker.tail))
 
     async def _spawn(self, spec: ActionSpec, env: dict[str, str]) -> _Worker:
-        """Start a serving worker process (see ``flyte_core.entrypoint --serve``) for ``spec``."""
+        """Start a serving worker process (see ``flyte_core.worker.entrypoint --serve``) for ``spec``."""
         loop = asyncio.get_running_loop()
         done_r, done_w = os.pipe()
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "flyte_core.entrypoint", "--serve", str(done_w),
+                sys.executable, "-m", "flyte_core.worker.entrypoint", "--serve", str(done_w),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE, env=env, start_new_session=True, pass_fds=(done_w,),
             )

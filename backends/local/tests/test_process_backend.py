@@ -22,10 +22,10 @@ from types import ModuleType
 
 import pytest
 
-from flyte_core.channel import ChannelServer
-from flyte_core.environment import TaskEnvironment
-from flyte_core.errors import BaseRuntimeError
-from flyte_core.session import RunOptions, Session
+from flyte_core.errors.core import BaseRuntimeError
+from flyte_core.run.session import RunOptions, Session
+from flyte_core.task.environment import TaskEnvironment
+from flyte_core.worker.channel_server import ChannelServer
 
 pytestmark = pytest.mark.slow
 
@@ -389,7 +389,7 @@ def test_main_script_tasks_and_ctrl_c(tmp_path: Path) -> None:
     script, pid_file, mains = tmp_path / "script.py", tmp_path / "sleeper.pid", tmp_path / "mains"
     script.write_text(TASKS + textwrap.dedent(f'''
         if __name__ == "__main__":
-            from flyte_core.session import RunOptions, Session
+            from flyte_core.run.session import RunOptions, Session
             s = Session(backend="local-process", data_url={str(tmp_path / "data")!r},
                         run_store={str(tmp_path / "runs.db")!r}, root_dir={str(tmp_path)!r})
             with open({str(mains)!r}, "a") as f:
@@ -445,6 +445,6 @@ def test_channel_refuses_strangers() -> None:
 
 
 def test_spec_schema_matches_wire() -> None:
-    from flyte_core import entrypoint, wire
-
+    from flyte_core import wire
+    from flyte_core.worker import entrypoint
     assert entrypoint.SCHEMA_VERSION == wire.SCHEMA_VERSION

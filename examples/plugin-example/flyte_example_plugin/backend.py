@@ -1,6 +1,6 @@
 """The ``example-echo`` backend: the in-process local backend under another name.
 
-Real backends implement the :class:`flyte_core.backend.Backend` protocol themselves (``start``,
+Real backends implement the :class:`flyte_core.run.backend.Backend` protocol themselves (``start``,
 ``execute``, ``execute_inline``, ``blocked``, ``close``); reusing the local one keeps the
 example short while still proving that a third-party package can add a backend.
 """

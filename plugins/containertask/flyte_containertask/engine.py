@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import docker
 import docker.errors
 
-from flyte_core import context
+from flyte_core.runtime import context
 
 if TYPE_CHECKING:
     from flyte_containertask.task import ContainerTask

@@ -1,14 +1,14 @@
 """The plugin module of flyte-containertask (entry point group ``flyte``).
 
 A ContainerTask runs through its own function (the local Docker engine), and container backends run it
-as a :class:`flyte_core.rawcontainer.RawContainerTask`: no hook for that. The one hook registers the
+as a :class:`flyte_core.task.rawcontainer.RawContainerTask`: no hook for that. The one hook registers the
 :class:`~flyte_containertask.sleep.Sleep` task kind (``flyte.extras.Sleep``).
 """
 
 from __future__ import annotations
 
-from flyte_core.hookspecs import hookimpl
-from flyte_core.taskkinds import TaskKindRegistry
+from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.task.kinds import TaskKindRegistry
 
 
 @hookimpl

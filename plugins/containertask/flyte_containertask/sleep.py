@@ -15,9 +15,9 @@ from typing import Any
 
 import attrs
 
-from flyte_core import durable
-from flyte_core.errors import FlyteUsageError
-from flyte_core.task import TaskTemplate
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.runtime import durable
+from flyte_core.task.template import TaskTemplate
 
 __all__ = ["Sleep", "SleepTask", "run_sleep", "sleep_seconds"]
 

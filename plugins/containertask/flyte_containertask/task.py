@@ -17,12 +17,12 @@ from typing import Any, Literal
 import attrs
 
 from flyte_containertask import staging
-from flyte_core.environment import TaskEnvironment
-from flyte_core.image import Image
-from flyte_core.interface import Input, NativeInterface
-from flyte_core.models import Cache, Resources, to_cache, to_retries, to_timeout
-from flyte_core.rawcontainer import ContainerCall
-from flyte_core.task import TaskTemplate
+from flyte_core.images.spec import Image
+from flyte_core.task.environment import TaskEnvironment
+from flyte_core.task.rawcontainer import ContainerCall
+from flyte_core.task.settings import Cache, Resources, to_cache, to_retries, to_timeout
+from flyte_core.task.template import TaskTemplate
+from flyte_core.types.interface import Input, NativeInterface
 
 _MetadataFormat = Literal["JSON", "YAML", "PROTO"]
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -131,7 +131,7 @@ class ContainerTask(TaskTemplate[Any, Any]):
                 clone.extra[key] = value
         return clone
 
-    # --- the RawContainerTask contract (flyte_core.rawcontainer) ------------------------------------
+    # --- the RawContainerTask contract (flyte_core.task.rawcontainer) ------------------------------------
 
     def container_call(self, inputs: dict[str, Any], host_dir: str) -> ContainerCall:
         """Stage ``inputs`` under ``host_dir``/inputs, make ``host_dir``/outputs, and say what to run."""

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.errors import LiveError
 from rich.live import Live
 
-from flyte_core.events import ActionEvent, RunEvent
+from flyte_core.run.events import ActionEvent, RunEvent
 from flyte_progress.display import TreeView
 from flyte_progress.lines import LinePrinter
 from flyte_progress.tree import DEFAULT_MAX_CHILDREN, ProgressTree
@@ -21,7 +21,7 @@ REFRESH_PER_SECOND = 8.0
 
 
 class LiveTreeObserver:
-    """Shows one run's action tree on ``console`` (implements ``flyte_core.observers.RunObserver``).
+    """Shows one run's action tree on ``console`` (implements ``flyte_core.run.observers.RunObserver``).
 
     Events only update :attr:`tree` (under its lock); on a terminal, a ``rich.live.Live`` started by
     the first event redraws the tree from its own thread ``REFRESH_PER_SECOND`` times a second, and

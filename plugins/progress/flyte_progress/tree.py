@@ -16,7 +16,7 @@ from typing import TypeAlias
 
 import attrs
 
-from flyte_core.events import ActionEvent, RunEvent
+from flyte_core.run.events import ActionEvent, RunEvent
 from flyte_core.runstore.records import ActionRecord, Phase, RunRecord
 
 #: Phases of an action that is in flight; shown before other siblings when siblings are collapsed.

@@ -15,11 +15,11 @@ from flyte_progress.tree import ProgressTree
 from rich.console import Console
 
 import flyte
-from flyte_core.events import ActionEvent, RunEvent
-from flyte_core.observers import RunObserver
-from flyte_core.plugins import make_plugin_set
+from flyte_core.plugins.manager import make_plugin_set
+from flyte_core.run.events import ActionEvent, RunEvent
+from flyte_core.run.observers import RunObserver
+from flyte_core.run.session import Session
 from flyte_core.runstore.records import ActionRecord, ErrorInfo, Phase, RunRecord
-from flyte_core.session import Session
 
 T0 = 1_000.0
 

@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from flyte_core.cli.common import CliState
-from flyte_core.loader import load_file, tasks_in
-from flyte_core.task import TaskTemplate
-from flyte_core.triggers import task_triggers
+from flyte_core.task.loader import load_file, tasks_in
+from flyte_core.task.template import TaskTemplate
+from flyte_core.task.triggers import task_triggers
 from flyte_triggers.schedule import check, next_fire
 from flyte_triggers.scheduler import Firing, TriggerScheduler, fire_once
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from flyte_core.errors import FlyteUsageError
-from flyte_core.triggers import Cron, FixedRate, Trigger
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.task.triggers import Cron, FixedRate, Trigger
 
 
 def check(trigger: Trigger) -> None:

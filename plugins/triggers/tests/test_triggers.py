@@ -15,9 +15,9 @@ from flyte_triggers.scheduler import TASK_LABEL, TIME_LABEL, TRIGGER_LABEL
 
 import flyte
 from flyte_core.cli.main import build
-from flyte_core.errors import FlyteUsageError
+from flyte_core.errors.core import FlyteUsageError
+from flyte_core.run.session import Session
 from flyte_core.runstore.records import Phase
-from flyte_core.session import Session
 
 T0 = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
 

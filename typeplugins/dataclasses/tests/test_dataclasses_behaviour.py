@@ -21,8 +21,8 @@ from flyte_types_dataclasses import ATTRS, DATACLASS
 from flyte_types_dataclasses.plugin import flyte_type_transformer
 
 import flyte
-from flyte_core.hookspecs import hookimpl
-from flyte_core.session import Session
+from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.run.session import Session
 from flyte_core.types.engine import TypeEngine
 from flyte_core.types.transformer import ConversionContext, Converter
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from flyte_core.hookspecs import hookimpl
+from flyte_core.plugins.hookspecs import hookimpl
 from flyte_types_dataframes.dataframe import DataFrame
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from flyte_types_dataframes.userhash import HASH_BY
 
 import flyte
 from flyte.io import DataFrame, HashFunction
-from flyte_core.run import Run
-from flyte_core.session import Session
+from flyte_core.run.handle import Run
+from flyte_core.run.session import Session
 
 env = flyte.TaskEnvironment(name="frame_hashing")
 

@@ -14,8 +14,8 @@ from flyte_types_files.transformer import DIR, FILE
 
 import flyte
 import flyte.io
-from flyte_core.datastore import DataStore
-from flyte_core.session import Session
+from flyte_core.run.session import Session
+from flyte_core.storage.datastore import DataStore
 from flyte_core.types.transformer import ConversionContext
 
 

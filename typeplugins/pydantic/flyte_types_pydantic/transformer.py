@@ -19,8 +19,8 @@ from typing import Any
 import pydantic
 from pydantic_core import PydanticSerializationError
 
-from flyte_core.interface import type_name
 from flyte_core.types.engine import TypeEngine
+from flyte_core.types.interface import type_name
 from flyte_core.types.transformer import ConversionContext, Converter
 
 __all__ = ["PYDANTIC_MODEL", "PydanticModelTransformer"]

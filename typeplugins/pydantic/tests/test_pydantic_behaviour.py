@@ -35,10 +35,10 @@ from pydantic_examples import (
 )
 
 import flyte
-from flyte_core.datastore import DataStore
-from flyte_core.errors import RuntimeUserError
-from flyte_core.hookspecs import hookimpl
-from flyte_core.session import Session
+from flyte_core.errors.core import RuntimeUserError
+from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.run.session import Session
+from flyte_core.storage.datastore import DataStore
 from flyte_core.types.builtins import PickleFallbackWarning
 from flyte_core.types.engine import TypeEngine
 from flyte_core.types.transformer import ConversionContext, Converter

@@ -7,7 +7,7 @@ import sys
 import typing
 from typing import TYPE_CHECKING, Any
 
-from flyte_core.hookspecs import hookimpl
+from flyte_core.plugins.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from flyte_core.types.transformer import TypeTransformer

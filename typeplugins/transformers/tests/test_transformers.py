@@ -24,8 +24,8 @@ from flyte.types import (
     guess_interface,
     literal_string_repr,
 )
-from flyte_core.errors import TaskInputError
-from flyte_core.session import Session
+from flyte_core.errors.core import TaskInputError
+from flyte_core.run.session import Session
 
 EXPECTED = (4.0, 2, 4.0, "Point", "ABC", "r: [(1.0, 2.0)] home=None")
 

@@ -1,0 +1,1 @@
+"""Exceptions as Flyte 2 names them, and flyte-core's own."""

@@ -1,0 +1,1 @@
+"""Container images: the ``flyte.Image`` spec, its layers and the image-builder registry."""

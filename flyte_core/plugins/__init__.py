@@ -1,0 +1,1 @@
+"""The plugin manager, the hook specifications and the registries plugins fill."""

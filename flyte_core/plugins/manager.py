@@ -1,0 +1,148 @@
+"""Builds the plugin manager for one session: hookspecs, core built-ins, entry points, named plugins.
+
+Nothing here runs at import time; every :class:`~flyte_core.run.session.Session` builds its own
+manager, so two embedders in one process can load different plugins.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as md
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+import pluggy
+
+from flyte_core.errors.core import PluginError
+from flyte_core.plugins import hookspecs
+
+#: The single entry-point group every kind of flyte plugin uses.
+ENTRY_POINT_GROUP = "flyte"
+#: Set (to anything) to skip entry-point discovery; only core built-ins and named plugins load.
+DISABLE_AUTOLOAD_ENV = "FLYTE_DISABLE_PLUGIN_AUTOLOAD"
+#: Comma-separated plugin names never to load.
+BLOCK_ENV = "FLYTE_BLOCK_PLUGINS"
+
+_CORE_BUILTINS = ("flyte_core.types.builtins", "flyte_core.security.secrets")
+
+
+@attrs.frozen
+class PluginInfo:
+    """One loaded plugin: its name, distribution, version, and the hooks it implements."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    hooks: tuple[str, ...]
+
+
+@attrs.frozen
+class PluginFailure:
+    """An entry point that could not be loaded; the other plugins keep working."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    error: str
+    hint: str
+
+
+class PluginSet:
+    """A session's plugin manager plus what was learnt while loading it."""
+
+    def __init__(self, pm: pluggy.PluginManager, failures: list[PluginFailure]) -> None:
+        self.pm = pm
+        self.hook = pm.hook
+        self.failures = failures
+        self._dists: dict[str, tuple[str | None, str | None]] = {}
+
+    def infos(self) -> list[PluginInfo]:
+        """Every loaded plugin with the hooks it implements (for ``flyte plugins``)."""
+        out = []
+        for name, plugin in self.pm.list_name_plugin():
+            if name is None or plugin is None:
+                continue
+            hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()))
+            dist, version = self._dists.get(name, ("flyte-core", _dist_version("flyte-core")))
+            out.append(PluginInfo(name, dist, version, hooks))
+        return out
+
+    def call_into_registry(self, hook_name: str, registry: Any) -> None:
+        """Call a ``flyte_register_*`` hook one plugin at a time so the registry knows who added what."""
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):
+            registry._set_plugin(impl.plugin_name)
+            impl.function(registry=registry)
+        registry._set_plugin("<unknown>")
+
+
+def make_plugin_set(
+    *,
+    autoload: bool | None = None,
+    plugins: Iterable[Any] = (),
+    block: Iterable[str] = (),
+) -> PluginSet:
+    """Build a plugin manager.
+
+    Order: hookspecs, core built-ins, entry points of group ``flyte`` (unless ``autoload`` is
+    False or ``FLYTE_DISABLE_PLUGIN_AUTOLOAD`` is set), then ``plugins`` (module objects, objects
+    or dotted module names); names in ``block`` or ``FLYTE_BLOCK_PLUGINS`` are never loaded.
+    A failing entry point is recorded in ``failures`` instead of stopping the others.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    blocked = {b.strip() for b in os.environ.get(BLOCK_ENV, "").split(",") if b.strip()} | set(block)
+    for name in blocked:
+        pm.set_blocked(name)
+    for modname in _CORE_BUILTINS:
+        pm.register(importlib.import_module(modname), name=modname)
+    failures: list[PluginFailure] = []
+    dists: dict[str, tuple[str | None, str | None]] = {}
+    if autoload is None:
+        autoload = not os.environ.get(DISABLE_AUTOLOAD_ENV)
+    if autoload:
+        for ep in _entry_points():
+            dist = ep.dist.name if ep.dist else None
+            version = ep.dist.version if ep.dist else None
+            if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
+                continue
+            try:
+                obj = ep.load()
+                pm.register(obj, name=ep.name)
+            except Exception as e:  # a broken plugin must not take the others down
+                failures.append(
+                    PluginFailure(
+                        ep.name, dist, version, f"{type(e).__name__}: {e}",
+                        f"reinstall or upgrade '{dist or ep.value}', or block it with "
+                        f"{BLOCK_ENV}={ep.name}",
+                    )
+                )
+                continue
+            dists[ep.name] = (dist, version)
+    for plugin in plugins:
+        obj = importlib.import_module(plugin) if isinstance(plugin, str) else plugin
+        pname: str | None = plugin if isinstance(plugin, str) else getattr(obj, "__name__", None)
+        if pname is not None and pm.is_blocked(pname):
+            continue
+        pm.register(obj, name=pname)
+        dists[str(pm.get_name(obj))] = (None, None)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as e:
+        raise PluginError(f"A plugin implements a hook flyte-core does not define: {e}") from e
+    ps = PluginSet(pm, failures)
+    ps._dists = dists
+    return ps
+
+
+def _entry_points() -> list[md.EntryPoint]:
+    return sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def _dist_version(dist: str) -> str | None:
+    try:
+        return md.version(dist)
+    except md.PackageNotFoundError:
+        return None

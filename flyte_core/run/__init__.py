@@ -1,0 +1,2 @@
+"""Running a run: the session, the run driver, the controller, the recorder, caching, recovery, the
+backend protocol."""

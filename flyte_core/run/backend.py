@@ -1,0 +1,131 @@
+"""The backend protocol: how the controller asks a backend to run one attempt of one action.
+
+A backend plugin registers a factory under a name (``flyte_register_backends``); the session
+calls the factory once per run, ``start()`` it, sends it actions, and ``close()`` it at the end,
+however the run ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+
+from flyte_core.plugins.registry import Registry
+from flyte_core.runstore.records import ErrorInfo
+from flyte_core.task.kinds import TaskKindRegistry
+
+if TYPE_CHECKING:
+    from flyte_core.run.settings import RunSettings
+    from flyte_core.runtime.context import TaskContext
+    from flyte_core.task.template import TaskRef, TaskTemplate
+    from flyte_core.types.engine import TypeEngine
+    from flyte_core.types.transformer import ConversionContext
+
+
+@attrs.frozen
+class ActionSpec:
+    """Everything a backend needs to run one attempt of one action.
+
+    ``inputs`` is the literal map; ``task`` is the live task object (usable by in-process
+    backends), ``task_ref`` finds it again in another process under ``code_root``.
+    ``context`` is the :class:`TaskContext` the task body must see (its dispatcher is the
+    in-process controller; out-of-process backends replace it with a channel client).
+    """
+
+    run_name: str
+    action: str
+    parent: str | None
+    attempt: int
+    task_name: str
+    task_ref: TaskRef
+    inputs: Mapping[str, Any]
+    code_root: str
+    timeout: float | None
+    env_vars: Mapping[str, str]
+    context: TaskContext
+    task: TaskTemplate[Any, Any] | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class ActionOutcome:
+    """The result of one attempt: output literals, or an error (never both)."""
+
+    outputs: Mapping[str, Any] | None = None
+    error: ErrorInfo | None = None
+    #: True when retrying cannot help (the task raised NonRecoverableError, or inputs were invalid).
+    final: bool = False
+
+
+@attrs.frozen
+class BackendRun:
+    """What a backend gets when a run starts: the run's name and settings, the type engine and
+    data store to convert literals with, and where to send what tasks print."""
+
+    run_name: str
+    settings: RunSettings
+    engine: TypeEngine
+    conversion: ConversionContext
+    log: Callable[[str, int, str, str], None]
+    #: The run's controller: out-of-process backends serve their task bodies' nested calls with
+    #: ``controller.call_encoded`` (see flyte_core.worker.channel_server).
+    controller: Any = None
+    #: Runners for tasks with a ``plugin_config`` (pass to ``runtime.run_sync``/``run_async``).
+    task_kinds: TaskKindRegistry | None = None
+    #: The session's plugins (a ``PluginSet``): e.g. ``plugins.hook.flyte_secret_value``.
+    plugins: Any = None
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Runs actions somewhere: this process, a worker process, a container, a pod."""
+
+    #: Registry name, e.g. "local".
+    name: str
+    #: Task settings this backend acts on (e.g. "timeout", "resources", "image"); the controller
+    #: reports every other setting a task uses once per run instead of dropping it silently.
+    honours: frozenset[str]
+
+    async def start(self, run: BackendRun) -> None:
+        """Prepare for a run (start pools, connect to an engine)."""
+        ...
+
+    async def execute(self, spec: ActionSpec) -> ActionOutcome:
+        """Run one attempt and return its outcome; enforce ``spec.timeout``; on cancellation,
+        stop the attempt and leave nothing running."""
+        ...
+
+    def execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
+        """Run a sync task's attempt in the calling (blocked) thread, or return None when this
+        backend cannot, in which case the controller falls back to :meth:`execute`."""
+        ...
+
+    def blocked(self) -> AbstractContextManager[None]:
+        """Entered while a sync task body in this process waits for child actions, so a backend
+        that bounds concurrent task bodies can lend the waiting thread's slot to the children."""
+        ...
+
+    async def close(self) -> None:
+        """Stop everything this run started; called however the run ended."""
+        ...
+
+
+#: A backend factory: called once per run with the backend's options from config or run context.
+BackendFactory = Callable[[Mapping[str, Any]], "Backend"]
+
+
+class BackendRegistry(Registry[str, BackendFactory]):
+    """Backends by name, filled by ``flyte_register_backends``."""
+
+    def __init__(self) -> None:
+        super().__init__("backend")
+
+    def missing_hint(self, key: str) -> str | None:
+        """The package that provides backend ``key``, if flyte-core ships it."""
+        from flyte_core.plugins.known import BACKENDS
+
+        known = BACKENDS.get(key)
+        return known.install_hint() if known is not None else None

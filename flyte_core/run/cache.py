@@ -1,0 +1,109 @@
+"""Task caching: cache keys, task versions, and the cache itself (data store + run-store index).
+
+A key is the hash of the task's name, its version and its input literals. The version is
+``Cache.version_override``, or what the cache policies compute (:mod:`flyte_core.task.cachepolicy`;
+by default a hash of the task function's source and of the same-module functions it calls, so
+editing either invalidates the cache). Inputs are hashed by content: a
+literal carrying a content ``hash`` (offloaded values, files, frames) is hashed by it, not by the
+place it was written to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from flyte_core.runstore.records import CacheEntry
+from flyte_core.runstore.store import RunStore
+from flyte_core.storage.datastore import DataStore
+from flyte_core.task.cachepolicy import VersionParameters, function_body_hash, policies_version
+from flyte_core.task.template import TaskTemplate
+
+#: Keys dropped from a literal that carries a content hash (where it lives is not what it is).
+_LOCATION_KEYS = frozenset({"uri", "path"})
+
+
+def task_version(task: TaskTemplate[Any, Any]) -> str:
+    """The cache version of ``task``: explicit, or derived from its source."""
+    explicit = task.cache.version_override
+    if explicit:
+        return explicit
+    policies = task.cache.policies
+    if policies is None:  # the default: the same version runs recorded before policies existed
+        return function_body_hash(task.func)
+    params = VersionParameters(func=task.func, image=task.env.image)
+    return policies_version(policies, task.cache.salt, params, task.name)
+
+
+def fingerprint(value: Any) -> Any:
+    """``value`` with locations of content-hashed parts removed (for hashing)."""
+    if isinstance(value, dict):
+        drop = _LOCATION_KEYS if "hash" in value else frozenset()
+        return {k: fingerprint(v) for k, v in value.items() if k not in drop}
+    if isinstance(value, list):
+        return [fingerprint(v) for v in value]
+    return value
+
+
+def inputs_hash(inputs: Mapping[str, Any], ignored: tuple[str, ...] = ()) -> str:
+    """A hash of input literals by content, leaving out ``ignored`` input names."""
+    kept = {k: fingerprint(v) for k, v in inputs.items() if k not in ignored}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def cache_key(task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> tuple[str, str]:
+    """``(key, version)`` for a call of ``task`` with these input literals."""
+    version = task_version(task)
+    h = hashlib.sha256()
+    for part in (task.name, version, task.cache.salt, inputs_hash(inputs, task.cache.get_ignored_inputs())):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest(), version
+
+
+class Cache:
+    """Cached outputs, kept in the data store (shared by every machine using it) and indexed in
+    the run store (so a hit costs one indexed read)."""
+
+    def __init__(self, runs: RunStore, data: DataStore) -> None:
+        self.runs = runs
+        self.data = data
+
+    def _path(self, task: str, key: str) -> str:
+        return f"cache/{task}/{key}.json"
+
+    def get(self, task: str, key: str) -> CacheEntry | None:
+        """The entry for ``task`` and ``key``; an entry another machine wrote to the shared data
+        store is found there and added to this run store's index."""
+        entry = self.runs.get_cache(task, key)
+        if entry is not None:
+            return entry
+        path = self._path(task, key)
+        if not self.data.exists(path):
+            return None
+        raw = json.loads(self.data.get_bytes(path))
+        entry = CacheEntry(task=task, key=key, version=raw["version"], outputs=raw["outputs"], run=raw["run"],
+                           action=raw["action"], created_at=raw["created_at"])
+        self.runs.put_cache(entry)
+        return entry
+
+    def put(self, task: str, key: str, version: str, outputs: Mapping[str, Any], run: str, action: str) -> CacheEntry:
+        """Store outputs under ``key`` (replacing any entry)."""
+        entry = CacheEntry(task=task, key=key, version=version, outputs=dict(outputs), run=run, action=action,
+                           created_at=time.time())
+        body = {"schema": 1, "version": version, "outputs": entry.outputs, "run": run, "action": action,
+                "created_at": entry.created_at}
+        self.data.put_bytes(self._path(task, key), json.dumps(body).encode())
+        self.runs.put_cache(entry)
+        return entry
+
+    def clear(self, task: str | None = None) -> int:
+        """Delete entries (of one task, if given) from the index and the data store; return how many."""
+        n = self.runs.delete_cache(task)
+        path = "cache" if task is None else f"cache/{task}"
+        if self.data.exists(path):
+            self.data.rm(path, recursive=True)
+        return n

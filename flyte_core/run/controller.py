@@ -1,0 +1,441 @@
+"""The controller: turns task calls inside a run into actions.
+
+For every call it binds and converts the inputs through the type engine, gives the action an id
+in the run's tree (``a0``, ``a0.1``, ``a0.1.2``), hands attempts to the backend, applies retries,
+backoff and deadlines, records every phase change, and converts the output back.
+
+The attempt logic is written once, as a generator that yields what to do next (run an attempt,
+sleep); a sync driver runs it in the calling thread and an async driver on the run's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Coroutine, Generator, Mapping
+from concurrent.futures import Future
+from contextlib import AbstractContextManager
+from typing import Any
+
+import attrs
+
+from flyte_core.errors.core import (
+    BaseRuntimeError,
+    FlyteUsageError,
+    RuntimeSystemError,
+    SyncTaskCallInAsyncContextError,
+)
+from flyte_core.run.backend import ActionOutcome, ActionSpec, Backend
+from flyte_core.run.cache import task_version
+from flyte_core.run.concurrency import ActionSlots
+from flyte_core.run.failures import TIMEOUT_CODES, raise_error
+from flyte_core.run.memo import Hit, Reuse
+from flyte_core.run.recorder import Recorder
+from flyte_core.run.settings import RunSettings, unhonoured_settings
+from flyte_core.runstore.records import ActionRecord, ErrorInfo, Phase
+from flyte_core.runtime import context
+from flyte_core.runtime.loopthread import LoopThread
+from flyte_core.task.template import TaskTemplate
+from flyte_core.types.engine import TypeEngine
+from flyte_core.types.interface import NativeInterface
+from flyte_core.types.transformer import ConversionContext
+
+log = logging.getLogger("flyte")
+
+
+@attrs.frozen
+class _Sleep:
+    seconds: float
+
+
+@attrs.frozen
+class _Wait:
+    """Wait for an identical call in flight to finish (its outputs, or None if it failed)."""
+
+    future: Future[Mapping[str, Any] | None]
+
+
+@attrs.define
+class _Call:
+    """One task call on its way to becoming an action."""
+
+    task: TaskTemplate[Any, Any]
+    action: str
+    parent: str | None
+    inputs: dict[str, Any]
+    group: str | None
+    #: The caller's custom context (None: the run's, for the root action).
+    custom_context: Mapping[str, str] | None = None
+
+
+#: The attempt generator: yields what to do, receives each attempt's outcome, returns output literals.
+_Steps = Generator[ActionSpec | _Sleep | _Wait, Any, Mapping[str, Any]]
+
+
+class Controller:
+    """Drives the actions of one run on one backend. Thread-safe; one per run."""
+
+    def __init__(
+        self,
+        *,
+        run_name: str,
+        backend: Backend,
+        engine: TypeEngine,
+        recorder: Recorder,
+        loop: LoopThread,
+        settings: RunSettings,
+        conversion: ConversionContext,
+        reuse: Reuse | None = None,
+    ) -> None:
+        self.run_name = run_name
+        self.backend = backend
+        self.engine = engine
+        self.recorder = recorder
+        self.loop = loop
+        self.settings = settings
+        self._conv = conversion
+        self.reuse = reuse or Reuse(None, None, [])
+        #: action id -> the asyncio task driving it, to cancel a finished action's leftovers.
+        self._by_action: dict[str, asyncio.Task[Any]] = {}
+        self._counters: dict[str, itertools.count[int]] = {}
+        self._counter_lock = threading.Lock()
+        self._reported: set[tuple[str, str]] = set()
+        self.notices: list[str] = []
+        #: (action, call index) -> (name, value) of the flyte.durable calls recorded in this run.
+        self._durable: dict[tuple[str, int], tuple[str, float]] = {}
+        #: ``max_action_concurrency``: how many children of one parent may run at once.
+        self.slots = ActionSlots(settings.max_action_concurrency)
+
+    # --- Dispatcher: calls from task code ----------------------------------------------------
+
+    def call_sync(self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+        """A blocking call of ``task`` from a sync task body (runs inline when the backend can)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            kind = "an async task" if task.is_async else "a sync task"
+            raise SyncTaskCallInAsyncContextError(
+                f"Task '{task.name}' is {kind} called without await from async code; "
+                f"use 'await {task.short_name}.aio(...)'"
+                + (" or 'await ...' on the call." if task.is_async else ".")
+            )
+        call = self._new_call(task, args, kwargs)
+        gen = self._lifecycle(call)
+        if task.is_async:
+            with self.backend.blocked():
+                return self._output(call, self.loop.submit(self._drive_async(gen, call.action)).result())
+        return self._output(call, self._drive_sync(gen))
+
+    def call_async(
+        self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> Coroutine[Any, Any, Any]:
+        """An awaitable call of ``task`` (sync tasks run in the backend's pool)."""
+        call = self._new_call(task, args, kwargs)  # bind errors surface at the call site
+
+        async def run() -> Any:
+            outputs = await self._drive_async(self._lifecycle(call), call.action)
+            return self._output(call, outputs)
+
+        return run()
+
+    def trace_started(self, name: str) -> str:
+        """Record the start of a ``@flyte.trace`` call as a child action of the current one."""
+        return self.trace_started_in(self._parent(), name)
+
+    def waiting(self) -> AbstractContextManager[None]:
+        """The backend's :meth:`~flyte_core.run.backend.Backend.blocked` (a sync body waits)."""
+        return self.backend.blocked()
+
+    def trace_finished(self, action: str, started: float, error: BaseException | None) -> None:
+        """Record how a traced call ended."""
+        from flyte_core.run.body import error_info
+
+        if error is None:
+            self.recorder.update_action(action, Phase.SUCCEEDED, 1, ended_at=time.time())
+        else:
+            self.recorder.update_action(action, Phase.FAILED, 1, ended_at=time.time(),
+                                        error=error_info(error, action))
+
+    def durable_value(self, parent: str, name: str, index: int, proposed: float) -> float:
+        """The value of call ``index`` of ``flyte.durable.<name>`` in an attempt of ``parent``: the
+        one recorded by an earlier attempt, or by the run this one recovers (recorded again here),
+        else ``proposed``, recorded now as a ``durable:<name>`` child entry (see flyte_core.runtime.durable)."""
+        with self._counter_lock:
+            known = self._durable.get((parent, index))
+            if known is not None and known[0] == name:
+                return known[1]
+            prior = self.reuse.prior_durable(parent, name, index)
+            value = prior if prior is not None else proposed
+            self._durable[(parent, index)] = (name, value)
+        action = self._next_id(parent)
+        now = time.time()
+        conv = self._conv
+        self.recorder.new_action(ActionRecord(
+            self.run_name, action, parent, f"durable:{name}", Phase.SUCCEEDED, attempts=1 if prior is None else 0,
+            created_at=now, started_at=now, ended_at=now,
+            inputs=self.engine.encode_inputs(name, _DURABLE, {"index": index}, conv),
+            outputs=self.engine.encode_output(name, _DURABLE, value, conv),
+            recovered_from=self.reuse.prior_run if prior is not None else None))
+        return value
+
+    # --- calls from other processes (worker processes, containers) -----------------------------
+
+    async def call_encoded(
+        self, task: TaskTemplate[Any, Any], parent: str, inputs: Mapping[str, Any], group: str | None,
+        custom_context: Mapping[str, str] | None = None,
+    ) -> Mapping[str, Any]:
+        """Run a child of ``parent`` whose inputs are already literals (a call that arrived over a
+        channel from a task body in another process, with the caller's custom context); returns
+        output literals or raises the child's ``flyte.errors`` exception (with ``.info``)."""
+        call = _Call(task, self._next_id(parent), parent, dict(inputs), group,
+                     dict(custom_context) if custom_context is not None else None)
+        return await self._drive_async(self._lifecycle(call), call.action)
+
+    def trace_started_in(self, parent: str, name: str) -> str:
+        """:meth:`trace_started` for a traced call made in another process."""
+        action = self._next_id(parent)
+        now = time.time()
+        self.recorder.new_action(ActionRecord(self.run_name, action, parent, f"trace:{name}", Phase.RUNNING,
+                                              attempts=1, created_at=now, started_at=now))
+        return action
+
+    # --- the root action ---------------------------------------------------------------------
+
+    def start_root(self, task: TaskTemplate[Any, Any], inputs: dict[str, Any]) -> Coroutine[Any, Any, Any]:
+        """The coroutine that runs the run's top-level action from already-encoded inputs."""
+        call = _Call(task, "a0", None, inputs, None)
+        return self._drive_async(self._lifecycle(call), call.action)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _parent(self) -> str:
+        ctx = context.current()
+        return ctx.action.name if ctx is not None else "a0"
+
+    def _next_id(self, parent: str) -> str:
+        # Ids follow call order within a parent, so a re-run gives the same calls the same ids.
+        with self._counter_lock:
+            counter = self._counters.setdefault(parent, itertools.count(1))
+            return f"{parent}.{next(counter)}"
+
+    def _new_call(self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> _Call:
+        parent_ctx = context.current()
+        bound = task.interface.bind(task.name, args, kwargs)
+        inputs = self.engine.encode_inputs(task.name, task.interface, bound, self._conv)
+        action = self._next_id(self._parent())
+        if parent_ctx is None:
+            return _Call(task, action, self._parent(), inputs, None)
+        return _Call(task, action, self._parent(), inputs, parent_ctx.group_data, dict(parent_ctx.custom_context))
+
+    def _output(self, call: _Call, outputs: Mapping[str, Any]) -> Any:
+        return self.engine.decode_output(call.task.name, call.task.interface, outputs, self._conv)
+
+    def _report_unhonoured(self, task: TaskTemplate[Any, Any]) -> None:
+        for setting in unhonoured_settings(task, self.backend.honours):
+            key = (task.name, setting)
+            if key not in self._reported:
+                self._reported.add(key)
+                msg = (f"Task '{task.name}' sets '{setting}', which the '{self.backend.name}' backend "
+                       "does not act on; it is recorded but has no effect here.")
+                self.notices.append(msg)
+                log.warning(msg)
+
+    def _spec(self, call: _Call, attempt: int) -> ActionSpec:
+        task = call.task
+        ctx = context.TaskContext(
+            action=context.ActionID(call.action, self.run_name),
+            attempt=attempt,
+            task_name=task.name,
+            mode="local",
+            backend=self.backend.name,
+            raw_data_path=self.settings.raw_data_path,
+            run_base_dir=self.settings.run_base_dir,
+            # The group holds this call, not the calls its task makes (Flyte 2: a child starts ungrouped).
+            group_data=None,
+            custom_context=call.custom_context if call.custom_context is not None else self.settings.custom_context,
+            env_vars=self.settings.env_vars,
+            dispatcher=self,
+            version=self.settings.version or task_version(task),
+            run_start_time=self.settings.started_at,
+            disable_run_cache=self.settings.disable_run_cache,
+            recovered_run_dirs=self.settings.recovered_run_dirs,
+        )
+        env_vars = {**(task.env.env_vars or {}), **self.settings.env_vars}
+        timeout = task.timeout.runtime_seconds if task.timeout is not None else None
+        return ActionSpec(
+            run_name=self.run_name, action=call.action, parent=call.parent, attempt=attempt,
+            task_name=task.name, task_ref=task.ref, inputs=call.inputs, code_root=self.settings.code_root,
+            timeout=timeout, env_vars=env_vars, context=ctx, task=task,
+        )
+
+    def _lifecycle(self, call: _Call) -> _Steps:
+        """The attempts of one action: yields specs to run and sleeps; returns output literals."""
+        task, rec = call.task, self.recorder
+        self._report_unhonoured(task)
+        created = time.time()
+        rec.new_action(ActionRecord(self.run_name, call.action, call.parent, task.name, Phase.QUEUED,
+                                    group=call.group, created_at=created, inputs=call.inputs))
+        hit = self.reuse.recovered(call.action, task, call.inputs)
+        claim = None
+        if hit is None:
+            claim = self.reuse.claim(task, call.inputs)
+            hit = self.reuse.cached(claim) if claim is not None else None
+            if hit is None and claim is not None and claim.wait is not None:
+                waited = yield _Wait(claim.wait)  # an identical call is running: share its result
+                if waited is not None:
+                    hit = Hit(waited, cache_hit=True)
+                else:  # it failed: this call runs (and caches) on its own
+                    claim = self.reuse.claim(task, call.inputs)
+        if hit is not None:
+            now = time.time()
+            how = f"recovered from {hit.recovered_from}" if hit.recovered_from else "cache hit"
+            rec.update_action(call.action, Phase.SUCCEEDED, 0, message=how, started_at=now, ended_at=now,
+                              outputs=dict(hit.outputs), cache_hit=hit.cache_hit,
+                              recovered_from=hit.recovered_from)
+            return hit.outputs
+        try:
+            outputs = yield from self._attempts(call, created)
+        except BaseException:
+            self.reuse.finish(claim, None, self.run_name, call.action)
+            raise
+        finally:
+            self._cancel_leftovers(call.action)
+        self.reuse.finish(claim, outputs, self.run_name, call.action)
+        return outputs
+
+    def _attempts(self, call: _Call, created: float) -> _Steps:
+        """Run attempts until one succeeds or retries, deadline or a final error stop it."""
+        task, rec = call.task, self.recorder
+        retries = task.retries.count
+        deadline = task.timeout.deadline_seconds if task.timeout is not None else None
+        error: ErrorInfo | None = None
+        for attempt in range(1, retries + 2):
+            started = time.time()
+            rec.update_action(call.action, Phase.RUNNING, attempt, started_at=started)
+            try:
+                outcome = yield self._spec(call, attempt)
+            except GeneratorExit:  # the driver was cancelled: abort, Ctrl-C, or a failed parent
+                rec.update_action(call.action, Phase.ABORTED, attempt, ended_at=time.time())
+                raise
+            assert outcome is not None
+            if outcome.error is None:
+                outputs = dict(outcome.outputs or {})
+                rec.update_action(call.action, Phase.SUCCEEDED, attempt, ended_at=time.time(), outputs=outputs)
+                return outputs
+            error = outcome.error
+            out_of_time = deadline is not None and time.time() - created >= deadline
+            if out_of_time and not outcome.final and attempt <= retries:  # retries left, but no time
+                error = attrs.evolve(error, code="DeadlineExceededError", kind="user", message=(
+                    f"its deadline of {deadline:g}s passed after attempt {attempt}, so it was not retried; "
+                    f"that attempt failed with {error.code}: {error.message}"))
+            if outcome.final or attempt > retries or out_of_time:
+                break
+            delay = task.retries.delay(attempt - 1)
+            rec.update_action(call.action, Phase.QUEUED, attempt,
+                              message=f"attempt {attempt} failed ({error.code}); retrying in {delay:g}s",
+                              error=error)
+            if delay > 0:
+                yield _Sleep(delay)
+        assert error is not None
+        phase = Phase.TIMED_OUT if error.code in TIMEOUT_CODES else Phase.FAILED
+        if error.action is None:
+            error = attrs.evolve(error, action=call.action)
+        if error.task is None and error.action == call.action:
+            error = attrs.evolve(error, task=task.name)  # so a parent failing through it names this task
+        rec.update_action(call.action, phase, attempt, ended_at=time.time(), error=error)
+        raise_error(error, task.name, retries_exhausted=retries > 0 and attempt > retries)
+
+    def _drive_sync(self, gen: _Steps) -> Mapping[str, Any]:
+        reply: Any = None
+        try:
+            while True:
+                step = gen.send(reply)
+                if isinstance(step, _Sleep):
+                    time.sleep(step.seconds)
+                    reply = None
+                elif isinstance(step, _Wait):
+                    with self.backend.blocked():
+                        reply = step.future.result()
+                else:
+                    reply = self._execute_inline(step)
+                    if reply is None:  # the backend cannot run it in this thread
+                        with self.backend.blocked():
+                            reply = self.loop.submit(self._execute(step)).result()
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        except BaseException:
+            gen.close()
+            raise
+
+    def _execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
+        try:
+            with self.slots.slot(spec.action):
+                return self.backend.execute_inline(spec)
+        except (FlyteUsageError, BaseRuntimeError):
+            raise
+        except Exception as e:
+            return _system_failure(spec, e)
+
+    def _cancel_leftovers(self, action: str) -> None:
+        """Cancel descendants of a finished action that are still running (a failed parent, or
+        children started and never awaited): nothing outlives its parent."""
+        prefix = action + "."
+        for aid, t in list(self._by_action.items()):
+            if aid.startswith(prefix) and not t.done():
+                self.loop.loop.call_soon_threadsafe(t.cancel)
+
+    async def abort(self) -> None:
+        """Cancel every action still running (Ctrl-C, ``flyte runs abort``); each records ABORTED."""
+        for t in list(self._by_action.values()):
+            t.cancel()
+
+    async def _drive_async(self, gen: _Steps, action: str) -> Mapping[str, Any]:
+        reply: Any = None
+        me = asyncio.current_task()
+        if me is not None:
+            self._by_action[action] = me
+        try:
+            while True:
+                step = gen.send(reply)
+                if isinstance(step, _Sleep):
+                    await asyncio.sleep(step.seconds)
+                    reply = None
+                elif isinstance(step, _Wait):
+                    reply = await asyncio.wrap_future(step.future)
+                else:
+                    reply = await self._execute(step)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            gen.close()
+            raise
+        finally:
+            self._by_action.pop(action, None)
+
+    async def _execute(self, spec: ActionSpec) -> ActionOutcome:
+        try:
+            async with self.slots.aslot(spec.action):
+                return await self.backend.execute(spec)
+        except (asyncio.CancelledError, FlyteUsageError, BaseRuntimeError):
+            raise
+        except Exception as e:  # the backend itself broke: a system error, retried like any other
+            return _system_failure(spec, e)
+
+
+def _durable_entry(index: int) -> float:
+    """The interface of a ``flyte.durable`` record: the call's index in, its value out."""
+    raise NotImplementedError
+
+
+_DURABLE = NativeInterface.from_function(_durable_entry, "durable")
+
+
+def _system_failure(spec: ActionSpec, e: Exception) -> ActionOutcome:
+    log.debug("backend failure", exc_info=e)
+    err = RuntimeSystemError(type(e).__name__, f"The backend failed to run action {spec.action}: {e}")
+    return ActionOutcome(error=ErrorInfo(err.code, "system", str(err), action=spec.action))

@@ -1,0 +1,111 @@
+"""The run store's SQLite layout: the schema, its version, the column lists, and how records
+become rows and rows records again (used by :mod:`flyte_core.runstore.sqlite`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from flyte_core import wire
+from flyte_core.runstore.records import ActionRecord, CacheEntry, ErrorInfo, Phase, RunRecord
+
+#: Version of the table layout below; stored in the ``meta`` table. Other versions are refused.
+SCHEMA_VERSION = 1
+
+RUN_COLUMNS = ("name", "task", "phase", "backend", "created_at", "started_at", "ended_at",
+                "inputs", "outputs", "error", "pid", "host", "labels", "heartbeat", "abort_requested",
+                "recovered_from")
+# Columns the controller owns; a put_run must not reset a flag someone else set meanwhile.
+RUN_UPDATE_COLUMNS = tuple(c for c in RUN_COLUMNS if c != "abort_requested")
+CACHE_COLUMNS = ("task", "key", "version", "outputs", "run", "action", "created_at")
+ACTION_COLUMNS = ("run", "action", "parent", "task", "phase", "attempts", "grp", "created_at",
+                   "started_at", "ended_at", "inputs", "outputs", "error", "cache_hit", "recovered_from")
+EVENT_COLUMNS = ("run", "action", "phase", "attempt", "at", "message")
+LOG_COLUMNS = ("run", "action", "attempt", "at", "stream", "line")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    name TEXT PRIMARY KEY, task TEXT NOT NULL, phase TEXT NOT NULL, backend TEXT NOT NULL,
+    created_at REAL NOT NULL, started_at REAL, ended_at REAL, inputs TEXT, outputs TEXT,
+    error TEXT, pid INTEGER, host TEXT, labels TEXT NOT NULL DEFAULT '{}', heartbeat REAL,
+    abort_requested INTEGER NOT NULL DEFAULT 0, recovered_from TEXT);
+CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at);
+CREATE INDEX IF NOT EXISTS runs_phase ON runs (phase, created_at);
+CREATE INDEX IF NOT EXISTS runs_task ON runs (task, created_at);
+CREATE TABLE IF NOT EXISTS actions (
+    run TEXT NOT NULL, action TEXT NOT NULL, parent TEXT, task TEXT NOT NULL, phase TEXT NOT NULL,
+    attempts INTEGER NOT NULL, grp TEXT, created_at REAL NOT NULL, started_at REAL, ended_at REAL,
+    inputs TEXT, outputs TEXT, error TEXT, cache_hit INTEGER NOT NULL, recovered_from TEXT,
+    PRIMARY KEY (run, action));
+CREATE INDEX IF NOT EXISTS actions_created ON actions (run, created_at);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, action TEXT, phase TEXT NOT NULL,
+    attempt INTEGER NOT NULL, at REAL NOT NULL, message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_run ON events (run, action, seq);
+CREATE TABLE IF NOT EXISTS logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, action TEXT NOT NULL,
+    attempt INTEGER NOT NULL, at REAL NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS logs_run ON logs (run, seq);
+CREATE INDEX IF NOT EXISTS logs_action ON logs (run, action, seq);
+CREATE TABLE IF NOT EXISTS cache (
+    task TEXT NOT NULL, key TEXT NOT NULL, version TEXT NOT NULL, outputs TEXT NOT NULL,
+    run TEXT NOT NULL, action TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (task, key));
+"""
+
+
+
+def insert_sql(table: str, columns: Sequence[str], key: Sequence[str] = (), update: Sequence[str] = ()) -> str:
+    """An INSERT of ``columns``; with ``key``, an upsert that updates every other column (or only
+    ``update``) in place (unlike INSERT OR REPLACE this keeps the rowid, so insertion order
+    survives updates)."""
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    if key:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in (update or columns) if c not in key)
+        sql += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    return sql
+
+
+def to_json(value: Any) -> str | None:
+    """JSON text of a dict (or None)."""
+    return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def from_json(text: str | None) -> Any:
+    """The value of JSON text (or None)."""
+    return None if text is None else json.loads(text)
+
+
+def error_to_json(error: ErrorInfo | None) -> str | None:
+    """JSON text of an :class:`ErrorInfo` in its wire form."""
+    return None if error is None else to_json(wire.converter().unstructure(error))
+
+
+def error_from_json(text: str | None) -> ErrorInfo | None:
+    """The :class:`ErrorInfo` stored as JSON text."""
+    return None if text is None else wire.converter().structure(json.loads(text), ErrorInfo)
+
+
+def run_from_row(r: Sequence[Any]) -> RunRecord:
+    """A :class:`RunRecord` from a row of ``RUN_COLUMNS``."""
+    return RunRecord(
+        name=r[0], task=r[1], phase=Phase(r[2]), backend=r[3], created_at=r[4], started_at=r[5],
+        ended_at=r[6], inputs=from_json(r[7]), outputs=from_json(r[8]), error=error_from_json(r[9]),
+        pid=r[10], host=r[11], labels=from_json(r[12]) or {}, heartbeat=r[13], abort_requested=bool(r[14]),
+        recovered_from=r[15],
+    )
+
+
+def action_from_row(r: Sequence[Any]) -> ActionRecord:
+    """An :class:`ActionRecord` from a row of ``ACTION_COLUMNS``."""
+    return ActionRecord(
+        run=r[0], action=r[1], parent=r[2], task=r[3], phase=Phase(r[4]), attempts=r[5], group=r[6],
+        created_at=r[7], started_at=r[8], ended_at=r[9], inputs=from_json(r[10]),
+        outputs=from_json(r[11]), error=error_from_json(r[12]), cache_hit=bool(r[13]), recovered_from=r[14],
+    )
+
+
+def cache_from_row(r: Sequence[Any]) -> CacheEntry:
+    """A :class:`CacheEntry` from a row of ``CACHE_COLUMNS``."""
+    return CacheEntry(task=r[0], key=r[1], version=r[2], outputs=json.loads(r[3]), run=r[4], action=r[5],
+                      created_at=r[6])

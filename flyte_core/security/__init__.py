@@ -1,0 +1,1 @@
+"""Keeping things in their place: user-given names, private files, secrets and their masking."""

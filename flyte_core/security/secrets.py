@@ -1,0 +1,167 @@
+"""Secrets: what a task declares (``flyte.Secret``) and where the values come from when a backend
+needs them.
+
+Built-in providers (``trylast``, so a plugin's provider — Vault, a cloud secret manager — wins):
+the caller's environment (``FLYTE_SECRET_<GROUP>_<KEY>``, upper case, ``-`` as ``_``) and the local
+secret store that ``flyte secrets set`` writes (a JSON file readable only by its owner). Values are
+never written to the run store, logs or image layers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import attrs
+
+from flyte_core.config.files import flyte_home
+from flyte_core.errors.core import ConfigError, FlyteUsageError
+from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.security.masking import mask
+from flyte_core.security.privatefiles import private_dir, write_private
+
+#: What an environment variable name must look like (UPPER_SNAKE_CASE).
+ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+@attrs.frozen
+class Secret:
+    """A secret the task needs, by ``key`` (and optional ``group``), exposed as an env var or a file."""
+
+    key: str
+    group: str | None = None
+    mount: Path | None = None
+    as_env_var: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.mount is not None and Path(self.mount) != Path("/etc/flyte/secrets"):
+            raise ValueError(f"Secret '{self.key}': mount must be /etc/flyte/secrets, got {self.mount}")
+        if self.mount is None and self.as_env_var is None:
+            name = f"{self.group}_{self.key}" if self.group else self.key
+            object.__setattr__(self, "as_env_var", name.replace("-", "_").upper())
+        if self.as_env_var is not None and not ENV_VAR_NAME.match(self.as_env_var):
+            raise ValueError(
+                f"Secret '{self.key}': as_env_var {self.as_env_var!r} must be UPPER_SNAKE_CASE"
+            )
+
+
+SecretRequest: TypeAlias = "str | Secret | Sequence[str | Secret]"
+
+
+def to_secrets(req: SecretRequest | None) -> tuple[Secret, ...]:
+    """Normalise a secret request (a key, a Secret, or a list of them) to a tuple of Secrets."""
+    if req is None:
+        return ()
+    items = [req] if isinstance(req, str | Secret) else list(req)
+    return tuple(Secret(key=s) if isinstance(s, str) else s for s in items)
+
+
+def secret_id(secret: Secret) -> str:
+    """``group/key`` or ``key``: how the local store and messages name a secret."""
+    return f"{secret.group}/{secret.key}" if secret.group else secret.key
+
+
+def env_name(secret: Secret) -> str:
+    """The caller's environment variable the environment provider reads."""
+    raw = f"{secret.group}_{secret.key}" if secret.group else secret.key
+    return "FLYTE_SECRET_" + raw.replace("-", "_").replace("/", "_").upper()
+
+
+class LocalSecretStore:
+    """Secrets kept in ``$FLYTE_HOME/secrets.json`` with mode 0600 (the folder 0700)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or flyte_home() / "secrets.json"
+
+    def _load(self) -> dict[str, str]:
+        if not self.path.exists():
+            return {}
+        mode = stat.S_IMODE(self.path.stat().st_mode)
+        if mode & 0o077:
+            raise ConfigError(
+                f"Secret store '{self.path}' is readable by others (mode {mode:o}); run `chmod 600 {self.path}`."
+            )
+        data = json.loads(self.path.read_text())
+        return {str(k): str(v) for k, v in data.items()}
+
+    def _save(self, data: dict[str, str]) -> None:
+        private_dir(self.path.parent)
+        write_private(self.path, json.dumps(data).encode())
+
+    def get(self, name: str) -> str | None:
+        """The value of secret ``name`` (``group/key`` or ``key``), or None."""
+        return self._load().get(name)
+
+    def set(self, name: str, value: str) -> None:
+        """Store (or replace) a secret."""
+        data = self._load()
+        data[name] = value
+        self._save(data)
+
+    def delete(self, name: str) -> bool:
+        """Remove a secret; False if it was not there."""
+        data = self._load()
+        if name not in data:
+            return False
+        del data[name]
+        self._save(data)
+        return True
+
+    def names(self) -> list[str]:
+        """The names of the stored secrets (never their values)."""
+        return sorted(self._load())
+
+
+def secret_value(plugins: Any, secret: Secret) -> str | None:
+    """The value the session's secret providers (``plugins``, a ``PluginSet``) give ``secret``
+    (``flyte_secret_value``: a plugin first, then the environment, then the local store), or None.
+    Every value handed out is masked in what runs record from then on (:mod:`flyte_core.security.masking`)."""
+    hook = plugins.hook if plugins is not None else None
+    value = hook.flyte_secret_value(secret=secret) if hook is not None else None
+    if value is None:
+        return None
+    mask.add(str(value))
+    return str(value)
+
+
+def how_to_set(secret: Secret) -> str:
+    """How a user gives ``secret`` a value, for error messages."""
+    return f"set {env_name(secret)} or run `flyte secrets set {secret_id(secret)}`"
+
+
+def secret_env(plugins: Any, task_name: str, secrets: Iterable[Secret]) -> dict[str, str]:
+    """The environment variables that deliver ``secrets`` to a worker process of ``task_name``.
+
+    For backends without a container to mount files into: a secret declared as a file
+    (``mount=``) is refused with what to do instead, and a secret no provider has names the task.
+    """
+    env: dict[str, str] = {}
+    for secret in secrets:
+        if secret.mount is not None:
+            raise FlyteUsageError(
+                f"Task '{task_name}' wants secret '{secret_id(secret)}' as a file under {secret.mount}, which only "
+                "container backends (docker, kubernetes) can mount; declare it as an environment variable "
+                "(flyte.Secret(key=..., as_env_var=...)) or run on a container backend."
+            )
+        value = secret_value(plugins, secret)
+        if value is None:
+            raise FlyteUsageError(
+                f"Task '{task_name}' needs secret '{secret_id(secret)}', which no secret provider has; "
+                f"{how_to_set(secret)}."
+            )
+        env[secret.as_env_var or env_name(secret)] = value
+    return env
+
+
+@hookimpl(trylast=True)
+def flyte_secret_value(secret: Secret) -> str | None:
+    """The caller's environment first, then the local secret store."""
+    value = os.environ.get(env_name(secret))
+    if value is not None:
+        return value
+    return LocalSecretStore().get(secret_id(secret))

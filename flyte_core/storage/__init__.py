@@ -1,0 +1,1 @@
+"""Storage through fsspec: the data store and per-object-store settings."""

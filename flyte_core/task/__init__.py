@@ -1,0 +1,2 @@
+"""The task model: what ``@env.task`` builds (templates, environments, interfaces, settings), and
+calling tasks."""

@@ -1,0 +1,135 @@
+"""``flyte.map``: call a task once per item, concurrently, yielding results in input order."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from flyte_core.errors.core import SyncTaskCallInAsyncContextError
+from flyte_core.runtime import context
+from flyte_core.runtime.group import group
+from flyte_core.task.template import TaskTemplate
+
+if TYPE_CHECKING:
+    from flyte_core.runtime.dispatcher import Dispatcher
+
+
+def _target(func: Any) -> tuple[TaskTemplate[Any, Any], tuple[Any, ...], dict[str, Any]]:
+    """The task and any arguments bound with functools.partial."""
+    if isinstance(func, functools.partial):
+        task, args, kw = _target(func.func)
+        return task, (*args, *func.args), {**kw, **func.keywords}
+    if not isinstance(func, TaskTemplate):
+        raise TypeError(f"flyte.map needs a task or functools.partial of a task, got {func!r}")
+    return func, (), {}
+
+
+def _calls(
+    func: Any, iterables: tuple[Iterable[Any], ...]
+) -> tuple[TaskTemplate[Any, Any], list[tuple[Any, ...]], dict[str, Any]]:
+    task, pargs, pkw = _target(func)
+    rows = [(*pargs, *row) for row in zip(*iterables)] if iterables else []
+    return task, rows, pkw
+
+
+class _Mapper:
+    """``flyte.map(task, *iterables, group_name=None, concurrency=0, return_exceptions=True)``.
+
+    Iterating yields one result per zipped input row, in input order; with
+    ``return_exceptions`` a failed call yields its exception instead of raising.
+    ``concurrency`` > 0 bounds how many calls run at once.
+    """
+
+    def __call__(
+        self, func: Any, *iterables: Iterable[Any], group_name: str | None = None, concurrency: int = 0,
+        return_exceptions: bool = True,
+    ) -> Iterator[Any]:
+        task, rows, kw = _calls(func, iterables)
+        ctx = context.current()
+        if ctx is None or ctx.dispatcher is None:  # outside a run: plain calls, one by one
+            return self._plain(task, rows, kw, return_exceptions)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise SyncTaskCallInAsyncContextError(
+                "flyte.map was called from async code; use 'async for x in flyte.map.aio(...)'."
+            )
+        gen = self.aio(task, *iterables, group_name=group_name, concurrency=concurrency,
+                       return_exceptions=return_exceptions, _rows=(rows, kw))
+        return _drain(gen, ctx.dispatcher)
+
+    @staticmethod
+    def _plain(task: TaskTemplate[Any, Any], rows: list[tuple[Any, ...]], kw: dict[str, Any],
+               return_exceptions: bool) -> Iterator[Any]:
+        for row in rows:
+            try:
+                yield task.func(*row, **kw)
+            except Exception as e:
+                if not return_exceptions:
+                    raise
+                yield e
+
+    async def aio(
+        self, func: Any, *iterables: Iterable[Any], group_name: str | None = None, concurrency: int = 0,
+        return_exceptions: bool = True, _rows: Any = None,
+    ) -> AsyncIterator[Any]:
+        """The async form: ``async for result in flyte.map.aio(task, items)``."""
+        if _rows is None:
+            task, rows, kw = _calls(func, iterables)
+        else:
+            task, (rows, kw) = _target(func)[0], _rows
+        sem = asyncio.Semaphore(concurrency) if concurrency > 0 else None
+
+        async def one(row: tuple[Any, ...]) -> Any:
+            if sem is None:
+                return await task.aio(*row, **kw)
+            async with sem:
+                return await task.aio(*row, **kw)
+
+        # Each call's asyncio task copies the context current at its creation: the caller's task
+        # context (which the sync form carries over to the run loop) plus the map's group.
+        with group(f"{task.name}_{group_name or 'map'}"):
+            tasks = [asyncio.ensure_future(one(row)) for row in rows]
+        try:
+            for t in tasks:
+                try:
+                    yield await t
+                except Exception as e:
+                    if not return_exceptions:
+                        raise
+                    yield e
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _drain(agen: AsyncIterator[Any], dispatcher: Dispatcher) -> Iterator[Any]:
+    """Iterate an async generator that lives on the run's loop from a sync task body."""
+    loop = dispatcher.loop
+    try:
+        while True:
+            fut: Future[Any] = loop.submit(agen.__anext__())  # type: ignore[arg-type]  # an async generator's step is a coroutine
+            try:
+                with dispatcher.waiting():
+                    item = fut.result()
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        close = loop.submit(agen.aclose())  # type: ignore[attr-defined]
+        close.result()
+
+
+map = _Mapper()
+
+
+def is_coroutine_fn(fn: Any) -> bool:
+    """True for ``async def`` functions."""
+    return inspect.iscoroutinefunction(fn)

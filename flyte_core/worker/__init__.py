@@ -1,0 +1,1 @@
+"""Out-of-process workers: the entrypoint backends start, and the channel back to the run's controller."""
