@@ -34,13 +34,13 @@ from flyte_core.run.concurrency import ActionSlots
 from flyte_core.run.failures import TIMEOUT_CODES, raise_error
 from flyte_core.run.memo import Hit, Reuse
 from flyte_core.run.recorder import Recorder
-from flyte_core.run.settings import RunSettings, unhonoured_settings
+from flyte_core.run.settings import RunSettings, UnhonouredNotices
+from flyte_core.run.siderecords import SideRecords
 from flyte_core.runstore.records import ActionRecord, ErrorInfo, Phase
 from flyte_core.runtime import context
 from flyte_core.runtime.loopthread import LoopThread
 from flyte_core.task.template import TaskTemplate
 from flyte_core.types.engine import TypeEngine
-from flyte_core.types.interface import NativeInterface
 from flyte_core.types.transformer import ConversionContext
 
 log = logging.getLogger("flyte")
@@ -102,10 +102,11 @@ class Controller:
         self._by_action: dict[str, asyncio.Task[Any]] = {}
         self._counters: dict[str, itertools.count[int]] = {}
         self._counter_lock = threading.Lock()
-        self._reported: set[tuple[str, str]] = set()
-        self.notices: list[str] = []
-        #: (action, call index) -> (name, value) of the flyte.durable calls recorded in this run.
-        self._durable: dict[tuple[str, int], tuple[str, float]] = {}
+        #: What the backend does not act on, said once per task and setting.
+        self.unhonoured = UnhonouredNotices(backend.name, backend.honours)
+        self.notices = self.unhonoured.notices
+        #: Records of traced calls and durable values (no attempts, no backend).
+        self.side = SideRecords(run_name, recorder, engine, conversion, self.reuse, self._next_id)
         #: ``max_action_concurrency``: how many children of one parent may run at once.
         self.slots = ActionSlots(settings.max_action_concurrency)
 
@@ -145,45 +146,25 @@ class Controller:
 
     def trace_started(self, name: str) -> str:
         """Record the start of a ``@flyte.trace`` call as a child action of the current one."""
-        return self.trace_started_in(self._parent(), name)
+        return self.side.trace_started(self._parent(), name)
+
+    def trace_finished(self, action: str, started: float, error: BaseException | None) -> None:
+        """Record how a traced call ended."""
+        self.side.trace_finished(action, error)
+
+    def durable_value(self, parent: str, name: str, index: int, proposed: float) -> float:
+        """See :meth:`flyte_core.run.siderecords.SideRecords.durable_value`."""
+        return self.side.durable_value(parent, name, index, proposed)
 
     def waiting(self) -> AbstractContextManager[None]:
         """The backend's :meth:`~flyte_core.run.backend.Backend.blocked` (a sync body waits)."""
         return self.backend.blocked()
 
-    def trace_finished(self, action: str, started: float, error: BaseException | None) -> None:
-        """Record how a traced call ended."""
-        from flyte_core.run.body import error_info
-
-        if error is None:
-            self.recorder.update_action(action, Phase.SUCCEEDED, 1, ended_at=time.time())
-        else:
-            self.recorder.update_action(action, Phase.FAILED, 1, ended_at=time.time(),
-                                        error=error_info(error, action))
-
-    def durable_value(self, parent: str, name: str, index: int, proposed: float) -> float:
-        """The value of call ``index`` of ``flyte.durable.<name>`` in an attempt of ``parent``: the
-        one recorded by an earlier attempt, or by the run this one recovers (recorded again here),
-        else ``proposed``, recorded now as a ``durable:<name>`` child entry (see flyte_core.runtime.durable)."""
-        with self._counter_lock:
-            known = self._durable.get((parent, index))
-            if known is not None and known[0] == name:
-                return known[1]
-            prior = self.reuse.prior_durable(parent, name, index)
-            value = prior if prior is not None else proposed
-            self._durable[(parent, index)] = (name, value)
-        action = self._next_id(parent)
-        now = time.time()
-        conv = self._conv
-        self.recorder.new_action(ActionRecord(
-            self.run_name, action, parent, f"durable:{name}", Phase.SUCCEEDED, attempts=1 if prior is None else 0,
-            created_at=now, started_at=now, ended_at=now,
-            inputs=self.engine.encode_inputs(name, _DURABLE, {"index": index}, conv),
-            outputs=self.engine.encode_output(name, _DURABLE, value, conv),
-            recovered_from=self.reuse.prior_run if prior is not None else None))
-        return value
-
     # --- calls from other processes (worker processes, containers) -----------------------------
+
+    def trace_started_in(self, parent: str, name: str) -> str:
+        """:meth:`trace_started` for a traced call made in another process."""
+        return self.side.trace_started(parent, name)
 
     async def call_encoded(
         self, task: TaskTemplate[Any, Any], parent: str, inputs: Mapping[str, Any], group: str | None,
@@ -195,14 +176,6 @@ class Controller:
         call = _Call(task, self._next_id(parent), parent, dict(inputs), group,
                      dict(custom_context) if custom_context is not None else None)
         return await self._drive_async(self._lifecycle(call), call.action)
-
-    def trace_started_in(self, parent: str, name: str) -> str:
-        """:meth:`trace_started` for a traced call made in another process."""
-        action = self._next_id(parent)
-        now = time.time()
-        self.recorder.new_action(ActionRecord(self.run_name, action, parent, f"trace:{name}", Phase.RUNNING,
-                                              attempts=1, created_at=now, started_at=now))
-        return action
 
     # --- the root action ---------------------------------------------------------------------
 
@@ -235,16 +208,6 @@ class Controller:
     def _output(self, call: _Call, outputs: Mapping[str, Any]) -> Any:
         return self.engine.decode_output(call.task.name, call.task.interface, outputs, self._conv)
 
-    def _report_unhonoured(self, task: TaskTemplate[Any, Any]) -> None:
-        for setting in unhonoured_settings(task, self.backend.honours):
-            key = (task.name, setting)
-            if key not in self._reported:
-                self._reported.add(key)
-                msg = (f"Task '{task.name}' sets '{setting}', which the '{self.backend.name}' backend "
-                       "does not act on; it is recorded but has no effect here.")
-                self.notices.append(msg)
-                log.warning(msg)
-
     def _spec(self, call: _Call, attempt: int) -> ActionSpec:
         task = call.task
         ctx = context.TaskContext(
@@ -276,7 +239,7 @@ class Controller:
     def _lifecycle(self, call: _Call) -> _Steps:
         """The attempts of one action: yields specs to run and sleeps; returns output literals."""
         task, rec = call.task, self.recorder
-        self._report_unhonoured(task)
+        self.unhonoured.check(task)
         created = time.time()
         rec.new_action(ActionRecord(self.run_name, call.action, call.parent, task.name, Phase.QUEUED,
                                     group=call.group, created_at=created, inputs=call.inputs))
@@ -425,14 +388,6 @@ class Controller:
             raise
         except Exception as e:  # the backend itself broke: a system error, retried like any other
             return _system_failure(spec, e)
-
-
-def _durable_entry(index: int) -> float:
-    """The interface of a ``flyte.durable`` record: the call's index in, its value out."""
-    raise NotImplementedError
-
-
-_DURABLE = NativeInterface.from_function(_durable_entry, "durable")
 
 
 def _system_failure(spec: ActionSpec, e: Exception) -> ActionOutcome:

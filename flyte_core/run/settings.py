@@ -3,6 +3,7 @@ settings a backend leaves unhonoured."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,9 @@ from flyte_core.task.rawcontainer import RawContainerTask
 
 if TYPE_CHECKING:
     from flyte_core.task.template import TaskTemplate
+
+
+log = logging.getLogger("flyte")
 
 
 @attrs.frozen
@@ -77,3 +81,29 @@ def unhonoured_settings(task: TaskTemplate[Any, Any], honours: frozenset[str]) -
     if isinstance(task, RawContainerTask):  # it runs its image itself, on every backend that runs it
         always.add("image")
     return [s for s in used_settings(task) if s not in honours and s not in always]
+
+
+class UnhonouredNotices:
+    """Says once per task and setting that the backend does not act on a setting the task uses
+    (a warning in the log and an entry in :attr:`notices`); each task is checked once per run."""
+
+    def __init__(self, backend: str, honours: frozenset[str]) -> None:
+        self.backend = backend
+        self.honours = honours
+        self.notices: list[str] = []
+        # The task objects checked, by id (an override is a new object); held so no id is reused.
+        self._checked: dict[int, TaskTemplate[Any, Any]] = {}
+
+    def check(self, task: TaskTemplate[Any, Any]) -> None:
+        """Note the settings of ``task`` the backend ignores, unless this task was checked already."""
+        if id(task) in self._checked:
+            return
+        self._checked[id(task)] = task
+        said = set(self.notices)
+        for setting in unhonoured_settings(task, self.honours):
+            msg = (f"Task '{task.name}' sets '{setting}', which the '{self.backend}' backend "
+                   "does not act on; it is recorded but has no effect here.")
+            if msg not in said:
+                self.notices.append(msg)
+                log.warning(msg)
+
