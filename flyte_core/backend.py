@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+from flyte_core.plugins import PluginRefs
 from flyte_core.registry import Registry
 from flyte_core.runstore.records import ErrorInfo
 from flyte_core.taskkinds import TaskKindRegistry
@@ -47,6 +48,8 @@ class ActionSpec:
     env_vars: Mapping[str, str]
     context: TaskContext
     task: TaskTemplate[Any, Any] | None = attrs.field(default=None, eq=False, repr=False)
+    #: The session's plugins, for workers to load the same ones (see :func:`worker_spec`).
+    plugins: PluginRefs = attrs.field(factory=PluginRefs)
 
 
 @attrs.frozen

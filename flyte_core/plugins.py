@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import importlib.metadata as md
 import os
+import sys
 from collections.abc import Iterable
+from types import ModuleType
 from typing import Any
 
 import attrs
@@ -49,6 +51,18 @@ class PluginFailure:
     hint: str
 
 
+@attrs.frozen
+class PluginRefs:
+    """How to build a session's plugins again in a worker process (a container, a pod): whether
+    entry points load, the plugins the session named (as importable ``module`` or ``module:attr``
+    references) and the names it blocked. Carried by every worker spec, so a task whose
+    ``plugin_config`` a session-named plugin handles runs the same way out of process."""
+
+    autoload: bool = True
+    named: tuple[str, ...] = ()
+    blocked: tuple[str, ...] = ()
+
+
 class PluginSet:
     """A session's plugin manager plus what was learnt while loading it."""
 
@@ -57,6 +71,21 @@ class PluginSet:
         self.hook = pm.hook
         self.failures = failures
         self._dists: dict[str, tuple[str | None, str | None]] = {}
+        self._autoload = True
+        self._blocked: tuple[str, ...] = ()
+
+    def refs(self) -> PluginRefs:
+        """What a worker needs to load the same plugins as this set (see :class:`PluginRefs`);
+        named plugins that are not importable by reference (an object made inside a function, a
+        ``__main__`` script) are left out: workers cannot import them."""
+        named = []
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None or name in _CORE_BUILTINS or self._dists.get(str(name), (None,))[0] is not None:
+                continue  # blocked, the core's own, or an entry point (the worker finds those itself)
+            ref = _import_ref(plugin)
+            if ref is not None:
+                named.append(ref)
+        return PluginRefs(self._autoload, tuple(named), self._blocked)
 
     def infos(self) -> list[PluginInfo]:
         """Every loaded plugin with the hooks it implements (for ``flyte plugins``)."""
@@ -68,6 +97,18 @@ class PluginSet:
             dist, version = self._dists.get(name, ("flyte-core", _dist_version("flyte-core")))
             out.append(PluginInfo(name, dist, version, hooks))
         return out
+
+    def register(self, plugin: Any, name: str | None = None) -> None:
+        """Load one more plugin (a module or an object with hook implementations), as if it had been
+        named when the set was built; do it before the session's first run, which reads registries
+        once. Workers load it too when it is importable (see :meth:`refs`)."""
+        self.pm.register(plugin, name=name)
+        self._dists[str(self.pm.get_name(plugin))] = (None, None)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as e:
+            self.pm.unregister(plugin)
+            raise PluginError(f"A plugin implements a hook flyte-core does not define: {e}") from e
 
     def call_into_registry(self, hook_name: str, registry: Any) -> None:
         """Call a ``flyte_register_*`` hook one plugin at a time so the registry knows who added what."""
@@ -88,7 +129,7 @@ def make_plugin_set(
 
     Order: hookspecs, core built-ins, entry points of group ``flyte`` (unless ``autoload`` is
     False or ``FLYTE_DISABLE_PLUGIN_AUTOLOAD`` is set), then ``plugins`` (module objects, objects
-    or dotted module names); names in ``block`` or ``FLYTE_BLOCK_PLUGINS`` are never loaded.
+    or dotted ``module``/``module:attr`` names); names in ``block`` or ``FLYTE_BLOCK_PLUGINS`` are never loaded.
     A failing entry point is recorded in ``failures`` instead of stopping the others.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
@@ -122,7 +163,7 @@ def make_plugin_set(
                 continue
             dists[ep.name] = (dist, version)
     for plugin in plugins:
-        obj = importlib.import_module(plugin) if isinstance(plugin, str) else plugin
+        obj = _resolve_ref(plugin) if isinstance(plugin, str) else plugin
         pname: str | None = plugin if isinstance(plugin, str) else getattr(obj, "__name__", None)
         if pname is not None and pm.is_blocked(pname):
             continue
@@ -134,7 +175,45 @@ def make_plugin_set(
         raise PluginError(f"A plugin implements a hook flyte-core does not define: {e}") from e
     ps = PluginSet(pm, failures)
     ps._dists = dists
+    ps._autoload = bool(autoload)
+    ps._blocked = tuple(sorted(blocked))
     return ps
+
+
+def load_plugin_refs(refs: PluginRefs) -> PluginSet:
+    """The plugin set :meth:`PluginSet.refs` describes, in a worker: a named plugin that cannot be
+    imported here is recorded in ``failures`` (with what to do) instead of failing every task."""
+    found: list[Any] = []
+    failures: list[PluginFailure] = []
+    for ref in refs.named:
+        try:
+            found.append(_resolve_ref(ref))
+        except Exception as e:
+            failures.append(PluginFailure(ref, None, None, f"{type(e).__name__}: {e}",
+                                          f"the session names plugin '{ref}': put it in the project folder or "
+                                          "install it where tasks run (the task image)"))
+    ps = make_plugin_set(autoload=refs.autoload, plugins=found, block=refs.blocked)
+    ps.failures.extend(failures)
+    return ps
+
+
+def _import_ref(plugin: Any) -> str | None:
+    """``module`` or ``module:attr`` naming ``plugin`` at module level, or None."""
+    if isinstance(plugin, ModuleType):
+        name = plugin.__name__
+        return name if name != "__main__" and sys.modules.get(name) is plugin else None
+    modname = getattr(plugin, "__module__", None) or type(plugin).__module__
+    module = sys.modules.get(modname)
+    if module is None or modname == "__main__":
+        return None
+    attr = next((k for k, v in vars(module).items() if v is plugin), None)
+    return f"{modname}:{attr}" if attr is not None else None
+
+
+def _resolve_ref(ref: str) -> Any:
+    modname, _, attr = ref.partition(":")
+    module = importlib.import_module(modname)
+    return getattr(module, attr) if attr else module
 
 
 def _entry_points() -> list[md.EntryPoint]:

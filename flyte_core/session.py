@@ -243,6 +243,7 @@ class Session:
             started_at=options.started_at or datetime.fromtimestamp(now, UTC),
             disable_run_cache=options.disable_run_cache,
             recovered_run_dirs=tuple(self.data.url("runs", r) for r in self._recovered_chain(prior)),
+            plugins=self.plugins.refs(),
         )
         cache = None if options.disable_run_cache else Cache(self.runs, self.data)
         reuse = Reuse(cache, prior.name if prior else None,
