@@ -20,6 +20,7 @@ from flyte_core.taskkinds import TaskKindRegistry
 
 if TYPE_CHECKING:
     from flyte_core.context import TaskContext
+    from flyte_core.plugins import PluginSet
     from flyte_core.settings import RunSettings
     from flyte_core.task import TaskRef, TaskTemplate
     from flyte_core.types.engine import TypeEngine
@@ -62,6 +63,29 @@ class ActionOutcome:
     final: bool = False
 
 
+class RunController(Protocol):
+    """A run's controller, as backends that run task bodies in other processes reach it: a
+    :class:`~flyte_core.channel.ChannelServer` relays the bodies' nested calls, traced calls and
+    ``flyte.durable`` values to it."""
+
+    async def call_encoded(self, task: TaskTemplate[Any, Any], parent: str, inputs: Mapping[str, Any],
+                           group: str | None, custom_context: Mapping[str, str] | None = None) -> Mapping[str, Any]:
+        """Run ``task`` as a child action of ``parent`` with encoded ``inputs``; its output literals."""
+        ...
+
+    def trace_started_in(self, parent: str, name: str) -> str:
+        """Record that a ``@flyte.trace`` call named ``name`` started in ``parent``; its action name."""
+        ...
+
+    def trace_finished(self, action: str, started: float, error: BaseException | None) -> None:
+        """Record how the traced call ``action`` ended."""
+        ...
+
+    def durable_value(self, parent: str, name: str, index: int, proposed: float) -> float:
+        """Call ``index`` of ``flyte.durable.<name>`` in ``parent``: the recorded value, else ``proposed``."""
+        ...
+
+
 @attrs.frozen
 class BackendRun:
     """What a backend gets when a run starts: the run's name and settings, the type engine and
@@ -74,11 +98,11 @@ class BackendRun:
     log: Callable[[str, int, str, str], None]
     #: The run's controller: out-of-process backends serve their task bodies' nested calls with
     #: ``controller.call_encoded`` (see flyte_core.channel).
-    controller: Any = None
+    controller: RunController | None = None
     #: Runners for tasks with a ``plugin_config`` (pass to ``runtime.run_sync``/``run_async``).
     task_kinds: TaskKindRegistry | None = None
-    #: The session's plugins (a ``PluginSet``): e.g. ``plugins.hook.flyte_secret_value``.
-    plugins: Any = None
+    #: The session's plugins: e.g. ``plugins.hook.flyte_secret_value``, ``image_builders(plugins)``.
+    plugins: PluginSet | None = None
     options: Mapping[str, Any] = attrs.field(factory=dict)
 
 

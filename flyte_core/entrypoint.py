@@ -341,7 +341,7 @@ def _task_kinds(refs: PluginRefs) -> TaskKindRegistry:
     from flyte_core.taskkinds import TaskKindRegistry
 
     reg = TaskKindRegistry()
-    _process_plugins(refs).call_into_registry("flyte_register_task_kinds", reg)
+    _process_plugins(refs).fill_registry("flyte_register_task_kinds", reg)
     return reg
 
 

@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from flyte_core.backend import BackendFactory as BackendFactory
     from flyte_core.backend import BackendRegistry as BackendRegistry
     from flyte_core.backend import BackendRun as BackendRun
+    from flyte_core.backend import RunController as RunController
     from flyte_core.channel import MAX_SOCKET_PATH as CHANNEL_PATH_LIMIT
     from flyte_core.channel import ChannelServer as ChannelServer
     from flyte_core.channel_client import is_nested_function as is_nested_function
@@ -213,6 +214,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "BackendFactory": ("flyte_core.backend", "BackendFactory"),
     "BackendRegistry": ("flyte_core.backend", "BackendRegistry"),
     "BackendRun": ("flyte_core.backend", "BackendRun"),
+    "RunController": ("flyte_core.backend", "RunController"),
     "ActionSpec": ("flyte_core.backend", "ActionSpec"),
     "ActionOutcome": ("flyte_core.backend", "ActionOutcome"),
     "RunSettings": ("flyte_core.settings", "RunSettings"),
@@ -356,7 +358,8 @@ __all__ = [
     # Hooks and plugins
     "hookimpl", "PluginSet", "PluginInfo", "PluginFailure", "ENTRY_POINT_GROUP",
     # Backends
-    "Backend", "BackendFactory", "BackendRegistry", "BackendRun", "ActionSpec", "ActionOutcome", "RunSettings",
+    "Backend", "BackendFactory", "BackendRegistry", "BackendRun", "RunController", "ActionSpec", "ActionOutcome",
+    "RunSettings",
     "TaskKindRegistry", "TaskKindRunner", "TaskContext", "ActionID", "current_context", "run_task_sync",
     "run_task_async", "error_info", "LineSink", "capture_output", "output_sink", "worker_environment",
     "controller_alive", "to_device", "RawContainerTask", "ContainerCall",

@@ -1,7 +1,10 @@
-"""Builds the plugin manager for one session: hookspecs, core built-ins, entry points, named plugins.
+"""Builds plugin managers: hookspecs, core built-ins, entry points, named plugins.
 
-Nothing here runs at import time; every :class:`~flyte_core.session.Session` builds its own
-manager, so two embedders in one process can load different plugins.
+Nothing here runs at import time. A process has one plugin manager of installed plugins,
+:func:`process_plugins`, built on first use and shared by the command line, default sessions and
+workers; a session that names plugins of its own (``Session(plugins=...)``) builds its own
+manager, so two embedders in one process can load different plugins. Hooks are always called
+through pluggy (``plugins.hook.flyte_...``), so its tracing, wrappers and monitoring see them.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import importlib
 import importlib.metadata as md
 import os
 import sys
+import threading
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
@@ -19,6 +23,7 @@ import pluggy
 
 from flyte_core import hookspecs
 from flyte_core.errors import PluginError
+from flyte_core.registry import Registry
 
 #: The single entry-point group every kind of flyte plugin uses.
 ENTRY_POINT_GROUP = "flyte"
@@ -27,7 +32,7 @@ DISABLE_AUTOLOAD_ENV = "FLYTE_DISABLE_PLUGIN_AUTOLOAD"
 #: Comma-separated plugin names never to load.
 BLOCK_ENV = "FLYTE_BLOCK_PLUGINS"
 
-_CORE_BUILTINS = ("flyte_core.types.builtins", "flyte_core.secrets")
+_CORE_BUILTINS = ("flyte_core.types.builtins", "flyte_core.secrets", "flyte_core.cli.builtin_commands")
 
 
 @attrs.frozen
@@ -98,25 +103,19 @@ class PluginSet:
             out.append(PluginInfo(name, dist, version, hooks))
         return out
 
-    def register(self, plugin: Any, name: str | None = None) -> None:
-        """Load one more plugin (a module or an object with hook implementations), as if it had been
-        named when the set was built; do it before the session's first run, which reads registries
-        once. Workers load it too when it is importable (see :meth:`refs`)."""
-        self.pm.register(plugin, name=name)
-        self._dists[str(self.pm.get_name(plugin))] = (None, None)
-        try:
-            self.pm.check_pending()
-        except pluggy.PluginValidationError as e:
-            self.pm.unregister(plugin)
-            raise PluginError(f"A plugin implements a hook flyte-core does not define: {e}") from e
-
-    def call_into_registry(self, hook_name: str, registry: Any) -> None:
-        """Call a ``flyte_register_*`` hook one plugin at a time so the registry knows who added what."""
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
+    def fill_registry(self, hook_name: str, registry: Registry[Any, Any]) -> None:
+        """Call the ``flyte_register_*`` hook ``hook_name`` with ``registry``, through pluggy, one
+        plugin at a time (a subset hook caller each, in pluggy's order, wrappers included), so the
+        registry knows which plugin added what and names both plugins of a duplicate."""
+        impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+        plain = [i for i in impls if not (i.hookwrapper or i.wrapper)]
+        for impl in reversed(plain):  # pluggy calls the last registered first
+            others = [i.plugin for i in plain if i.plugin is not impl.plugin]
             registry._set_plugin(impl.plugin_name)
-            impl.function(registry=registry)
-        registry._set_plugin("<unknown>")
+            try:
+                self.pm.subset_hook_caller(hook_name, remove_plugins=others)(registry=registry)
+            finally:
+                registry._set_plugin("<unknown>")
 
 
 def make_plugin_set(
@@ -180,9 +179,26 @@ def make_plugin_set(
     return ps
 
 
+_process_sets: dict[tuple[str, str], PluginSet] = {}
+_process_lock = threading.Lock()
+
+
+def process_plugins() -> PluginSet:
+    """This process's plugin manager of installed plugins (entry points, unless
+    ``FLYTE_DISABLE_PLUGIN_AUTOLOAD``; minus ``FLYTE_BLOCK_PLUGINS``), built once on first use."""
+    key = (os.environ.get(DISABLE_AUTOLOAD_ENV, ""), os.environ.get(BLOCK_ENV, ""))
+    with _process_lock:
+        found = _process_sets.get(key)
+        if found is None:
+            found = _process_sets[key] = make_plugin_set()
+        return found
+
+
 def load_plugin_refs(refs: PluginRefs) -> PluginSet:
     """The plugin set :meth:`PluginSet.refs` describes, in a worker: a named plugin that cannot be
     imported here is recorded in ``failures`` (with what to do) instead of failing every task."""
+    if refs == process_plugins().refs():
+        return process_plugins()
     found: list[Any] = []
     failures: list[PluginFailure] = []
     for ref in refs.named:

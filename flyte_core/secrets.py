@@ -13,7 +13,7 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flyte_core.config import flyte_home
 from flyte_core.errors import ConfigError, FlyteUsageError
@@ -21,6 +21,9 @@ from flyte_core.hookspecs import hookimpl
 from flyte_core.masking import mask
 from flyte_core.models import Secret
 from flyte_core.privatefiles import private_dir, write_private
+
+if TYPE_CHECKING:
+    from flyte_core.plugins import PluginSet
 
 
 def secret_id(secret: Secret) -> str:
@@ -79,9 +82,9 @@ class LocalSecretStore:
         return sorted(self._load())
 
 
-def secret_value(plugins: Any, secret: Secret) -> str | None:
-    """The value the session's secret providers (``plugins``, a ``PluginSet``) give ``secret``
-    (``flyte_secret_value``: a plugin first, then the environment, then the local store), or None.
+def secret_value(plugins: PluginSet | None, secret: Secret) -> str | None:
+    """The value the session's secret providers (``plugins``: ``session.plugins``, ``BackendRun.plugins``)
+    give ``secret`` (``flyte_secret_value``: a plugin first, then the environment, then the local store), or None.
     Every value handed out is masked in what runs record from then on (:mod:`flyte_core.masking`)."""
     hook = plugins.hook if plugins is not None else None
     value = hook.flyte_secret_value(secret=secret) if hook is not None else None
@@ -96,7 +99,7 @@ def how_to_set(secret: Secret) -> str:
     return f"set {env_name(secret)} or run `flyte secrets set {secret_id(secret)}`"
 
 
-def secret_env(plugins: Any, task_name: str, secrets: Iterable[Secret]) -> dict[str, str]:
+def secret_env(plugins: PluginSet | None, task_name: str, secrets: Iterable[Secret]) -> dict[str, str]:
     """The environment variables that deliver ``secrets`` to a worker process of ``task_name``.
 
     For backends without a container to mount files into: a secret declared as a file

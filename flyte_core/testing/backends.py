@@ -113,7 +113,7 @@ class BackendSuite:
         (root / f"{KINDS_MODULE}.py").write_text(KINDS_SOURCE)
         on_path = str(root.resolve()) in sys.path
         module = load_file(path, root)
-        session.plugins.register(sys.modules[KINDS_MODULE], name=KINDS_MODULE)
+        session.add_plugins(KINDS_MODULE)
         try:
             yield module
         finally:

@@ -39,16 +39,24 @@ from flyte_backend_docker.options import DockerOptions
 from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
 from flyte_backend_docker.rawtask import execute_raw
 from flyte_backend_docker.resources import container_limits, describe_memory
-from flyte_backend_docker.secrets import SecretMounts, secret_value
-from flyte_core.backend import ActionOutcome, ActionSpec, BackendRun
-from flyte_core.channel import ChannelServer
-from flyte_core.channel_client import is_nested_function, task_ref
-from flyte_core.config import flyte_home
-from flyte_core.entrypoint import read_outcome, worker_spec
-from flyte_core.errors import FlyteUsageError
-from flyte_core.imagebuilder import ImageBuilder, image_builders
-from flyte_core.rawcontainer import RawContainerTask
-from flyte_core.runstore.records import ErrorInfo
+from flyte_backend_docker.secrets import SecretMounts
+from flyte_core.extend import (
+    ActionOutcome,
+    ActionSpec,
+    BackendRun,
+    ChannelServer,
+    ErrorInfo,
+    FlyteUsageError,
+    ImageBuilder,
+    RawContainerTask,
+    flyte_home,
+    image_builders,
+    is_nested_function,
+    read_outcome,
+    secret_value,
+    task_ref,
+    worker_spec,
+)
 
 #: Inside containers, where the code bundle is unpacked.
 CODE_DIR = "/flyte/code"

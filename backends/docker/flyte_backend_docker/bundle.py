@@ -31,10 +31,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from flyte_core.errors import FlyteUsageError
+from flyte_core.extend import FlyteUsageError
 
 if TYPE_CHECKING:
-    from flyte_core.datastore import DataStore
+    from flyte_core.extend import DataStore
 
 #: Bundles over this many bytes (of file content, before compression) are refused.
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -69,11 +69,11 @@ def bundle_files(root: Path, exclude: Iterable[str | Path] = ()) -> list[str]:
         if "://" in text and not text.startswith("file://"):
             continue
         try:
-            rel = Path(text.removeprefix("file://")).resolve().relative_to(root.resolve())
+            inner = Path(text.removeprefix("file://")).resolve().relative_to(root.resolve())
         except ValueError:
             continue
-        if rel.parts:
-            skipped.append("/" + rel.as_posix() + ("/" if (root / rel).is_dir() else ""))
+        if inner.parts:
+            skipped.append("/" + inner.as_posix() + ("/" if (root / inner).is_dir() else ""))
     user_lines = _ignore_lines(root / IGNORE_FILE)
     # Credential patterns first, so a "!pattern" of the user's .flyteignore can re-include a file.
     skip = _spec(list(CREDENTIAL_FILES) + user_lines + list(ALWAYS_SKIP) + skipped)

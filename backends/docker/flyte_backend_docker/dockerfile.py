@@ -25,10 +25,16 @@ import attrs
 from docker.utils.build import PatternMatcher
 
 from flyte_backend_docker.bundle import bundle_files
-from flyte_core.errors import FlyteUsageError
-from flyte_core.image import Image, Layer
-from flyte_core.image_layers import is_own_wheels, read_script_metadata, requirement_name, secrets_of
-from flyte_core.models import Secret
+from flyte_core.extend import (
+    FlyteUsageError,
+    Image,
+    Layer,
+    Secret,
+    is_own_wheels,
+    read_script_metadata,
+    requirement_name,
+    secrets_of,
+)
 
 #: Where the Dockerfile goes in the build context (a name no user folder is likely to hold).
 DOCKERFILE = ".flyte-build.Dockerfile"

@@ -34,9 +34,7 @@ import attrs
 import docker
 import docker.errors
 
-from flyte_core.backend import ActionSpec
-from flyte_core.errors import FlyteUsageError
-from flyte_core.models import ReusePolicy
+from flyte_core.extend import ActionSpec, FlyteUsageError, ReusePolicy
 
 #: Label naming the environment a pool container serves (beside the run and controller labels).
 POOL_LABEL = "org.flyte.pool"

@@ -7,10 +7,7 @@ from typing import Any
 
 import docker.types
 
-from flyte_core.devices import to_device
-from flyte_core.errors import FlyteUsageError
-from flyte_core.models import Resources
-from flyte_core.platform_errors import AppleSiliconNotAvailableError
+from flyte_core.extend import AppleSiliconNotAvailableError, FlyteUsageError, Resources, to_device
 
 _UNITS = {
     "": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,

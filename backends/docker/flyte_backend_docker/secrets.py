@@ -15,10 +15,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flyte_core.backend import ActionSpec, BackendRun
-from flyte_core.errors import FlyteUsageError
-from flyte_core.models import to_secrets
-from flyte_core.secrets import env_name, how_to_set, secret_id, secret_value
+from flyte_core.extend import (
+    ActionSpec,
+    BackendRun,
+    FlyteUsageError,
+    env_name,
+    how_to_set,
+    secret_id,
+    secret_value,
+    to_secrets,
+)
 
 MOUNT = "/etc/flyte/secrets"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flyte_backend_docker.bundle import BundleError, bundle_files, extract_bundle, make_bundle
 
-from flyte_core.datastore import DataStore
+from flyte_core.extend import DataStore
 
 
 def project(root: Path) -> Path:

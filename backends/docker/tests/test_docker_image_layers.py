@@ -12,9 +12,7 @@ import docker
 import pytest
 from flyte_backend_docker.images import ImageBuilder, ImageBuildError
 
-from flyte_core.image import Image
-from flyte_core.image_layers import PythonWheels
-from flyte_core.models import Secret
+from flyte_core.extend import Image, PythonWheels, Secret
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

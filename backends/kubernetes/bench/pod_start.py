@@ -155,10 +155,7 @@ def main() -> int:
     from flyte_backend_kubernetes.client import connect
     from kubernetes import client
 
-    from flyte_core.config import Config
-    from flyte_core.image import Image
-    from flyte_core.loader import load_file
-    from flyte_core.session import Session
+    from flyte_core.extend import Config, Image, Session, load_file
 
     api_client, _ = connect()
     api = client.CoreV1Api(api_client)

@@ -32,13 +32,19 @@ from flyte_backend_kubernetes.images import image_key
 from flyte_backend_kubernetes.names import dns_name, label_value
 from flyte_backend_kubernetes.options import KubeOptions
 from flyte_backend_kubernetes.runsetup import data_access
-from flyte_core.config import flyte_home
-from flyte_core.datastore import DataStore
-from flyte_core.errors import FlyteUsageError
-from flyte_core.image import Image
-from flyte_core.loader import load_file, tasks_in
-from flyte_core.session import Session
-from flyte_core.triggers import Cron, FixedRate, Trigger, task_triggers
+from flyte_core.extend import (
+    Cron,
+    DataStore,
+    FixedRate,
+    FlyteUsageError,
+    Image,
+    Session,
+    Trigger,
+    flyte_home,
+    load_file,
+    task_triggers,
+    tasks_in,
+)
 
 #: Label on every CronJob made here: the trigger's name.
 TRIGGER_LABEL = "flyte-core.org/trigger"

@@ -11,10 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flyte_core.devices import to_device
-from flyte_core.errors import FlyteUsageError
-from flyte_core.models import Resources
-from flyte_core.platform_errors import AppleSiliconNotAvailableError
+from flyte_core.extend import AppleSiliconNotAvailableError, FlyteUsageError, Resources, to_device
 
 # What Kubernetes accepts as a quantity: 500m, 0.5, 2, 64Mi, 1Gi, 1G, 1e3 ...
 _QUANTITY = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[numkKMGTPE]i?)?$")

@@ -10,10 +10,7 @@ import attrs
 from flyte_backend_docker.bundle import make_bundle
 from kubernetes import client
 
-from flyte_core.backend import BackendRun
-from flyte_core.config import flyte_home
-from flyte_core.datastore import DataStore
-from flyte_core.errors import FlyteUsageError
+from flyte_core.extend import BackendRun, DataStore, FlyteUsageError, flyte_home
 
 
 @attrs.frozen

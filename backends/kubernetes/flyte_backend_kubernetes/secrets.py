@@ -18,8 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from flyte_backend_kubernetes.names import SECRET_KEY, secret_name
-from flyte_core.models import Secret, to_secrets
-from flyte_core.secrets import secret_id
+from flyte_core.extend import Secret, secret_id, to_secrets
 
 MOUNT = "/etc/flyte/secrets"
 VOLUME = "flyte-secrets"

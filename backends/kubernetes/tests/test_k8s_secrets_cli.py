@@ -21,10 +21,7 @@ import pytest
 import yaml
 from conftest import NAMESPACE, kube_options, pods_of
 
-from flyte_core.config import Config
-from flyte_core.errors import FlyteUsageError
-from flyte_core.loader import load_file
-from flyte_core.session import Session
+from flyte_core.extend import Config, FlyteUsageError, Session, load_file
 
 pytestmark = [pytest.mark.timeout(900)]
 

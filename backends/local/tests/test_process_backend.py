@@ -22,10 +22,7 @@ from types import ModuleType
 
 import pytest
 
-from flyte_core.channel import ChannelServer
-from flyte_core.environment import TaskEnvironment
-from flyte_core.errors import BaseRuntimeError
-from flyte_core.session import RunOptions, Session
+from flyte_core.extend import BaseRuntimeError, ChannelServer, RunOptions, Session, TaskEnvironment
 
 pytestmark = pytest.mark.slow
 
@@ -391,9 +388,3 @@ def test_channel_refuses_strangers() -> None:
     assert "invalid token" in bad_token
     assert "not running" in not_running
     assert "only start children of itself" in foreign_parent
-
-
-def test_spec_schema_matches_wire() -> None:
-    from flyte_core import entrypoint, wire
-
-    assert entrypoint.SCHEMA_VERSION == wire.SCHEMA_VERSION

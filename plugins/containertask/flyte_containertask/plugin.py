@@ -7,8 +7,7 @@ as a :class:`flyte_core.rawcontainer.RawContainerTask`: no hook for that. The on
 
 from __future__ import annotations
 
-from flyte_core.hookspecs import hookimpl
-from flyte_core.taskkinds import TaskKindRegistry
+from flyte_core.extend import TaskKindRegistry, hookimpl
 
 
 @hookimpl

@@ -17,12 +17,19 @@ from typing import Any, Literal
 import attrs
 
 from flyte_containertask import staging
-from flyte_core.environment import TaskEnvironment
-from flyte_core.image import Image
-from flyte_core.interface import Input, NativeInterface
-from flyte_core.models import Cache, Resources, to_cache, to_retries, to_timeout
-from flyte_core.rawcontainer import ContainerCall
-from flyte_core.task import TaskTemplate
+from flyte_core.extend import (
+    Cache,
+    ContainerCall,
+    Image,
+    Input,
+    NativeInterface,
+    Resources,
+    TaskEnvironment,
+    TaskTemplate,
+    to_cache,
+    to_retries,
+    to_timeout,
+)
 
 _MetadataFormat = Literal["JSON", "YAML", "PROTO"]
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from flyte_core.errors import FlyteUsageError
-from flyte_core.triggers import Cron, FixedRate, Trigger
+from flyte_core.extend import Cron, FixedRate, FlyteUsageError, Trigger
 
 
 def check(trigger: Trigger) -> None:

@@ -12,11 +12,19 @@ from typing import Any
 
 import attrs
 
-from flyte_core.errors import FlyteUsageError
-from flyte_core.events import ActionEvent, RunEvent
-from flyte_core.session import RunOptions, Session
-from flyte_core.task import TaskTemplate
-from flyte_core.triggers import Cron, FixedRate, Trigger, TriggerTime, task_triggers
+from flyte_core.extend import (
+    ActionEvent,
+    Cron,
+    FixedRate,
+    FlyteUsageError,
+    RunEvent,
+    RunOptions,
+    Session,
+    TaskTemplate,
+    Trigger,
+    TriggerTime,
+    task_triggers,
+)
 from flyte_triggers.schedule import check, next_fire
 
 log = logging.getLogger("flyte.triggers")

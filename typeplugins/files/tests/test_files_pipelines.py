@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from flyte_types_files import Dir, File
 
-from flyte_core.environment import TaskEnvironment
-from flyte_core.session import Session
+from flyte_core.extend import Session, TaskEnvironment
 
 env = TaskEnvironment(name="files_tests")
 

@@ -1,0 +1,8 @@
+"""The worker's spec and outcome files and the wire format share one schema version."""
+
+from flyte_core import entrypoint, wire
+
+
+def test_spec_schema_matches_wire() -> None:
+    # entrypoint keeps its own copy so a worker's start-up does not import cattrs (through wire)
+    assert entrypoint.SCHEMA_VERSION == wire.SCHEMA_VERSION
