@@ -103,6 +103,19 @@ class PluginSet:
             out.append(PluginInfo(name, dist, version, hooks))
         return out
 
+    def register(self, plugin: Any, name: str | None = None) -> None:
+        """Load one more plugin (a module or an object with hook implementations) into this set, as
+        a test does with a set of its own (``flyte_core.testing.make_plugins``). A session's plugins
+        grow with :meth:`Session.add_plugins <flyte_core.session.Session.add_plugins>` instead,
+        which leaves the process's shared set alone."""
+        self.pm.register(plugin, name=name)
+        self._dists[str(self.pm.get_name(plugin))] = (None, None)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as e:
+            self.pm.unregister(plugin)
+            raise PluginError(f"A plugin implements a hook flyte-core does not define: {e}") from e
+
     def fill_registry(self, hook_name: str, registry: Registry[Any, Any]) -> None:
         """Call the ``flyte_register_*`` hook ``hook_name`` with ``registry``, through pluggy, one
         plugin at a time (a subset hook caller each, in pluggy's order, wrappers included), so the
