@@ -24,7 +24,9 @@ Worker host (backends running task bodies in other processes, containers, pods)
     runs ``python -m flyte_core.entrypoint SPEC`` (or :func:`worker_main` / :func:`run_worker_attempt`
     in a process of the backend's own) and writes the outcome (:func:`write_outcome`), which the
     backend reads back with :func:`read_outcome`. Nested task calls of worker bodies reach the run's
-    controller through a :class:`ChannelServer` the backend starts (``BackendRun.controller``).
+    controller (``BackendRun.controller``, a :class:`RunController`) through a :class:`ChannelServer`
+    the backend starts. Workers load the session's plugins too (the installed ones, and those the
+    session named when they are importable), so task kinds and type plugins act the same there.
 Launchers (``flyte_register_launchers``)
     A :class:`Launcher` starts runs driven away from this process from a :class:`LaunchRequest`.
 Image builders (``flyte_register_image_builders``)

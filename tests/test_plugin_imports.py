@@ -85,3 +85,18 @@ def test_every_plugin_package_is_type_checked_strictly() -> None:
                 for init in (ROOT / folder).glob("*/*/__init__.py") if init.parent.name not in ("tests", "bench")}
     assert packages, "no plugin packages found"
     assert not packages - strict, f"not type-checked strictly (add to pyproject's mypy overrides): {packages - strict}"
+
+
+def test_the_plugin_guide_teaches_only_the_plugin_api(tmp_path: Path) -> None:
+    """Every Python example in docs/writing-plugins.md parses and imports the core only through the API."""
+    import re
+
+    text = (ROOT / "docs" / "writing-plugins.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    assert len(blocks) >= 5, "the guide has lost its examples"
+    found = []
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"block{i}.py"
+        path.write_text(block)
+        found += [f"example {i + 1}: {module}" for _, module in core_imports(path) if not _allowed(module)]
+    assert not found, "docs/writing-plugins.md imports flyte-core internals:\n  " + "\n  ".join(found)
