@@ -41,7 +41,8 @@ class HookCall:
 
 
 class HookRecorder:
-    """Records every hook call of one plugin manager (pluggy's hook-call monitoring), in order.
+    """Records every hook call of one plugin manager (pluggy's hook-call monitoring), in the order
+    the calls return (hooks are called from the threads of runs too: appending is thread-safe).
 
     ``recorder.calls`` holds :class:`HookCall`s; :meth:`named` the calls of one hook. Stop it with
     :meth:`close` (the fixture does).
@@ -49,13 +50,11 @@ class HookRecorder:
 
     def __init__(self, plugins: PluginSet) -> None:
         self.calls: list[HookCall] = []
-        self._pending: list[tuple[str, Mapping[str, Any]]] = []
 
         def before(hook: str, impls: Any, kwargs: Mapping[str, Any]) -> None:
-            self._pending.append((hook, dict(kwargs)))
+            pass  # a call is recorded once it returned, with its result
 
         def after(outcome: Any, hook: str, impls: Any, kwargs: Mapping[str, Any]) -> None:
-            self._pending.pop()
             error = outcome.exception
             self.calls.append(HookCall(hook, dict(kwargs), None if error else outcome.get_result(), error))
 
@@ -70,8 +69,9 @@ class HookRecorder:
         return [c.hook for c in self.calls]
 
     def close(self) -> None:
-        """Stop recording."""
-        self._undo()
+        """Stop recording (again is harmless)."""
+        undo, self._undo = self._undo, lambda: None
+        undo()
 
 
 def write_project(root: Path, files: Mapping[str, str] = {}, config: Mapping[str, Any] | None = None) -> Path:
