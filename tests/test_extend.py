@@ -64,3 +64,15 @@ def test_flyte2_names_are_offered() -> None:
 
     assert extend.TaskTemplate is TaskTemplate and extend.AsyncFunctionTaskTemplate is TaskTemplate
     assert extend.ImageBuilder.__name__ == "ImageBuilder"
+
+
+def test_importing_the_api_is_cheap() -> None:
+    """Every plugin module imports flyte_core.extend, and every worker process imports the installed
+    plugins: the API module itself imports no part of the core until a name is used."""
+    import subprocess
+    import sys
+
+    code = ("import sys, flyte_core.extend; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flyte_core', 'cattrs', 'click', 'pluggy')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['flyte_core', 'flyte_core.extend']"
