@@ -10,10 +10,12 @@ Every backend runs the same programs with the same expected outcomes: the seed's
 async fan-out, ``flyte.map``, ``flyte.group``, core types across the action boundary, a failing
 task, retries, a timeout, logs, ``flyte.ctx()``, ``flyte.custom_context`` across calls, a child's
 exception caught by its own type, checkpoints and ``flyte.durable`` values surviving a retry and
-``--recover``, and that nothing a run started is left behind.
+``--recover``, a task kind (``plugin_config``) of a plugin the session names (its workers must load
+the session's plugins), and that nothing a run started is left behind.
 The programs are a real task module, :data:`TASKS_SOURCE`, written into the session's project
 folder (its ``root_dir``) as ``conformance_tasks.py`` and loaded as user code is, so worker
-processes, containers and pods import it exactly as they would a user's file.
+processes, containers and pods import it exactly as they would a user's file; next to it,
+``conformance_kinds.py`` (:data:`KINDS_SOURCE`), a plugin the suite names to the session.
 
 Override the :meth:`BackendSuite.session` fixture to put the stores where the backend's workers
 can reach them, and :meth:`BackendSuite.assert_nothing_left` to check the backend's own resources
