@@ -152,12 +152,18 @@ def lint(session: nox.Session) -> None:
     session.run("lint-imports", env={"PYTHONPATH": str(ROOT)})  # reads the sources; nothing to install
 
 
+def import_packages() -> list[str]:
+    """The import package folders of every plugin distribution (``backends/docker/flyte_backend_docker``...)."""
+    return sorted(str(init.parent.relative_to(ROOT)) for pkg in project_packages()[1:]
+                  for init in Path(pkg).glob("*/__init__.py") if init.parent.name not in ("tests", "bench"))
+
+
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy, strict on flyte_core."""
+    """mypy, strict on flyte_core and on every plugin distribution's package (pyproject's overrides)."""
     install_project(session)
     session.install("mypy>=1.10", "types-PyYAML", *TEST_DEPS)
-    session.run("mypy", "flyte_core")
+    session.run("mypy", "flyte_core", *import_packages())
 
 
 @nox.session(python=PYTHON)

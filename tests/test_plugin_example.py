@@ -192,3 +192,25 @@ def test_broken_plugin_is_reported_and_others_load(example_installed: None, tmp_
     # Blocking the broken plugin silences it.
     data = _plugins_json(tmp_path, PYTHONPATH=pythonpath, FLYTE_BLOCK_PLUGINS="broken")
     assert data["failures"] == []
+
+
+def test_the_example_plugins_own_tests_pass_when_installed(tmp_path: Path) -> None:
+    """The example as its author ships it: built as a wheel and installed (``pip install --no-deps
+    --target``, leaving this environment as it is), then its own tests (written with
+    flyte_core.testing) run in a copy of its folder, as in the author's repository."""
+    import shutil
+
+    site, repo = tmp_path / "site", tmp_path / "flyte-example-plugin"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build"))
+    cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(repo)]
+    if importlib.util.find_spec("hatchling") is not None:
+        cmd.insert(4, "--no-build-isolation")  # the build backend is here: no index needed
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"installing {repo} failed:\n{proc.stdout}\n{proc.stderr}"
+    assert any(site.glob("flyte_example_plugin-*.dist-info/entry_points.txt")), "the wheel has no entry points"
+    shutil.rmtree(repo / "flyte_example_plugin")  # the tests must use the installed package
+    pythonpath = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=repo,
+                           env=_env(PYTHONPATH=pythonpath), capture_output=True, text=True, timeout=600)
+    assert tests.returncode == 0, f"the example's own tests failed:\n{tests.stdout[-4000:]}\n{tests.stderr[-2000:]}"
+    assert " passed" in tests.stdout and "failed" not in tests.stdout, tests.stdout[-2000:]

@@ -80,27 +80,18 @@ def cli(ctx: click.Context, config: str | None, verbose: int, output_format: str
 
 
 def build() -> click.Group:
-    """The full command tree: built-in commands, then commands added by plugins."""
-    from flyte_core.cli.build_cmd import build_cmd, create_cmd
-    from flyte_core.cli.cache_cmd import cache_cmd
-    from flyte_core.cli.plugins_cmd import plugins_cmd
-    from flyte_core.cli.run_cmd import run_cmd
-    from flyte_core.cli.runs_cmd import runs_cmd
-    from flyte_core.cli.secrets_cmd import secrets_cmd
+    """The full command tree: every ``flyte_add_cli_commands`` implementation of the process's plugin
+    manager, the built-in commands (:mod:`flyte_core.cli.builtin_commands`) first. When the plugins
+    cannot be loaded, the built-in commands alone, with a warning."""
+    from flyte_core.plugins.manager import process_plugins
 
-    cli.add_command(run_cmd)
-    cli.add_command(runs_cmd)
-    cli.add_command(plugins_cmd)
-    cli.add_command(cache_cmd)
-    cli.add_command(secrets_cmd)
-    cli.add_command(build_cmd)
-    cli.add_command(create_cmd)
     try:
-        from flyte_core.plugins.manager import make_plugin_set
-
-        make_plugin_set().hook.flyte_add_cli_commands(cli=cli)
+        process_plugins().hook.flyte_add_cli_commands(cli=cli)
     except FlyteUsageError as e:
+        from flyte_core.cli import builtin_commands
+
         click.echo(f"warning: plugin commands unavailable: {e}", err=True)
+        builtin_commands.flyte_add_cli_commands(cli=cli)
     return cli
 
 

@@ -7,9 +7,12 @@ so a plugin can supply another builder (a remote build service, podman, kaniko, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from flyte_core.images.spec import Image
+
+if TYPE_CHECKING:
+    from flyte_core.plugins.manager import PluginSet
 from flyte_core.plugins.registry import Registry
 
 
@@ -37,8 +40,10 @@ class ImageBuilderRegistry(Registry[str, ImageBuilderFactory]):
         super().__init__("image builder")
 
 
-def image_builders(plugins: Any) -> ImageBuilderRegistry:
-    """The image builders the plugins of a session (a ``PluginSet``) register."""
+def image_builders(plugins: PluginSet | None) -> ImageBuilderRegistry:
+    """The image builders the plugins of a session (``session.plugins``, ``BackendRun.plugins``) register
+    (none without plugins)."""
     registry = ImageBuilderRegistry()
-    plugins.call_into_registry("flyte_register_image_builders", registry)
+    if plugins is not None:
+        plugins.fill_registry("flyte_register_image_builders", registry)
     return registry

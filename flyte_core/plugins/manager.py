@@ -1,7 +1,10 @@
-"""Builds the plugin manager for one session: hookspecs, core built-ins, entry points, named plugins.
+"""Builds plugin managers: hookspecs, core built-ins, entry points, named plugins.
 
-Nothing here runs at import time; every :class:`~flyte_core.run.session.Session` builds its own
-manager, so two embedders in one process can load different plugins.
+Nothing here runs at import time. A process has one plugin manager of installed plugins,
+:func:`process_plugins`, built on first use and shared by the command line, default sessions and
+workers; a session that names plugins of its own (``Session(plugins=...)``) builds its own
+manager, so two embedders in one process can load different plugins. Hooks are always called
+through pluggy (``plugins.hook.flyte_...``), so its tracing, wrappers and monitoring see them.
 """
 
 from __future__ import annotations
@@ -9,7 +12,10 @@ from __future__ import annotations
 import importlib
 import importlib.metadata as md
 import os
+import sys
+import threading
 from collections.abc import Iterable
+from types import ModuleType
 from typing import Any
 
 import attrs
@@ -17,6 +23,7 @@ import pluggy
 
 from flyte_core.errors.core import PluginError
 from flyte_core.plugins import hookspecs
+from flyte_core.plugins.registry import Registry
 
 #: The single entry-point group every kind of flyte plugin uses.
 ENTRY_POINT_GROUP = "flyte"
@@ -25,7 +32,7 @@ DISABLE_AUTOLOAD_ENV = "FLYTE_DISABLE_PLUGIN_AUTOLOAD"
 #: Comma-separated plugin names never to load.
 BLOCK_ENV = "FLYTE_BLOCK_PLUGINS"
 
-_CORE_BUILTINS = ("flyte_core.types.builtins", "flyte_core.security.secrets")
+_CORE_BUILTINS = ("flyte_core.types.builtins", "flyte_core.security.secrets", "flyte_core.cli.builtin_commands")
 
 
 @attrs.frozen
@@ -49,6 +56,18 @@ class PluginFailure:
     hint: str
 
 
+@attrs.frozen
+class PluginRefs:
+    """How to build a session's plugins again in a worker process (a container, a pod): whether
+    entry points load, the plugins the session named (as importable ``module`` or ``module:attr``
+    references) and the names it blocked. Carried by every worker spec, so a task whose
+    ``plugin_config`` a session-named plugin handles runs the same way out of process."""
+
+    autoload: bool = True
+    named: tuple[str, ...] = ()
+    blocked: tuple[str, ...] = ()
+
+
 class PluginSet:
     """A session's plugin manager plus what was learnt while loading it."""
 
@@ -57,6 +76,21 @@ class PluginSet:
         self.hook = pm.hook
         self.failures = failures
         self._dists: dict[str, tuple[str | None, str | None]] = {}
+        self._autoload = True
+        self._blocked: tuple[str, ...] = ()
+
+    def refs(self) -> PluginRefs:
+        """What a worker needs to load the same plugins as this set (see :class:`PluginRefs`);
+        named plugins that are not importable by reference (an object made inside a function, a
+        ``__main__`` script) are left out: workers cannot import them."""
+        named = []
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None or name in _CORE_BUILTINS or self._dists.get(str(name), (None,))[0] is not None:
+                continue  # blocked, the core's own, or an entry point (the worker finds those itself)
+            ref = _import_ref(plugin)
+            if ref is not None:
+                named.append(ref)
+        return PluginRefs(self._autoload, tuple(named), self._blocked)
 
     def infos(self) -> list[PluginInfo]:
         """Every loaded plugin with the hooks it implements (for ``flyte plugins``)."""
@@ -69,13 +103,32 @@ class PluginSet:
             out.append(PluginInfo(name, dist, version, hooks))
         return out
 
-    def call_into_registry(self, hook_name: str, registry: Any) -> None:
-        """Call a ``flyte_register_*`` hook one plugin at a time so the registry knows who added what."""
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
+    def register(self, plugin: Any, name: str | None = None) -> None:
+        """Load one more plugin (a module or an object with hook implementations) into this set, as
+        a test does with a set of its own (``flyte_core.testing.make_plugins``). A session's plugins
+        grow with :meth:`Session.add_plugins <flyte_core.run.session.Session.add_plugins>` instead,
+        which leaves the process's shared set alone."""
+        self.pm.register(plugin, name=name)
+        self._dists[str(self.pm.get_name(plugin))] = (None, None)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as e:
+            self.pm.unregister(plugin)
+            raise PluginError(f"A plugin implements a hook flyte-core does not define: {e}") from e
+
+    def fill_registry(self, hook_name: str, registry: Registry[Any, Any]) -> None:
+        """Call the ``flyte_register_*`` hook ``hook_name`` with ``registry``, through pluggy, one
+        plugin at a time (a subset hook caller each, in pluggy's order, wrappers included), so the
+        registry knows which plugin added what and names both plugins of a duplicate."""
+        impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+        plain = [i for i in impls if not (i.hookwrapper or i.wrapper)]
+        for impl in reversed(plain):  # pluggy calls the last registered first
+            others = [i.plugin for i in plain if i.plugin is not impl.plugin]
             registry._set_plugin(impl.plugin_name)
-            impl.function(registry=registry)
-        registry._set_plugin("<unknown>")
+            try:
+                self.pm.subset_hook_caller(hook_name, remove_plugins=others)(registry=registry)
+            finally:
+                registry._set_plugin("<unknown>")
 
 
 def make_plugin_set(
@@ -88,7 +141,7 @@ def make_plugin_set(
 
     Order: hookspecs, core built-ins, entry points of group ``flyte`` (unless ``autoload`` is
     False or ``FLYTE_DISABLE_PLUGIN_AUTOLOAD`` is set), then ``plugins`` (module objects, objects
-    or dotted module names); names in ``block`` or ``FLYTE_BLOCK_PLUGINS`` are never loaded.
+    or dotted ``module``/``module:attr`` names); names in ``block`` or ``FLYTE_BLOCK_PLUGINS`` are never loaded.
     A failing entry point is recorded in ``failures`` instead of stopping the others.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
@@ -122,7 +175,7 @@ def make_plugin_set(
                 continue
             dists[ep.name] = (dist, version)
     for plugin in plugins:
-        obj = importlib.import_module(plugin) if isinstance(plugin, str) else plugin
+        obj = _resolve_ref(plugin) if isinstance(plugin, str) else plugin
         pname: str | None = plugin if isinstance(plugin, str) else getattr(obj, "__name__", None)
         if pname is not None and pm.is_blocked(pname):
             continue
@@ -134,7 +187,62 @@ def make_plugin_set(
         raise PluginError(f"A plugin implements a hook flyte-core does not define: {e}") from e
     ps = PluginSet(pm, failures)
     ps._dists = dists
+    ps._autoload = bool(autoload)
+    ps._blocked = tuple(sorted(blocked))
     return ps
+
+
+_process_sets: dict[tuple[str, str], PluginSet] = {}
+_process_lock = threading.Lock()
+
+
+def process_plugins() -> PluginSet:
+    """This process's plugin manager of installed plugins (entry points, unless
+    ``FLYTE_DISABLE_PLUGIN_AUTOLOAD``; minus ``FLYTE_BLOCK_PLUGINS``), built once on first use."""
+    key = (os.environ.get(DISABLE_AUTOLOAD_ENV, ""), os.environ.get(BLOCK_ENV, ""))
+    with _process_lock:
+        found = _process_sets.get(key)
+        if found is None:
+            found = _process_sets[key] = make_plugin_set()
+        return found
+
+
+def load_plugin_refs(refs: PluginRefs) -> PluginSet:
+    """The plugin set :meth:`PluginSet.refs` describes, in a worker: a named plugin that cannot be
+    imported here is recorded in ``failures`` (with what to do) instead of failing every task."""
+    if refs == process_plugins().refs():
+        return process_plugins()
+    found: list[Any] = []
+    failures: list[PluginFailure] = []
+    for ref in refs.named:
+        try:
+            found.append(_resolve_ref(ref))
+        except Exception as e:
+            failures.append(PluginFailure(ref, None, None, f"{type(e).__name__}: {e}",
+                                          f"the session names plugin '{ref}': put it in the project folder or "
+                                          "install it where tasks run (the task image)"))
+    ps = make_plugin_set(autoload=refs.autoload, plugins=found, block=refs.blocked)
+    ps.failures.extend(failures)
+    return ps
+
+
+def _import_ref(plugin: Any) -> str | None:
+    """``module`` or ``module:attr`` naming ``plugin`` at module level, or None."""
+    if isinstance(plugin, ModuleType):
+        name = plugin.__name__
+        return name if name != "__main__" and sys.modules.get(name) is plugin else None
+    modname = getattr(plugin, "__module__", None) or type(plugin).__module__
+    module = sys.modules.get(modname)
+    if module is None or modname == "__main__":
+        return None
+    attr = next((k for k, v in vars(module).items() if v is plugin), None)
+    return f"{modname}:{attr}" if attr is not None else None
+
+
+def _resolve_ref(ref: str) -> Any:
+    modname, _, attr = ref.partition(":")
+    module = importlib.import_module(modname)
+    return getattr(module, attr) if attr else module
 
 
 def _entry_points() -> list[md.EntryPoint]:

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+from flyte_core.plugins.manager import PluginRefs
 from flyte_core.plugins.registry import Registry
 from flyte_core.runstore.records import ErrorInfo
 from flyte_core.task.kinds import TaskKindRegistry
 
 if TYPE_CHECKING:
+    from flyte_core.plugins.manager import PluginSet
     from flyte_core.run.settings import RunSettings
     from flyte_core.runtime.context import TaskContext
     from flyte_core.task.template import TaskRef, TaskTemplate
@@ -47,6 +49,8 @@ class ActionSpec:
     env_vars: Mapping[str, str]
     context: TaskContext
     task: TaskTemplate[Any, Any] | None = attrs.field(default=None, eq=False, repr=False)
+    #: The session's plugins, for workers to load the same ones (see :func:`worker_spec`).
+    plugins: PluginRefs = attrs.field(factory=PluginRefs)
 
 
 @attrs.frozen
@@ -57,6 +61,29 @@ class ActionOutcome:
     error: ErrorInfo | None = None
     #: True when retrying cannot help (the task raised NonRecoverableError, or inputs were invalid).
     final: bool = False
+
+
+class RunController(Protocol):
+    """A run's controller, as backends that run task bodies in other processes reach it: a
+    :class:`~flyte_core.worker.channel_server.ChannelServer` relays the bodies' nested calls, traced calls and
+    ``flyte.durable`` values to it."""
+
+    async def call_encoded(self, task: TaskTemplate[Any, Any], parent: str, inputs: Mapping[str, Any],
+                           group: str | None, custom_context: Mapping[str, str] | None = None) -> Mapping[str, Any]:
+        """Run ``task`` as a child action of ``parent`` with encoded ``inputs``; its output literals."""
+        ...
+
+    def trace_started_in(self, parent: str, name: str) -> str:
+        """Record that a ``@flyte.trace`` call named ``name`` started in ``parent``; its action name."""
+        ...
+
+    def trace_finished(self, action: str, started: float, error: BaseException | None) -> None:
+        """Record how the traced call ``action`` ended."""
+        ...
+
+    def durable_value(self, parent: str, name: str, index: int, proposed: float) -> float:
+        """Call ``index`` of ``flyte.durable.<name>`` in ``parent``: the recorded value, else ``proposed``."""
+        ...
 
 
 @attrs.frozen
@@ -71,11 +98,11 @@ class BackendRun:
     log: Callable[[str, int, str, str], None]
     #: The run's controller: out-of-process backends serve their task bodies' nested calls with
     #: ``controller.call_encoded`` (see flyte_core.worker.channel_server).
-    controller: Any = None
+    controller: RunController | None = None
     #: Runners for tasks with a ``plugin_config`` (pass to ``runtime.run_sync``/``run_async``).
     task_kinds: TaskKindRegistry | None = None
-    #: The session's plugins (a ``PluginSet``): e.g. ``plugins.hook.flyte_secret_value``.
-    plugins: Any = None
+    #: The session's plugins: e.g. ``plugins.hook.flyte_secret_value``, ``image_builders(plugins)``.
+    plugins: PluginSet | None = None
     options: Mapping[str, Any] = attrs.field(factory=dict)
 
 

@@ -233,7 +233,7 @@ class Controller:
         return ActionSpec(
             run_name=self.run_name, action=call.action, parent=call.parent, attempt=attempt,
             task_name=task.name, task_ref=task.ref, inputs=call.inputs, code_root=self.settings.code_root,
-            timeout=timeout, env_vars=env_vars, context=ctx, task=task,
+            timeout=timeout, env_vars=env_vars, context=ctx, task=task, plugins=self.settings.plugins,
         )
 
     def _lifecycle(self, call: _Call) -> _Steps:

@@ -21,7 +21,7 @@ import attrs
 from flyte_core.config.files import Config, flyte_home, load_config
 from flyte_core.config.schema import ConfigValueError
 from flyte_core.errors.core import FlyteUsageError, RunAbortedError, TaskInputError
-from flyte_core.plugins.manager import PluginSet, make_plugin_set
+from flyte_core.plugins.manager import PluginSet, make_plugin_set, process_plugins
 from flyte_core.run.backend import Backend, BackendRegistry
 from flyte_core.run.cache import Cache
 from flyte_core.run.driver import RunDriver
@@ -91,7 +91,11 @@ class Session:
         self.config = config if isinstance(config, Config) else load_config(config)
         self.backend_name = backend or self.config.backend
         self._backend_options = dict(backend_options or {})
-        self.plugins: PluginSet = make_plugin_set(autoload=autoload_plugins, plugins=plugins)
+        self._autoload_plugins = autoload_plugins
+        self._named_plugins = tuple(plugins)
+        #: This session's plugins: the process's own unless it names plugins or turns autoload off.
+        self.plugins: PluginSet = (make_plugin_set(autoload=autoload_plugins, plugins=plugins)
+                                   if plugins or autoload_plugins is not None else process_plugins())
         self.engine = TypeEngine(
             lambda key, hint: self.plugins.hook.flyte_type_transformer(python_type=key, hint=hint)
         )
@@ -105,6 +109,16 @@ class Session:
         self._lock = threading.Lock()
         #: Settings given to ``flyte.init`` that are accepted and have no effect here.
         self.notices: list[str] = []
+
+    def add_plugins(self, *plugins: Any) -> None:
+        """Load more plugins (modules, objects or dotted names) into this session; call it before the
+        session's first run, which reads the plugins' registries once. The session then has a plugin
+        manager of its own: the process's, shared with other sessions, is left as it is. Workers
+        load these plugins too when they are importable (a module in the project folder)."""
+        self._named_plugins += plugins
+        self.plugins = make_plugin_set(autoload=self._autoload_plugins, plugins=self._named_plugins)
+        with self._lock:
+            self._backends = self._task_kinds = self._launchers = None
 
     # --- lazily built parts -------------------------------------------------------------------
 
@@ -132,7 +146,7 @@ class Session:
         with self._lock:
             if self._backends is None:
                 reg = BackendRegistry()
-                self.plugins.call_into_registry("flyte_register_backends", reg)
+                self.plugins.fill_registry("flyte_register_backends", reg)
                 self._backends = reg
             return self._backends
 
@@ -142,7 +156,7 @@ class Session:
         with self._lock:
             if self._launchers is None:
                 reg = LauncherRegistry()
-                self.plugins.call_into_registry("flyte_register_launchers", reg)
+                self.plugins.fill_registry("flyte_register_launchers", reg)
                 self._launchers = reg
             return self._launchers
 
@@ -164,7 +178,7 @@ class Session:
         with self._lock:
             if self._task_kinds is None:
                 reg = TaskKindRegistry()
-                self.plugins.call_into_registry("flyte_register_task_kinds", reg)
+                self.plugins.fill_registry("flyte_register_task_kinds", reg)
                 self._task_kinds = reg
             return self._task_kinds
 
@@ -243,6 +257,7 @@ class Session:
             started_at=options.started_at or datetime.fromtimestamp(now, UTC),
             disable_run_cache=options.disable_run_cache,
             recovered_run_dirs=tuple(self.data.url("runs", r) for r in self._recovered_chain(prior)),
+            plugins=self.plugins.refs(),
         )
         cache = None if options.disable_run_cache else Cache(self.runs, self.data)
         reuse = Reuse(cache, prior.name if prior else None,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from flyte_core.plugins.manager import PluginRefs
 from flyte_core.task.rawcontainer import RawContainerTask
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ class RunSettings:
     disable_run_cache: bool = False
     #: Base folders of the runs this one recovers, newest first (their checkpoints are found there).
     recovered_run_dirs: tuple[str, ...] = ()
+    #: The session's plugins as a worker loads them again (task kinds, type transformers).
+    plugins: PluginRefs = attrs.field(factory=PluginRefs)
 
 
 def used_settings(task: TaskTemplate[Any, Any]) -> Iterator[str]:

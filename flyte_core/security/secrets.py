@@ -15,7 +15,7 @@ import re
 import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import attrs
 
@@ -59,6 +59,9 @@ def to_secrets(req: SecretRequest | None) -> tuple[Secret, ...]:
         return ()
     items = [req] if isinstance(req, str | Secret) else list(req)
     return tuple(Secret(key=s) if isinstance(s, str) else s for s in items)
+
+if TYPE_CHECKING:
+    from flyte_core.plugins.manager import PluginSet
 
 
 def secret_id(secret: Secret) -> str:
@@ -117,9 +120,9 @@ class LocalSecretStore:
         return sorted(self._load())
 
 
-def secret_value(plugins: Any, secret: Secret) -> str | None:
-    """The value the session's secret providers (``plugins``, a ``PluginSet``) give ``secret``
-    (``flyte_secret_value``: a plugin first, then the environment, then the local store), or None.
+def secret_value(plugins: PluginSet | None, secret: Secret) -> str | None:
+    """The value the session's secret providers (``plugins``: ``session.plugins``, ``BackendRun.plugins``)
+    give ``secret`` (``flyte_secret_value``: a plugin first, then the environment, then the local store), or None.
     Every value handed out is masked in what runs record from then on (:mod:`flyte_core.security.masking`)."""
     hook = plugins.hook if plugins is not None else None
     value = hook.flyte_secret_value(secret=secret) if hook is not None else None
@@ -134,7 +137,7 @@ def how_to_set(secret: Secret) -> str:
     return f"set {env_name(secret)} or run `flyte secrets set {secret_id(secret)}`"
 
 
-def secret_env(plugins: Any, task_name: str, secrets: Iterable[Secret]) -> dict[str, str]:
+def secret_env(plugins: PluginSet | None, task_name: str, secrets: Iterable[Secret]) -> dict[str, str]:
     """The environment variables that deliver ``secrets`` to a worker process of ``task_name``.
 
     For backends without a container to mount files into: a secret declared as a file

@@ -10,10 +10,12 @@ Every backend runs the same programs with the same expected outcomes: the seed's
 async fan-out, ``flyte.map``, ``flyte.group``, core types across the action boundary, a failing
 task, retries, a timeout, logs, ``flyte.ctx()``, ``flyte.custom_context`` across calls, a child's
 exception caught by its own type, checkpoints and ``flyte.durable`` values surviving a retry and
-``--recover``, and that nothing a run started is left behind.
+``--recover``, a task kind (``plugin_config``) of a plugin the session names (its workers must load
+the session's plugins), and that nothing a run started is left behind.
 The programs are a real task module, :data:`TASKS_SOURCE`, written into the session's project
 folder (its ``root_dir``) as ``conformance_tasks.py`` and loaded as user code is, so worker
-processes, containers and pods import it exactly as they would a user's file.
+processes, containers and pods import it exactly as they would a user's file; next to it,
+``conformance_kinds.py`` (:data:`KINDS_SOURCE`), a plugin the suite names to the session.
 
 Override the :meth:`BackendSuite.session` fixture to put the stores where the backend's workers
 can reach them, and :meth:`BackendSuite.assert_nothing_left` to check the backend's own resources
@@ -49,6 +51,10 @@ TASKS_MODULE = "conformance_tasks"
 #: The conformance tasks, written exactly as a user would write them (shipped as a module of this
 #: package so linters and type checkers read it too; the suite copies its text into the project).
 TASKS_SOURCE = (Path(__file__).parent / "conformance_tasks.py").read_text()
+#: The module name of the task-kind plugin the tasks use; the suite names it to the session.
+KINDS_MODULE = "conformance_kinds"
+#: A plugin of the session's own (not installed), copied into the project next to the tasks.
+KINDS_SOURCE = (Path(__file__).parent / "conformance_kinds.py").read_text()
 
 
 
@@ -101,17 +107,20 @@ class BackendSuite:
 
     @pytest.fixture
     def tasks(self, session: Session) -> Iterator[ModuleType]:
-        """:data:`TASKS_SOURCE` written into the session's root folder and loaded as user code."""
+        """:data:`TASKS_SOURCE` written into the session's root folder and loaded as user code, with
+        the task-kind plugin it uses (:data:`KINDS_SOURCE`) next to it, named to the session."""
         root = Path(session.root_dir)
         path = root / f"{TASKS_MODULE}.py"
         path.write_text(TASKS_SOURCE)
+        (root / f"{KINDS_MODULE}.py").write_text(KINDS_SOURCE)
         on_path = str(root.resolve()) in sys.path
         module = load_file(path, root)
+        session.add_plugins(KINDS_MODULE)
         try:
             yield module
         finally:
-            if sys.modules.get(module.__name__) is module:
-                del sys.modules[module.__name__]
+            for name in (module.__name__, KINDS_MODULE):
+                sys.modules.pop(name, None)
             if not on_path and str(root.resolve()) in sys.path:
                 sys.path.remove(str(root.resolve()))
 
@@ -304,6 +313,18 @@ class BackendSuite:
         run: Run = ei.value.run  # type: ignore[attr-defined]
         assert run.phase is Phase.TIMED_OUT
         assert [(a.action, a.phase) for a in run.actions()] == [("a0", Phase.TIMED_OUT)]
+
+    # --- task kinds ------------------------------------------------------------------------------
+
+    def test_task_kind_of_a_session_plugin(self, session: Session, tasks: ModuleType) -> None:
+        """A task whose ``plugin_config`` a plugin of the session's own handles (named to the session,
+        not installed) runs through that plugin's runner, called from here and from a task body: the
+        backend's workers load the session's plugins, not only the installed ones."""
+        assert self.run(session, tasks.bracketed, "hey").outputs()[0] == "~HEY~"
+        run = self.run(session, tasks.calls_bracketed, "ho")
+        assert run.outputs()[0] == "got ~HO~"
+        assert {a.action: a.task for a in run.actions()} == {
+            "a0": "conformance.calls_bracketed", "a0.1": "conformance-bracketed.bracketed"}
 
     # --- observability ---------------------------------------------------------------------------
 

@@ -7,6 +7,9 @@ import sys
 import time
 from typing import Optional
 
+# A task kind the session's own plugin (written next to this file, never installed) runs.
+from conformance_kinds import Bracket
+
 import flyte
 import flyte.durable
 import flyte.errors
@@ -291,3 +294,16 @@ def reports_group(x: int) -> str:
 def grouped_caller(x: int) -> str:
     with flyte.group("tail"):
         return reports_group(x)
+
+
+bracketed_env = flyte.TaskEnvironment(name="conformance-bracketed", plugin_config=Bracket("~"))
+
+
+@bracketed_env.task
+def bracketed(word: str) -> str:
+    return word.upper()
+
+
+@env.task
+def calls_bracketed(word: str) -> str:
+    return "got " + bracketed(word)

@@ -17,7 +17,9 @@ import pytest
 from _pytest.reports import TestReport
 
 from flyte_core.config.files import CONFIG_ENV, HOME_ENV
+from flyte_core.plugins.manager import PluginSet
 from flyte_core.run.session import Session
+from flyte_core.testing.kit import HookRecorder, in_project, make_plugins, write_project
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,6 +60,35 @@ def flyte_session(tmp_path: Path) -> Iterator[Session]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture
+def flyte_plugins() -> PluginSet:
+    """An isolated plugin manager: the core's built-ins only (add yours with ``.register(plugin)``);
+    installed plugins are not loaded, so a test sees exactly the plugins it names."""
+    return make_plugins()
+
+
+@pytest.fixture
+def hook_recorder(flyte_plugins: PluginSet) -> Iterator[HookRecorder]:
+    """Records every hook call of :func:`flyte_plugins` (``recorder.calls``, ``recorder.named(hook)``)."""
+    recorder = HookRecorder(flyte_plugins)
+    try:
+        yield recorder
+    finally:
+        recorder.close()
+
+
+@pytest.fixture
+def flyte_project(tmp_path: Path) -> Iterator[Path]:
+    """A temporary project folder with a ``.flyte/config.yaml`` (the local backend, its stores inside
+    the folder), made the current folder and ``$FLYTE_CONFIG`` for the test; add files with
+    :func:`flyte_core.testing.write_project`."""
+    root = tmp_path / "project"
+    root.mkdir()
+    write_project(root)
+    with in_project(root):
+        yield root
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -13,4 +13,5 @@ def identity(v: Any, _ctx: ConversionContext) -> Any:
 
 
 def mismatch(hint: Any, value: Any) -> TypeError:
+    """The error a transformer raises for a value that is not of the type it converts."""
     return TypeError(f"expected {type_name(hint)}, got {type(value).__name__} {value!r:.80}")

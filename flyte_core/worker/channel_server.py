@@ -38,13 +38,16 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flyte_core.errors.core import BaseRuntimeError, CodeLoadError, TaskInterruptedError
 from flyte_core.run.failures import to_exception
 from flyte_core.runstore.records import ErrorInfo
 from flyte_core.task.template import TaskRef, TaskTemplate
 from flyte_core.worker.findtask import find_task
+
+if TYPE_CHECKING:
+    from flyte_core.run.backend import RunController
 
 #: Largest message accepted: inline inputs may reach a task's max_inline_io_bytes (10 MB by
 #: default), and JSON may double that.
@@ -116,7 +119,7 @@ class ChannelServer:
     long for a unix socket: then it goes to a private folder as usual (see :attr:`path`).
     """
 
-    def __init__(self, controller: Any, *, is_running: IsRunning, code_root: str,
+    def __init__(self, controller: RunController | None, *, is_running: IsRunning, code_root: str,
                  on_waiting: OnWaiting | None = None, import_missing: bool = True,
                  tcp_host: str | None = None, socket_dir: str | None = None,
                  on_finished: OnFinished | None = None) -> None:
@@ -133,6 +136,11 @@ class ChannelServer:
         self._path: str | None = None
         self._server: asyncio.AbstractServer | None = None
         self._conns: set[_Conn] = set()
+
+    def _ctrl(self) -> RunController:
+        if self._controller is None:
+            raise RuntimeError("this channel server has no controller (BackendRun.controller) to relay calls to")
+        return self._controller
 
     @property
     def path(self) -> str:
@@ -254,7 +262,7 @@ class ChannelServer:
             err = TaskInterruptedError(f"The worker of action {conn.action} ended inside traced call '{name}'.",
                                        action)
             with suppress(Exception):
-                self._controller.trace_finished(action, time.time(), err)
+                self._ctrl().trace_finished(action, time.time(), err)
         conn.traces.clear()
 
     # --- requests ----------------------------------------------------------------------------
@@ -294,14 +302,14 @@ class ChannelServer:
                 task = task.override(**_overrides(overrides))
             self._waiting(conn, 1)
             try:
-                outputs = await self._controller.call_encoded(task, parent, inputs, group, custom)
+                outputs = await self._ctrl().call_encoded(task, parent, inputs, group, custom)
             finally:
                 self._waiting(conn, -1)
             return {"outputs": dict(outputs)}
         if op == "trace_started":
             parent = self._check_parent(conn, msg.get("parent"))
             name = str(msg.get("name"))
-            action: str = self._controller.trace_started_in(parent, name)
+            action: str = self._ctrl().trace_started_in(parent, name)
             conn.traces[action] = name
             return {"action": action}
         if op == "trace_finished":
@@ -311,14 +319,14 @@ class ChannelServer:
                 raise _Refused(f"'{action}' is not a traced call this worker started")
             err = msg.get("error")
             exc = to_exception(_info(err), f"trace:{traced}") if isinstance(err, dict) else None
-            self._controller.trace_finished(action, float(msg.get("started") or 0.0), exc)
+            self._ctrl().trace_finished(action, float(msg.get("started") or 0.0), exc)
             return {}
         if op == "durable":
             parent = self._check_parent(conn, msg.get("parent"))
             durable, index, value = msg.get("name"), msg.get("index"), msg.get("value")
             if not isinstance(durable, str) or not isinstance(index, int) or not isinstance(value, int | float):
                 raise _Refused("'durable' needs a name, an integer index and a number value")
-            return {"value": self._controller.durable_value(parent, durable, index, float(value))}
+            return {"value": self._ctrl().durable_value(parent, durable, index, float(value))}
         if op == "finished":
             if self._on_finished is not None:
                 self._on_finished(conn.action, conn.attempt)

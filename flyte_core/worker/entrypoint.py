@@ -40,7 +40,9 @@ from flyte_core.worker.findtask import find_task, load_module
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from flyte_core.plugins.manager import PluginRefs, PluginSet
     from flyte_core.run.backend import ActionSpec
+    from flyte_core.task.kinds import TaskKindRegistry
     from flyte_core.types.transformer import ConversionContext
 
 #: The wire version of spec and outcome files; equal to ``flyte_core.wire.SCHEMA_VERSION``, which
@@ -87,6 +89,11 @@ class WorkerSpec:
     run_start_time: float | None = None
     disable_run_cache: bool = False
     recovered_run_dirs: list[str] = attrs.field(factory=list)
+    #: The session's plugins (:class:`~flyte_core.plugins.manager.PluginRefs`): whether entry points load,
+    #: the plugins it named (``module`` or ``module:attr``) and the names it blocked.
+    autoload_plugins: bool = True
+    plugins: list[str] = attrs.field(factory=list)
+    blocked_plugins: list[str] = attrs.field(factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The spec as a JSON object, stamped with :data:`SCHEMA_VERSION`."""
@@ -132,6 +139,8 @@ def worker_spec(
         channel_path=channel_path, channel_token=channel_token, sys_path=list(sys_path),
         version=ctx.version, run_start_time=ctx.run_start_time.timestamp() if ctx.run_start_time else None,
         disable_run_cache=ctx.disable_run_cache, recovered_run_dirs=list(ctx.recovered_run_dirs),
+        autoload_plugins=spec.plugins.autoload, plugins=list(spec.plugins.named),
+        blocked_plugins=list(spec.plugins.blocked),
     )
 
 
@@ -166,6 +175,7 @@ def run(spec: WorkerSpec) -> ActionOutcome:
         tb = _import_traceback(e.__cause__) if e.__cause__ is not None else ""
         return ActionOutcome(error=ErrorInfo("ModuleLoadError", "user", str(e), tb, spec.action), final=True)
     engine, conv = _engine(spec)
+    kinds = _task_kinds(_refs(spec))
     dispatcher = None
     if spec.channel_path and spec.channel_token:
         dispatcher = ChannelDispatcher(path=spec.channel_path, token=spec.channel_token, action=spec.action,
@@ -183,8 +193,8 @@ def run(spec: WorkerSpec) -> ActionOutcome:
         if task.is_async:
             import asyncio
 
-            return asyncio.run(runtime.run_async(task, dict(spec.inputs), ctx, engine, conv, _task_kinds()))
-        return runtime.run_sync(task, dict(spec.inputs), ctx, engine, conv, _task_kinds())
+            return asyncio.run(runtime.run_async(task, dict(spec.inputs), ctx, engine, conv, kinds))
+        return runtime.run_sync(task, dict(spec.inputs), ctx, engine, conv, kinds)
     finally:
         if dispatcher is not None:
             dispatcher.close()
@@ -231,14 +241,27 @@ def _set_sys_path(spec: WorkerSpec) -> None:
     sys.path.extend(p for p in spec.sys_path if p not in sys.path)
 
 
+def _refs(spec: WorkerSpec) -> PluginRefs:
+    from flyte_core.plugins.manager import PluginRefs
+
+    return PluginRefs(spec.autoload_plugins, tuple(spec.plugins), tuple(spec.blocked_plugins))
+
+
 @functools.cache
-def _process_engine(data_url: str | None) -> tuple[Any, Any]:
-    """The worker process's type engine and data store, built once per process and store: a
+def _process_plugins(refs: PluginRefs) -> PluginSet:
+    """The worker process's plugin manager, built once per process (and session's plugin choice): a
     worker that takes many attempts (a warm container) pays for plugin discovery once."""
-    from flyte_core.plugins.manager import make_plugin_set
+    from flyte_core.plugins.manager import load_plugin_refs
+
+    return load_plugin_refs(refs)
+
+
+@functools.cache
+def _process_engine(data_url: str | None, refs: PluginRefs) -> tuple[Any, Any]:
+    """The worker process's type engine and data store, built once per process and store."""
     from flyte_core.types.engine import TypeEngine
 
-    plugins = make_plugin_set()
+    plugins = _process_plugins(refs)
     engine = TypeEngine(lambda key, hint: plugins.hook.flyte_type_transformer(python_type=key, hint=hint))
     store = None
     if data_url is not None:
@@ -249,13 +272,12 @@ def _process_engine(data_url: str | None) -> tuple[Any, Any]:
 
 
 @functools.cache
-def _task_kinds() -> Any:
+def _task_kinds(refs: PluginRefs) -> TaskKindRegistry:
     """The task kinds plugins register (tasks with a ``plugin_config``), as a session builds them."""
-    from flyte_core.plugins.manager import make_plugin_set
     from flyte_core.task.kinds import TaskKindRegistry
 
     reg = TaskKindRegistry()
-    make_plugin_set().call_into_registry("flyte_register_task_kinds", reg)
+    _process_plugins(refs).fill_registry("flyte_register_task_kinds", reg)
     return reg
 
 
@@ -264,7 +286,7 @@ def _engine(spec: WorkerSpec) -> tuple[Any, ConversionContext]:
     attempt gets its own context (its own offload prefix)."""
     from flyte_core.types.transformer import ConversionContext
 
-    engine, store = _process_engine(spec.data_url)
+    engine, store = _process_engine(spec.data_url, _refs(spec))
     return engine, ConversionContext(store=store, prefix=spec.data_prefix)
 
 

@@ -38,17 +38,25 @@ from flyte_backend_docker.options import DockerOptions
 from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
 from flyte_backend_docker.rawtask import execute_raw
 from flyte_backend_docker.resources import container_limits, describe_memory
-from flyte_backend_docker.secrets import SecretMounts, secret_value
-from flyte_core.config.files import flyte_home
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.images.builder import ImageBuilder, image_builders
-from flyte_core.run.backend import ActionOutcome, ActionSpec, BackendRun
-from flyte_core.runstore.records import ErrorInfo
-from flyte_core.task.rawcontainer import RawContainerTask
-from flyte_core.worker.bundle import make_bundle
-from flyte_core.worker.channel_client import is_nested_function, task_ref
-from flyte_core.worker.channel_server import ChannelServer
-from flyte_core.worker.entrypoint import read_outcome, worker_spec
+from flyte_backend_docker.secrets import SecretMounts
+from flyte_core.extend import (
+    ActionOutcome,
+    ActionSpec,
+    BackendRun,
+    ChannelServer,
+    ErrorInfo,
+    FlyteUsageError,
+    ImageBuilder,
+    RawContainerTask,
+    flyte_home,
+    image_builders,
+    is_nested_function,
+    make_bundle,
+    read_outcome,
+    secret_value,
+    task_ref,
+    worker_spec,
+)
 
 #: Inside containers, where the code bundle is unpacked.
 CODE_DIR = "/flyte/code"

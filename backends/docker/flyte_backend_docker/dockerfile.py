@@ -24,11 +24,17 @@ from typing import Any
 import attrs
 from docker.utils.build import PatternMatcher
 
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.images.layers import Layer, is_own_wheels, read_script_metadata, requirement_name, secrets_of
-from flyte_core.images.spec import Image
-from flyte_core.security.secrets import Secret
-from flyte_core.worker.bundle import bundle_files
+from flyte_core.extend import (
+    FlyteUsageError,
+    Image,
+    Layer,
+    Secret,
+    bundle_files,
+    is_own_wheels,
+    read_script_metadata,
+    requirement_name,
+    secrets_of,
+)
 
 #: Where the Dockerfile goes in the build context (a name no user folder is likely to hold).
 DOCKERFILE = ".flyte-build.Dockerfile"

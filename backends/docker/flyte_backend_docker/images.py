@@ -31,11 +31,10 @@ from typing import IO, Any
 import docker
 import docker.errors
 
+from flyte import errors
 from flyte_backend_docker import dockerfile, wheelhouse
-from flyte_core.errors import core as errors
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.images.spec import Image
-from flyte_core.security.secrets import Secret, env_name, flyte_secret_value, secret_id
+from flyte_core.extend import FlyteUsageError, Image, Secret, env_name, secret_id
+from flyte_core.extend import default_secret_value as flyte_secret_value
 
 #: Environment variable naming the base image of default images (an explicit argument wins).
 BASE_IMAGE_ENV = "FLYTE_DOCKER_BASE_IMAGE"

@@ -7,8 +7,7 @@ import contextlib
 import docker
 import docker.errors
 
-from flyte_core.run.backend import ActionSpec
-from flyte_core.run.liveness import controller_alive
+from flyte_core.extend import ActionSpec, controller_alive
 
 RUN_LABEL = "org.flyte.run"
 ACTION_LABEL = "org.flyte.action"

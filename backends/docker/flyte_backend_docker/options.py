@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from flyte_core.config.schema import at_least, structure
+from flyte_core.extend import at_least, structure
 
 
 @attrs.frozen

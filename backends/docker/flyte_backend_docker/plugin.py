@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from flyte_core.plugins.hookspecs import hookimpl
-from flyte_core.run.backend import Backend, BackendRegistry
+from flyte_core.extend import Backend, BackendRegistry, hookimpl
 
 
 def _docker(options: Mapping[str, Any]) -> Backend:

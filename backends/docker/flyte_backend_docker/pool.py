@@ -34,9 +34,7 @@ import attrs
 import docker
 import docker.errors
 
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.run.backend import ActionSpec
-from flyte_core.task.settings import ReusePolicy
+from flyte_core.extend import ActionSpec, FlyteUsageError, ReusePolicy
 
 #: Label naming the environment a pool container serves (beside the run and controller labels).
 POOL_LABEL = "org.flyte.pool"

@@ -58,10 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     """Unpack the bundle, connect, and run every attempt the host sends until it hangs up."""
     control_path, worker_id, bundle, code_dir = sys.argv[1:] if argv is None else argv
     _unpack(bundle, code_dir)
-    from flyte_core.runtime import logcapture
+    from flyte_core.extend import capture_output
+
     control = Control(control_path)
     control.send({"hello": worker_id})
-    with logcapture.installed():
+    with capture_output():
         for msg in control.messages():
             path = msg.get("spec")
             if isinstance(path, str):
@@ -74,21 +75,21 @@ def run_attempt(control: Control, path: str) -> None:
     """Run the attempt whose spec is at ``path``, forwarding what it prints; then say it is done."""
     import traceback
 
-    from flyte_core.runtime import logcapture
-    from flyte_core.worker import entrypoint
+    from flyte_core.extend import LineSink, WorkerSpec, output_sink, run_worker_attempt, worker_exit_code, write_outcome
+
     def forward(stream: str, line: str) -> None:
         for start in range(0, max(len(line), 1), MAX_LINE):
             control.send({"log": path, "stream": stream, "line": line[start:start + MAX_LINE]})
 
-    lines = logcapture.LineSink(forward)
+    lines = LineSink(forward)
     reply: dict[str, Any] = {"done": path}
-    with logcapture.sink(lines):
+    with output_sink(lines):
         try:
-            spec = entrypoint.WorkerSpec.read(path)
-            _preload(entrypoint, spec)
-            entrypoint.write_outcome(spec.outcome_path, entrypoint.run(spec))
+            spec = WorkerSpec.read(path)
+            _preload(spec)
+            write_outcome(spec.outcome_path, run_worker_attempt(spec))
         except SystemExit as e:  # sys.exit() in a task body: reported as the exit of a fresh container
-            reply["exit"] = entrypoint.exit_code(e)
+            reply["exit"] = worker_exit_code(e)
         except BaseException:
             traceback.print_exc()  # into this attempt's log, where the host quotes it from
             reply["exit"] = 1
@@ -108,18 +109,20 @@ def run_attempt(control: Control, path: str) -> None:
 _loading = threading.Lock()
 
 
-def _preload(entrypoint: Any, spec: Any) -> None:
+def _preload(spec: Any) -> None:
     """Import the task's module under a lock before the attempt runs.
 
-    ``entrypoint.find_task`` takes a module from ``sys.modules`` as it finds it; with attempts in
+    ``find_task`` takes a module from ``sys.modules`` as it finds it; with attempts in
     several threads, one could find the module another is still executing (without its tasks
     yet). Loading it here, one thread at a time, hands every attempt a complete module.
     """
     if spec.task.module == "__main__":
         return  # the entrypoint loads scripts itself, under their alias
+    from flyte_core.extend import find_task
+
     with _loading:
         try:
-            entrypoint.find_task(spec.task, spec.code_root)
+            find_task(spec.task, spec.code_root)
         except Exception:
             pass  # the attempt reports it, as a ModuleLoadError with the import's traceback
 
@@ -132,7 +135,7 @@ def _unpack(bundle: str, code_dir: str) -> None:
         return
     from pathlib import Path
 
-    from flyte_core.worker.bundle import extract_bundle
+    from flyte_core.extend import extract_bundle
 
     extract_bundle(bundle, Path(code_dir))
     with open(marker, "w") as f:
@@ -147,7 +150,7 @@ if __name__ == "__main__":
 
         traceback.print_exc()
         code = 1
-    from flyte_core.worker.entrypoint import flush_output
+    from flyte_core.extend import flush_worker_output as flush_output
 
     flush_output()
     # Attempts may still run in daemon threads (the host hung up at the end of the run): go now.

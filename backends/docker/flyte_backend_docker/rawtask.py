@@ -18,10 +18,7 @@ import docker.errors
 
 from flyte_backend_docker.labels import labels_for
 from flyte_backend_docker.resources import container_limits
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.run.backend import ActionOutcome, ActionSpec
-from flyte_core.run.body import error_info
-from flyte_core.runstore.records import ErrorInfo
+from flyte_core.extend import ActionOutcome, ActionSpec, ErrorInfo, FlyteUsageError, error_info
 
 if TYPE_CHECKING:
     from flyte_backend_docker.backend import DockerBackend

@@ -7,10 +7,7 @@ from typing import Any
 
 import docker.types
 
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.errors.platform import AppleSiliconNotAvailableError
-from flyte_core.task.devices import to_device
-from flyte_core.task.settings import Resources
+from flyte_core.extend import AppleSiliconNotAvailableError, FlyteUsageError, Resources, to_device
 
 _UNITS = {
     "": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,

@@ -15,9 +15,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.run.backend import ActionSpec, BackendRun
-from flyte_core.security.secrets import env_name, how_to_set, secret_id, secret_value, to_secrets
+from flyte_core.extend import (
+    ActionSpec,
+    BackendRun,
+    FlyteUsageError,
+    env_name,
+    how_to_set,
+    secret_id,
+    secret_value,
+    to_secrets,
+)
 
 MOUNT = "/etc/flyte/secrets"
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from flyte_core.errors.core import FlyteUsageError
+from flyte_core.extend import FlyteUsageError
 
 #: Folders that hold one distribution each, beside the root ``flyte-core`` distribution.
 PACKAGE_FOLDERS = ("backends", "typeplugins", "plugins")
@@ -60,9 +60,10 @@ class Wheelhouse(NamedTuple):
 
 def repo_root() -> Path:
     """The checkout flyte-core is installed from (the folder holding its ``pyproject.toml``)."""
-    import flyte_core
+    import importlib.util
 
-    root = Path(flyte_core.__file__).resolve().parent.parent
+    spec = importlib.util.find_spec("flyte_core")  # found, not imported: the folder is what matters
+    root = Path(spec.origin if spec is not None and spec.origin else ".").resolve().parent.parent
     if not (root / "pyproject.toml").is_file():
         raise WheelhouseError(
             f"flyte_core is installed from {root}, which is not a source checkout; the docker backend "

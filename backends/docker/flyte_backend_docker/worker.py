@@ -27,7 +27,7 @@ def stop_when_controller_lost(spec_path: str) -> None:
         spec = json.load(f)
     if not (spec.get("channel_path") and spec.get("channel_token")):
         return
-    from flyte_core.worker.channel_client import watch_controller
+    from flyte_core.extend import watch_controller
 
     def lost(why: str) -> None:
         if _done.is_set():
@@ -48,12 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     if bundle != "-" and not os.path.exists(marker):
         from pathlib import Path
 
-        from flyte_core.worker.bundle import extract_bundle
+        from flyte_core.extend import extract_bundle
 
         extract_bundle(bundle, Path(code_dir))
         with open(marker, "w") as f:
             f.write(bundle)
-    from flyte_core.worker.entrypoint import main as run_attempt
+    from flyte_core.extend import worker_main as run_attempt
 
     try:
         return run_attempt([spec_path])

@@ -16,9 +16,7 @@ import docker.errors
 import pytest
 from flyte_backend_docker.images import ImageBuilder
 
-from flyte_core.config.files import Config
-from flyte_core.images.spec import Image
-from flyte_core.run.session import Session
+from flyte_core.extend import Config, Image, Session
 
 #: The offline base image /work/shared/tools/docker-up.sh builds (Debian bookworm, python3 3.11).
 BASE_IMAGE = os.environ.get("FLYTE_DOCKER_TEST_BASE_IMAGE", "flyte-ci/python:3.11-bookworm")

@@ -23,10 +23,8 @@ from click.testing import CliRunner
 from conftest import BASE_IMAGE, docker_session
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL
 
-from flyte_core.cli.main import build
-from flyte_core.errors.core import BaseRuntimeError
-from flyte_core.run.session import Session
-from flyte_core.task.loader import load_file
+from flyte_core.extend import BaseRuntimeError, Session, load_file
+from flyte_core.testing import flyte_cli
 from flyte_core.testing.backends import BackendSuite
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -286,7 +284,7 @@ def test_prune_removes_leftovers_of_dead_runs(docker_client: docker.DockerClient
         assert len(containers_of(docker_client, ghost)) == 1
         monkeypatch.chdir(tmp_path)
         monkeypatch.setattr(socket, "gethostname", lambda: host)
-        r = CliRunner().invoke(build(), ["docker", "prune"])
+        r = CliRunner().invoke(flyte_cli(), ["docker", "prune"])
         assert r.exit_code == 0, r.output
         assert r.output == f"Removed containers of 1 run(s): {ghost}.\n"
         assert containers_of(docker_client, ghost) == []

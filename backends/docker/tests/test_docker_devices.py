@@ -20,7 +20,7 @@ def test_apple_silicon_cannot_reach_a_container() -> None:
 
 
 def test_other_accelerators_are_refused_with_the_backend_that_can() -> None:
-    from flyte_core.errors.core import FlyteUsageError
+    from flyte_core.extend import FlyteUsageError
 
     with pytest.raises(FlyteUsageError, match=r"Task 'tpu_task'.*TPU.*kubernetes"):
         container_limits(flyte.Resources(gpu=flyte.TPU("V5E")), "tpu_task")

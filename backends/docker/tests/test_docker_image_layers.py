@@ -12,9 +12,7 @@ import docker
 import pytest
 from flyte_backend_docker.images import ImageBuilder, ImageBuildError
 
-from flyte_core.images.layers import PythonWheels
-from flyte_core.images.spec import Image
-from flyte_core.security.secrets import Secret
+from flyte_core.extend import Image, PythonWheels, Secret
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -11,8 +11,7 @@ import docker
 import pytest
 from flyte_backend_docker.images import LABEL, ImageBuilder, ImageBuildError, default_base_image
 
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.images.spec import Image
+from flyte_core.extend import FlyteUsageError, Image
 
 # The first build of the default image builds the wheelhouse and installs it: up to a minute or two.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]

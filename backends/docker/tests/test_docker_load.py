@@ -24,9 +24,7 @@ import pytest
 from conftest import BASE_IMAGE, docker_session
 from flyte_backend_docker.labels import RUN_LABEL
 
-from flyte_core.errors.core import BaseRuntimeError
-from flyte_core.run.session import Session
-from flyte_core.task.loader import load_file
+from flyte_core.extend import BaseRuntimeError, Session, load_file
 
 pytestmark = [pytest.mark.timeout(900), pytest.mark.usefixtures("docker_client")]
 
@@ -303,7 +301,7 @@ def nowhere() -> int:
 
 def test_user_faults_name_the_task_and_what_to_do(project: Path, session: Session,
                                                   docker_client: docker.DockerClient) -> None:
-    from flyte_core.errors.core import FlyteUsageError
+    from flyte_core.extend import FlyteUsageError
 
     if any("nvidia" in r for r in docker_client.info().get("Runtimes", {})):
         pytest.skip("this engine has a GPU runtime")

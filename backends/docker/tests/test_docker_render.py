@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from flyte_backend_docker.dockerfile import WHEELS_DIR, DockerfileError, render
 
-from flyte_core.images.layers import Layer
-from flyte_core.images.spec import Image
+from flyte_core.extend import Image, Layer
 
 BASE = "example/base:1"
 
@@ -290,7 +289,7 @@ def test_code_bundle(tmp_path: Path) -> None:
 def test_secret_layers_split_the_build() -> None:
     from flyte_backend_docker.dockerfile import PREVIOUS, SecretStep, Segment, render_plan
 
-    from flyte_core.security.secrets import Secret
+    from flyte_core.extend import Secret
 
     image = (Image.from_debian_base().with_env_vars({"A": "1"})
              .with_pip_packages("private", secret_mounts="gh-token").with_workdir("/srv"))

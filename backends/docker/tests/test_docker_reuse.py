@@ -23,9 +23,7 @@ from flyte_backend_docker.backend import DockerBackend
 from flyte_backend_docker.labels import RUN_LABEL
 from flyte_backend_docker.pool import POOL_LABEL
 
-from flyte_core.errors.core import BaseRuntimeError
-from flyte_core.run.session import RunOptions, Session
-from flyte_core.task.loader import load_file
+from flyte_core.extend import BaseRuntimeError, RunOptions, Session, load_file
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("docker_client")]
 

@@ -155,10 +155,7 @@ def main() -> int:
     from flyte_backend_kubernetes.client import connect
     from kubernetes import client
 
-    from flyte_core.config.files import Config
-    from flyte_core.images.spec import Image
-    from flyte_core.run.session import Session
-    from flyte_core.task.loader import load_file
+    from flyte_core.extend import Config, Image, Session, load_file
 
     api_client, _ = connect()
     api = client.CoreV1Api(api_client)

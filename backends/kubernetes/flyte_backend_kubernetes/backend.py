@@ -41,15 +41,21 @@ from flyte_backend_kubernetes.resources import describe_memory
 from flyte_backend_kubernetes.runsetup import DataAccess, bundle_for, data_access, resolve_template
 from flyte_backend_kubernetes.secrets import missing_secrets_hint
 from flyte_backend_kubernetes.watch import PodWatcher
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.images.builder import image_builders
-from flyte_core.run.backend import ActionOutcome, ActionSpec, BackendRun
-from flyte_core.runstore.records import ErrorInfo
-from flyte_core.task.rawcontainer import RawContainerTask
-from flyte_core.worker.channel_client import is_nested_function, task_ref
-from flyte_core.worker.channel_server import MAX_SOCKET_PATH as CHANNEL_PATH_LIMIT
-from flyte_core.worker.channel_server import ChannelServer
-from flyte_core.worker.entrypoint import read_outcome, worker_spec
+from flyte_core.extend import (
+    CHANNEL_PATH_LIMIT,
+    ActionOutcome,
+    ActionSpec,
+    BackendRun,
+    ChannelServer,
+    ErrorInfo,
+    FlyteUsageError,
+    RawContainerTask,
+    image_builders,
+    is_nested_function,
+    read_outcome,
+    task_ref,
+    worker_spec,
+)
 
 #: Inside pods, where the code bundle is unpacked.
 CODE_DIR = "/flyte/code"

@@ -12,7 +12,7 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
-from flyte_core.errors.core import FlyteUsageError
+from flyte_core.extend import FlyteUsageError
 
 #: Where a pod finds its ServiceAccount's namespace.
 _SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"

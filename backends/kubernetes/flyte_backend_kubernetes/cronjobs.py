@@ -31,14 +31,20 @@ from flyte_backend_kubernetes.images import image_key
 from flyte_backend_kubernetes.names import dns_name, label_value
 from flyte_backend_kubernetes.options import KubeOptions
 from flyte_backend_kubernetes.runsetup import data_access
-from flyte_core.config.files import flyte_home
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.images.spec import Image
-from flyte_core.run.session import Session
-from flyte_core.storage.datastore import DataStore
-from flyte_core.task.loader import load_file, tasks_in
-from flyte_core.task.triggers import Cron, FixedRate, Trigger, task_triggers
-from flyte_core.worker.bundle import make_bundle
+from flyte_core.extend import (
+    Cron,
+    DataStore,
+    FixedRate,
+    FlyteUsageError,
+    Image,
+    Session,
+    Trigger,
+    flyte_home,
+    load_file,
+    make_bundle,
+    task_triggers,
+    tasks_in,
+)
 
 #: Label on every CronJob made here: the trigger's name.
 TRIGGER_LABEL = "flyte-core.org/trigger"

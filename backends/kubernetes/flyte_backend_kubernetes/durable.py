@@ -42,18 +42,24 @@ from flyte_backend_kubernetes.names import DRIVER_LABEL, dns_name, label_value
 from flyte_backend_kubernetes.options import KubeOptions
 from flyte_backend_kubernetes.runsetup import DataAccess, data_access
 from flyte_backend_kubernetes.snapshot import fetch, import_run
-from flyte_core.config.files import flyte_home
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.images.spec import Image
-from flyte_core.run.launcher import LAUNCHER_LABEL, LaunchRequest
-from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
-from flyte_core.storage.datastore import DataStore
-from flyte_core.task.environment import TaskEnvironment
-from flyte_core.task.loader import load_file, tasks_in
-from flyte_core.worker.bundle import make_bundle
+from flyte_core.extend import (
+    LAUNCHER_LABEL,
+    DataStore,
+    ErrorInfo,
+    FlyteUsageError,
+    Image,
+    LaunchRequest,
+    Phase,
+    RunRecord,
+    TaskEnvironment,
+    flyte_home,
+    load_file,
+    make_bundle,
+    tasks_in,
+)
 
 if TYPE_CHECKING:
-    from flyte_core.run.session import Session
+    from flyte_core.extend import Session
 
 #: Run labels: where the driver pod is (``namespace/name``), where its run-store copies go.
 DRIVER_RUN_LABEL = "flyte-core.org/driver"
@@ -164,8 +170,9 @@ class KubernetesLauncher:
             record = RunRecord(name=run, task=tasks[request.task].name, phase=Phase.QUEUED, backend="kubernetes",
                                created_at=time.time(), host=f"pod/{namespace}/{pod_name}", labels=labels)
             session.runs.put_run(record)
-            pod = driver_pod(run, namespace, account, images[image_key(Image.from_debian_base())],
-                             opts.image_pull_policy, bundle, folder, access, runs_path, opts.data_secret, argv)
+            # a manifest dict: the client sends it as is (its hints ask for a V1Pod)
+            pod: Any = driver_pod(run, namespace, account, images[image_key(Image.from_debian_base())],
+                                  opts.image_pull_policy, bundle, folder, access, runs_path, opts.data_secret, argv)
             try:
                 api.create_namespaced_pod(namespace, pod)
             except client.ApiException as e:
@@ -181,7 +188,7 @@ class KubernetesLauncher:
         """Build (and push) the images of the module's environments; ``image_key`` -> reference."""
         import docker
 
-        from flyte_core.images.builder import image_builders
+        from flyte_core.extend import image_builders
 
         engine = docker.from_env()
         try:
@@ -324,7 +331,7 @@ def _build_progress(line: str) -> None:
 
 def _check_runs_folder(runs_path: str) -> None:
     """The driver pod mounts the run store's folder; refuse one that holds the local secret store."""
-    from flyte_core.security.secrets import LocalSecretStore
+    from flyte_core.extend import LocalSecretStore
 
     secrets_file = LocalSecretStore().path
     if secrets_file.exists() and secrets_file.parent.resolve() == Path(runs_path).resolve().parent:
@@ -359,7 +366,9 @@ def driver_pod(run: str, namespace: str, account: str, image: str, pull: str, bu
     host_paths = [access.host_path, os.path.dirname(os.path.abspath(runs_path))] if access.host_path else []
     paths = [p for i, p in enumerate(host_paths)
              if p and not any(p == q or p.startswith(str(q).rstrip("/") + "/") for q in host_paths[:i])]
-    field = lambda path: {"valueFrom": {"fieldRef": {"fieldPath": path}}}  # noqa: E731
+    def field(path: str) -> dict[str, Any]:
+        return {"valueFrom": {"fieldRef": {"fieldPath": path}}}
+
     container: dict[str, Any] = {
         "name": "driver", "image": image, "imagePullPolicy": pull,
         "command": ["python", "-m", "flyte_backend_kubernetes.driver", bundle, code_dir, folder, "run", *run_args],

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from flyte_core.runstore.records import ErrorInfo
+from flyte_core.extend import ErrorInfo
 
 #: Waiting reasons that retrying the pull cannot fix.
 FATAL_IMAGE = frozenset({"InvalidImageName", "ErrImageNeverPull"})

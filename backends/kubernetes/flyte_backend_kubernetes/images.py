@@ -13,8 +13,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.images.spec import Image
+from flyte_core.extend import FlyteUsageError, Image
 
 
 def used_as_is(image: Image) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from flyte_core.security.secrets import Secret
+from flyte_core.extend import Secret
 
 #: Label keys on every task pod (values never carry anything secret).
 RUN_LABEL = "flyte-core.org/run"

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from flyte_core.config.schema import Invalid, at_least, one_of, structure
+from flyte_core.extend import Invalid, at_least, one_of, structure
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 

@@ -9,9 +9,7 @@ from typing import Any
 
 import click
 
-from flyte_core.plugins.hookspecs import hookimpl
-from flyte_core.run.backend import Backend, BackendRegistry
-from flyte_core.run.launcher import LauncherRegistry
+from flyte_core.extend import Backend, BackendRegistry, LauncherRegistry, hookimpl
 
 
 def _kubernetes(options: Mapping[str, Any]) -> Backend:

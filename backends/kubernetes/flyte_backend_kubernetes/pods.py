@@ -19,7 +19,7 @@ from flyte_backend_kubernetes.names import (
     RUN_LABEL,
     run_selector,
 )
-from flyte_core.run.liveness import controller_alive
+from flyte_core.extend import controller_alive
 
 #: At most this many lines of a pod's log are read back when the stream-tagged copy is missing.
 LOG_LINES = 100_000

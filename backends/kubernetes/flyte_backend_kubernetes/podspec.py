@@ -13,8 +13,7 @@ from flyte_backend_kubernetes import names
 from flyte_backend_kubernetes.resources import container_resources, gpu_node_selector, shm_volume
 from flyte_backend_kubernetes.secrets import secret_refs
 from flyte_backend_kubernetes.template import merge_pod
-from flyte_core.images.spec import Image
-from flyte_core.task.settings import Resources
+from flyte_core.extend import Image, Resources
 
 
 @attrs.frozen

@@ -20,10 +20,7 @@ from flyte_backend_kubernetes import pods as podops
 from flyte_backend_kubernetes.failures import Graces, PodAssessor
 from flyte_backend_kubernetes.names import CONTROLLER_ANNOTATION, pod_name
 from flyte_backend_kubernetes.podspec import PodRequest, build_pod
-from flyte_core.images.spec import Image
-from flyte_core.run.backend import ActionOutcome, ActionSpec
-from flyte_core.run.body import error_info
-from flyte_core.runstore.records import ErrorInfo
+from flyte_core.extend import ActionOutcome, ActionSpec, ErrorInfo, Image, error_info
 
 if TYPE_CHECKING:
     from flyte_backend_kubernetes.backend import KubernetesBackend

@@ -11,10 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.errors.platform import AppleSiliconNotAvailableError
-from flyte_core.task.devices import to_device
-from flyte_core.task.settings import Resources
+from flyte_core.extend import AppleSiliconNotAvailableError, FlyteUsageError, Resources, to_device
 
 # What Kubernetes accepts as a quantity: 500m, 0.5, 2, 64Mi, 1Gi, 1G, 1e3 ...
 _QUANTITY = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[numkKMGTPE]i?)?$")

@@ -9,11 +9,7 @@ from typing import Any
 import attrs
 from kubernetes import client
 
-from flyte_core.config.files import flyte_home
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.run.backend import BackendRun
-from flyte_core.storage.datastore import DataStore
-from flyte_core.worker.bundle import make_bundle
+from flyte_core.extend import BackendRun, DataStore, FlyteUsageError, flyte_home, make_bundle
 
 
 @attrs.frozen

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from flyte_backend_kubernetes.names import SECRET_KEY, secret_name
-from flyte_core.security.secrets import Secret, secret_id, to_secrets
+from flyte_core.extend import Secret, secret_id, to_secrets
 
 MOUNT = "/etc/flyte/secrets"
 VOLUME = "flyte-secrets"

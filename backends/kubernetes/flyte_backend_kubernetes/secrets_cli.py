@@ -24,8 +24,7 @@ import attrs
 import click
 
 from flyte_backend_kubernetes.names import MANAGED_LABEL, SECRET_KEY, secret_name
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.security.secrets import Secret, secret_id
+from flyte_core.extend import FlyteUsageError, Secret, secret_id
 
 #: The label value on Secrets this command writes (as on what ``flyte kubernetes setup`` makes).
 MANAGED_BY = "flyte-core"
@@ -56,7 +55,7 @@ class Pushed:
 def resolve(plugins: Any, names: Sequence[str]) -> list[tuple[Secret, str]]:
     """Every named secret with its value from the session's providers; a FlyteUsageError naming all
     secrets that have none (or that would share one Kubernetes Secret)."""
-    from flyte_core.security.secrets import how_to_set, secret_value
+    from flyte_core.extend import how_to_set, secret_value
 
     secrets = [parse_secret(n) for n in dict.fromkeys(names)]
     by_name: dict[str, str] = {}
@@ -211,7 +210,7 @@ def age(since: dt.datetime | None, now: dt.datetime | None = None) -> str:
 
 
 def _session(ctx: click.Context) -> Any:
-    from flyte_core.cli.common import CliState
+    from flyte_core.extend import CliState
 
     return (ctx.find_object(CliState) or CliState()).session()
 
@@ -254,7 +253,7 @@ def push_cmd(
     flyte-<group>-<key>, its value under the data key `value`. Values come from the same providers
     as for the docker backend (a plugin, FLYTE_SECRET_<GROUP>_<KEY>, the local store) and are never
     printed."""
-    from flyte_core.security.secrets import LocalSecretStore
+    from flyte_core.extend import LocalSecretStore
 
     if all_ and names:
         raise FlyteUsageError("Give secret names or --all, not both.")

@@ -20,8 +20,7 @@ from collections.abc import Mapping
 import attrs
 import fsspec
 
-from flyte_core.runstore.sqlite import SQLiteRunStore
-from flyte_core.runstore.store import RunStore
+from flyte_core.extend import RunStore, SQLiteRunStore
 
 
 def publish(db_path: str, url: str) -> None:

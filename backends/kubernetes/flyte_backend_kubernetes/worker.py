@@ -91,7 +91,7 @@ def _unpack(bundle: str, code_dir: str) -> None:
     if bundle != "-" and not os.path.exists(marker):
         from pathlib import Path
 
-        from flyte_core.worker.bundle import extract_bundle
+        from flyte_core.extend import extract_bundle
 
         extract_bundle(bundle, Path(code_dir))
         with open(marker, "w") as f:
@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     spec: Any = None  # set once the outcome is written: only then may the controller be told
     try:
         _unpack(bundle, code_dir)
-        from flyte_core.worker.entrypoint import WorkerSpec, run, write_outcome
+        from flyte_core.extend import WorkerSpec, write_outcome
+        from flyte_core.extend import run_worker_attempt as run
 
         attempt = WorkerSpec.read(spec_path)
         _stop_when_controller_lost(attempt)
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         write_outcome(attempt.outcome_path, outcome)
         spec, code = attempt, 0
     except SystemExit as e:  # sys.exit() in a task body: no outcome; the backend reports the code
-        from flyte_core.worker.entrypoint import exit_code
+        from flyte_core.extend import worker_exit_code as exit_code
 
         code = exit_code(e)
     except BaseException:
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
     finally:
         try:
-            from flyte_core.worker.entrypoint import flush_output
+            from flyte_core.extend import flush_worker_output as flush_output
 
             flush_output()
         except ImportError:  # flyte-core is broken in this image (the traceback above says so)
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         if local_log != log_path:
             _upload(local_log, log_path)
     if spec is not None and spec.channel_path and spec.channel_token:
-        from flyte_core.worker.channel_client import tell_finished
+        from flyte_core.extend import tell_finished
 
         tell_finished(spec.channel_path, spec.channel_token, spec.action, spec.attempt)
     return code
@@ -160,7 +161,7 @@ def _stop_when_controller_lost(spec: Any) -> None:
     once so the pod ends without anyone deleting it."""
     if not (spec.channel_path and spec.channel_token):
         return
-    from flyte_core.worker.channel_client import watch_controller
+    from flyte_core.extend import watch_controller
 
     def lost(why: str) -> None:
         if not _done.is_set():

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from conftest import kube_options, pods_of
 
-from flyte_core.config.files import Config
-from flyte_core.run.session import Session
+from flyte_core.extend import Config, Session
 from flyte_core.testing.backends import BackendSuite
 
 pytestmark = [pytest.mark.timeout(900)]

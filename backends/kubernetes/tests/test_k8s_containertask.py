@@ -12,10 +12,7 @@ from typing import Any
 import pytest
 from conftest import BASE_IMAGE, kube_options, pods_of
 
-from flyte_core.config.files import Config
-from flyte_core.errors.core import RuntimeUserError
-from flyte_core.run.session import Session
-from flyte_core.task.loader import load_file
+from flyte_core.extend import Config, RuntimeUserError, Session, load_file
 
 pytest.importorskip("flyte_containertask")
 pytestmark = [pytest.mark.timeout(600)]

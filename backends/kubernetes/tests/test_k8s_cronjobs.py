@@ -15,7 +15,7 @@ from conftest import NAMESPACE
 from flyte_backend_kubernetes.cronjobs import cron_schedule
 from test_k8s_cli import cli, project
 
-from flyte_core.errors.core import FlyteUsageError
+from flyte_core.extend import FlyteUsageError
 
 pytest.importorskip("flyte_triggers")
 pytestmark = [pytest.mark.timeout(900)]

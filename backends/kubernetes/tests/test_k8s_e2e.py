@@ -15,10 +15,7 @@ from typing import Any
 import pytest
 from conftest import NAMESPACE, kube_options, pods_of, put_secret
 
-from flyte_core.config.files import Config
-from flyte_core.errors.core import BaseRuntimeError, TaskTimeoutError
-from flyte_core.run.session import Session
-from flyte_core.task.loader import load_file
+from flyte_core.extend import BaseRuntimeError, Config, Session, TaskTimeoutError, load_file
 
 pytestmark = [pytest.mark.timeout(900)]
 

@@ -14,9 +14,7 @@ import pytest
 import yaml
 from flyte_backend_kubernetes.durable import DRIVER_RUN_LABEL
 
-from flyte_core.run.launcher import LAUNCHER_LABEL
-from flyte_core.run.session import Session
-from flyte_core.runstore.records import Phase, RunRecord
+from flyte_core.extend import LAUNCHER_LABEL, Phase, RunRecord, Session
 
 
 def _closed_port() -> int:
@@ -51,8 +49,7 @@ def test_a_run_store_beside_the_secret_store_is_not_mounted_into_a_driver(tmp_pa
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from flyte_backend_kubernetes.durable import _check_runs_folder
 
-    from flyte_core.errors.core import FlyteUsageError
-    from flyte_core.security.secrets import LocalSecretStore
+    from flyte_core.extend import FlyteUsageError, LocalSecretStore
 
     monkeypatch.setenv("FLYTE_HOME", str(tmp_path / "home"))
     _check_runs_folder(str(tmp_path / "home" / "runs.db"))  # no secret store yet: nothing to expose

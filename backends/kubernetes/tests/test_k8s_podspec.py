@@ -17,7 +17,7 @@ from flyte_backend_kubernetes.podspec import PodRequest, build_pod, image_pull_s
 from flyte_backend_kubernetes.runsetup import host_data_root
 
 import flyte
-from flyte_core.errors.core import ConfigError, FlyteUsageError
+from flyte_core.extend import ConfigError, FlyteUsageError
 
 
 def request(**kw: object) -> PodRequest:

@@ -40,10 +40,7 @@ import pytest
 from conftest import BASE_IMAGE, NAMESPACE, kube_options, pods_of, put_secret, unavailable
 
 import flyte
-from flyte_core.config.files import Config
-from flyte_core.errors.core import BaseRuntimeError, FlyteUsageError
-from flyte_core.run.session import Session
-from flyte_core.task.loader import load_file
+from flyte_core.extend import BaseRuntimeError, Config, FlyteUsageError, Session, load_file
 
 pytestmark = [pytest.mark.timeout(900)]
 
@@ -553,7 +550,7 @@ def engine() -> Iterator[Any]:
 def test_an_unreachable_registry_is_a_usage_error_naming_it(engine: Any) -> None:
     from flyte_backend_kubernetes.images import PodImages
 
-    from flyte_core.images.spec import Image
+    from flyte_core.extend import Image
 
     port = free_port()  # nothing listens there
     images = PodImages(_Prebuilt(), engine, f"localhost:{port}/flyte")
@@ -566,7 +563,7 @@ def test_an_unreachable_registry_is_a_usage_error_naming_it(engine: Any) -> None
 def test_an_invalid_registry_is_a_usage_error_not_an_engine_traceback(engine: Any) -> None:
     from flyte_backend_kubernetes.images import PodImages
 
-    from flyte_core.images.spec import Image
+    from flyte_core.extend import Image
 
     images = PodImages(_Prebuilt(), engine, "http://localhost:5000/flyte")  # a URL, not host:port/prefix
     with pytest.raises(FlyteUsageError) as ei:
@@ -580,7 +577,7 @@ def test_a_push_to_a_registry_that_requires_login_uses_the_clients_login(
     import docker
     from flyte_backend_kubernetes.images import PodImages
 
-    from flyte_core.images.spec import Image
+    from flyte_core.extend import Image
 
     assert private_registry.auth is not None
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-login"))  # no stored login at all

@@ -21,10 +21,7 @@ import pytest
 import yaml
 from conftest import NAMESPACE, kube_options, pods_of
 
-from flyte_core.config.files import Config
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.run.session import Session
-from flyte_core.task.loader import load_file
+from flyte_core.extend import Config, FlyteUsageError, Session, load_file
 
 pytestmark = [pytest.mark.timeout(900)]
 

@@ -18,10 +18,17 @@ from contextlib import contextmanager
 from typing import Any
 
 from flyte_backend_local.options import InProcessOptions
-from flyte_core.run import body as runtime
-from flyte_core.run.backend import ActionOutcome, ActionSpec, BackendRun
-from flyte_core.runstore.records import ErrorInfo
-from flyte_core.runtime import logcapture
+from flyte_core.extend import (
+    ActionOutcome,
+    ActionSpec,
+    BackendRun,
+    ErrorInfo,
+    LineSink,
+    capture_output,
+    output_sink,
+    run_task_async,
+    run_task_sync,
+)
 
 log = logging.getLogger("flyte")
 
@@ -66,14 +73,14 @@ class InProcessBackend:
         # Threads waiting on children do not hold a slot, so the pool itself may grow past
         # max_workers; the semaphore is what bounds sync bodies running at once.
         self._pool = ThreadPoolExecutor(max_workers=256, thread_name_prefix=f"flyte-{run.run_name}")
-        self._capture = logcapture.installed()
+        self._capture = capture_output()
         self._capture.__enter__()
 
     async def execute(self, spec: ActionSpec) -> ActionOutcome:
         """Run an attempt: async bodies here on the loop, sync ones in the pool."""
         assert self._run is not None and self._pool is not None and spec.task is not None
         if spec.task.is_async:
-            coro = self._with_sink(spec, runtime.run_async(
+            coro = self._with_sink(spec, run_task_async(
                 spec.task, dict(spec.inputs), spec.context, self._run.engine, self._run.conversion,
                 self._run.task_kinds))
             try:
@@ -147,8 +154,8 @@ class InProcessBackend:
         lines = self._sink_for(spec)
         self._threads[spec.action] = threading.get_ident()
         try:
-            with logcapture.sink(lines):
-                outcome = runtime.run_sync(spec.task, dict(spec.inputs), spec.context, self._run.engine,
+            with output_sink(lines):
+                outcome = run_task_sync(spec.task, dict(spec.inputs), spec.context, self._run.engine,
                                            self._run.conversion, self._run.task_kinds)
         except _TimedOut:
             return _timeout(spec)
@@ -164,15 +171,15 @@ class InProcessBackend:
     async def _with_sink(self, spec: ActionSpec, coro: Any) -> ActionOutcome:
         lines = self._sink_for(spec)
         try:
-            with logcapture.sink(lines):
+            with output_sink(lines):
                 return await coro  # type: ignore[no-any-return]
         finally:
             lines.flush()
 
-    def _sink_for(self, spec: ActionSpec) -> logcapture.LineSink:
+    def _sink_for(self, spec: ActionSpec) -> LineSink:
         assert self._run is not None
         log, action, attempt = self._run.log, spec.action, spec.attempt
-        return logcapture.LineSink(lambda stream, text: log(action, attempt, stream, text))
+        return LineSink(lambda stream, text: log(action, attempt, stream, text))
 
 
 class _Timer:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flyte_core.plugins.hookspecs import hookimpl
-from flyte_core.run.backend import Backend, BackendRegistry
+from flyte_core.extend import Backend, BackendRegistry, hookimpl
 
 
 def _in_process(options: Mapping[str, Any]) -> Backend:

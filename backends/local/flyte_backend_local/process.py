@@ -26,15 +26,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from flyte_backend_local.options import ProcessOptions
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.run.backend import ActionOutcome, ActionSpec, BackendRun
-from flyte_core.runstore.records import ErrorInfo
-from flyte_core.security.secrets import secret_env, to_secrets
-from flyte_core.task.template import TaskRef
-from flyte_core.worker.channel_client import is_nested_function, task_ref
-from flyte_core.worker.channel_server import ChannelServer
-from flyte_core.worker.entrypoint import read_outcome, worker_spec
-from flyte_core.worker.environment import worker_environment
+from flyte_core.extend import (
+    ActionOutcome,
+    ActionSpec,
+    BackendRun,
+    ChannelServer,
+    ErrorInfo,
+    FlyteUsageError,
+    TaskRef,
+    is_nested_function,
+    read_outcome,
+    secret_env,
+    task_ref,
+    to_secrets,
+    worker_environment,
+    worker_spec,
+)
 
 #: How many of a worker's last output lines a crash report quotes.
 TAIL_LINES = 20

@@ -22,10 +22,7 @@ from types import ModuleType
 
 import pytest
 
-from flyte_core.errors.core import BaseRuntimeError
-from flyte_core.run.session import RunOptions, Session
-from flyte_core.task.environment import TaskEnvironment
-from flyte_core.worker.channel_server import ChannelServer
+from flyte_core.extend import BaseRuntimeError, ChannelServer, RunOptions, Session, TaskEnvironment
 
 pytestmark = pytest.mark.slow
 
@@ -442,9 +439,3 @@ def test_channel_refuses_strangers() -> None:
     assert "invalid token" in bad_token
     assert "not running" in not_running
     assert "only start children of itself" in foreign_parent
-
-
-def test_spec_schema_matches_wire() -> None:
-    from flyte_core import wire
-    from flyte_core.worker import entrypoint
-    assert entrypoint.SCHEMA_VERSION == wire.SCHEMA_VERSION

@@ -11,13 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.extend import hookimpl
 from flyte_example_plugin.money import Money
 
 if TYPE_CHECKING:
-    from flyte_core.run.backend import Backend, BackendRegistry
-    from flyte_core.run.events import ActionEvent
-    from flyte_core.types.transformer import TypeTransformer
+    from flyte_core.extend import ActionEvent, Backend, BackendRegistry, TypeTransformer
 
 #: Every action event this plugin was told about, oldest first (kept to the last MAX_EVENTS).
 EVENTS: list[ActionEvent] = []

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flyte_core.types.transformer import ConversionContext, Converter
+from flyte_core.extend import ConversionContext, Converter
 from flyte_example_plugin.money import Money
 
 if TYPE_CHECKING:
-    from flyte_core.types.engine import TypeEngine
+    from flyte_core.extend import TypeEngine
 
 
 class MoneyTransformer:

@@ -10,9 +10,7 @@ import click
 
 from flyte_apps.environment import AppEnvironment
 from flyte_apps.serve import LocalApp, with_servecontext
-from flyte_core.cli.common import CliState
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.task.loader import load_file
+from flyte_core.extend import CliState, FlyteUsageError, load_file
 
 
 def _pick(apps: dict[str, AppEnvironment], which: str | None, file: str) -> AppEnvironment:

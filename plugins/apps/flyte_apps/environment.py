@@ -13,7 +13,7 @@ import attrs
 
 from flyte_apps.parameters import Parameter
 from flyte_apps.types import Domain, Link, Port, Scaling, Timeouts
-from flyte_core.images.spec import Image
+from flyte_core.extend import Image
 
 APP_NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 F = TypeVar("F", bound=Callable[..., Any])

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import attrs
 
-from flyte_core.errors.core import FlyteUsageError
+from flyte_core.extend import FlyteUsageError
 
 ParameterType = Literal["string", "file", "directory", "app_endpoint"]
 #: Environment variable (named as in Flyte 2) holding the path of the JSON file of materialised parameters.
@@ -38,11 +38,9 @@ class RunOutput:
 
     def materialize(self) -> Any:
         """The output value, from the default session's run store."""
-        import flyte_core.api.runs
-        from flyte_core.run.handle import Run
-        from flyte_core.runstore.records import Phase
+        from flyte_core.extend import Phase, Run, current_session
 
-        session = flyte_core.api.runs.current_session()
+        session = current_session()
         name = self.run_name
         if name is None:
             runs = [r for r in session.list_runs() if r.task == self.task_name and r.phase is Phase.SUCCEEDED]

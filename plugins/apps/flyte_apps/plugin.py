@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.extend import hookimpl
 
 
 @hookimpl

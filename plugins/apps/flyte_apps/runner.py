@@ -21,8 +21,7 @@ from typing import Any
 
 from flyte_apps.environment import AppEnvironment
 from flyte_apps.parameters import RUNTIME_PARAMETERS_FILE
-from flyte_core.errors.core import CodeLoadError
-from flyte_core.task.loader import load_file
+from flyte_core.extend import CodeLoadError, load_file
 
 
 def find_app(file: str, name: str) -> AppEnvironment:

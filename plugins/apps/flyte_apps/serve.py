@@ -31,7 +31,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 from flyte_apps.context import RAW_DATA_PATH_ENV
 from flyte_apps.environment import AppEnvironment
 from flyte_apps.parameters import RUNTIME_PARAMETERS_FILE, materialize
-from flyte_core.errors.core import FlyteUsageError
+from flyte_core.extend import FlyteUsageError
 
 ServeMode = Literal["local", "remote"]
 T = TypeVar("T")

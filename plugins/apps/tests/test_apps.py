@@ -17,8 +17,7 @@ from flyte_apps.serve import LocalApp
 
 import flyte
 import flyte.app
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.task.loader import load_file
+from flyte_core.extend import FlyteUsageError, load_file
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import docker
 import docker.errors
 
-from flyte_core.runtime import context
+from flyte_core.extend import current_context
 
 if TYPE_CHECKING:
     from flyte_containertask.task import ContainerTask
@@ -76,7 +76,7 @@ async def run_with_engine(task: ContainerTask, values: dict[str, Any]) -> Any:
         call = await asyncio.to_thread(task.container_call, values, workdir)
         await asyncio.to_thread(ensure_image, client, call.image, task.name)
         labels = {TASK_LABEL: task.name, OWNER_LABEL: f"{os.getpid()}@{socket.gethostname()}"}
-        ctx = context.current()
+        ctx = current_context()
         if ctx is not None:
             labels["flyte.run"], labels["flyte.action"] = ctx.action.run_name, ctx.action.name
         env = dict(task.env.env_vars or {})

@@ -7,8 +7,7 @@ as a :class:`flyte_core.task.rawcontainer.RawContainerTask`: no hook for that. T
 
 from __future__ import annotations
 
-from flyte_core.plugins.hookspecs import hookimpl
-from flyte_core.task.kinds import TaskKindRegistry
+from flyte_core.extend import TaskKindRegistry, hookimpl
 
 
 @hookimpl

@@ -27,8 +27,7 @@ from typing import Any, Literal, Union, cast, get_args, get_origin
 from flyte_types_files import Dir, File
 
 from flyte_containertask.task import ContainerTask
-from flyte_core.images.spec import Image
-from flyte_core.task.environment import TaskEnvironment
+from flyte_core.extend import Image, TaskEnvironment
 
 __all__ = ["DictMode", "FlagSpec", "Glob", "OutputSpec", "ShellSpec", "ShellTask", "Stderr", "Stdout", "create",
            "listMode"]

@@ -15,9 +15,8 @@ from typing import Any
 
 import attrs
 
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.runtime import durable
-from flyte_core.task.template import TaskTemplate
+from flyte import durable
+from flyte_core.extend import FlyteUsageError, TaskTemplate
 
 __all__ = ["Sleep", "SleepTask", "run_sleep", "sleep_seconds"]
 

@@ -17,12 +17,19 @@ from typing import Any, Literal
 import attrs
 
 from flyte_containertask import staging
-from flyte_core.images.spec import Image
-from flyte_core.task.environment import TaskEnvironment
-from flyte_core.task.rawcontainer import ContainerCall
-from flyte_core.task.settings import Cache, Resources, to_cache, to_retries, to_timeout
-from flyte_core.task.template import TaskTemplate
-from flyte_core.types.interface import Input, NativeInterface
+from flyte_core.extend import (
+    Cache,
+    ContainerCall,
+    Image,
+    Input,
+    NativeInterface,
+    Resources,
+    TaskEnvironment,
+    TaskTemplate,
+    to_cache,
+    to_retries,
+    to_timeout,
+)
 
 _MetadataFormat = Literal["JSON", "YAML", "PROTO"]
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -12,7 +12,7 @@ from flyte_containertask.batching import BatchStats, CostEstimator, DynamicBatch
 
 import flyte
 import flyte.extras
-from flyte_core.run.session import Session
+from flyte_core.extend import Session
 
 
 class Recorder:

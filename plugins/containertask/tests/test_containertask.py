@@ -20,8 +20,7 @@ from flyte_containertask.staging import read_outputs, render, stage_inputs
 import flyte
 import flyte.extras
 from flyte.io import File
-from flyte_core.errors.core import RuntimeUserError
-from flyte_core.run.session import Session
+from flyte_core.extend import RuntimeUserError, Session
 
 sys.path.insert(0, str(Path(__file__).parent))
 import ct_tasks

@@ -14,8 +14,7 @@ from flyte_containertask.shell import ShellTask
 import flyte.extras
 from flyte.extras.shell import FlagSpec, Glob, Stderr, Stdout, create
 from flyte.io import File
-from flyte_core.errors.core import RuntimeUserError
-from flyte_core.run.session import Session
+from flyte_core.extend import RuntimeUserError, Session
 
 sys.path.insert(0, str(Path(__file__).parent))
 import shell_tasks

@@ -11,8 +11,7 @@ import pytest
 from flyte_containertask.sleep import SleepTask, sleep_seconds
 
 import flyte.extras
-from flyte_core.errors.core import FlyteUsageError, RuntimeUserError
-from flyte_core.run.session import Session
+from flyte_core.extend import FlyteUsageError, RuntimeUserError, Session
 
 sys.path.insert(0, str(Path(__file__).parent))
 import sleep_tasks

@@ -11,7 +11,7 @@ from rich.console import Group
 from rich.text import Text
 from rich.tree import Tree
 
-from flyte_core.runstore.records import ActionRecord, Phase, RunRecord
+from flyte_core.extend import ActionRecord, Phase, RunRecord
 from flyte_progress.tree import (
     ACTIVE_PHASES,
     DEFAULT_MAX_CHILDREN,

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.text import Text
 
-from flyte_core.run.events import ActionEvent
-from flyte_core.runstore.records import Phase
+from flyte_core.extend import ActionEvent, Phase
 from flyte_progress.display import (
     PHASE_STYLES,
     action_line,

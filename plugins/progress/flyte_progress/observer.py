@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.errors import LiveError
 from rich.live import Live
 
-from flyte_core.run.events import ActionEvent, RunEvent
+from flyte_core.extend import ActionEvent, RunEvent
 from flyte_progress.display import TreeView
 from flyte_progress.lines import LinePrinter
 from flyte_progress.tree import DEFAULT_MAX_CHILDREN, ProgressTree

@@ -16,8 +16,7 @@ from typing import TypeAlias
 
 import attrs
 
-from flyte_core.run.events import ActionEvent, RunEvent
-from flyte_core.runstore.records import ActionRecord, Phase, RunRecord
+from flyte_core.extend import ActionEvent, ActionRecord, Phase, RunEvent, RunRecord
 
 #: Phases of an action that is in flight; shown before other siblings when siblings are collapsed.
 ACTIVE_PHASES: frozenset[Phase] = frozenset({Phase.WAITING_FOR_RESOURCES, Phase.INITIALIZING, Phase.RUNNING})

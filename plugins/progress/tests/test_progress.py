@@ -15,11 +15,8 @@ from flyte_progress.tree import ProgressTree
 from rich.console import Console
 
 import flyte
-from flyte_core.plugins.manager import make_plugin_set
-from flyte_core.run.events import ActionEvent, RunEvent
-from flyte_core.run.observers import RunObserver
-from flyte_core.run.session import Session
-from flyte_core.runstore.records import ActionRecord, ErrorInfo, Phase, RunRecord
+from flyte_core.extend import ActionEvent, ActionRecord, ErrorInfo, Phase, RunEvent, RunObserver, RunRecord, Session
+from flyte_core.testing import make_plugins
 
 T0 = 1_000.0
 
@@ -337,14 +334,14 @@ def test_non_terminal_lists_at_most_twenty_successes_per_parent() -> None:
 
 
 def test_hook_returns_a_run_observer() -> None:
-    ps = make_plugin_set(autoload=False, plugins=["flyte_progress.plugin"])
+    ps = make_plugins("flyte_progress.plugin")
     obs = ps.hook.flyte_progress_observer(console=Console(file=io.StringIO()))
     assert isinstance(obs, LiveTreeObserver)
     assert isinstance(obs, RunObserver)
 
 
 def test_entry_point_is_registered() -> None:
-    ps = make_plugin_set()
+    ps = make_plugins(autoload=True)
     info = {i.name: i for i in ps.infos()}
     assert info["progress"].hooks == ("flyte_progress_observer",)
     assert info["progress"].distribution == "flyte-progress"

@@ -10,10 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from flyte_core.cli.common import CliState
-from flyte_core.task.loader import load_file, tasks_in
-from flyte_core.task.template import TaskTemplate
-from flyte_core.task.triggers import task_triggers
+from flyte_core.extend import CliState, TaskTemplate, load_file, task_triggers, tasks_in
 from flyte_triggers.schedule import check, next_fire
 from flyte_triggers.scheduler import Firing, TriggerScheduler, fire_once
 

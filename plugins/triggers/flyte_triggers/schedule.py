@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.task.triggers import Cron, FixedRate, Trigger
+from flyte_core.extend import Cron, FixedRate, FlyteUsageError, Trigger
 
 
 def check(trigger: Trigger) -> None:

@@ -12,11 +12,19 @@ from typing import Any
 
 import attrs
 
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.run.events import ActionEvent, RunEvent
-from flyte_core.run.session import RunOptions, Session
-from flyte_core.task.template import TaskTemplate
-from flyte_core.task.triggers import Cron, FixedRate, Trigger, TriggerTime, task_triggers
+from flyte_core.extend import (
+    ActionEvent,
+    Cron,
+    FixedRate,
+    FlyteUsageError,
+    RunEvent,
+    RunOptions,
+    Session,
+    TaskTemplate,
+    Trigger,
+    TriggerTime,
+    task_triggers,
+)
 from flyte_triggers.schedule import check, next_fire
 
 log = logging.getLogger("flyte.triggers")

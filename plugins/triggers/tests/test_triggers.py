@@ -14,10 +14,8 @@ from flyte_triggers import TriggerScheduler, fire_once, next_fire
 from flyte_triggers.scheduler import TASK_LABEL, TIME_LABEL, TRIGGER_LABEL
 
 import flyte
-from flyte_core.cli.main import build
-from flyte_core.errors.core import FlyteUsageError
-from flyte_core.run.session import Session
-from flyte_core.runstore.records import Phase
+from flyte_core.extend import FlyteUsageError, Phase, Session
+from flyte_core.testing import flyte_cli
 
 T0 = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
 
@@ -135,11 +133,11 @@ def test_cli_runs_triggers_of_a_file(tmp_path: Path) -> None:
             return "hi " + at.isoformat()
     """))
     runner = CliRunner()
-    listed = runner.invoke(build(), ["triggers", "list", str(tmp_path / "sched.py")], catch_exceptions=False)
+    listed = runner.invoke(flyte_cli(), ["triggers", "list", str(tmp_path / "sched.py")], catch_exceptions=False)
     assert listed.exit_code == 0, listed.output
     assert "fast" in listed.output and "nightly" in listed.output and "03:00:00" in listed.output
 
-    result = runner.invoke(build(), ["triggers", "run", str(tmp_path / "sched.py"), "--max-runs", "2"],
+    result = runner.invoke(flyte_cli(), ["triggers", "run", str(tmp_path / "sched.py"), "--max-runs", "2"],
                            catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "2 firing(s)" in result.output
@@ -181,7 +179,7 @@ def test_cli_fire(tmp_path: Path) -> None:
         def double(x: int) -> int:
             return 2 * x
     """))
-    result = CliRunner().invoke(build(), ["triggers", "fire", str(tmp_path / "ondemand.py"), "go"],
+    result = CliRunner().invoke(flyte_cli(), ["triggers", "fire", str(tmp_path / "ondemand.py"), "go"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "trigger go -> cli_fire.double: run r" in result.output and "succeeded" in result.output
@@ -189,6 +187,6 @@ def test_cli_fire(tmp_path: Path) -> None:
 
 def test_cli_deploy_to_a_backend_without_schedules_is_refused(tmp_path: Path) -> None:
     (tmp_path / "t.py").write_text("import flyte\n")
-    result = CliRunner().invoke(build(), ["triggers", "deploy", str(tmp_path / "t.py"), "--backend", "local"])
+    result = CliRunner().invoke(flyte_cli(), ["triggers", "deploy", str(tmp_path / "t.py"), "--backend", "local"])
     assert result.exit_code == 2
     assert "The 'local' backend cannot keep trigger schedules" in result.output

@@ -16,7 +16,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from flyte_core.run.session import Session
+from flyte_core.extend import Session
 from flyte_ui import api, model, views
 from flyte_ui.data import UiData
 

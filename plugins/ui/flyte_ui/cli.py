@@ -10,7 +10,7 @@ import webbrowser
 
 import click
 
-from flyte_core.cli.common import CliState, fail_usage
+from flyte_core.extend import CliState, fail_usage
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8377

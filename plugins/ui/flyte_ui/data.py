@@ -7,9 +7,7 @@ import re
 
 from fsspec.core import url_to_fs
 
-from flyte_core.run.session import Session
-from flyte_core.runstore.records import ActionRecord, LogLine, Phase, RunRecord
-from flyte_core.runtime.reportpage import REPORT_FILE, report_url
+from flyte_core.extend import REPORT_FILE, ActionRecord, LogLine, Phase, RunRecord, Session, report_url
 
 #: Action ids are paths like ``a0.1.2``; anything else in a URL is refused before it reaches a
 #: file path (no ``..``, no slashes).

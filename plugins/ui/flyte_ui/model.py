@@ -11,7 +11,7 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
-from flyte_core.runstore.records import ActionRecord, ErrorInfo, LogLine, Phase, RunRecord
+from flyte_core.extend import ActionRecord, ErrorInfo, LogLine, Phase, RunRecord
 
 PHASE_ICON = {
     Phase.QUEUED: "○", Phase.WAITING_FOR_RESOURCES: "◌", Phase.INITIALIZING: "◌", Phase.RUNNING: "●",

@@ -16,7 +16,7 @@ from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from flyte_core.runstore.records import Phase
+from flyte_core.extend import Phase
 from flyte_ui import model
 from flyte_ui.data import UiData, valid_action_id
 

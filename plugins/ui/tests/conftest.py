@@ -9,7 +9,7 @@ import ui_pipeline as p
 from ui_support import Runs
 
 import flyte.errors
-from flyte_core.run.session import Session
+from flyte_core.extend import Session
 
 
 @pytest.fixture(scope="module")

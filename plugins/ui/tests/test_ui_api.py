@@ -24,7 +24,7 @@ with warnings.catch_warnings():
 from flyte_ui import model
 from flyte_ui.app import create_app
 
-from flyte_core.cli.main import build
+from flyte_core.testing import flyte_cli
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +252,7 @@ def test_formatting() -> None:
 # --- the command ---------------------------------------------------------------------------------------------
 
 def test_flyte_ui_command_is_added_by_the_plugin() -> None:
-    result = CliRunner().invoke(build(), ["ui", "--help"])
+    result = CliRunner().invoke(flyte_cli(), ["ui", "--help"])
     assert result.exit_code == 0, result.output
     assert "--port" in result.output and "--open / --no-open" in result.output and "127.0.0.1" in result.output
 
@@ -262,6 +262,6 @@ def test_busy_port_is_a_usage_error(tmp_path: Any) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
-        result = CliRunner().invoke(build(), ["ui", "--port", str(port)], env={"FLYTE_HOME": str(tmp_path)})
+        result = CliRunner().invoke(flyte_cli(), ["ui", "--port", str(port)], env={"FLYTE_HOME": str(tmp_path)})
     assert result.exit_code == 2
     assert f"Cannot listen on 127.0.0.1:{port}" in result.output and "--port" in result.output

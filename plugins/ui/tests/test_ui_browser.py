@@ -17,8 +17,7 @@ import ui_pipeline as p
 from flyte_ui.app import create_app
 from ui_support import Runs, ServerThread
 
-from flyte_core.run.session import RunOptions
-from flyte_core.runstore.records import Phase
+from flyte_core.extend import Phase, RunOptions
 
 CHROMIUM = "/usr/bin/chromium"
 #: Flags for a sandboxed, offline machine: no first-run UI, no background calls to the network.

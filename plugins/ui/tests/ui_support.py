@@ -11,7 +11,7 @@ import attrs
 import uvicorn
 from starlette.applications import Starlette
 
-from flyte_core.run.session import Session
+from flyte_core.extend import Session
 
 
 @attrs.frozen

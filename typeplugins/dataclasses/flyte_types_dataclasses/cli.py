@@ -8,8 +8,7 @@ import types
 import typing
 from typing import Any
 
-from flyte_core.types.engine import TypeEngine
-from flyte_core.types.interface import type_name
+from flyte_core.extend import TypeEngine, type_name
 
 _UNIONS = (typing.Union, types.UnionType)
 _SEQUENCES = (list, set, frozenset)

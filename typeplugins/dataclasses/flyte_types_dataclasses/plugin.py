@@ -14,8 +14,7 @@ from typing import Any
 
 import attrs
 
-from flyte_core.plugins.hookspecs import hookimpl
-from flyte_core.types.transformer import TypeTransformer
+from flyte_core.extend import TypeTransformer, hookimpl
 from flyte_types_dataclasses.record import ATTRS, DATACLASS
 
 

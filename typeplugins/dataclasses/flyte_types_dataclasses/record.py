@@ -11,10 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flyte_core.errors.core import TypeTransformerError
-from flyte_core.types.engine import TypeEngine
-from flyte_core.types.interface import type_name
-from flyte_core.types.transformer import ConversionContext, Converter
+from flyte_core.extend import ConversionContext, Converter, TypeEngine, TypeTransformerError, type_name
 from flyte_types_dataclasses.cli import shape_json
 from flyte_types_dataclasses.fields import FieldSpec, RecordShape, is_record_class, record_shape
 

@@ -21,10 +21,7 @@ from flyte_types_dataclasses import ATTRS, DATACLASS
 from flyte_types_dataclasses.plugin import flyte_type_transformer
 
 import flyte
-from flyte_core.plugins.hookspecs import hookimpl
-from flyte_core.run.session import Session
-from flyte_core.types.engine import TypeEngine
-from flyte_core.types.transformer import ConversionContext, Converter
+from flyte_core.extend import ConversionContext, Converter, Session, TypeEngine, hookimpl
 
 
 @pytest.fixture

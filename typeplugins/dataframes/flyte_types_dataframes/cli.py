@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from flyte_core.types.interface import type_name
+from flyte_core.extend import type_name
 from flyte_types_dataframes.columns import Columns, check_columns
 from flyte_types_dataframes.storage import CSV, PARQUET, guess_format, parquet_columns, read_table
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from flyte_core.types.interface import type_name
+from flyte_core.extend import type_name
 
 
 @attrs.frozen

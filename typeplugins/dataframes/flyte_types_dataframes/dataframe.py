@@ -25,8 +25,7 @@ from flyte_types_dataframes.storage import CSV, PARQUET, guess_format, local_scr
 from flyte_types_dataframes.userhash import HASH_BY
 
 if TYPE_CHECKING:
-    from flyte_core.storage.datastore import DataStore
-    from flyte_core.types.transformer import ConversionContext
+    from flyte_core.extend import ConversionContext, DataStore
     from flyte_types_dataframes.columns import Columns
 
 __all__ = ["CSV", "PARQUET", "DataFrame"]
@@ -286,8 +285,9 @@ def _convert(raw: Any, engine: Any, want: Columns | None) -> Any:
 def _destination(remote_destination: str | None) -> str:
     if remote_destination:
         return remote_destination + new_name() if remote_destination.endswith("/") else remote_destination
-    from flyte_core.runtime import context
-    ctx = context.current()
+    from flyte_core.extend import current_context
+
+    ctx = current_context()
     if ctx is not None and ctx.raw_data_path:
         return f"{ctx.raw_data_path.rstrip('/')}/{new_name()}"
     return local_scratch(new_name())

@@ -18,7 +18,7 @@ from flyte_types_dataframes.storage import PARQUET, new_name, read_table, resolv
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from flyte_core.storage.datastore import DataStore
+    from flyte_core.extend import DataStore
 
 Payload = dict[str, Any]
 #: Frames with fewer cells than this are not remembered for reuse: writing one again costs less

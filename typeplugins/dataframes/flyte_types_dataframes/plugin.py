@@ -10,11 +10,11 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.extend import hookimpl
 from flyte_types_dataframes.dataframe import DataFrame
 
 if TYPE_CHECKING:
-    from flyte_core.types.transformer import TypeTransformer
+    from flyte_core.extend import TypeTransformer
 
 #: (module, class name) of every frame type handled, by exact class (subclasses come through the MRO).
 _FRAME_CLASSES = (("pandas", "DataFrame"), ("polars", "DataFrame"), ("polars", "LazyFrame"), ("pyarrow", "Table"))

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from flyte_core.storage.datastore import DataStore
+    from flyte_core.extend import DataStore
 
 PARQUET = "parquet"
 CSV = "csv"

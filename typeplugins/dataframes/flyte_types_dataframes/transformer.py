@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flyte_core.storage.datastore import DataStore
-from flyte_core.types.engine import TypeEngine
-from flyte_core.types.interface import type_name
-from flyte_core.types.transformer import ConversionContext, Converter
+from flyte_core.extend import ConversionContext, Converter, DataStore, TypeEngine, type_name
 from flyte_types_dataframes.cli import CLI_FORM, read_cli_frame, reference_cli_frame
 from flyte_types_dataframes.columns import Columns, check_columns, split_hint
 from flyte_types_dataframes.dataframe import DataFrame

@@ -15,8 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from flyte_types_dataframes import DataFrame
 
-from flyte_core.run.session import Session
-from flyte_core.types.engine import TypeEngine
+from flyte_core.extend import Session, TypeEngine
 
 
 @pytest.fixture

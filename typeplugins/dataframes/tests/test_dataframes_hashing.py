@@ -14,8 +14,7 @@ from flyte_types_dataframes.userhash import HASH_BY
 
 import flyte
 from flyte.io import DataFrame, HashFunction
-from flyte_core.run.handle import Run
-from flyte_core.run.session import Session
+from flyte_core.extend import Run, Session
 
 env = flyte.TaskEnvironment(name="frame_hashing")
 

@@ -16,8 +16,7 @@ import pytest
 from flyte_types_dataframes import frames
 
 import flyte
-from flyte_core.run.session import Session
-from flyte_core.types.interface import OUTPUT_NAME
+from flyte_core.extend import OUTPUT_NAME, Session
 
 env = flyte.TaskEnvironment(name="frames")
 

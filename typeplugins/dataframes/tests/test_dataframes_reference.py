@@ -15,7 +15,7 @@ import pytest
 
 import flyte
 from flyte.io import PARQUET, DataFrame
-from flyte_core.run.session import Session
+from flyte_core.extend import Session
 
 env = flyte.TaskEnvironment(name="frame_refs")
 

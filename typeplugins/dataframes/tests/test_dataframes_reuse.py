@@ -15,10 +15,7 @@ import pyarrow as pa
 import pytest
 from flyte_types_dataframes import frames
 
-from flyte_core.run.session import Session
-from flyte_core.storage.datastore import DataStore
-from flyte_core.types.engine import TypeEngine
-from flyte_core.types.transformer import ConversionContext
+from flyte_core.extend import ConversionContext, DataStore, Session, TypeEngine
 
 
 @pytest.fixture(autouse=True)

@@ -22,9 +22,7 @@ from flyte_types_dataframes.hashing import HashingWriter
 from flyte_types_dataframes.reuse import REUSE
 from flyte_types_dataframes.storage import write_parquet
 
-from flyte_core.run.session import Session
-from flyte_core.storage.datastore import DataStore
-from flyte_core.types.transformer import ConversionContext
+from flyte_core.extend import ConversionContext, DataStore, Session
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.extend import hookimpl
 
 
 @hookimpl

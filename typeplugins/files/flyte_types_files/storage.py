@@ -169,8 +169,9 @@ def copy_file(
 
 def task_raw_data_path() -> str | None:
     """The running task's raw data folder (in the run's data store), or None outside a task."""
-    from flyte_core.runtime import context
-    ctx = context.current()
+    from flyte_core.extend import current_context
+
+    ctx = current_context()
     if ctx is None or not ctx.raw_data_path:
         return None
     return ctx.raw_data_path.rstrip("/")
@@ -191,8 +192,9 @@ def named_data_path(name: str) -> str:
     earlier attempt wrote); outside a task, one fixed local folder per process."""
     if not name or "/" in name or os.sep in name or name in (".", ".."):
         raise ValueError(f"named_remote needs a plain file name without path separators, got {name!r}")
-    from flyte_core.runtime import context
-    ctx = context.current()
+    from flyte_core.extend import current_context
+
+    ctx = current_context()
     if ctx is None or not ctx.raw_data_path:
         return os.path.join(tempfile.gettempdir(), f"flyte-io-named-{os.getpid()}", name)
     return f"{ctx.raw_data_path.rstrip('/')}/named/{ctx.action.name}/{name}"

@@ -19,9 +19,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from flyte_core.types.common import mismatch
-from flyte_core.types.engine import TypeEngine
-from flyte_core.types.transformer import ConversionContext, Converter
+from flyte_core.extend import ConversionContext, Converter, TypeEngine, mismatch
 from flyte_types_files import storage
 from flyte_types_files.directory import Dir
 from flyte_types_files.file import File, FormatName

@@ -14,9 +14,7 @@ from flyte_types_files.transformer import DIR, FILE
 
 import flyte
 import flyte.io
-from flyte_core.run.session import Session
-from flyte_core.storage.datastore import DataStore
-from flyte_core.types.transformer import ConversionContext
+from flyte_core.extend import ConversionContext, DataStore, Session
 
 
 def _mem(prefix: str = "api") -> str:

@@ -9,7 +9,7 @@ import pytest
 from flyte_types_files import Dir, EmptyDir
 
 import flyte
-from flyte_core.run.session import Session
+from flyte_core.extend import Session
 
 env = flyte.TaskEnvironment(name="files_empty_dir")
 

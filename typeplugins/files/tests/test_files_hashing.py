@@ -13,8 +13,7 @@ from flyte_types_files import Dir, File
 from flyte_types_files.hashing import HashFunction, HashlibAccumulator, HashMethod, PrecomputedValue
 
 import flyte
-from flyte_core.run.session import Session
-from flyte_core.task.environment import TaskEnvironment
+from flyte_core.extend import Session, TaskEnvironment
 
 env = TaskEnvironment(name="files_hashing")
 CALLS: list[str] = []

@@ -10,7 +10,7 @@ pydantic = pytest.importorskip("pydantic")
 from flyte_types_files import Dir, File  # noqa: E402
 
 import flyte  # noqa: E402
-from flyte_core.run.session import Session  # noqa: E402
+from flyte_core.extend import Session  # noqa: E402
 
 
 class Bundle(pydantic.BaseModel):  # type: ignore[name-defined,misc]

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from flyte_types_files import Dir, File
 
-from flyte_core.run.session import Session
-from flyte_core.task.environment import TaskEnvironment
+from flyte_core.extend import Session, TaskEnvironment
 
 env = TaskEnvironment(name="files_tests")
 

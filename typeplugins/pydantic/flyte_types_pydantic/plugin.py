@@ -11,10 +11,10 @@ import sys
 import typing
 from typing import TYPE_CHECKING, Any
 
-from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.extend import hookimpl
 
 if TYPE_CHECKING:
-    from flyte_core.types.transformer import TypeTransformer
+    from flyte_core.extend import TypeTransformer
 
 
 # trylast: the core's built-ins return None for a model class (its pickle fallback answers only for

@@ -19,9 +19,7 @@ from typing import Any
 import pydantic
 from pydantic_core import PydanticSerializationError
 
-from flyte_core.types.engine import TypeEngine
-from flyte_core.types.interface import type_name
-from flyte_core.types.transformer import ConversionContext, Converter
+from flyte_core.extend import ConversionContext, Converter, TypeEngine, type_name
 
 __all__ = ["PYDANTIC_MODEL", "PydanticModelTransformer"]
 

@@ -35,13 +35,16 @@ from pydantic_examples import (
 )
 
 import flyte
-from flyte_core.errors.core import RuntimeUserError
-from flyte_core.plugins.hookspecs import hookimpl
-from flyte_core.run.session import Session
-from flyte_core.storage.datastore import DataStore
-from flyte_core.types.builtins import PickleFallbackWarning
-from flyte_core.types.engine import TypeEngine
-from flyte_core.types.transformer import ConversionContext, Converter
+from flyte_core.extend import (
+    ConversionContext,
+    Converter,
+    DataStore,
+    PickleFallbackWarning,
+    RuntimeUserError,
+    Session,
+    TypeEngine,
+    hookimpl,
+)
 
 BORN = dt.datetime(1990, 5, 17, 8, 30, tzinfo=dt.UTC)
 ADA = Person(name="Ada", born=BORN, address=Address(street="1 Main", city="London"), kind="staff")

@@ -20,8 +20,8 @@ import typing
 from collections.abc import Coroutine
 from typing import Any
 
-from flyte_core.types.engine import TypeEngine as CoreEngine
-from flyte_core.types.transformer import ConversionContext, Converter
+from flyte_core.extend import ConversionContext, Converter
+from flyte_core.extend import TypeEngine as CoreEngine
 from flyte_types_transformers.engine import _maybe_await
 from flyte_types_transformers.transformer import TypeTransformer
 

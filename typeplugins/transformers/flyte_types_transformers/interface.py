@@ -8,7 +8,7 @@ import typing
 from collections.abc import Iterable
 from typing import Any
 
-from flyte_core.types.interface import Input, NativeInterface
+from flyte_core.extend import Input, NativeInterface
 
 _SIMPLE = {"NONE": type(None), "INTEGER": int, "FLOAT": float, "STRING": str, "BOOLEAN": bool,
            "DATETIME": datetime.datetime, "DURATION": datetime.timedelta, "BINARY": bytes, "STRUCT": dict}

@@ -7,10 +7,10 @@ import sys
 import typing
 from typing import TYPE_CHECKING, Any
 
-from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.extend import hookimpl
 
 if TYPE_CHECKING:
-    from flyte_core.types.transformer import TypeTransformer
+    from flyte_core.extend import TypeTransformer
 
 
 # tryfirst: a user who registers a transformer for a class means it for that class, over the

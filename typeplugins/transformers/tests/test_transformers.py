@@ -24,8 +24,7 @@ from flyte.types import (
     guess_interface,
     literal_string_repr,
 )
-from flyte_core.errors.core import TaskInputError
-from flyte_core.run.session import Session
+from flyte_core.extend import Session, TaskInputError
 
 EXPECTED = (4.0, 2, 4.0, "Point", "ABC", "r: [(1.0, 2.0)] home=None")
 
@@ -94,7 +93,7 @@ def test_a_transformer_that_returns_no_literal_is_named(session: Session) -> Non
 
     TypeEngine.register(Broken())
     engine = session.engine
-    from flyte_core.types.transformer import ConversionContext
+    from flyte_core.extend import ConversionContext
 
     with pytest.raises(TypeError, match=r"'Broken' returned a str .*not a flyteidl2"):
         engine.to_literal(Thing(), Thing, ConversionContext())
