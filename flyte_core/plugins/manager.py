@@ -177,8 +177,8 @@ def make_plugin_set(
     for plugin in plugins:
         obj = _resolve_ref(plugin) if isinstance(plugin, str) else plugin
         pname: str | None = plugin if isinstance(plugin, str) else getattr(obj, "__name__", None)
-        if pname is not None and pm.is_blocked(pname):
-            continue
+        if (pname is not None and pm.is_blocked(pname)) or pm.is_registered(obj):
+            continue  # blocked, or already loaded (an entry point naming the same module)
         pm.register(obj, name=pname)
         dists[str(pm.get_name(obj))] = (None, None)
     try:

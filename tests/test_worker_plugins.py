@@ -1,0 +1,67 @@
+"""Workers load the session's plugins: the refs a session hands its workers, and how a worker loads
+them (a named plugin it cannot import is reported, not fatal)."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.plugins.manager import PluginRefs, load_plugin_refs, process_plugins
+from flyte_core.run.session import Session
+from flyte_core.task.kinds import TaskKindRegistry
+
+
+class Kinds:
+    """A plugin object at module level: workers find it as ``module:attr``."""
+
+    @hookimpl
+    def flyte_register_task_kinds(self, registry: TaskKindRegistry) -> None:
+        registry.add(complex, lambda task, kwargs, config: "ran")
+
+
+KINDS = Kinds()
+
+
+@pytest.fixture
+def plugin_module() -> types.ModuleType:
+    """An importable plugin module (as one in the project folder would be)."""
+    module = types.ModuleType("flyte_test_worker_plugin")
+    module.flyte_register_task_kinds = hookimpl(lambda registry: registry.add(bytes, lambda t, k, c: "b"))
+    sys.modules[module.__name__] = module
+    yield module
+    sys.modules.pop(module.__name__, None)
+
+
+def test_a_default_session_hands_workers_the_default(tmp_path: Path) -> None:
+    s = Session(run_store=str(tmp_path / "r.db"), root_dir=tmp_path)
+    try:
+        assert s.plugins.refs() == PluginRefs(autoload=True, named=(), blocked=())
+        assert load_plugin_refs(s.plugins.refs()) is process_plugins()  # a worker reuses its process's set
+    finally:
+        s.close()
+
+
+def test_named_plugins_are_carried_by_reference(tmp_path: Path, plugin_module: types.ModuleType) -> None:
+    unreachable = Kinds()  # made here: no module-level name a worker could import it by
+    s = Session(run_store=str(tmp_path / "r.db"), root_dir=tmp_path, autoload_plugins=False,
+                plugins=(plugin_module, KINDS, unreachable))
+    try:
+        refs = s.plugins.refs()
+        assert refs == PluginRefs(autoload=False, named=("flyte_test_worker_plugin", f"{__name__}:KINDS"))
+        worker = load_plugin_refs(refs)
+        kinds = TaskKindRegistry()
+        worker.fill_registry("flyte_register_task_kinds", kinds)
+        assert set(kinds.names()) == {bytes, complex} and worker.failures == []
+    finally:
+        s.close()
+
+
+def test_a_named_plugin_a_worker_cannot_import_is_reported() -> None:
+    worker = load_plugin_refs(PluginRefs(autoload=False, named=("no_such_plugin_module",)))
+    (failure,) = worker.failures
+    assert failure.name == "no_such_plugin_module" and "ModuleNotFoundError" in failure.error
+    assert "project folder" in failure.hint
