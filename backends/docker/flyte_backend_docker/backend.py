@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import socket
 import sys
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,6 +54,9 @@ from flyte_core.runstore.records import ErrorInfo
 
 #: Inside containers, where the code bundle is unpacked.
 CODE_DIR = "/flyte/code"
+#: How long the run's end waits for an engine that is away (restarting) to remove the run's containers.
+ENGINE_RETURN_SECONDS = 30.0
+log = logging.getLogger("flyte.docker")
 TAIL_LINES = 20
 
 
@@ -158,6 +163,8 @@ class DockerBackend:
         await self._slots.acquire(spec.action)
         try:
             return await self._execute_fresh(spec, tag, base, ws.outcome_path)
+        except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
+            return _engine_gone(spec, EngineGone(f"the Docker engine cannot be reached ({e})"))
         finally:
             self._slots.release(spec.action)
 
@@ -181,6 +188,7 @@ class DockerBackend:
         pump = threading.Thread(target=self._pump, args=(cid, spec, tail, pumped), daemon=True,
                                 name=f"flyte-docker-logs-{spec.action}")
         failed, exited = True, False
+        started = time.monotonic()
         try:
             try:
                 await self._api(self._client.api.start, cid)
@@ -203,6 +211,8 @@ class DockerBackend:
                 outcome = _with_action(read_outcome(outcome_path), spec)
                 failed = outcome.error is not None
                 return outcome
+            if self._watch.broke_since(started):  # it was stopped by the engine's restart, not by its task
+                return _engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped it"))
             state = (await self._api(self._client.api.inspect_container, cid))["State"]
             if state.get("OOMKilled"):
                 return _oom(spec, describe_memory(resources), list(tail))
@@ -355,8 +365,8 @@ class DockerBackend:
                         *lines, parts[name] = (parts[name] + chunk).split(b"\n")
                         for line in lines:
                             self._emit(spec, name, line, tail)
-        except docker.errors.APIError:
-            pass  # the container went away (removed on abort): its output ends here
+        except (docker.errors.APIError, requests.exceptions.RequestException):
+            pass  # the container went away (removed on abort), or the engine did: its output ends here
         for name, rest in parts.items():
             if rest:
                 self._emit(spec, name, rest, tail)
@@ -392,13 +402,26 @@ class DockerBackend:
         if keep:
             await self._kill(cid)
             return
-        with contextlib.suppress(docker.errors.NotFound):
+        # Gone already; or the engine is away: the run's end (or the next command) removes it.
+        with contextlib.suppress(docker.errors.NotFound, requests.exceptions.ConnectionError):
             await self._api(self._client.api.remove_container, cid, force=True, v=True)
 
     async def _remove_run(self, run: str) -> None:
-        """Remove every container of ``run`` still there, in parallel."""
+        """Remove every container of ``run`` still there, in parallel; an engine that is away (it
+        restarts) is waited for a while, then its leftovers are the next command's to clean up."""
         assert self._client is not None
-        found = await self._api(self._client.api.containers, all=True, filters={"label": f"{RUN_LABEL}={run}"})
+        deadline = time.monotonic() + ENGINE_RETURN_SECONDS
+        while True:
+            try:
+                found = await self._api(self._client.api.containers, all=True,
+                                        filters={"label": f"{RUN_LABEL}={run}"})
+                break
+            except requests.exceptions.ConnectionError as e:
+                if time.monotonic() > deadline:
+                    log.warning("Could not remove the containers of run %s: the Docker engine cannot be reached (%s). "
+                                "The next flyte command (or `flyte docker prune`) removes them.", run, e)
+                    return
+                await asyncio.sleep(0.5)
         doomed = [c["Id"] for c in found if not (self.keep_failed and c["State"] == "exited")]
 
         async def remove(cid: str) -> None:
@@ -491,11 +514,14 @@ def _start_refused(spec: ActionSpec, e: docker.errors.APIError) -> ActionOutcome
 
 
 def _engine_gone(spec: ActionSpec, e: EngineGone) -> ActionOutcome:
+    """The attempt's container was lost with its engine: say so, and how to redo only what is missing."""
+    host = os.environ.get("DOCKER_HOST") or "the default socket"
     return ActionOutcome(error=ErrorInfo(
         "TaskInterruptedError", "system",
-        f"The container of action {spec.action} (task '{spec.task_name}', attempt {spec.attempt}) was lost: {e}. "
-        "Check the engine (`docker info`), then recover the run with `flyte run --recover RUN ...` to redo only "
-        "the unfinished actions.", action=spec.action), final=True)
+        f"The container of action {spec.action} (task '{spec.task_name}', attempt {spec.attempt}) was lost: {e} "
+        f"(engine: {host}). Everything that finished is kept in the run store: once `docker info` answers again, "
+        f"`flyte run --recover {spec.run_name} ...` (same program and inputs) redoes only the unfinished actions.",
+        action=spec.action), final=True)
 
 
 def _timeout(spec: ActionSpec) -> ActionOutcome:
