@@ -54,6 +54,8 @@ from flyte_core.runstore.records import ErrorInfo
 
 #: Inside containers, where the code bundle is unpacked.
 CODE_DIR = "/flyte/code"
+#: How long a container told to stop (abort, timeout) has to stop by itself before the engine kills it.
+STOP_GRACE_SECONDS = 3.0
 #: How long the run's end waits for an engine that is away (restarting) to remove the run's containers.
 ENGINE_RETURN_SECONDS = 30.0
 log = logging.getLogger("flyte.docker")
@@ -187,7 +189,7 @@ class DockerBackend:
         pumped: asyncio.Future[None] = self._loop.create_future()
         pump = threading.Thread(target=self._pump, args=(cid, spec, tail, pumped), daemon=True,
                                 name=f"flyte-docker-logs-{spec.action}")
-        failed, exited = True, False
+        failed, running, exited = True, False, False
         started = time.monotonic()
         try:
             try:
@@ -197,6 +199,7 @@ class DockerBackend:
                 if refused is None:
                     raise
                 return refused
+            running = True
             pump.start()
             try:
                 code = await asyncio.wait_for(asyncio.shield(exit_code), spec.timeout)
@@ -219,13 +222,16 @@ class DockerBackend:
             return _crashed(spec, code, list(tail))
         finally:
             self._live.pop(spec.action, None)  # from now on the channel refuses its requests
-            self._watch.forget(cid)
-            if not exited:  # timed out or aborted: it still runs, so it is stopped before we return
-                # Dropping its channel connections makes it stop itself (see worker.py) as the
-                # engine is told to kill it: whichever is faster on a busy engine.
-                await asyncio.shield(asyncio.gather(self._kill(cid), self._release(spec.action)))
-            removal = asyncio.ensure_future(self._remove(cid, keep=failed and self.keep_failed))
-            self._cleanups.add(removal)  # removing a stopped container is housekeeping: nobody waits for it
+            if running and not exited:  # timed out or aborted: it still runs
+                # Dropping its channel connections makes its worker exit at once (worker.py),
+                # without waiting for the engine: on a busy engine, kills and exits of many
+                # containers are processed one after another (see docs/docker.md).
+                await asyncio.shield(self._release(spec.action))
+            # Removing it is housekeeping nobody waits for (but the run's end); the engine kills it
+            # only if it did not stop by itself within the grace.
+            removal = asyncio.ensure_future(self._dispose(cid, exit_code if running and not exited else None,
+                                                          keep=failed and self.keep_failed))
+            self._cleanups.add(removal)
             removal.add_done_callback(self._cleanups.discard)
             await self._end(spec, base)
 
@@ -395,6 +401,18 @@ class DockerBackend:
         # itself anyway once its channel is dropped, and the run's end removes it.
         with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
             await self._api(self._client.api.kill, cid)
+
+    async def _dispose(self, cid: str, stopping: asyncio.Future[int] | None, keep: bool) -> None:
+        """Remove an attempt's container once it ended; ``stopping``: the exit of one told to stop
+        itself, waited for at most :data:`STOP_GRACE_SECONDS` before the engine kills it."""
+        try:
+            if stopping is not None:
+                with contextlib.suppress(TimeoutError, EngineGone):
+                    await asyncio.wait_for(asyncio.shield(stopping), STOP_GRACE_SECONDS)
+        finally:
+            if self._watch is not None:
+                self._watch.forget(cid)
+        await self._remove(cid, keep)
 
     async def _remove(self, cid: str, keep: bool) -> None:
         """Remove an attempt's container (or with ``keep``, only make sure it is stopped)."""
