@@ -166,7 +166,7 @@ class DockerBackend:
         try:
             return await self._execute_fresh(spec, tag, base, ws.outcome_path)
         except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
-            return _engine_gone(spec, EngineGone(f"the Docker engine cannot be reached ({e})"))
+            return _engine_gone(spec, EngineGone(f"the Docker engine cannot be reached: it restarted or stopped ({e})"))
         finally:
             self._slots.release(spec.action)
 
