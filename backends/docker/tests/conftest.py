@@ -170,6 +170,11 @@ class PrivateEngine:
 
     def stop(self) -> None:
         """Remove every container, stop the engine, end what it left behind and delete its folders."""
+        if self.proc is not None and self.proc.poll() is not None:
+            # The test ended with the engine down: bring it back to remove its containers properly.
+            self.kill()
+            with contextlib.suppress(Exception):
+                self.start(timeout=60)
         if self.proc is not None and self.proc.poll() is None and self.client is not None:
             with contextlib.suppress(Exception):
                 for c in self.client.api.containers(all=True):
