@@ -5,20 +5,27 @@
   ``flyte run``) or from launching ``flyte runs abort RUN`` to no container/pod of the run left
   running, as the engine/API server reports it (polled every 50 ms); the latter includes the
   command's own start, reported beside it (``abort_command_start_s``);
-  The docker figures come with a baseline measured in the same run: killing as many bare
-  ``sleep`` containers in parallel, i.e. what the engine itself needs on this machine;
+  on docker also ``processes_s``: the time to no process of the run's containers left (each
+  container's main process, seen in ``/proc``: the engine's own bookkeeping of exits comes after,
+  and on a busy engine it is most of the first figure).
+  The docker figures come with baselines measured in the same run: killing as many bare
+  ``sleep`` containers in parallel (what the engine itself needs to stop them on this machine),
+  and as many bare containers exiting by themselves at once (what the engine needs merely to
+  notice they stopped), each to no process and to the engine reporting none running;
 - ``actions_per_s[mode]``: a task maps a trivial task over 100 inputs on docker, in fresh
   containers and on reusable ones (``flyte.ReusePolicy(replicas=(1, 4), concurrency=8)``): the
   98 actions beyond a run of 2 divided by the difference in wall time, with the image built.
 
 Backends without an engine/cluster are skipped with the reason. Run it as
-``python bench/containers.py [docker|kubernetes ...] [--fan-out 10,100]`` or within ``nox -s bench``
-(``FLYTE_BENCH_CONTAINERS=0`` leaves it out: it starts hundreds of containers).
+``python bench/containers.py [docker|kubernetes ...] [--fan-out 10,100] [--how ctrl-c,runs-abort]
+[--no-throughput]`` or within ``nox -s bench`` (``FLYTE_BENCH_CONTAINERS=0`` leaves it out: it
+starts hundreds of containers).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -130,8 +137,46 @@ def _running_counter(backend: str) -> Callable[[str], int]:
     return count
 
 
-def abort_latency(backend: str, project: Path, n: int, how: str) -> float:
-    """Seconds from the abort (``ctrl-c`` or ``runs-abort``) to nothing of the run running."""
+def _docker_pids(label: str) -> list[int] | None:
+    """Main process ids of the running containers labelled ``label``; None when they are not
+    visible here (a remote engine, or one in a VM)."""
+    import docker
+
+    client = docker.from_env()
+    try:
+        pids = [int(client.api.inspect_container(c["Id"])["State"]["Pid"])
+                for c in client.api.containers(filters={"label": label, "status": "running"})]
+    finally:
+        client.close()
+    return pids if pids and all(_alive(p) for p in pids) else None
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not: it has exited and waits to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _until_stopped(running: Callable[[], int], pids: list[int] | None, t0: float) -> dict[str, float]:
+    """Poll until no process of ``pids`` is alive and ``running()`` is 0; seconds since ``t0`` to each."""
+    out: dict[str, float] = {}
+    while True:
+        if pids is not None and "processes_s" not in out and not any(_alive(p) for p in pids):
+            out["processes_s"] = time.perf_counter() - t0
+        if running() == 0:
+            out["engine_s"] = time.perf_counter() - t0
+            if pids is None or "processes_s" in out:
+                return out
+        time.sleep(0.02)
+
+
+def abort_latency(backend: str, project: Path, n: int, how: str) -> dict[str, float]:
+    """Seconds from the abort (``ctrl-c`` or ``runs-abort``) to nothing of the run running as the
+    engine/API server reports it (``engine_s``), and on docker to no process of it left
+    (``processes_s``); ``exit_s``: to ``flyte run`` exiting (its containers removed)."""
     running = _running_counter(backend)
     run = f"cb-{backend[:3]}-{how[:1]}{n}-{os.getpid()}"
     local = ["--local-controller"] if backend == "kubernetes" else []  # Ctrl-C aborts instead of detaching
@@ -143,17 +188,17 @@ def abort_latency(backend: str, project: Path, n: int, how: str) -> float:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the fan-out of {n} did not start: {proc.stderr.read()[-2000:]}")
             time.sleep(0.5)
+        pids = _docker_pids(f"org.flyte.run={run}") if backend == "docker" else None
         t0 = time.perf_counter()
         if how == "ctrl-c":
             proc.send_signal(signal.SIGINT)
         else:
             subprocess.Popen([sys.executable, "-m", "flyte_core.cli", "runs", "abort", run], cwd=project,
                              env=_env(project), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while running(run) > 0:
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - t0
+        out = _until_stopped(lambda: running(run), pids, t0)
         proc.wait(timeout=300)
-        return elapsed
+        out["exit_s"] = time.perf_counter() - t0
+        return out
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -183,29 +228,45 @@ def abort_command_start(project: Path) -> float:
     return time.perf_counter() - t0
 
 
-def engine_floor(n: int) -> float:
-    """The baseline: seconds from killing ``n`` bare ``sleep`` containers (in parallel, 32 at a
-    time, as the backend does) to the engine reporting none of them running."""
+def engine_floor(n: int, how: str) -> dict[str, float]:
+    """A baseline: ``n`` bare containers stop at once, ``how``: ``kill`` (the engine is told to
+    kill each, all in parallel) or ``self`` (each exits by itself, as a task container does when
+    its controller drops it); seconds to no process left and to the engine reporting none running."""
     from concurrent.futures import ThreadPoolExecutor
 
     import docker
 
     client = docker.from_env()
-    label = f"org.flyte.run=cb-floor-{os.getpid()}"
+    value = f"cb-floor-{how}-{os.getpid()}"
+    label = f"org.flyte.run={value}"
     image = os.environ.get("FLYTE_DOCKER_BASE_IMAGE", "python:3.11-slim-bookworm")
-    ids = [client.api.create_container(image, command=["sleep", "900"], labels=[label])["Id"] for _ in range(n)]
+    stop = Path(tempfile.mkdtemp(prefix="cb-floor-"))
+    os.chmod(stop, 0o777)
+    command = ["sh", "-c", "while [ ! -e /stop/now ]; do sleep 0.02; done"] if how == "self" else ["sleep", "900"]
+    host_config = client.api.create_host_config(binds={str(stop): {"bind": "/stop", "mode": "ro"}})
+    ids = [client.api.create_container(image, command=command, labels={"org.flyte.run": value},
+                                       host_config=host_config)["Id"] for _ in range(n)]
     try:
-        with ThreadPoolExecutor(32) as pool:
+        with ThreadPoolExecutor(n) as pool:
             list(pool.map(client.api.start, ids))
+            deadline = time.monotonic() + 600
+            while len(client.api.containers(filters={"label": label, "status": "running"})) < n:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{n} bare containers did not start")
+                time.sleep(0.1)
+            pids = _docker_pids(label)
             t0 = time.perf_counter()
-            list(pool.map(client.api.kill, ids))
-        while client.api.containers(filters={"label": label, "status": "running"}):
-            time.sleep(0.05)
-        return time.perf_counter() - t0
+            if how == "self":
+                (stop / "now").touch()
+            else:
+                list(pool.map(client.api.kill, ids))
+        return _until_stopped(lambda: len(client.api.containers(filters={"label": label, "status": "running"})),
+                              pids, t0)
     finally:
         with ThreadPoolExecutor(32) as pool:
             list(pool.map(lambda cid: client.api.remove_container(cid, force=True), ids))
         client.close()
+        shutil.rmtree(stop, ignore_errors=True)
 
 
 def _available(backend: str) -> str | None:
@@ -226,7 +287,8 @@ def _available(backend: str) -> str | None:
     return None
 
 
-def main(backends: tuple[str, ...] = ("docker", "kubernetes"), fan_outs: tuple[int, ...] = FAN_OUTS) -> dict[str, Any]:
+def main(backends: tuple[str, ...] = ("docker", "kubernetes"), fan_outs: tuple[int, ...] = FAN_OUTS,
+         hows: tuple[str, ...] = ("ctrl-c", "runs-abort"), throughput_too: bool = True) -> dict[str, Any]:
     """Run the benchmark and return its figures (a backend that cannot run is reported as skipped)."""
     out: dict[str, Any] = {"abort_s": {}, "actions_per_s": {}, "skipped": {}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -238,11 +300,13 @@ def main(backends: tuple[str, ...] = ("docker", "kubernetes"), fan_outs: tuple[i
                 continue
             figures = out["abort_s"][backend] = {}
             if backend == "docker":
-                figures["baseline: engine kill of bare containers"] = {n: engine_floor(n) for n in fan_outs}
-            for how in ("ctrl-c", "runs-abort"):
+                figures["baseline: engine kills bare containers"] = {n: engine_floor(n, "kill") for n in fan_outs}
+                figures["baseline: bare containers exit by themselves"] = {n: engine_floor(n, "self")
+                                                                          for n in fan_outs}
+            for how in hows:
                 figures[how] = {n: abort_latency(backend, project, n, how) for n in fan_outs}
             out["abort_command_start_s"] = abort_command_start(project)
-        if "docker" in backends and "docker" not in out["skipped"]:
+        if throughput_too and "docker" in backends and "docker" not in out["skipped"]:
             out["actions_per_s"] = {"fresh": throughput(project, "fan_fresh"),
                                     "reused": throughput(project, "fan_warm")}
     return out
@@ -251,9 +315,20 @@ def main(backends: tuple[str, ...] = ("docker", "kubernetes"), fan_outs: tuple[i
 def report(r: dict[str, Any]) -> None:
     """Print the figures."""
     for backend, hows in r["abort_s"].items():
+        floor = hows.get("baseline: engine kills bare containers", {})
         for how, by_n in hows.items():
-            figures = ", ".join(f"fan-out {n}: {s:.2f} s" for n, s in by_n.items())
-            print(f"{backend} {how} -> nothing running: {figures}")
+            for n, f in by_n.items():
+                line = f"{backend} {how}, fan-out {n}: engine reports none running after {f['engine_s']:.2f} s"
+                if "processes_s" in f:
+                    line += f", no process left after {f['processes_s']:.2f} s"
+                if "exit_s" in f:
+                    line += f", flyte run exited after {f['exit_s']:.2f} s"
+                if n in floor and not how.startswith("baseline"):
+                    line += f" (x{f['engine_s'] / floor[n]['engine_s']:.2f} the engine's kill baseline"
+                    if "processes_s" in f and "processes_s" in floor[n]:
+                        line += f"; processes x{f['processes_s'] / floor[n]['processes_s']:.2f}"
+                    line += ")"
+                print(line)
     if "abort_command_start_s" in r:
         print(f"baseline of runs-abort: `flyte runs abort` itself starts in {r['abort_command_start_s']:.2f} s")
     for mode, rate in r["actions_per_s"].items():
@@ -263,9 +338,18 @@ def report(r: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    fan = FAN_OUTS
-    if "--fan-out" in sys.argv:
-        fan = tuple(int(x) for x in sys.argv[sys.argv.index("--fan-out") + 1].split(","))
-        args = [a for a in args if not a[0].isdigit()]
-    report(main(tuple(args) or ("docker", "kubernetes"), fan))
+    argv = sys.argv[1:]
+
+    def option(name: str) -> str | None:
+        if name not in argv:
+            return None
+        i = argv.index(name)
+        value = argv[i + 1]
+        del argv[i:i + 2]
+        return value
+
+    fan = tuple(int(x) for x in (option("--fan-out") or ",".join(map(str, FAN_OUTS))).split(","))
+    how_list = tuple((option("--how") or "ctrl-c,runs-abort").split(","))
+    no_throughput = "--no-throughput" in argv
+    args = [a for a in argv if not a.startswith("--")]
+    report(main(tuple(args) or ("docker", "kubernetes"), fan, how_list, not no_throughput))

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import socket
 import sys
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
@@ -60,6 +62,11 @@ from flyte_core.extend import (
 
 #: Inside containers, where the code bundle is unpacked.
 CODE_DIR = "/flyte/code"
+#: How long a container told to stop (abort, timeout) has to stop by itself before the engine kills it.
+STOP_GRACE_SECONDS = 3.0
+#: How long the run's end waits for an engine that is away (restarting) to remove the run's containers.
+ENGINE_RETURN_SECONDS = 30.0
+log = logging.getLogger("flyte.docker")
 TAIL_LINES = 20
 
 
@@ -166,6 +173,8 @@ class DockerBackend:
         await self._slots.acquire(spec.action)
         try:
             return await self._execute_fresh(spec, tag, base, ws.outcome_path)
+        except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
+            return _engine_gone(spec, EngineGone(f"the Docker engine cannot be reached: it restarted or stopped ({e})"))
         finally:
             self._slots.release(spec.action)
 
@@ -188,7 +197,8 @@ class DockerBackend:
         pumped: asyncio.Future[None] = self._loop.create_future()
         pump = threading.Thread(target=self._pump, args=(cid, spec, tail, pumped), daemon=True,
                                 name=f"flyte-docker-logs-{spec.action}")
-        failed, exited = True, False
+        failed, running, exited = True, False, False
+        started = time.monotonic()
         try:
             try:
                 await self._api(self._client.api.start, cid)
@@ -197,6 +207,7 @@ class DockerBackend:
                 if refused is None:
                     raise
                 return refused
+            running = True
             pump.start()
             try:
                 code = await asyncio.wait_for(asyncio.shield(exit_code), spec.timeout)
@@ -211,19 +222,24 @@ class DockerBackend:
                 outcome = _with_action(read_outcome(outcome_path), spec)
                 failed = outcome.error is not None
                 return outcome
+            if self._watch.broke_since(started):  # it was stopped by the engine's restart, not by its task
+                return _engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped it"))
             state = (await self._api(self._client.api.inspect_container, cid))["State"]
             if state.get("OOMKilled"):
                 return _oom(spec, describe_memory(resources), list(tail))
             return _crashed(spec, code, list(tail))
         finally:
             self._live.pop(spec.action, None)  # from now on the channel refuses its requests
-            self._watch.forget(cid)
-            if not exited:  # timed out or aborted: it still runs, so it is stopped before we return
-                # Dropping its channel connections makes it stop itself (see worker.py) as the
-                # engine is told to kill it: whichever is faster on a busy engine.
-                await asyncio.shield(asyncio.gather(self._kill(cid), self._release(spec.action)))
-            removal = asyncio.ensure_future(self._remove(cid, keep=failed and self.keep_failed))
-            self._cleanups.add(removal)  # removing a stopped container is housekeeping: nobody waits for it
+            if running and not exited:  # timed out or aborted: it still runs
+                # Dropping its channel connections makes its worker exit at once (worker.py),
+                # without waiting for the engine: on a busy engine, kills and exits of many
+                # containers are processed one after another (see docs/docker.md).
+                await asyncio.shield(self._release(spec.action))
+            # Removing it is housekeeping nobody waits for (but the run's end); the engine kills it
+            # only if it did not stop by itself within the grace.
+            removal = asyncio.ensure_future(self._dispose(cid, exit_code if running and not exited else None,
+                                                          keep=failed and self.keep_failed))
+            self._cleanups.add(removal)
             removal.add_done_callback(self._cleanups.discard)
             await self._end(spec, base)
 
@@ -363,8 +379,8 @@ class DockerBackend:
                         *lines, parts[name] = (parts[name] + chunk).split(b"\n")
                         for line in lines:
                             self._emit(spec, name, line, tail)
-        except docker.errors.APIError:
-            pass  # the container went away (removed on abort): its output ends here
+        except (docker.errors.APIError, requests.exceptions.RequestException):
+            pass  # the container went away (removed on abort), or the engine did: its output ends here
         for name, rest in parts.items():
             if rest:
                 self._emit(spec, name, rest, tail)
@@ -394,19 +410,44 @@ class DockerBackend:
         with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
             await self._api(self._client.api.kill, cid)
 
+    async def _dispose(self, cid: str, stopping: asyncio.Future[int] | None, keep: bool) -> None:
+        """Remove an attempt's container once it ended; ``stopping``: the exit of one told to stop
+        itself, waited for at most :data:`STOP_GRACE_SECONDS` before the engine kills it."""
+        try:
+            if stopping is not None:
+                with contextlib.suppress(TimeoutError, EngineGone):
+                    await asyncio.wait_for(asyncio.shield(stopping), STOP_GRACE_SECONDS)
+        finally:
+            if self._watch is not None:
+                self._watch.forget(cid)
+        await self._remove(cid, keep)
+
     async def _remove(self, cid: str, keep: bool) -> None:
         """Remove an attempt's container (or with ``keep``, only make sure it is stopped)."""
         assert self._client is not None
         if keep:
             await self._kill(cid)
             return
-        with contextlib.suppress(docker.errors.NotFound):
+        # Gone already; or the engine is away: the run's end (or the next command) removes it.
+        with contextlib.suppress(docker.errors.NotFound, requests.exceptions.ConnectionError):
             await self._api(self._client.api.remove_container, cid, force=True, v=True)
 
     async def _remove_run(self, run: str) -> None:
-        """Remove every container of ``run`` still there, in parallel."""
+        """Remove every container of ``run`` still there, in parallel; an engine that is away (it
+        restarts) is waited for a while, then its leftovers are the next command's to clean up."""
         assert self._client is not None
-        found = await self._api(self._client.api.containers, all=True, filters={"label": f"{RUN_LABEL}={run}"})
+        deadline = time.monotonic() + ENGINE_RETURN_SECONDS
+        while True:
+            try:
+                found = await self._api(self._client.api.containers, all=True,
+                                        filters={"label": f"{RUN_LABEL}={run}"})
+                break
+            except requests.exceptions.ConnectionError as e:
+                if time.monotonic() > deadline:
+                    log.warning("Could not remove the containers of run %s: the Docker engine cannot be reached (%s). "
+                                "The next flyte command (or `flyte docker prune`) removes them.", run, e)
+                    return
+                await asyncio.sleep(0.5)
         doomed = [c["Id"] for c in found if not (self.keep_failed and c["State"] == "exited")]
 
         async def remove(cid: str) -> None:
@@ -499,11 +540,14 @@ def _start_refused(spec: ActionSpec, e: docker.errors.APIError) -> ActionOutcome
 
 
 def _engine_gone(spec: ActionSpec, e: EngineGone) -> ActionOutcome:
+    """The attempt's container was lost with its engine: say so, and how to redo only what is missing."""
+    host = os.environ.get("DOCKER_HOST") or "the default socket"
     return ActionOutcome(error=ErrorInfo(
         "TaskInterruptedError", "system",
-        f"The container of action {spec.action} (task '{spec.task_name}', attempt {spec.attempt}) was lost: {e}. "
-        "Check the engine (`docker info`), then recover the run with `flyte run --recover RUN ...` to redo only "
-        "the unfinished actions.", action=spec.action), final=True)
+        f"The container of action {spec.action} (task '{spec.task_name}', attempt {spec.attempt}) was lost: {e} "
+        f"(engine: {host}). Everything that finished is kept in the run store: once `docker info` answers again, "
+        f"`flyte run --recover {spec.run_name} ...` (same program and inputs) redoes only the unfinished actions.",
+        action=spec.action), final=True)
 
 
 def _timeout(spec: ActionSpec) -> ActionOutcome:

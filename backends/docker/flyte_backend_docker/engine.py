@@ -69,7 +69,9 @@ class ExitWatch:
 
     When the stream breaks (the engine restarted or died) it reconnects, replaying events from
     where it stopped, and settles containers that vanished meanwhile; if the engine stays away for
-    :data:`ENGINE_GONE_SECONDS`, every waiting future fails with :class:`EngineGone`.
+    :data:`ENGINE_GONE_SECONDS`, every waiting future fails with :class:`EngineGone`. Each break is
+    remembered (:meth:`broke_since`): a container that ends without an outcome after one was
+    stopped by the restart, not by its task.
     """
 
     def __init__(self, connect: Callable[[], docker.DockerClient], label: str,
@@ -86,6 +88,7 @@ class ExitWatch:
         self._since = time.time() - 1
         self._thread = threading.Thread(target=self._main, name="flyte-docker-events", daemon=True)
         self._started = threading.Event()
+        self._breaks: list[float] = []  # time.monotonic() of each break of the stream
 
     def start(self) -> None:
         """Open the stream (before any container of the run exists, so no exit is missed)."""
@@ -102,6 +105,12 @@ class ExitWatch:
                 if cid in self._exited:
                     fut.set_result(self._exited.pop(cid))
             return fut
+
+    def broke_since(self, since: float) -> bool:
+        """Whether the stream broke (the engine restarted, died or dropped us) after ``since``
+        (a ``time.monotonic()`` value)."""
+        with self._lock:
+            return any(t >= since for t in self._breaks)
 
     def forget(self, cid: str) -> None:
         """Stop following ``cid`` (it is removed)."""
@@ -138,6 +147,8 @@ class ExitWatch:
                 log.debug("docker event stream ended: %s", e)
             if self._stop.is_set():
                 return
+            with self._lock:
+                self._breaks.append(time.monotonic())
             self._reconnect()
 
     def _reconnect(self) -> None:
@@ -156,7 +167,8 @@ class ExitWatch:
                 return
             except Exception as e:
                 if time.monotonic() > deadline:
-                    self._fail_all(EngineGone(f"the Docker engine stopped answering ({e})"))
+                    self._fail_all(EngineGone(f"the Docker engine stopped answering for {ENGINE_GONE_SECONDS:g} s "
+                                              f"(it restarted or died: {e})"))
                     deadline = time.monotonic() + ENGINE_GONE_SECONDS
                 self._stop.wait(0.5)
 
@@ -168,7 +180,7 @@ class ExitWatch:
             try:
                 state = client.api.inspect_container(cid)["State"]
             except docker.errors.NotFound:
-                self._fail(cid, EngineGone("its container disappeared when the Docker engine restarted"))
+                self._fail(cid, EngineGone("the Docker engine restarted and its container is gone"))
                 continue
             except docker.errors.APIError:
                 continue

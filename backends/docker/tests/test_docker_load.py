@@ -1,6 +1,7 @@
 """The docker backend under load and faults, on a real engine: nested fan-outs complete, aborts
 (Ctrl-C, ``flyte runs abort``, a failing parent) leave nothing running, a driver killed with -9
-leaves nothing running and ``--recover`` redoes only unfinished work.
+leaves nothing running and ``--recover`` redoes only unfinished work, an engine restarted mid-run
+(a private engine of the test's own: never the shared one) fails the run clearly and loses nothing.
 
 Each test counts only containers labelled with its own run, so other work on the same engine
 cannot change its result. Latencies are measured by ``nox -s bench`` (bench/containers.py), never
@@ -21,7 +22,7 @@ from typing import Any
 
 import docker
 import pytest
-from conftest import BASE_IMAGE, docker_session
+from conftest import BASE_IMAGE, PrivateEngine, docker_session
 from flyte_backend_docker.labels import RUN_LABEL
 
 from flyte_core.extend import BaseRuntimeError, Session, load_file
@@ -109,18 +110,19 @@ def tasks(project: Path) -> Any:
     return load_file(project / "load_tasks.py", project)
 
 
-def cli_env(project: Path) -> dict[str, str]:
-    return {**os.environ, "FLYTE_HOME": str(project / "home"), "FLYTE_DOCKER_BASE_IMAGE": BASE_IMAGE}
+def cli_env(project: Path, **env: str) -> dict[str, str]:
+    return {**os.environ, "FLYTE_HOME": str(project / "home"), "FLYTE_DOCKER_BASE_IMAGE": BASE_IMAGE, **env}
 
 
-def start_cli_run(project: Path, name: str, *args: str) -> subprocess.Popen[str]:
+def start_cli_run(project: Path, name: str, *args: str, file: str = "load_tasks.py",
+                  **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--backend", "docker",
-                             "--name", name, "load_tasks.py", *args], cwd=project, env=cli_env(project),
+                             "--name", name, file, *args], cwd=project, env=cli_env(project, **env),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flyte_core.cli", *args], cwd=project, env=cli_env(project),
+def cli(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flyte_core.cli", *args], cwd=project, env=cli_env(project, **env),
                           capture_output=True, text=True, timeout=600)
 
 
@@ -316,3 +318,60 @@ def test_user_faults_name_the_task_and_what_to_do(project: Path, session: Sessio
     with pytest.raises(FlyteUsageError, match=r"Task 'missing\.nowhere' \(environment 'missing'\) cannot run: "
                                               r"Image flyte-ci/does-not-exist:nope .* cannot be pulled"):
         session.run(faults.nowhere)
+
+
+RESTART_TASKS = """
+import time
+import flyte
+
+# The default task image, copied into the test's private engine (which builds nothing).
+env = flyte.TaskEnvironment(name="restarted", image="{image}")
+
+
+@env.task
+def part(i: int) -> int:
+    # Even parts end at once; odd ones are still running when the engine restarts.
+    if i % 2:
+        time.sleep(600)
+    return i * 10
+
+
+@env.task
+def parts(n: int) -> int:
+    return sum(flyte.map(part, range(n)))
+"""
+
+
+def test_engine_restart_fails_the_run_and_loses_nothing(project: Path, private_engine: PrivateEngine,
+                                                        default_image: str) -> None:
+    """The engine (a private one: never the shared engine) is killed and started again mid-run: the
+    run ends failed with an error saying so and what to do, what had finished keeps its outputs,
+    and nothing of the run is left on the engine."""
+    (project / "restart_tasks.py").write_text(RESTART_TASKS.format(image=default_image))
+    engine = private_engine.client
+    assert engine is not None
+    on_engine = {"DOCKER_HOST": private_engine.host}
+    proc = start_cli_run(project, "restarted", "parts", "--n", "6", file="restart_tasks.py", **on_engine)
+    try:
+        def settled() -> bool:
+            shown = json.loads(cli(project, "runs", "show", "restarted", "--json").stdout or "{}")
+            done = [a for a in shown.get("actions", []) if a["phase"] == "succeeded"]
+            return len(done) == 3 and len(containers_of(engine, "restarted", running=True)) == 4
+        wait_until(settled, "the even parts to finish")
+        private_engine.restart()
+        _, err = proc.communicate(timeout=600)  # a guard against a hang, not a timing assertion
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err, err
+    shown = json.loads(cli(project, "runs", "show", "restarted", "--json").stdout)
+    assert shown["run"]["phase"] == "failed"
+    message = shown["run"]["error"]["message"]
+    assert "Docker engine" in message and "restarted" in message, message
+    assert "flyte run --recover restarted" in message, message
+    finished = [a["action"] for a in shown["actions"] if a["phase"] == "succeeded"]
+    assert len(finished) == 3
+    outputs = sorted(json.loads(cli(project, "runs", "outputs", "restarted", a, "--json").stdout)["o0"]
+                     for a in finished)
+    assert outputs == [0, 20, 40]
+    assert containers_of(private_engine.client, "restarted") == []
