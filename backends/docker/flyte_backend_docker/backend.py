@@ -174,13 +174,18 @@ class DockerBackend:
         ws = attrs.evolve(ws, code_root=self._bundle_dir, sys_path=[])
         ws, writable = await asyncio.to_thread(self._placed, spec, ws, writer)
         ws.write(f"{base}.spec.json")
-        if spec.task.env.reusable is not None:
-            return await self._execute_reused(spec, tag, base, ws.outcome_path)
-        await self._slots.acquire(spec.action)
         try:
-            return await self._execute_fresh(spec, tag, base, ws.outcome_path, writable)
+            if spec.task.env.reusable is not None:
+                return await self._execute_reused(spec, tag, base, ws.outcome_path)
+            await self._slots.acquire(spec.action)
+            try:
+                return await self._execute_fresh(spec, tag, base, ws.outcome_path, writable)
+            finally:
+                self._slots.release(spec.action)
         finally:
-            self._slots.release(spec.action)
+            for folder in writable:  # made for the attempt; left alone once it holds something
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)
 
     def _placed(self, spec: ActionSpec, ws: WorkerSpec, writer: tuple[int, int] | None
                 ) -> tuple[WorkerSpec, list[str]]:
