@@ -92,6 +92,7 @@ class DockerBackend:
         self._sandbox = Sandbox.from_options(self.opts.security)
         self._view: StoreView | None = None  # what of a local store containers see (None: remote store)
         self._run_dir: str | None = None  # the run's folder in a local store
+        self._recovered: tuple[str, ...] = ()  # the folders of the runs it recovers (read-only to tasks)
         self._live: dict[str, int] = {}
         self._secrets: SecretMounts | None = None
         self._pools: PoolManager | None = None
@@ -124,8 +125,9 @@ class DockerBackend:
         self._secrets = SecretMounts(run, Path(self._dir))
         self._run_dir = local_path(run.settings.run_base_dir) if self._data_root is not None else None
         if self._data_root is not None and self._run_dir is not None:
-            recovered = tuple(p for p in map(local_path, run.settings.recovered_run_dirs) if p is not None)
-            self._view = StoreView(self._data_root, (self._run_dir, *recovered),
+            self._recovered = tuple(p for p in map(local_path, run.settings.recovered_run_dirs)
+                                    if p is not None and os.path.isdir(p))
+            self._view = StoreView(self._data_root, (self._run_dir, *self._recovered),
                                    os.path.join(self._run_dir, "imports"))
         self._server = ChannelServer(run.controller, is_running=lambda a, n: self._live.get(a) == n,
                                      code_root=run.settings.code_root, import_missing=False,
@@ -212,8 +214,9 @@ class DockerBackend:
         env, secret_volumes = await asyncio.to_thread(self._secrets.prepare, spec, self._sandbox.writer(env_name))
         own = [os.path.dirname(base), *writable]  # its spec folder and its store folders
         volumes = {**self._volumes(secret_volumes), **{p: {"bind": p, "mode": "rw"} for p in own}}
-        if self._run_dir is not None:
-            volumes[self._run_dir] = {"bind": self._run_dir, "mode": "ro"}
+        for folder in (self._run_dir, *self._recovered):
+            if folder is not None:
+                volumes[folder] = {"bind": folder, "mode": "ro"}
         resources = spec.task.env.resources
         self._live[spec.action] = spec.attempt
         cid = await self._api(
@@ -327,6 +330,8 @@ class DockerBackend:
         volumes[self._dir] = {"bind": self._dir, "mode": "rw"}
         if self._run_dir is not None:
             volumes[self._run_dir] = {"bind": self._run_dir, "mode": "rw"}
+        for folder in self._recovered:
+            volumes[folder] = {"bind": folder, "mode": "ro"}
         labels = {RUN_LABEL: spec.run_name, POOL_LABEL: spec.task.env.name, TASK_LABEL: spec.task_name,
                   CONTROLLER_LABEL: f"{os.getpid()}@{socket.gethostname()}"}
         cid = await self._api(self._create, tag, command, labels, volumes,
