@@ -185,25 +185,24 @@ class DockerBackend:
             finally:
                 self._slots.release(spec.action)
         finally:
-            for folder in writable:  # made for the attempt; left alone once it holds something
+            for folder in writable[:2]:  # its own folders, made for it; left alone once they hold something
                 with contextlib.suppress(OSError):
                     os.rmdir(folder)
 
     def _placed(self, spec: ActionSpec, ws: WorkerSpec, writer: tuple[int, int] | None
                 ) -> tuple[WorkerSpec, list[str]]:
-        """``ws`` with its inputs made visible to the container (see :mod:`~flyte_backend_docker.storeview`)
-        and its raw data folder its own; and the store folders the attempt writes, created for ``writer``:
-        its offloaded values, its action's folder (checkpoints, report) and its raw data folder."""
+        """``ws`` with its inputs made visible to the container (see :mod:`~flyte_backend_docker.storeview`);
+        and the store folders the attempt writes, created for ``writer``: its offloaded values, its
+        action's folder (checkpoints, report), and the run's raw data folder (File, Dir and DataFrame
+        data; shared by the run's actions, since a task may overwrite another's file by its path as in
+        Flyte 2, ``File.from_existing_remote``)."""
         if self._view is None or self._run_dir is None:
             return ws, []
         ws = attrs.evolve(ws, inputs=self._view.literals(ws.inputs))
-        writable = [p for p in (local_path(ws.data_prefix), os.path.join(self._run_dir, spec.action)) if p]
-        raw = local_path(ws.raw_data_path)
-        if raw is not None:  # each action its own raw folder (File/Dir outputs), not the run's shared one
-            raw = os.path.join(raw, spec.action)
-            ws = attrs.evolve(ws, raw_data_path=f"file://{raw}" if ws.raw_data_path.startswith("file://") else raw)
-            writable.append(raw)
-        return ws, [give(p, writer) for p in writable]
+        prefix, raw = local_path(ws.data_prefix), local_path(ws.raw_data_path)
+        assert prefix is not None  # the store is local
+        writable = [prefix, os.path.join(self._run_dir, spec.action), *([raw] if raw is not None else [])]
+        return ws, [give(p, writer) for p in writable]  # its own two first (see execute)
 
     async def _execute_fresh(self, spec: ActionSpec, tag: str, base: str, outcome_path: str,
                              writable: list[str]) -> ActionOutcome:
@@ -330,6 +329,9 @@ class DockerBackend:
         volumes[self._dir] = {"bind": self._dir, "mode": "rw"}
         if self._run_dir is not None:
             volumes[self._run_dir] = {"bind": self._run_dir, "mode": "rw"}
+            # Imports are hard links to other runs' files: never writable, or writing one would change the original.
+            imports = give(os.path.join(self._run_dir, "imports"), None)
+            volumes[imports] = {"bind": imports, "mode": "ro"}
         for folder in self._recovered:
             volumes[folder] = {"bind": folder, "mode": "ro"}
         labels = {RUN_LABEL: spec.run_name, POOL_LABEL: spec.task.env.name, TASK_LABEL: spec.task_name,
