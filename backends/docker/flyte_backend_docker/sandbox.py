@@ -84,8 +84,11 @@ def give(path: str, owner: tuple[int, int] | None, mode: int = 0o755) -> str:
     """Create the folder ``path`` (parents as needed, as this process) and hand exactly it (not
     what is already in it, nor its parents) to ``owner`` so a container running as them can write
     it; return ``path``. Nothing changes hands when ``owner`` is this process or None."""
+    made = not os.path.isdir(path)
     os.makedirs(path, exist_ok=True)
-    if owner is not None and owner != (os.geteuid(), os.getegid()):
+    handed = owner is not None and owner != (os.geteuid(), os.getegid())
+    if owner is not None and handed:
         os.chown(path, *owner)
-    os.chmod(path, mode)
+    if made or handed:  # a folder someone else made and nobody hands over keeps its mode
+        os.chmod(path, mode)
     return path
