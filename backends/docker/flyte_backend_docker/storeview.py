@@ -70,9 +70,12 @@ class StoreView:
             return [self._rewrite(v) for v in value]
         if not isinstance(value, dict):
             return value
-        out = {k: self._rewrite(v) for k, v in value.items() if k not in _LOCATION_KEYS}
+        # Only a reference carries a content hash beside its location (as the cache's fingerprint
+        # assumes too): a user's own {"path": ...} is data, never rewritten.
+        located = "hash" in value
+        out = {k: self._rewrite(v) for k, v in value.items() if not (located and k in _LOCATION_KEYS)}
         offloaded = "t" in value and "v" in value
-        for key in _LOCATION_KEYS:
+        for key in _LOCATION_KEYS if located else ():
             if key in value:
                 out[key] = self._located(value[key], offloaded and key == "uri")
         return {k: out[k] for k in value}  # the original key order

@@ -77,13 +77,15 @@ def test_foreign_files_and_dirs_are_imported_and_nothing_else(tmp_path: Path) ->
         "out": {"t": "file", "v": 1, "d": {"uri": str(outside), "hash": "h4"}},
         "s3": {"t": "file", "v": 1, "d": {"uri": "s3://bucket/x", "hash": "h5"}},
         "n": {"t": "int", "v": 1, "d": 5},
+        "user_dict": {"t": "dict", "v": 1, "d": {"path": str(other / "f.txt")}},  # data, not a reference
     }
     seen = view.literals(literals)
     f_uri, d_uri = seen["f"]["d"]["uri"], seen["d"]["d"]["uri"]
     assert f_uri.startswith(str(run / "imports")) and Path(f_uri).read_text() == "file"
     assert d_uri.startswith(f"file://{run / 'imports'}")
     assert (Path(d_uri.removeprefix("file://")) / "sub" / "g.txt").read_text() == "in a dir"
-    assert {k: seen[k] for k in ("own", "out", "s3", "n")} == {k: literals[k] for k in ("own", "out", "s3", "n")}
+    kept = ("own", "out", "s3", "n", "user_dict")
+    assert {k: seen[k] for k in kept} == {k: literals[k] for k in kept}
     assert seen["f"]["d"]["hash"] == "h" and list(seen["f"]["d"]) == ["uri", "name", "format", "hash"]
     assert view.literals(literals) == seen  # imported once, then reused
 
