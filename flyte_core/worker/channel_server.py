@@ -65,6 +65,9 @@ IsRunning = Callable[[str, int], bool]
 OnWaiting = Callable[[str, bool], None]
 #: Told ``(action, attempt)`` when that attempt's worker says its outcome is written (``finished``).
 OnFinished = Callable[[str, int], None]
+#: ``outputs_for(action, outputs)``: the output literals of a child as ``action``'s worker receives them
+#: (run in a thread: it may touch the data store).
+OutputsFor = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 _ERROR_FIELDS = ("code", "kind", "message", "traceback", "action", "exc_type", "task")
 
@@ -122,7 +125,7 @@ class ChannelServer:
     def __init__(self, controller: RunController | None, *, is_running: IsRunning, code_root: str,
                  on_waiting: OnWaiting | None = None, import_missing: bool = True,
                  tcp_host: str | None = None, socket_dir: str | None = None,
-                 on_finished: OnFinished | None = None) -> None:
+                 on_finished: OnFinished | None = None, outputs_for: OutputsFor | None = None) -> None:
         self._controller = controller
         self._is_running = is_running
         self._on_waiting = on_waiting
@@ -131,6 +134,7 @@ class ChannelServer:
         self._tcp_host = tcp_host
         self._socket_dir = socket_dir
         self._on_finished = on_finished
+        self._outputs_for = outputs_for
         self._key = secrets.token_bytes(32)
         self._dir: str | None = None
         self._path: str | None = None
@@ -305,6 +309,8 @@ class ChannelServer:
                 outputs = await self._ctrl().call_encoded(task, parent, inputs, group, custom)
             finally:
                 self._waiting(conn, -1)
+            if self._outputs_for is not None:  # e.g. make what the child returned visible to the caller
+                return {"outputs": await asyncio.to_thread(self._outputs_for, conn.action, dict(outputs))}
             return {"outputs": dict(outputs)}
         if op == "trace_started":
             parent = self._check_parent(conn, msg.get("parent"))

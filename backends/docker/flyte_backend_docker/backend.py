@@ -40,7 +40,9 @@ from flyte_backend_docker.options import DockerOptions
 from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
 from flyte_backend_docker.rawtask import execute_raw
 from flyte_backend_docker.resources import container_limits, describe_memory
+from flyte_backend_docker.sandbox import Sandbox, give
 from flyte_backend_docker.secrets import SecretMounts
+from flyte_backend_docker.storeview import StoreView, local_path
 from flyte_core.extend import (
     ActionOutcome,
     ActionSpec,
@@ -50,6 +52,7 @@ from flyte_core.extend import (
     FlyteUsageError,
     ImageBuilder,
     RawContainerTask,
+    WorkerSpec,
     flyte_home,
     image_builders,
     is_nested_function,
@@ -82,7 +85,9 @@ class DockerBackend:
     - ``max_concurrent_actions``: how many task containers of a run run at once (default sized to
       the machine, see :func:`~flyte_backend_docker.engine.default_concurrency`; a run's
       ``flyte.with_runcontext(max_action_concurrency=N)`` takes precedence). Containers waiting for
-      their children do not count.
+      their children do not count;
+    - ``security``: how containers are confined (``user``, ``read_only_root``,
+      ``unrestricted_environments``; see :class:`~flyte_backend_docker.options.SecurityOptions`).
     """
 
     name = "docker"
@@ -100,6 +105,10 @@ class DockerBackend:
         self._bundle_dir = CODE_DIR
         self._dir: str | None = None
         self._data_root: str | None = None
+        self._sandbox = Sandbox.from_options(self.opts.security)
+        self._view: StoreView | None = None  # what of a local store containers see (None: remote store)
+        self._run_dir: str | None = None  # the run's folder in a local store
+        self._recovered: tuple[str, ...] = ()  # the folders of the runs it recovers (read-only to tasks)
         self._live: dict[str, int] = {}
         self._secrets: SecretMounts | None = None
         self._pools: PoolManager | None = None
@@ -130,10 +139,20 @@ class DockerBackend:
         self._dir = tempfile.mkdtemp(prefix=f"flyte-{run.run_name}-")
         os.chmod(self._dir, 0o755)  # containers may run as another user than this process
         self._secrets = SecretMounts(run, Path(self._dir))
+        self._run_dir = local_path(run.settings.run_base_dir) if self._data_root is not None else None
+        if self._data_root is not None and self._run_dir is not None:
+            self._recovered = tuple(p for p in map(local_path, run.settings.recovered_run_dirs)
+                                    if p is not None and os.path.isdir(p))
+            self._view = StoreView(self._data_root, (self._run_dir, *self._recovered),
+                                   os.path.join(self._run_dir, "imports"))
         self._server = ChannelServer(run.controller, is_running=lambda a, n: self._live.get(a) == n,
                                      code_root=run.settings.code_root, import_missing=False,
-                                     on_waiting=self._on_waiting)
+                                     on_waiting=self._on_waiting,
+                                     outputs_for=self._view.outputs_for if self._view is not None else None)
         await self._server.start()
+        # The channel's private folder and socket: for the containers' user only (and this process).
+        for path in (os.path.dirname(self._server.path), self._server.path):
+            _hand(path, self._sandbox.owner)
         builders = image_builders(run.plugins)
         self._builder = builders.get(self.opts.image_builder)(
             {"client": self._client, "base_image": self.opts.base_image,
@@ -147,6 +166,8 @@ class DockerBackend:
         self._pools = PoolManager(self._client, self._launch, self._line, self._secrets.release, self._bundle,
                                   self._bundle_dir, keep_failed=self.keep_failed)
         await self._pools.start()
+        for path in (self._pools.dir, self._pools.path):
+            _hand(path, self._sandbox.owner)
 
     async def execute(self, spec: ActionSpec) -> ActionOutcome:
         """Run one attempt in a fresh container, or on a warm one for a reusable environment, and wait
@@ -162,28 +183,58 @@ class DockerBackend:
                                   "can only import tasks defined at module level")
         tag = await self._tag(spec)
         ref = task_ref(spec.task, spec.code_root)
-        base = os.path.join(self._dir, f"{spec.action}-{spec.attempt}")
+        writer = self._sandbox.writer(spec.task.env.name)
+        # The attempt's own private folder holds its spec (with its channel token) and its outcome.
+        base = os.path.join(give(os.path.join(self._dir, f"{spec.action}-{spec.attempt}"), writer, 0o700), "attempt")
         ws = worker_spec(spec, task=ref, outcome_path=f"{base}.outcome.json", conversion=self._run.conversion,
                          channel_path=self._server.path,
                          channel_token=self._server.token_for(spec.action, spec.attempt))
         ws = attrs.evolve(ws, code_root=self._bundle_dir, sys_path=[])
+        ws, writable = await asyncio.to_thread(self._placed, spec, ws, writer)
         ws.write(f"{base}.spec.json")
-        if spec.task.env.reusable is not None:
-            return await self._execute_reused(spec, tag, base, ws.outcome_path)
-        await self._slots.acquire(spec.action)
         try:
-            return await self._execute_fresh(spec, tag, base, ws.outcome_path)
-        except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
-            return _engine_gone(spec, EngineGone(f"the Docker engine cannot be reached: it restarted or stopped ({e})"))
+            if spec.task.env.reusable is not None:
+                return await self._execute_reused(spec, tag, base, ws.outcome_path)
+            await self._slots.acquire(spec.action)
+            try:
+                return await self._execute_fresh(spec, tag, base, ws.outcome_path, writable)
+            except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
+                return _engine_gone(spec, EngineGone(
+                    f"the Docker engine cannot be reached: it restarted or stopped ({e})"))
+            finally:
+                self._slots.release(spec.action)
         finally:
-            self._slots.release(spec.action)
+            for folder in writable[:2]:  # its own folders, made for it; left alone once they hold something
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)
 
-    async def _execute_fresh(self, spec: ActionSpec, tag: str, base: str, outcome_path: str) -> ActionOutcome:
+    def _placed(self, spec: ActionSpec, ws: WorkerSpec, writer: tuple[int, int] | None
+                ) -> tuple[WorkerSpec, list[str]]:
+        """``ws`` with its inputs made visible to the container (see :mod:`~flyte_backend_docker.storeview`);
+        and the store folders the attempt writes, created for ``writer``: its offloaded values, its
+        action's folder (checkpoints, report), and the run's raw data folder (File, Dir and DataFrame
+        data; shared by the run's actions, since a task may overwrite another's file by its path as in
+        Flyte 2, ``File.from_existing_remote``)."""
+        if self._view is None or self._run_dir is None:
+            return ws, []
+        ws = attrs.evolve(ws, inputs=self._view.literals(ws.inputs))
+        prefix, raw = local_path(ws.data_prefix), local_path(ws.raw_data_path)
+        assert prefix is not None  # the store is local
+        writable = [prefix, os.path.join(self._run_dir, spec.action), *([raw] if raw is not None else [])]
+        return ws, [give(p, writer) for p in writable]  # its own two first (see execute)
+
+    async def _execute_fresh(self, spec: ActionSpec, tag: str, base: str, outcome_path: str,
+                             writable: list[str]) -> ActionOutcome:
         """Run one attempt in a container of its own; wait for its exit through the run's event watch."""
         assert self._client is not None and self._secrets is not None and self._watch is not None
         assert self._loop is not None and spec.task is not None
-        env, secret_volumes = await asyncio.to_thread(self._secrets.prepare, spec)
-        volumes = self._volumes(secret_volumes)
+        env_name = spec.task.env.name
+        env, secret_volumes = await asyncio.to_thread(self._secrets.prepare, spec, self._sandbox.writer(env_name))
+        own = [os.path.dirname(base), *writable]  # its spec folder and its store folders
+        volumes = {**self._volumes(secret_volumes), **{p: {"bind": p, "mode": "rw"} for p in own}}
+        for folder in (self._run_dir, *self._recovered):
+            if folder is not None:
+                volumes[folder] = {"bind": folder, "mode": "ro"}
         resources = spec.task.env.resources
         self._live[spec.action] = spec.attempt
         cid = await self._api(
@@ -191,6 +242,7 @@ class DockerBackend:
                                 f"{base}.spec.json"],
             labels_for(spec, os.getpid(), socket.gethostname()), volumes,
             {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"}, container_limits(resources, spec.task_name),
+            environment=env_name,
         )
         exit_code = self._watch.exited(cid)  # asked before it starts: its exit cannot be missed
         tail: deque[str] = deque(maxlen=TAIL_LINES)
@@ -292,14 +344,27 @@ class DockerBackend:
         assert self._client is not None and self._secrets is not None and self._pools is not None
         assert spec.task is not None
         # Secrets are delivered per container; keyed by the worker, released when it is removed.
-        env, secret_volumes = await asyncio.to_thread(self._secrets.prepare, attrs.evolve(spec, action=worker))
+        env_name = spec.task.env.name
+        env, secret_volumes = await asyncio.to_thread(self._secrets.prepare, attrs.evolve(spec, action=worker),
+                                                      self._sandbox.writer(env_name))
         volumes = self._volumes(secret_volumes)
+        # A replica runs any attempt of its environment in the run: it sees the folders of all of them
+        # (the attempts' spec folders, the run's data folder read-write; see docs/security.md).
+        assert self._dir is not None
         volumes[self._pools.dir] = {"bind": self._pools.dir, "mode": "rw"}
+        volumes[self._dir] = {"bind": self._dir, "mode": "rw"}
+        if self._run_dir is not None:
+            volumes[self._run_dir] = {"bind": self._run_dir, "mode": "rw"}
+            # Imports are hard links to other runs' files: never writable, or writing one would change the original.
+            imports = give(os.path.join(self._run_dir, "imports"), None)
+            volumes[imports] = {"bind": imports, "mode": "ro"}
+        for folder in self._recovered:
+            volumes[folder] = {"bind": folder, "mode": "ro"}
         labels = {RUN_LABEL: spec.run_name, POOL_LABEL: spec.task.env.name, TASK_LABEL: spec.task_name,
                   CONTROLLER_LABEL: f"{os.getpid()}@{socket.gethostname()}"}
         cid = await self._api(self._create, tag, command, labels, volumes,
-                                      {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"},
-                                      container_limits(spec.task.env.resources, spec.task_name))
+                              {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"},
+                              container_limits(spec.task.env.resources, spec.task_name), environment=env_name)
         try:
             await self._api(self._client.api.start, cid)
         except BaseException:
@@ -337,25 +402,32 @@ class DockerBackend:
             self._pools.on_waiting(action, waiting)
 
     def _volumes(self, secret_volumes: dict[str, Any]) -> dict[str, Any]:
-        """Bind mounts of every task container: the run's temp dir, the channel, the data store."""
+        """Bind mounts of every task container: the channel, the code bundle (read-only) and its
+        secrets; the caller adds its data store folders."""
         assert self._dir is not None and self._server is not None
         channel_dir = os.path.dirname(self._server.path)
-        volumes = {self._dir: {"bind": self._dir, "mode": "rw"},
-                   channel_dir: {"bind": channel_dir, "mode": "rw"}, **secret_volumes}
-        if self._data_root is not None:
-            volumes[self._data_root] = {"bind": self._data_root, "mode": "rw"}
+        volumes = {channel_dir: {"bind": channel_dir, "mode": "rw"}, **secret_volumes}
+        bundle = local_path(self._bundle) if self._bundle != "-" else None
+        if bundle is not None and self._data_root is not None:
+            volumes[bundle] = {"bind": bundle, "mode": "ro"}
         return volumes
 
     def _create(self, image: str, command: list[str], labels: dict[str, str], volumes: dict[str, Any],
-                env: dict[str, str], limits: dict[str, Any], working_dir: str | None = "") -> str:
+                env: dict[str, str], limits: dict[str, Any], working_dir: str | None = "",
+                environment: str = "") -> str:
+        """Create (not start) a container of the task environment named ``environment``, confined
+        as the run's :class:`~flyte_backend_docker.sandbox.Sandbox` says."""
         assert self._client is not None
+        workdir = self._bundle_dir if working_dir == "" else working_dir
+        confined = self._sandbox.settings(environment, (workdir,) if workdir else ())
         host_config = self._client.api.create_host_config(
             binds=volumes, network_mode=self.opts.network,
-            **{k: v for k, v in limits.items()},
+            **{k: v for k, v in limits.items()}, **confined["host"],
         )
-        created = self._client.api.create_container(image, command=command, labels=labels, environment=env,
-                                                    host_config=host_config,
-                                                    working_dir=self._bundle_dir if working_dir == "" else working_dir)
+        created = self._client.api.create_container(image, command=command, labels=labels,
+                                                    environment=self._sandbox.environment(environment, env),
+                                                    host_config=host_config, working_dir=workdir,
+                                                    user=confined.get("user"))
         return str(created["Id"])
 
     def _pump(self, cid: str, spec: ActionSpec, tail: deque[str], done: asyncio.Future[None]) -> None:
@@ -469,9 +541,7 @@ class DockerBackend:
             await asyncio.shield(self._server.release(spec.action))
         if self._secrets is not None:
             self._secrets.release(spec.action)
-        for path in (f"{base}.spec.json", f"{base}.outcome.json"):
-            with contextlib.suppress(OSError):
-                os.remove(path)
+        shutil.rmtree(os.path.dirname(base), ignore_errors=True)
 
 
 #: Connection pools of a client: docker-py keeps one per URL (and so per container) and closes the
@@ -500,6 +570,13 @@ def _connect() -> docker.DockerClient:
             f"The docker backend cannot reach a Docker engine ({e}); start Docker or set DOCKER_HOST."
         ) from None
     return client
+
+
+def _hand(path: str, owner: tuple[int, int]) -> None:
+    """Give one path this process made (the channel's private folder or socket) to the containers'
+    user, so they can connect; nothing changes when that is this process."""
+    if owner != (os.geteuid(), os.getegid()):
+        os.chown(path, *owner)
 
 
 def _local_root(root: str) -> str | None:

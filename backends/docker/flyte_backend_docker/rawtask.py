@@ -18,6 +18,7 @@ import docker.errors
 
 from flyte_backend_docker.labels import labels_for
 from flyte_backend_docker.resources import container_limits
+from flyte_backend_docker.sandbox import give
 from flyte_core.extend import ActionOutcome, ActionSpec, ErrorInfo, FlyteUsageError, error_info
 
 if TYPE_CHECKING:
@@ -33,8 +34,9 @@ async def execute_raw(backend: DockerBackend, spec: ActionSpec, task: Any) -> Ac
     assert backend._run is not None and backend._client is not None and backend._dir is not None
     assert backend._secrets is not None
     run = backend._run
-    workdir = tempfile.mkdtemp(dir=backend._dir, prefix=f"{spec.action}-{spec.attempt}-")
-    os.chmod(workdir, 0o755)
+    # The folder of its inputs and outputs belongs to the container's user (it writes the outputs).
+    writer = backend._sandbox.writer(task.env.name)
+    workdir = give(tempfile.mkdtemp(dir=backend._dir, prefix=f"{spec.action}-{spec.attempt}-"), writer)
     cid: str | None = None
     try:
         try:
@@ -43,12 +45,12 @@ async def execute_raw(backend: DockerBackend, spec: ActionSpec, task: Any) -> Ac
             await asyncio.to_thread(ensure_image, backend._client, call.image)
         except Exception as e:
             return ActionOutcome(error=error_info(e, spec.action), final=True)
-        env, secret_volumes = await asyncio.to_thread(backend._secrets.prepare, spec)
+        env, secret_volumes = await asyncio.to_thread(backend._secrets.prepare, spec, writer)
         volumes = {**secret_volumes, **{h: {"bind": c, "mode": "rw"} for h, c in call.mounts.items()}}
         backend._live[spec.action] = spec.attempt
         cid = await asyncio.to_thread(
             backend._create, call.image, call.command, labels_for(spec, os.getpid(), socket.gethostname()),
-            volumes, {**spec.env_vars, **env}, container_limits(task.env.resources), None)
+            volumes, {**spec.env_vars, **env}, container_limits(task.env.resources), None, task.env.name)
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         pump = threading.Thread(target=backend._pump_lines, args=(cid, spec, tail), daemon=True,
                                 name=f"flyte-docker-logs-{spec.action}")

@@ -37,8 +37,9 @@ class SecretMounts:
         self._base = Path("/dev/shm") if Path("/dev/shm").is_dir() else fallback_dir
         self._dirs: dict[str, str] = {}
 
-    def prepare(self, spec: ActionSpec) -> tuple[dict[str, str], dict[str, Any]]:
-        """Environment variables and volumes that deliver ``spec``'s task's secrets."""
+    def prepare(self, spec: ActionSpec, owner: tuple[int, int] | None = None) -> tuple[dict[str, str], dict[str, Any]]:
+        """Environment variables and volumes that deliver ``spec``'s task's secrets; the files
+        belong to ``owner`` (the container's user) when given, else to this process."""
         assert spec.task is not None
         env: dict[str, str] = {}
         files: dict[str, str] = {}
@@ -57,6 +58,9 @@ class SecretMounts:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(value)
+        if owner is not None and owner != (os.geteuid(), os.getegid()):
+            for path in [Path(folder), *Path(folder).rglob("*")]:
+                os.chown(path, *owner)
         self._dirs[spec.action] = folder
         return env, {folder: {"bind": MOUNT, "mode": "ro"}}
 

@@ -205,8 +205,9 @@ env = flyte.TaskEnvironment(name="killed")
 
 @env.task
 def part(i: int, marker: str) -> int:
-    # Even parts end at once; odd ones wait for the marker file (in the data store folder, which
-    # containers see at the same path), so a driver killed meanwhile leaves them unfinished.
+    # Even parts end at once; odd ones wait for the marker file (in the first run's folder, which its
+    # containers and those of the run recovering it see at the same path), so a driver killed
+    # meanwhile leaves them unfinished.
     while i % 2 and not os.path.exists(marker):
         time.sleep(0.2)
     return i
@@ -221,8 +222,9 @@ def parts(n: int, marker: str) -> int:
 def test_driver_killed_leaves_nothing_and_recover_redoes_only_unfinished(
         project: Path, docker_client: docker.DockerClient) -> None:
     (project / "kill_tasks.py").write_text(KILL_TASKS)
-    marker = project / "home" / "data" / "go"  # the default data store of FLYTE_HOME: mounted in containers
-    marker.parent.mkdir(parents=True, exist_ok=True)
+    # In the run's folder of the default data store of FLYTE_HOME: mounted (read-only) in its containers
+    # and in those of the run that recovers it; nothing else of the store is.
+    marker = project / "home" / "data" / "runs" / "killed9" / "go"
     cmd = [sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--backend", "docker"]
     proc = subprocess.Popen([*cmd, "--name", "killed9", "kill_tasks.py", "parts", "--n", "10", "--marker",
                              str(marker)], cwd=project, env=cli_env(project), stdout=subprocess.PIPE,

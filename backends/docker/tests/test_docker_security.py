@@ -1,0 +1,185 @@
+"""Task containers on a real engine are confined (docs/security.md): not root, no capabilities,
+no new privileges, a read-only root filesystem; they see their own run's data, not other runs', and
+cannot write the cache or the code bundle; an environment that opted out runs as root."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import docker_session
+
+from flyte_core.extend import Session, load_file
+
+pytestmark = [pytest.mark.timeout(900), pytest.mark.usefixtures("docker_client")]
+
+TASKS = '''
+import os
+import flyte
+from flyte.io import File
+
+env = flyte.TaskEnvironment(name="confined")
+pool = flyte.TaskEnvironment(name="pooled", reusable=flyte.ReusePolicy(replicas=1, idle_ttl=60))
+free = flyte.TaskEnvironment(name="free")
+
+
+def attempt_write(folder: str) -> str:
+    try:
+        with open(os.path.join(folder, "probe.txt"), "w") as f:
+            f.write("x")
+        return "written"
+    except OSError as e:
+        return type(e).__name__
+
+
+def status(field: str) -> str:
+    with open("/proc/self/status") as f:
+        return next(line.split()[1] for line in f if line.startswith(field + ":"))
+
+
+def report() -> dict[str, str]:
+    return {"uid": str(os.getuid()), "gid": str(os.getgid()), "CapEff": status("CapEff"),
+            "NoNewPrivs": status("NoNewPrivs"), "/usr": attempt_write("/usr"), "/": attempt_write("/"),
+            "/tmp": attempt_write("/tmp"), "home": os.path.expanduser("~")}
+
+
+@env.task
+def probe() -> dict[str, str]:
+    return report()
+
+
+@pool.task
+def pooled_probe() -> dict[str, str]:
+    return report()
+
+
+@free.task
+def free_probe() -> dict[str, str]:
+    return report()
+
+
+@env.task
+def write_file(text: str) -> File:
+    with open("/tmp/out.txt", "w") as f:
+        f.write(text)
+    return File.from_local_sync("/tmp/out.txt")
+
+
+@env.task
+def read_path(path: str) -> str:
+    try:
+        with open(path) as f:
+            return "read:" + f.read()
+    except OSError as e:
+        return type(e).__name__
+
+
+@env.task
+def append_to(path: str) -> str:
+    try:
+        with open(path, "ab") as f:
+            f.write(b"tampered")
+        return "written"
+    except OSError as e:
+        return type(e).__name__
+
+
+@env.task
+def read_file(f: File) -> str:
+    with f.open_sync() as fh:
+        return fh.read().decode()
+
+
+@env.task(cache="auto")
+def cached_file(text: str) -> File:
+    return write_file(text)
+
+
+@env.task
+def via_cache(text: str) -> str:
+    return read_file(cached_file(text))
+'''
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "sec_tasks.py").write_text(TASKS)
+    return tmp_path
+
+
+@pytest.fixture
+def session(project: Path) -> Iterator[Session]:
+    s = docker_session(project)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def tasks(project: Path) -> Any:
+    sys.modules.pop("sec_tasks", None)
+    return load_file(project / "sec_tasks.py", project)
+
+
+def expected_user() -> str:
+    """``user: auto``: the driver's own uid, or 65532 when the driver is root."""
+    return str(os.geteuid() or 65532)
+
+
+def assert_confined(seen: dict[str, str]) -> None:
+    assert seen["uid"] == expected_user() and seen["uid"] != "0"
+    assert int(seen["CapEff"], 16) == 0, f"capabilities left: {seen['CapEff']}"
+    assert seen["NoNewPrivs"] == "1"
+    assert seen["/usr"] != "written" and seen["/"] != "written"
+    assert seen["/tmp"] == "written" and seen["home"] == "/tmp"
+
+
+def test_a_task_runs_unprivileged_on_a_read_only_root(session: Session, tasks: Any) -> None:
+    assert_confined(session.run(tasks.probe).outputs()[0])
+
+
+def test_a_reusable_worker_is_confined_too(session: Session, tasks: Any) -> None:
+    assert_confined(session.run(tasks.pooled_probe).outputs()[0])
+
+
+def test_an_unrestricted_environment_runs_as_root(project: Path, tasks: Any) -> None:
+    s = docker_session(project, security={"unrestricted_environments": ["free"]})
+    try:
+        seen = s.run(tasks.free_probe).outputs()[0]
+        confined = s.run(tasks.probe).outputs()[0]  # other environments stay confined
+    finally:
+        s.close()
+    assert seen["uid"] == "0" and seen["/usr"] == "written" and int(seen["CapEff"], 16) != 0
+    assert_confined(confined)
+
+
+def test_another_runs_outputs_are_out_of_reach(session: Session, tasks: Any, project: Path) -> None:
+    first = session.run(tasks.write_file, "first run's secret").outputs()[0]
+    path = first.path
+    assert path.startswith(str(project / "data" / "runs")) and Path(path).read_text() == "first run's secret"
+    # A second run's task that knows the path cannot open it: the first run's folder is not mounted.
+    assert session.run(tasks.read_path, path).outputs()[0] == "FileNotFoundError"
+    assert session.run(tasks.append_to, path).outputs()[0] != "written"
+    assert Path(path).read_text() == "first run's secret"
+    # Handing it over as a value makes exactly that file readable (imported into the second run).
+    assert session.run(tasks.read_file, first).outputs()[0] == "first run's secret"
+
+
+def test_a_cache_hit_from_another_run_reaches_its_caller(session: Session, tasks: Any) -> None:
+    assert session.run(tasks.via_cache, "cached").outputs()[0] == "cached"
+    # The child is now a cache hit whose File lives in the first run's folder.
+    assert session.run(tasks.via_cache, "cached").outputs()[0] == "cached"
+
+
+def test_the_cache_and_the_code_bundle_are_read_only(session: Session, tasks: Any, project: Path) -> None:
+    session.run(tasks.cached_file, "x")
+    entries = list((project / "data" / "cache").rglob("*.json"))
+    bundles = list((project / "data" / "bundles").glob("*.tar.gz"))
+    assert entries and bundles
+    before = {p: p.read_bytes() for p in [*entries, *bundles]}
+    for path in before:
+        assert session.run(tasks.append_to, str(path)).outputs()[0] != "written"
+    assert {p: p.read_bytes() for p in before} == before
