@@ -11,7 +11,8 @@ requests flyte-core's controller makes (pods of its namespace: list, watch, get,
 delete, label/annotate; PodTemplates: get), adding the token, and refuses everything else. A pod
 to create is checked first: it must be a task pod (the run label), and may not be privileged, add
 capabilities, share the node's network, PID or IPC namespaces, mount a host folder outside the
-data store (``HOST_ROOT``), mount a ServiceAccount token, or run as the driver's own ``ACCOUNT``.
+data store (``HOST_ROOT``), or get a ServiceAccount token of the driver's own ``ACCOUNT`` (run as it
+with a token, project one, name its token Secret).
 Deleting and patching are for flyte-core's own pods only. The driver stops the gate when it is done
 (``POST`` :data:`STOP_PATH`). So code that runs in the driver
 container (a task module's top level) cannot read the token, and can ask the API server for no
@@ -63,6 +64,18 @@ def _inside(path: str, roots: list[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
+def _secret_names(spec: dict[str, Any]) -> list[str]:
+    """Every Secret a pod spec names: volumes, projected volumes, environment variables."""
+    found = []
+    for vol in spec.get("volumes") or []:
+        found.append((vol.get("secret") or {}).get("secretName"))
+        found += [(src.get("secret") or {}).get("name") for src in (vol.get("projected") or {}).get("sources") or []]
+    for c in _containers(spec):
+        found += [(src.get("secretRef") or {}).get("name") for src in c.get("envFrom") or []]
+        found += [((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name") for e in c.get("env") or []]
+    return [str(n) for n in found if n]
+
+
 def check_pod(pod: Any, account: str, host_roots: list[str]) -> None:
     """Refuse (:class:`Refused`) a pod the controller would never create."""
     if not isinstance(pod, dict) or not isinstance(pod.get("spec"), dict):
@@ -73,8 +86,14 @@ def check_pod(pod: Any, account: str, host_roots: list[str]) -> None:
     for key in ("hostNetwork", "hostPID", "hostIPC"):
         if spec.get(key):
             raise Refused(f"{key} is not allowed")
-    if spec.get("serviceAccountName") == account or spec.get("serviceAccount") == account:
-        raise Refused(f"task pods may not run as the driver's ServiceAccount '{account}'")
+    if account in (spec.get("serviceAccountName"), spec.get("serviceAccount")) \
+            and spec.get("automountServiceAccountToken") is not False:
+        raise Refused(f"task pods may run as the driver's ServiceAccount '{account}' only without its token "
+                      "(automountServiceAccountToken: false)")
+    # The legacy token Secret Kubernetes keeps for each ServiceAccount is named "<account>-token-<suffix>".
+    for name in _secret_names(spec):
+        if name.startswith(f"{account}-token-"):
+            raise Refused(f"Secret {name} holds the driver's ServiceAccount token")
     for c in _containers(spec):
         sc = c.get("securityContext") or {}
         if sc.get("privileged"):

@@ -146,6 +146,9 @@ def test_the_gate_lets_through_only_what_the_controller_asks_for() -> None:
     ({"hostNetwork": True}, "hostNetwork"),
     ({"hostPID": True}, "hostPID"),
     ({"serviceAccountName": "flyte-runner"}, "driver's ServiceAccount"),
+    ({"volumes": [{"name": "s", "secret": {"secretName": "flyte-runner-token-x7k2p"}}]}, "holds the driver's"),
+    ({"containers": [{"name": "x", "envFrom": [{"secretRef": {"name": "flyte-runner-token-x7k2p"}}]}]},
+     "holds the driver's"),
     ({"containers": [{"name": "x", "securityContext": {"privileged": True}}]}, "privileged"),
     ({"initContainers": [{"name": "i", "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}}}]},
      "add capabilities"),
@@ -157,5 +160,7 @@ def test_the_gate_lets_through_only_what_the_controller_asks_for() -> None:
 def test_the_gate_refuses_pods_that_reach_beyond_their_place(spec: dict[str, Any], why: str) -> None:
     with pytest.raises(Refused, match=why):
         check_pod(task_pod(**spec), "flyte-runner", ["/data"])
+    check_pod(task_pod(serviceAccountName="flyte-runner", automountServiceAccountToken=False,
+                       volumes=[{"name": "s", "secret": {"secretName": "flyte-api-token"}}]), "flyte-runner", ["/data"])
     with pytest.raises(Refused, match="only task pods"):
         check_pod({"metadata": {}, "spec": {"containers": []}}, "flyte-runner", ["/data"])
