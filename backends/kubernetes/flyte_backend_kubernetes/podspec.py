@@ -12,7 +12,7 @@ import attrs
 from flyte_backend_kubernetes import names
 from flyte_backend_kubernetes.resources import container_resources, gpu_node_selector, shm_volume
 from flyte_backend_kubernetes.secrets import secret_refs
-from flyte_backend_kubernetes.template import merge_pod, primary_name
+from flyte_backend_kubernetes.template import merge_pod, primary_name, template_parts
 from flyte_core.image import Image
 from flyte_core.models import Resources
 
@@ -145,6 +145,9 @@ def build_pod(req: PodRequest) -> dict[str, Any]:
         "spec": spec,
     }
     merged = merge_pod(pod, req.pod_template)
+    wanted = template_parts(req.pod_template)[0].get("automountServiceAccountToken")
+    if wanted is not None:  # a task that needs the API opts in through its environment's template
+        merged["spec"]["automountServiceAccountToken"] = wanted
     if req.confinement is not None:
         confine(merged, req.confinement, primary_name(req.pod_template))
     return merged

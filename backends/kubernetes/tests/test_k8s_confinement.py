@@ -67,6 +67,9 @@ def test_a_pod_template_opts_out_key_by_key() -> None:
     pod = build_pod(request(confinement=CONFINED, pod_template=writable_root))
     assert container(pod)["securityContext"]["readOnlyRootFilesystem"] is False
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    # A task that needs the API asks for its ServiceAccount's token.
+    api = flyte.PodTemplate(pod_spec={"automountServiceAccountToken": True, "serviceAccountName": "reader"})
+    assert build_pod(request(confinement=CONFINED, pod_template=api))["spec"]["automountServiceAccountToken"] is True
 
 
 def test_the_data_store_is_read_only_but_for_the_attempts_own_folders() -> None:
