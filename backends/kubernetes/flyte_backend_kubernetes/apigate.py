@@ -260,15 +260,21 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # one line per request would drown the driver pod's log
 
 
+def make_server(gate: Gate, port: int) -> ThreadingHTTPServer:
+    """An HTTP server of ``gate`` on ``127.0.0.1:port`` (0: any free port); call ``serve_forever``."""
+    handler = type("GateHandler", (_Handler,), {"gate": gate})
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    httpd.daemon_threads = True
+    return httpd
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the gate on 127.0.0.1 until the pod ends."""
     account, *roots = sys.argv[1:] if argv is None else argv
     with open(os.path.join(TOKEN_DIR, "namespace")) as f:
         namespace = f.read().strip()
     server = f"https://{os.environ['KUBERNETES_SERVICE_HOST']}:{os.environ.get('KUBERNETES_SERVICE_PORT', '443')}"
-    _Handler.gate = Gate(namespace, account, roots, server, TOKEN_DIR)
-    httpd = ThreadingHTTPServer(("127.0.0.1", GATE_PORT), _Handler)
-    httpd.daemon_threads = True
+    httpd = make_server(Gate(namespace, account, roots, server, TOKEN_DIR), GATE_PORT)
     print(f"flyte api-gate: serving namespace {namespace} on {GATE_URL}", file=sys.stderr, flush=True)
     httpd.serve_forever()
     return 0

@@ -186,3 +186,97 @@ def test_a_task_module_imported_by_the_driver_finds_no_token_and_cannot_create_p
             kube.delete_namespaced_pod(evil, NAMESPACE, grace_period_seconds=0)
         except client.ApiException as e:
             assert e.status == 404
+
+
+@pytest.fixture
+def gate_api(tmp_path: Path, kube: Any) -> Iterator[tuple[Any, Any]]:
+    """The API gate of a driver pod, run here on a free port with a token of ``flyte-runner`` (as the
+    kubelet projects it into the api-gate container): a client through it, and one with the token
+    itself."""
+    import shutil
+    import threading
+
+    from flyte_backend_kubernetes import rbac
+    from flyte_backend_kubernetes.apigate import Gate, make_server
+    from kubernetes import client
+
+    cfg = kube.api_client.configuration
+    request = client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[],
+                                                                                 expiration_seconds=600))
+    token = kube.create_namespaced_service_account_token(rbac.DEFAULT_ACCOUNT, NAMESPACE, request).status.token
+    sa = tmp_path / "sa"
+    sa.mkdir()
+    (sa / "token").write_text(token)
+    shutil.copy(cfg.ssl_ca_cert, sa / "ca.crt")
+    httpd = make_server(Gate(NAMESPACE, rbac.DEFAULT_ACCOUNT, [str(tmp_path / "data")], cfg.host, str(sa)), 0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    through = client.Configuration()
+    through.host = f"http://127.0.0.1:{httpd.server_address[1]}"
+    direct = client.Configuration()
+    direct.host, direct.ssl_ca_cert = cfg.host, str(sa / "ca.crt")
+    direct.api_key = {"authorization": f"Bearer {token}"}
+    apis = client.CoreV1Api(client.ApiClient(through)), client.CoreV1Api(client.ApiClient(direct))
+    yield apis
+    httpd.shutdown()
+    for api in apis:
+        api.api_client.close()
+
+
+def pod_manifest(name: str, run: str, data: Path, **container: Any) -> dict[str, Any]:
+    from flyte_backend_kubernetes.names import RUN_LABEL
+
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {RUN_LABEL: run}},
+            "spec": {"restartPolicy": "Never", "serviceAccountName": "flyte-runner",
+                     "automountServiceAccountToken": False,
+                     "containers": [{"name": "primary", "image": "flyte-ci/python:3.11-bookworm",
+                                     "command": ["true"], "volumeMounts": [{"name": "d", "mountPath": "/d"}],
+                                     **container}],
+                     "volumes": [{"name": "d", "hostPath": {"path": str(data)}}]}}
+
+
+def test_the_api_gate_forwards_what_the_controller_needs_and_refuses_the_rest(tmp_path: Path, kube: Any,
+                                                                              gate_api: tuple[Any, Any]) -> None:
+    from kubernetes import client, watch
+
+    gate, direct = gate_api
+    run = f"sec3-{uuid.uuid4().hex[:8]}"  # this run only: others may run the suite on the cluster
+    data = tmp_path / "data"
+    ours, privileged, foreign = f"{run}-ok", f"{run}-priv", f"{run}-foreign"
+    try:
+        gate.create_namespaced_pod(NAMESPACE, pod_manifest(ours, run, data))
+        assert gate.read_namespaced_pod(ours, NAMESPACE).metadata.labels["flyte-core.org/run"] == run
+        # A watch streams through the gate.
+        seen = [e["object"].metadata.name for e in watch.Watch().stream(
+            gate.list_namespaced_pod, NAMESPACE, label_selector=f"flyte-core.org/run={run}", timeout_seconds=3)]
+        assert seen[:1] == [ours]
+        gate.patch_namespaced_pod(ours, NAMESPACE, {"metadata": {"annotations": {"flyte-core.org/expires": "1"}}})
+        refused = {
+            "privileged": lambda: gate.create_namespaced_pod(NAMESPACE, pod_manifest(
+                privileged, run, data, securityContext={"privileged": True})),
+            "host root": lambda: gate.create_namespaced_pod(NAMESPACE, pod_manifest(privileged, run, Path("/"))),
+            "secrets": lambda: gate.list_namespaced_secret(NAMESPACE),
+            "spec patch": lambda: gate.patch_namespaced_pod(ours, NAMESPACE, {"spec": {"activeDeadlineSeconds": 1}}),
+        }
+        for what, call in refused.items():
+            with pytest.raises(client.ApiException) as ei:
+                call()
+            assert ei.value.status == 403 and "API gate refused" in (ei.value.body or ""), what
+        # A pod flyte-core did not make is not the gate's to delete.
+        kube.create_namespaced_pod(NAMESPACE, {**pod_manifest(foreign, run, data), "metadata": {"name": foreign}})
+        with pytest.raises(client.ApiException) as ei:
+            gate.delete_namespaced_pod(foreign, NAMESPACE)
+        assert ei.value.status == 403 and "not one of flyte-core's" in (ei.value.body or "")
+        gate.delete_namespaced_pod(ours, NAMESPACE, grace_period_seconds=0)
+        # The token itself cannot read Secrets either (the Role), but could create the privileged
+        # pod (RBAC cannot restrict a pod's shape): which is why only the gate holds it.
+        with pytest.raises(client.ApiException) as ei:
+            direct.list_namespaced_secret(NAMESPACE)
+        assert ei.value.status == 403
+        direct.create_namespaced_pod(NAMESPACE, pod_manifest(privileged, run, data, securityContext={
+            "privileged": True}), dry_run="All")
+    finally:
+        for name in (ours, privileged, foreign):
+            try:
+                kube.delete_namespaced_pod(name, NAMESPACE, grace_period_seconds=0)
+            except client.ApiException as e:
+                assert e.status == 404
