@@ -46,8 +46,8 @@ def local_path(url: str, host_path: str) -> str | None:
 
 
 def writable(paths: Iterable[str], owner: tuple[int, int] | None) -> list[str]:
-    """Make the folders ``paths`` and hand them to ``owner`` (``(uid, gid)``; None: leave them as
-    they are); return them."""
+    """Make the folders ``paths`` and hand them to ``owner`` (``(uid, gid)``, group-writable; None:
+    leave them as they are); return them."""
     done = []
     for path in dict.fromkeys(paths):
         os.makedirs(path, mode=0o755, exist_ok=True)
@@ -55,6 +55,10 @@ def writable(paths: Iterable[str], owner: tuple[int, int] | None) -> list[str]:
             st = os.stat(path)
             if (st.st_uid, st.st_gid) != owner:
                 os.chown(path, *owner)
+            # Group-writable (and inherited by new folders): a pod template that names another user
+            # but keeps the pod's fsGroup, the group, can still write.
+            if st.st_mode & 0o7777 != 0o2775:
+                os.chmod(path, 0o2775)
         done.append(path)
     return done
 

@@ -86,7 +86,7 @@ def test_writable_folders_are_made_and_given_to_the_task_user(tmp_path: Path) ->
     assert writable([str(target)], owner) == [str(target)]
     st = target.stat()
     if owner is not None:
-        assert (st.st_uid, st.st_gid) == owner
+        assert (st.st_uid, st.st_gid) == owner and st.st_mode & 0o7777 == 0o2775
     assert local_path(f"file://{target}", str(tmp_path)) == str(target)
     assert local_path("s3://bucket/x", str(tmp_path)) is None
     assert local_path("/elsewhere/x", str(tmp_path)) is None
