@@ -191,7 +191,9 @@ class KubernetesBackend:
                          conversion=self._run.conversion, channel_path=self._channel_path,
                          channel_token=self._server.token_for(spec.action, spec.attempt) if self._server else None)
         attrs.evolve(ws, code_root=self._bundle_dir, sys_path=[]).write(paths["spec.json"])
-        confined = confinement(self.opts.security, self._ids, spec.task.env.name, scratch=[CODE_DIR])
+        # The code folder itself is the scratch volume: as the pod's working directory, a folder
+        # inside the volume would be made by the runtime, as root.
+        confined = confinement(self.opts.security, self._ids, spec.task.env.name, scratch=[self._bundle_dir])
         rw = await asyncio.to_thread(self._writable_paths, spec, ws.data_prefix, confined is not None)
         req = PodRequest(
             name=name, namespace=self.namespace, run=spec.run_name, action=spec.action, attempt=spec.attempt,
