@@ -86,11 +86,19 @@ def _scalar(value: object, _: type) -> Scalar:
     return value
 
 
+def _strict_str_list(value: object, _: type) -> list[str]:
+    # cattrs would iterate a lone string into its characters.
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"expected a list of strings, got {value!r}")
+    return [_strict_str(v, str) for v in value]
+
+
 def _converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True)
     for typ, hook in ((str, _strict_str), (int, _strict_int), (float, _strict_float), (bool, _strict_bool)):
         conv.register_structure_hook(typ, hook)
     conv.register_structure_hook(Scalar, _scalar)
+    conv.register_structure_hook_func(lambda t: t == list[str], _strict_str_list)
     return conv
 
 

@@ -31,6 +31,7 @@ from kubernetes import client
 
 from flyte_backend_kubernetes import pods as podops
 from flyte_backend_kubernetes.client import check_access, connect
+from flyte_backend_kubernetes.confinement import confinement, local_path, task_ids, writable
 from flyte_backend_kubernetes.failures import Graces, PodAssessor, Verdict, crashed_error, oom_error, timeout_error
 from flyte_backend_kubernetes.images import PodImages, PrebuiltImages
 from flyte_backend_kubernetes.names import CONTROLLER_ANNOTATION, pod_name, run_selector
@@ -100,6 +101,8 @@ class KubernetesBackend:
         self._live: dict[str, int] = {}
         self._attempts: dict[str, _Attempt] = {}
         self._templates: dict[str, Any] = {}
+        #: The user and group confined task pods run as.
+        self._ids = self.opts.security.uid_gid
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -112,6 +115,7 @@ class KubernetesBackend:
         if store is None:
             raise FlyteUsageError("The kubernetes backend needs a data store; configure storage.data.")
         self._access = data_access(store.root, self.opts.data_host_path)
+        self._ids = task_ids(self.opts.security, self._access.host_path)
         channel_host = self._channel_host()
         api_client, context_ns = await asyncio.to_thread(connect, self.opts.context, self.opts.kubeconfig)
         self.namespace = self.opts.namespace or context_ns
@@ -120,7 +124,8 @@ class KubernetesBackend:
         await asyncio.to_thread(podops.prune, self._api, self.namespace)
         if self._access.host_path is not None:
             self._dir = os.path.join(self._access.host_path, "runs", run.run_name, "k8s")
-            os.makedirs(self._dir, mode=0o755, exist_ok=True)
+            # The workers write their outcomes and logs here.
+            await asyncio.to_thread(writable, [self._dir], self._ids)
         else:
             self._dir = store.url("runs", run.run_name, "k8s")
         self._watcher = PodWatcher(self._api.list_namespaced_pod, self.namespace, run_selector(run.run_name),
@@ -192,6 +197,10 @@ class KubernetesBackend:
                          conversion=self._run.conversion, channel_path=self._channel_path,
                          channel_token=self._server.token_for(spec.action, spec.attempt) if self._server else None)
         attrs.evolve(ws, code_root=self._bundle_dir, sys_path=[]).write(paths["spec.json"])
+        # The code folder itself is the scratch volume: as the pod's working directory, a folder
+        # inside the volume would be made by the runtime, as root.
+        confined = confinement(self.opts.security, self._ids, spec.task.env.name, scratch=[self._bundle_dir])
+        rw = await asyncio.to_thread(self._writable_paths, spec, ws.data_prefix, confined is not None)
         req = PodRequest(
             name=name, namespace=self.namespace, run=spec.run_name, action=spec.action, attempt=spec.attempt,
             task=spec.task_name, image=image,
@@ -200,8 +209,8 @@ class KubernetesBackend:
             working_dir=self._bundle_dir, env={**spec.env_vars, "PYTHONUNBUFFERED": "1"},
             env_from_secrets=[self.opts.data_secret] if self.opts.data_secret else [],
             secrets=spec.task.env.secrets, resources=spec.task.env.resources, timeout=spec.timeout,
-            host_paths=self._host_paths, pull_policy=self.opts.image_pull_policy,
-            image_pull_secrets=image_pull_secrets(image_spec),
+            host_paths=self._host_paths, writable_paths=rw, pull_policy=self.opts.image_pull_policy,
+            image_pull_secrets=image_pull_secrets(image_spec), confinement=confined,
             service_account=self.opts.service_account, pod_template=template,
             annotations={CONTROLLER_ANNOTATION: podops.controller_id()},
             gpu_resource=self.opts.gpu_resource, gpu_node_label=self.opts.gpu_node_label,
@@ -226,6 +235,20 @@ class KubernetesBackend:
         finally:
             self._live.pop(spec.action, None)
             await asyncio.shield(self._cleanup(spec, name, list(paths.values()), keep=finished))
+
+    def _writable_paths(self, spec: ActionSpec, data_prefix: str, confined: bool) -> list[str]:
+        """The folders of a hostPath data store the attempt writes (made, and given to the task user
+        when confined): its outputs, its action's folder, the run's raw data and the outcome folder.
+        Everything else of the store is mounted read-only."""
+        host = self._access.host_path
+        if host is None:
+            return []
+        ctx = spec.context
+        urls = [data_prefix, f"{ctx.run_base_dir.rstrip('/')}/{spec.action}", ctx.raw_data_path]
+        folders = [p for p in (local_path(u, host) for u in urls) if p is not None]
+        # The outcome folder is the run's (made writable at start). The channel's socket may be in a
+        # read-only mount: connecting to a socket is not a write to its file system.
+        return [*writable(folders, self._ids if confined else None), self._dir]
 
     def execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
         """Never: every attempt gets its own pod."""

@@ -16,6 +16,9 @@ from flyte_core.extend import FlyteUsageError
 
 #: Where a pod finds its ServiceAccount's namespace.
 _SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+#: In a durable run's driver container: the URL of the pod's API gate (``apigate``), which holds
+#: the token this container has not got.
+GATE_ENV = "FLYTE_KUBE_GATE"
 
 
 def in_cluster() -> bool:
@@ -27,7 +30,10 @@ def connect(context: str | None = None, kubeconfig: str | None = None) -> tuple[
     """An API client and the namespace its context names (``default`` when none)."""
     cfg = client.Configuration()
     try:
-        if kubeconfig is None and context is None and in_cluster():
+        if kubeconfig is None and context is None and os.environ.get(GATE_ENV):
+            cfg.host = os.environ[GATE_ENV]
+            namespace = os.environ.get("POD_NAMESPACE") or "default"
+        elif kubeconfig is None and context is None and in_cluster():
             config.load_incluster_config(client_configuration=cfg)
             with open(_SA_NAMESPACE) as f:
                 namespace = f.read().strip() or "default"

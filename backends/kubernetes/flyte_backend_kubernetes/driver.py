@@ -12,7 +12,8 @@ the run goes, and once more when it ends, for the launching machine to import.
 
 SIGTERM (the pod being deleted) is passed on as SIGINT, which aborts the run the way Ctrl-C
 does: every task pod of it is deleted before this process ends. When the run is over, the driver
-removes its config from the folder and deletes its own pod (``$POD_NAME`` / ``$POD_NAMESPACE``,
+removes its config from the folder and deletes its own pod (through the pod's API gate, which it
+then stops: see ``apigate``) (``$POD_NAME`` / ``$POD_NAMESPACE``,
 from the downward API), so no pod of the run is left; a trigger's CronJob driver (``$FLYTE_DRIVER_KEEP``)
 keeps both: the config serves the next firing, and its Job owns the pod.
 """
@@ -82,7 +83,25 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("FLYTE_DRIVER_KEEP"):  # a CronJob's driver: its config serves the next firing too
         _forget_config(folder)
         _delete_self()
+    _stop_gate()
     return code
+
+
+def _stop_gate() -> None:
+    """End the pod's API gate container, so the pod ends too (a CronJob's Job completes)."""
+    from flyte_backend_kubernetes.client import GATE_ENV
+
+    gate = os.environ.get(GATE_ENV)
+    if not gate:
+        return
+    import urllib.request
+
+    from flyte_backend_kubernetes.apigate import STOP_PATH
+
+    try:
+        urllib.request.urlopen(urllib.request.Request(gate + STOP_PATH, method="POST"), timeout=10).close()
+    except OSError as e:
+        print(f"flyte driver: could not stop the API gate: {e}", file=sys.stderr)
 
 
 if __name__ == "__main__":

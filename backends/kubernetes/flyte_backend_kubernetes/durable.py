@@ -36,7 +36,8 @@ from kubernetes import client
 
 from flyte_backend_kubernetes import pods as podops
 from flyte_backend_kubernetes import rbac
-from flyte_backend_kubernetes.client import connect
+from flyte_backend_kubernetes.apigate import GATE_URL, TOKEN_DIR
+from flyte_backend_kubernetes.client import GATE_ENV, connect
 from flyte_backend_kubernetes.images import PodImages, image_key
 from flyte_backend_kubernetes.names import DRIVER_LABEL, dns_name, label_value
 from flyte_backend_kubernetes.options import KubeOptions
@@ -67,6 +68,8 @@ SNAPSHOT_LABEL = "flyte-core.org/snapshot"
 CODE_DIR = "/flyte/driver"
 #: Inside the driver pod: its own flyte home and, on a remote store, its run store.
 DRIVER_HOME = "/tmp/flyte"
+#: The unprivileged user the api-gate container runs as.
+GATE_UID = 65532
 #: Options that name this machine's kubeconfig or terminal, meaningless inside the cluster.
 _HOST_ONLY = ("kubeconfig", "context", "echo")
 _log = logging.getLogger("flyte")
@@ -273,12 +276,17 @@ class KubernetesLauncher:
                             "go on.")
                 return None  # the API is unwell: ask again later rather than end a live run
             status = obj.status
-            if status is not None and status.phase in ("Failed", "Succeeded"):
+            statuses = (status.container_statuses or []) if status is not None else []
+            # The driver container may end before the pod does (its API gate still serving).
+            ended = next((cs.state.terminated for cs in statuses
+                          if cs.name == "driver" and cs.state is not None and cs.state.terminated), None)
+            if status is not None and (status.phase in ("Failed", "Succeeded") or ended is not None):
+                how = f"exit code {ended.exit_code}" if ended is not None else status.phase
                 tail = "\n".join(podops.pod_log(api, pod, namespace, container="driver")[-20:])
                 return (Phase.FAILED, "DriverPodError",
-                        f"The driver pod {pod} of run {run.name} ended ({status.phase}) before the run did; its last "
+                        f"The driver pod {pod} of run {run.name} ended ({how}) before the run did; its last "
                         f"lines:\n{tail}")
-            for cs in (status.container_statuses or []) if status is not None else []:
+            for cs in statuses:
                 waiting = cs.state.waiting if cs.state is not None else None
                 if waiting is not None and waiting.reason in _STUCK:
                     podops.delete_pod(api, pod, namespace)
@@ -361,7 +369,11 @@ def _ensure_account(api_client: client.ApiClient, api: client.CoreV1Api, namespa
 def driver_pod(run: str, namespace: str, account: str, image: str, pull: str, bundle: str, folder: str,
                access: DataAccess, runs_path: str, data_secret: str | None, run_args: list[str]) -> dict[str, Any]:
     """The driver pod's manifest: ``flyte run`` of ``run_args`` with the config in ``folder``
-    (of the data store), as ``account``."""
+    (of the data store), as ``account``.
+
+    Two containers: ``driver`` runs ``flyte run`` (which imports the task modules) without the
+    ServiceAccount token; ``api-gate`` alone has the token, and forwards the driver's API requests
+    that flyte-core makes (see ``apigate``)."""
     code_dir = f"{CODE_DIR}/{os.path.basename(bundle).split('.')[0][:16]}"
     host_paths = [access.host_path, os.path.dirname(os.path.abspath(runs_path))] if access.host_path else []
     paths = [p for i, p in enumerate(host_paths)
@@ -374,23 +386,45 @@ def driver_pod(run: str, namespace: str, account: str, image: str, pull: str, bu
         "command": ["python", "-m", "flyte_backend_kubernetes.driver", bundle, code_dir, folder, "run", *run_args],
         "env": [{"name": "FLYTE_HOME", "value": DRIVER_HOME}, {"name": "PYTHONUNBUFFERED", "value": "1"},
                 {"name": "POD_NAME", **field("metadata.name")},
-                {"name": "POD_NAMESPACE", **field("metadata.namespace")}, {"name": "POD_IP", **field("status.podIP")}],
+                {"name": "POD_NAMESPACE", **field("metadata.namespace")}, {"name": "POD_IP", **field("status.podIP")},
+                {"name": GATE_ENV, "value": GATE_URL}],
         "volumeMounts": [{"name": f"host-{i}", "mountPath": p} for i, p in enumerate(paths)],
+        # Root (it writes the run store and hands data folders to the task pods' user), with only
+        # the capabilities for that.
+        "securityContext": {"allowPrivilegeEscalation": False,
+                            "capabilities": {"drop": ["ALL"], "add": ["CHOWN", "DAC_OVERRIDE", "FOWNER"]}},
     }
     if access.remote:
         container["env"].append({"name": "FLYTE_SNAPSHOT_DB", "value": runs_path})
     if data_secret:
         container["envFrom"] = [{"secretRef": {"name": data_secret}}]
+    gate: dict[str, Any] = {
+        "name": "api-gate", "image": image, "imagePullPolicy": pull, "workingDir": "/",
+        "command": ["python", "-m", "flyte_backend_kubernetes.apigate", account, *([access.host_path] if
+                                                                                  access.host_path else [])],
+        "env": [{"name": "PYTHONUNBUFFERED", "value": "1"}, {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
+        "volumeMounts": [{"name": "api-token", "mountPath": TOKEN_DIR, "readOnly": True}],
+        "securityContext": {"runAsNonRoot": True, "runAsUser": GATE_UID, "runAsGroup": GATE_UID,
+                            "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                            "readOnlyRootFilesystem": True},
+    }
+    token = {"name": "api-token", "projected": {"defaultMode": 0o444, "sources": [
+        {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}},
+        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}]}},
+    ]}}
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": driver_name(run), "namespace": namespace, "labels": {DRIVER_LABEL: label_value(run)}},
         "spec": {
             "restartPolicy": "Never", "serviceAccountName": account,
+            # The token goes to the api-gate container only (the "api-token" volume).
+            "automountServiceAccountToken": False,
             # Room to abort: SIGTERM becomes Ctrl-C, which deletes the run's task pods first.
             "terminationGracePeriodSeconds": 60,
-            "containers": [container],
-            "volumes": [{"name": f"host-{i}", "hostPath": {"path": p, "type": "Directory"}}
-                        for i, p in enumerate(paths)],
+            "containers": [container, gate],
+            "volumes": [*({"name": f"host-{i}", "hostPath": {"path": p, "type": "Directory"}}
+                          for i, p in enumerate(paths)), token],
         },
     }
 

@@ -24,6 +24,41 @@ def _dns_label(_: object, attribute: attrs.Attribute[Any], value: str | None) ->
                       f"got {value!r}")
 
 
+_USER = re.compile(r"([0-9]+)(?::([0-9]+))?")
+
+
+def _task_user(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    m = _USER.fullmatch(value)
+    if m is None:
+        raise Invalid(attribute.name, f"must be a numeric 'UID' or 'UID:GID' (pods need numbers), got {value!r}")
+    if int(m.group(1)) == 0:
+        raise Invalid(attribute.name, "must not be 0 (root); list the environments that need root in "
+                      "security.unrestricted_environments instead")
+
+
+@attrs.frozen
+class SecurityOptions:
+    """How task pods are confined (``backends.kubernetes.security``); see docs/security.md.
+
+    - ``user`` (default ``"65532:65532"``): the ``UID[:GID]`` task pods run as (never root); the GID
+      is also the pod's ``fsGroup``.
+    - ``read_only_root`` (default True): the container's root filesystem is read-only; ``/tmp``,
+      ``$HOME`` (``/tmp``) and the code folder are scratch volumes of the pod.
+    - ``unrestricted_environments``: names of task environments whose pods run as the image's user
+      with the engine's defaults (no user, capability or read-only settings), for images that need root.
+    """
+
+    user: str = attrs.field(default="65532:65532", validator=_task_user)
+    read_only_root: bool = True
+    unrestricted_environments: list[str] = attrs.field(factory=list)
+
+    @property
+    def uid_gid(self) -> tuple[int, int]:
+        """``(uid, gid)``; the GID is the UID when not given."""
+        uid, _, gid = self.user.partition(":")
+        return int(uid), int(gid or uid)
+
+
 @attrs.frozen
 class KubeOptions:
     """Every option, with its default.
@@ -68,6 +103,8 @@ class KubeOptions:
     - ``gpu_resource`` (default ``nvidia.com/gpu``): the extended resource GPUs are requested as;
       ``gpu_node_label``: when set, ``Resources(gpu="A100:1")`` also selects nodes whose label of
       this name is ``A100``.
+    - ``security``: how task pods are confined (:class:`SecurityOptions`): non-root, no
+      capabilities, no privilege escalation, read-only root filesystem by default.
     """
 
     namespace: str | None = attrs.field(default=None, validator=_dns_label)
@@ -91,6 +128,7 @@ class KubeOptions:
     gpu_resource: str = "nvidia.com/gpu"
     gpu_node_label: str | None = None
     prebuilt_images: str | None = None
+    security: SecurityOptions = attrs.field(factory=SecurityOptions)
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any], source: Path | str | None = None) -> KubeOptions:

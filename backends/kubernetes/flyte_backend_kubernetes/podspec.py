@@ -12,8 +12,23 @@ import attrs
 from flyte_backend_kubernetes import names
 from flyte_backend_kubernetes.resources import container_resources, gpu_node_selector, shm_volume
 from flyte_backend_kubernetes.secrets import secret_refs
-from flyte_backend_kubernetes.template import merge_pod
+from flyte_backend_kubernetes.template import merge_pod, primary_name, template_parts
 from flyte_core.extend import Image, Resources
+
+#: Scratch folders of a confined pod (``readOnlyRootFilesystem``): temporary files and ``$HOME``.
+TMP_DIR = "/tmp"
+
+
+@attrs.frozen
+class Confinement:
+    """How a task pod is confined (see docs/security.md): its user and group (never root), and
+    whether its root filesystem is read-only. ``scratch`` folders get an ``emptyDir`` each, writable
+    by that user (``/tmp`` always; the code folder the worker unpacks into)."""
+
+    uid: int
+    gid: int
+    read_only_root: bool = True
+    scratch: Sequence[str] = ()
 
 
 @attrs.frozen
@@ -37,6 +52,9 @@ class PodRequest:
     timeout: float | None = None
     #: Host folders mounted at the same path inside the pod (the data store, the channel socket).
     host_paths: Sequence[str] = ()
+    #: Host folders (inside ``host_paths`` ones) mounted at the same path and writable: with these,
+    #: the ``host_paths`` mounts are read-only.
+    writable_paths: Sequence[str] = ()
     #: Host folders mounted at another path (host path -> path in the pod): a raw container task's
     #: input and output folders.
     mounts: Mapping[str, str] = attrs.field(factory=dict)
@@ -49,6 +67,9 @@ class PodRequest:
     annotations: Mapping[str, str] = attrs.field(factory=dict)
     gpu_resource: str = "nvidia.com/gpu"
     gpu_node_label: str | None = None
+    #: None: the image's user with the engine's defaults (an unrestricted environment, or a pod
+    #: template that sets its own).
+    confinement: Confinement | None = None
 
 
 def image_pull_secrets(image: Image | None) -> list[str]:
@@ -66,10 +87,20 @@ def build_pod(req: PodRequest) -> dict[str, Any]:
         # type Directory: a typo or a missing folder fails the pod visibly instead of mounting an
         # empty folder the kubelet made up.
         volumes.append({"name": f"flyte-host-{i}", "hostPath": {"path": path, "type": "Directory"}})
-        mounts.append({"name": f"flyte-host-{i}", "mountPath": path})
+        mounts.append({"name": f"flyte-host-{i}", "mountPath": path,
+                       **({"readOnly": True} if req.writable_paths else {})})
+    for i, path in enumerate(dict.fromkeys(req.writable_paths)):
+        volumes.append({"name": f"flyte-rw-{i}", "hostPath": {"path": path, "type": "Directory"}})
+        mounts.append({"name": f"flyte-rw-{i}", "mountPath": path})
     for i, (host, inside) in enumerate(req.mounts.items()):
         volumes.append({"name": f"flyte-io-{i}", "hostPath": {"path": host, "type": "Directory"}})
         mounts.append({"name": f"flyte-io-{i}", "mountPath": inside})
+    if req.confinement is not None:
+        for i, path in enumerate(dict.fromkeys([TMP_DIR, *req.confinement.scratch])):
+            volumes.append({"name": f"flyte-scratch-{i}", "emptyDir": {}})
+            mounts.append({"name": f"flyte-scratch-{i}", "mountPath": path})
+        if "HOME" not in req.env:  # the unprivileged user has no home in the image
+            env.append({"name": "HOME", "value": TMP_DIR})
     shm = shm_volume(req.resources, req.task)
     if shm is not None:
         volumes.append(shm[0])
@@ -112,4 +143,31 @@ def build_pod(req: PodRequest) -> dict[str, Any]:
         },
         "spec": spec,
     }
-    return merge_pod(pod, req.pod_template)
+    merged = merge_pod(pod, req.pod_template)
+    wanted = template_parts(req.pod_template)[0].get("automountServiceAccountToken")
+    if wanted is not None:  # a task that needs the API opts in through its environment's template
+        merged["spec"]["automountServiceAccountToken"] = wanted
+    if req.confinement is not None:
+        confine(merged, req.confinement, primary_name(req.pod_template))
+    return merged
+
+
+def confine(pod: dict[str, Any], how: Confinement, primary: str) -> None:
+    """Add the confinement's security contexts to ``pod`` (already merged onto its template). What
+    the template set wins key by key, so an environment's ``pod_template`` can opt out of each
+    setting; a template that names the user (``runAsUser``, ``runAsGroup`` or ``runAsNonRoot``, on
+    the pod or the task's container) also drops the default user."""
+    spec = pod["spec"]
+    container = next(c for c in spec["containers"] if c.get("name") == primary)
+    pod_sc, own_sc = dict(spec.get("securityContext") or {}), dict(container.get("securityContext") or {})
+    identity = ("runAsUser", "runAsGroup", "runAsNonRoot")
+    defaults: dict[str, Any] = {"fsGroup": how.gid}
+    if not any(k in sc for sc in (pod_sc, own_sc) for k in identity):
+        defaults.update(runAsNonRoot=True, runAsUser=how.uid, runAsGroup=how.gid)
+    spec["securityContext"] = {**defaults, **pod_sc}
+    mine: dict[str, Any] = {"capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": how.read_only_root}
+    # The API refuses allowPrivilegeEscalation false beside privileged or an added CAP_SYS_ADMIN.
+    added = (own_sc.get("capabilities") or {}).get("add") or []
+    if not own_sc.get("privileged") and not {"SYS_ADMIN", "CAP_SYS_ADMIN"} & set(added):
+        mine["allowPrivilegeEscalation"] = False
+    container["securityContext"] = {**mine, **own_sc}

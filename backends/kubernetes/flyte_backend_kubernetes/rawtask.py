@@ -17,6 +17,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from flyte_backend_kubernetes import pods as podops
+from flyte_backend_kubernetes.confinement import confinement, give_tree
 from flyte_backend_kubernetes.failures import Graces, PodAssessor
 from flyte_backend_kubernetes.names import CONTROLLER_ANNOTATION, pod_name
 from flyte_backend_kubernetes.podspec import PodRequest, build_pod
@@ -54,6 +55,9 @@ async def execute_raw(backend: KubernetesBackend, spec: ActionSpec, task: Any) -
             call = await asyncio.to_thread(task.container_call, values, workdir)
             image = await asyncio.to_thread(backend._images.ensure, Image.from_base(call.image))
             template = await asyncio.to_thread(backend._template, task.pod_template)
+            confined = confinement(backend.opts.security, backend._ids, task.env.name)
+            if confined is not None:  # the unprivileged user writes the outputs there
+                await asyncio.to_thread(give_tree, workdir, backend._ids)
         except Exception as e:
             return ActionOutcome(error=error_info(e, spec.action), final=True)
         req = PodRequest(
@@ -61,7 +65,7 @@ async def execute_raw(backend: KubernetesBackend, spec: ActionSpec, task: Any) -
             task=spec.task_name, image=image, command=call.command, env=dict(spec.env_vars),
             secrets=task.env.secrets, resources=task.env.resources, timeout=spec.timeout, mounts=call.mounts,
             pull_policy=backend.opts.image_pull_policy, service_account=backend.opts.service_account,
-            pod_template=template, annotations={CONTROLLER_ANNOTATION: podops.controller_id()},
+            pod_template=template, annotations={CONTROLLER_ANNOTATION: podops.controller_id()}, confinement=confined,
             gpu_resource=backend.opts.gpu_resource, gpu_node_label=backend.opts.gpu_node_label,
         )
         att = _Attempt(PodAssessor(
