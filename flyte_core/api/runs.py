@@ -90,6 +90,11 @@ def current_session() -> Session:
         return _default
 
 
+def is_initialized() -> bool:
+    """Whether the default session is set up (``flyte.init``, or a first run that created it)."""
+    return _default is not None
+
+
 def reset() -> None:
     """Forget the default session (tests and long-lived embedders)."""
     global _default
