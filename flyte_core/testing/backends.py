@@ -26,7 +26,6 @@ can reach them, and :meth:`BackendSuite.assert_nothing_left` to check the backen
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 import threading
 import time
@@ -38,12 +37,14 @@ from typing import Any, ClassVar
 import pytest
 
 from flyte_core.config.files import Config
-from flyte_core.errors.core import RuntimeUserError, TaskTimeoutError
+from flyte_core.errors.core import RuntimeUserError
 from flyte_core.run.handle import Run
 from flyte_core.run.session import Session
-from flyte_core.runstore.records import ActionRecord, Phase
+from flyte_core.runstore.records import Phase
 from flyte_core.task.loader import load_file
 from flyte_core.task.template import TaskTemplate
+from flyte_core.testing.backend_settings import SettingsTests
+from flyte_core.testing.inspection import by_action, child_processes, cmdline, tree
 
 #: The module name (and file stem) of the conformance tasks in the project folder.
 TASKS_MODULE = "conformance_tasks"
@@ -58,7 +59,7 @@ KINDS_SOURCE = (Path(__file__).parent / "conformance_kinds.py").read_text()
 
 
 
-class BackendSuite:
+class BackendSuite(SettingsTests):
     """Subclass as ``Test...`` and set :attr:`backend`; every test then runs on that backend."""
 
     #: The backend's registered name (``flyte plugins`` lists them).
@@ -130,7 +131,7 @@ class BackendSuite:
         """Run ``task`` and check, with :meth:`assert_nothing_left`, that the run left nothing
         behind, whether it succeeded or raised (the error keeps the run as ``.run``)."""
         self._threads_before = set(threading.enumerate())
-        self._children_before = _children()
+        self._children_before = child_processes()
         try:
             run = session.run(task, *args, **kwargs)
         except Exception as e:
@@ -149,7 +150,7 @@ class BackendSuite:
         deadline = time.monotonic() + self.cleanup_grace
         while True:
             threads = sorted(t.name for t in set(threading.enumerate()) - self._threads_before if t.is_alive())
-            procs = {pid: _cmdline(pid) for pid in _children() - self._children_before}
+            procs = {pid: cmdline(pid) for pid in child_processes() - self._children_before}
             if not threads and not procs:
                 return
             if time.monotonic() >= deadline:
@@ -178,18 +179,18 @@ class BackendSuite:
         assert run.outputs()[0] == "Hello, World!"
         assert str(run) == "Hello, World!"
         assert run.phase is Phase.SUCCEEDED
-        assert _tree(run) == {"a0": (None, "conformance.greet", Phase.SUCCEEDED)}
+        assert tree(run) == {"a0": (None, "conformance.greet", Phase.SUCCEEDED)}
 
     def test_pipeline(self, session: Session, tasks: ModuleType) -> None:
         """The seed's pipeline: two sequential child actions, each through its phases in order."""
         run = self.run(session, tasks.pipeline, x=3)
         assert run.outputs()[0] == 16
-        assert _tree(run) == {
+        assert tree(run) == {
             "a0": (None, "conformance.pipeline", Phase.SUCCEEDED),
             "a0.1": ("a0", "conformance.step_one", Phase.SUCCEEDED),
             "a0.2": ("a0", "conformance.step_two", Phase.SUCCEEDED),
         }
-        acts = _by_name(run)
+        acts = by_action(run)
         for name, a in acts.items():
             assert a.attempts == 1, name
             assert a.started_at is not None and a.ended_at is not None and a.started_at <= a.ended_at, name
@@ -207,7 +208,7 @@ class BackendSuite:
         """A sync task calling a sync task calling a sync task: each call its own action."""
         run = self.run(session, tasks.outer, x=4)
         assert run.outputs()[0] == 51
-        assert _tree(run) == {
+        assert tree(run) == {
             "a0": (None, "conformance.outer", Phase.SUCCEEDED),
             "a0.1": ("a0", "conformance.middle", Phase.SUCCEEDED),
             "a0.1.1": ("a0.1", "conformance.innermost", Phase.SUCCEEDED),
@@ -287,32 +288,6 @@ class BackendSuite:
         assert {a.action: a.phase for a in run.actions()} == {"a0": Phase.FAILED, "a0.1": Phase.FAILED}
         with pytest.raises(RuntimeUserError, match=r"Task 'conformance\.fails' \(action a0\.1\)"):
             run.outputs()
-
-    def test_retry_succeeds_on_the_second_attempt(self, session: Session, tasks: ModuleType) -> None:
-        """A task failing on attempt 1 (``flyte.ctx().attempt``) and passing on attempt 2 succeeds."""
-        run = self.run(session, tasks.flaky)
-        assert run.outputs()[0] == 2
-        (action,) = run.actions()
-        assert action.attempts == 2 and action.phase is Phase.SUCCEEDED
-
-    def test_timeout_of_a_sync_task(self, session: Session, tasks: ModuleType) -> None:
-        """A sync task running past ``timeout=2`` is stopped: TaskTimeoutError, phase timed_out."""
-        self._check_timeout(session, tasks.sleeps)
-
-    def test_timeout_of_an_async_task(self, session: Session, tasks: ModuleType) -> None:
-        """An async task running past ``timeout=2`` is stopped: TaskTimeoutError, phase timed_out."""
-        self._check_timeout(session, tasks.async_sleeps)
-
-    def _check_timeout(self, session: Session, task: TaskTemplate[Any, Any]) -> None:
-        start = time.monotonic()
-        with pytest.raises(TaskTimeoutError) as ei:
-            self.run(session, task, seconds=60.0)
-        elapsed = time.monotonic() - start
-        assert elapsed < self.timeout_limit, f"a 2s timeout took {elapsed:.1f}s to stop the task"
-        assert ei.value.code == "TaskTimeoutError"
-        run: Run = ei.value.run  # type: ignore[attr-defined]
-        assert run.phase is Phase.TIMED_OUT
-        assert [(a.action, a.phase) for a in run.actions()] == [("a0", Phase.TIMED_OUT)]
 
     # --- task kinds ------------------------------------------------------------------------------
 
@@ -401,7 +376,7 @@ class BackendSuite:
             self.run(session, tasks.resumes)
         failed: Run = ei.value.run  # type: ignore[attr-defined]
         (first,) = [a for a in failed.actions() if a.task == "durable:time"]
-        self._threads_before, self._children_before = set(threading.enumerate()), _children()
+        self._threads_before, self._children_before = set(threading.enumerate()), child_processes()
         run = session.run_with(RunOptions(recover=failed.name), tasks.resumes, (), {})
         self.assert_nothing_left(run.name)
         saved, now, attempt = run.outputs()[0]
@@ -409,100 +384,3 @@ class BackendSuite:
         assert first.outputs is not None and float(now) == first.outputs["o0"]["d"]
         (replayed,) = [a for a in run.actions() if a.task == "durable:time"]
         assert replayed.recovered_from == failed.name
-
-    # --- task.override(...) -----------------------------------------------------------------------
-
-    def provide_secret(self, request: pytest.FixtureRequest, key: str, value: str) -> None:
-        """Make secret ``key`` (no group) hold ``value`` for this test's runs. By default through the
-        caller's ``FLYTE_SECRET_<KEY>`` variable, which the session's secret providers read; override
-        for a backend that reads secrets elsewhere (a cluster's Secrets), removing it at the end with
-        ``request.addfinalizer``."""
-        monkeypatch = pytest.MonkeyPatch()
-        monkeypatch.setenv("FLYTE_SECRET_" + key.upper().replace("-", "_"), value)
-        request.addfinalizer(monkeypatch.undo)
-
-    def test_override_env_vars_and_secrets(self, session: Session, tasks: ModuleType,
-                                           request: pytest.FixtureRequest) -> None:
-        """``override(env_vars=..., secrets=...)`` reach the task, called from here or from a task
-        body (when the backend honours them; otherwise the run says it does not)."""
-        self.provide_secret(request, "conformance-token", "t0ken")
-        honours = session.make_backend().honours
-        top = self.run(session, tasks.read_env.override(env_vars={"CONFORMANCE_OVERRIDE": "top"}),
-                       "CONFORMANCE_OVERRIDE")
-        run = self.run(session, tasks.overrides_inside)
-        env_value, secret_value, slept = run.outputs()[0]
-        assert slept == "woke", "override(timeout=60) of a task with timeout=2 must let it run 3s"
-        if "env_vars" in honours:
-            assert (top.outputs()[0], env_value) == ("top", "inner")
-        else:
-            assert any("'env_vars'" in n for n in top.notices) and any("'env_vars'" in n for n in run.notices)
-        if "secrets" in honours:
-            assert secret_value == "t0ken"
-        else:
-            assert any("'secrets'" in n for n in run.notices), run.notices
-
-    def test_override_retries(self, session: Session, tasks: ModuleType) -> None:
-        """``override(retries=0)`` of a task with ``retries=1``: one attempt, and it fails."""
-        with pytest.raises(RuntimeUserError, match="attempt 1 fails") as ei:
-            self.run(session, tasks.retries_overridden_inside)
-        run: Run = ei.value.run  # type: ignore[attr-defined]
-        child = _by_name(run)["a0.1"]
-        assert child.attempts == 1 and child.phase is Phase.FAILED
-
-    def test_override_cache(self, session: Session, tasks: ModuleType) -> None:
-        """``override(cache="auto")``: the second identical call is a cache hit."""
-        run = self.run(session, tasks.cache_overridden_inside)
-        actions = _by_name(run)
-        assert [actions["a0.1"].cache_hit, actions["a0.2"].cache_hit] == [False, True]
-
-    def test_override_resources(self, session: Session, tasks: ModuleType) -> None:
-        """``override(resources=Resources(memory="300Mi"))`` is the task's memory limit (cgroups), from
-        here and from a task body; a backend that does not act on resources says so."""
-        honours = session.make_backend().honours
-        top = self.run(session, tasks.memory_limit.override(resources=flyte_resources(memory="300Mi")))
-        inner = self.run(session, tasks.memory_overridden_inside)
-        if "resources" in honours:
-            assert top.outputs()[0] == inner.outputs()[0] == str(300 * 1024 * 1024)
-        else:
-            assert any("'resources'" in n for n in top.notices + inner.notices), top.notices + inner.notices
-
-
-def flyte_resources(**kw: Any) -> Any:
-    """``flyte.Resources(**kw)`` (imported late: the suite's module imports no ``flyte`` at load)."""
-    from flyte_core.task.settings import Resources
-
-    return Resources(**kw)
-
-
-def _by_name(run: Run) -> dict[str, ActionRecord]:
-    return {a.action: a for a in run.actions()}
-
-
-def _tree(run: Run) -> dict[str, tuple[str | None, str, Phase]]:
-    """Each action's parent, task and phase."""
-    return {a.action: (a.parent, a.task, a.phase) for a in run.actions()}
-
-
-def _children() -> set[int]:
-    """Live (or unreaped) child processes of this process, from ``/proc``; empty elsewhere."""
-    me, out = os.getpid(), set()
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return set()
-    for entry in entries:
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
-                out.add(int(entry))
-    return out
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
-        return "?"
