@@ -100,6 +100,11 @@ class Controller:
         self.reuse = reuse or Reuse(None, None, [])
         #: action id -> the asyncio task driving it, to cancel a finished action's leftovers.
         self._by_action: dict[str, asyncio.Task[Any]] = {}
+        #: parent id -> its children driven on the loop and still running (so finding an action's
+        #: leftovers costs its own children, not every running action: flyte.map stays linear).
+        self._children: dict[str | None, set[str]] = {}
+        #: Whether the backend ran a sync call in the calling thread (None: no sync call yet).
+        self._inline: bool | None = None
         self._counters: dict[str, itertools.count[int]] = {}
         self._counter_lock = threading.Lock()
         #: What the backend does not act on, said once per task and setting.
@@ -129,7 +134,7 @@ class Controller:
         gen = self._lifecycle(call)
         if task.is_async:
             with self.backend.blocked():
-                return self._output(call, self.loop.submit(self._drive_async(gen, call.action)).result())
+                return self._output(call, self.loop.submit(self._drive_async(gen, call.action, call.parent)).result())
         return self._output(call, self._drive_sync(gen))
 
     def call_async(
@@ -139,7 +144,7 @@ class Controller:
         call = self._new_call(task, args, kwargs)  # bind errors surface at the call site
 
         async def run() -> Any:
-            outputs = await self._drive_async(self._lifecycle(call), call.action)
+            outputs = await self._drive_async(self._lifecycle(call), call.action, call.parent)
             return self._output(call, outputs)
 
         return run()
@@ -175,14 +180,21 @@ class Controller:
         output literals or raises the child's ``flyte.errors`` exception (with ``.info``)."""
         call = _Call(task, self._next_id(parent), parent, dict(inputs), group,
                      dict(custom_context) if custom_context is not None else None)
-        return await self._drive_async(self._lifecycle(call), call.action)
+        return await self._drive_async(self._lifecycle(call), call.action, parent)
 
     # --- the root action ---------------------------------------------------------------------
 
     def start_root(self, task: TaskTemplate[Any, Any], inputs: dict[str, Any]) -> Coroutine[Any, Any, Any]:
         """The coroutine that runs the run's top-level action from already-encoded inputs."""
         call = _Call(task, "a0", None, inputs, None)
-        return self._drive_async(self._lifecycle(call), call.action)
+        return self._drive_async(self._lifecycle(call), call.action, None)
+
+    def runs_inline(self, task: TaskTemplate[Any, Any]) -> bool | None:
+        """Whether a sync call of ``task`` from a sync body runs in the calling thread (None: not
+        known before the first sync call of the run)."""
+        if task.is_async:
+            return False
+        return self._inline
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -338,7 +350,9 @@ class Controller:
     def _execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
         try:
             with self.slots.slot(spec.action):
-                return self.backend.execute_inline(spec)
+                outcome = self.backend.execute_inline(spec)
+            self._inline = outcome is not None
+            return outcome
         except (FlyteUsageError, BaseRuntimeError):
             raise
         except Exception as e:
@@ -347,9 +361,12 @@ class Controller:
     def _cancel_leftovers(self, action: str) -> None:
         """Cancel descendants of a finished action that are still running (a failed parent, or
         children started and never awaited): nothing outlives its parent."""
-        prefix = action + "."
-        for aid, t in list(self._by_action.items()):
-            if aid.startswith(prefix) and not t.done():
+        pending = list(self._children.get(action, ()))
+        while pending:
+            aid = pending.pop()
+            pending.extend(self._children.get(aid, ()))
+            t = self._by_action.get(aid)
+            if t is not None and not t.done():
                 self.loop.loop.call_soon_threadsafe(t.cancel)
 
     async def abort(self) -> None:
@@ -357,11 +374,12 @@ class Controller:
         for t in list(self._by_action.values()):
             t.cancel()
 
-    async def _drive_async(self, gen: _Steps, action: str) -> Mapping[str, Any]:
+    async def _drive_async(self, gen: _Steps, action: str, parent: str | None) -> Mapping[str, Any]:
         reply: Any = None
         me = asyncio.current_task()
         if me is not None:
             self._by_action[action] = me
+            self._children.setdefault(parent, set()).add(action)
         try:
             while True:
                 step = gen.send(reply)
@@ -378,7 +396,12 @@ class Controller:
             gen.close()
             raise
         finally:
-            self._by_action.pop(action, None)
+            if self._by_action.pop(action, None) is not None:
+                siblings = self._children.get(parent)
+                if siblings is not None:
+                    siblings.discard(action)
+                    if not siblings:
+                        del self._children[parent]
 
     async def _execute(self, spec: ActionSpec) -> ActionOutcome:
         try:

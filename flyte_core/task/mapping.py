@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
-from collections.abc import AsyncIterator, Iterable, Iterator
+import os
+import threading
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +63,9 @@ class _Mapper:
             raise SyncTaskCallInAsyncContextError(
                 "flyte.map was called from async code; use 'async for x in flyte.map.aio(...)'."
             )
+        if not task.is_async and ctx.dispatcher.runs_inline(task) is not False:
+            return _inline(task, rows, kw, ctx.dispatcher, f"{task.name}_{group_name or 'map'}", concurrency,
+                           return_exceptions)
         gen = self.aio(task, *iterables, group_name=group_name, concurrency=concurrency,
                        return_exceptions=return_exceptions, _rows=(rows, kw))
         return _drain(gen, ctx.dispatcher)
@@ -77,7 +83,7 @@ class _Mapper:
 
     async def aio(
         self, func: Any, *iterables: Iterable[Any], group_name: str | None = None, concurrency: int = 0,
-        return_exceptions: bool = True, _rows: Any = None,
+        return_exceptions: bool = True, _rows: Any = None, _group: str | None = None,
     ) -> AsyncIterator[Any]:
         """The async form: ``async for result in flyte.map.aio(task, items)``."""
         if _rows is None:
@@ -94,7 +100,7 @@ class _Mapper:
 
         # Each call's asyncio task copies the context current at its creation: the caller's task
         # context (which the sync form carries over to the run loop) plus the map's group.
-        with group(f"{task.name}_{group_name or 'map'}"):
+        with group(_group or f"{task.name}_{group_name or 'map'}"):
             tasks = [asyncio.ensure_future(one(row)) for row in rows]
         try:
             for t in tasks:
@@ -110,7 +116,84 @@ class _Mapper:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _drain(agen: AsyncIterator[Any], dispatcher: Dispatcher) -> Iterator[Any]:
+#: Threads a sync map runs its items in when the call does not bound them (``concurrency``).
+_DEFAULT_WIDTH = min(32, (os.cpu_count() or 1) + 4)
+
+
+def _inline(
+    task: TaskTemplate[Any, Any], rows: list[tuple[Any, ...]], kw: dict[str, Any], dispatcher: Dispatcher,
+    group_name: str, concurrency: int, return_exceptions: bool,
+) -> Iterator[Any]:
+    """A sync task's items, each run by :meth:`Dispatcher.call_sync` in one of a few threads of the
+    map's own (each taking the next item when it is done with one) instead of a trip through the
+    run's loop per item; results in input order. When the first call shows the backend does not
+    run calls in the calling thread, the other items go through the loop as usual."""
+    results: list[Any] = [None] * len(rows)
+    done: list[bool] = [False] * len(rows)
+    failed: list[bool] = [False] * len(rows)
+    cond = threading.Condition()
+    stop = threading.Event()
+    taken = iter(range(len(rows)))
+    take_lock = threading.Lock()
+
+    def one(i: int) -> None:
+        try:
+            value, bad = dispatcher.call_sync(task, rows[i], kw), False
+        except BaseException as e:
+            value, bad = e, True
+        with cond:
+            results[i], failed[i], done[i] = value, bad, True
+            cond.notify_all()
+
+    def worker() -> None:
+        while not stop.is_set():
+            with take_lock:
+                i = next(taken, None)
+            if i is None:
+                return
+            one(i)
+
+    if not rows:
+        return
+    with group(group_name):
+        one(next(taken))  # the first item in this (blocked) thread: it also tells whether calls run inline
+        inline = dispatcher.runs_inline(task) is not False
+        width = min(len(rows) - 1, concurrency if concurrency > 0 else _DEFAULT_WIDTH) if inline else 0
+        # Each thread runs in a copy of this context: the caller's task context and the map's group.
+        threads = [threading.Thread(target=contextvars.copy_context().run, args=(worker,), daemon=True,
+                                    name=f"flyte-map-{task.short_name}-{n}") for n in range(width)]
+    if not inline:
+        rest = _drain(_Mapper().aio(task, return_exceptions=return_exceptions, _rows=(rows[1:], kw),
+                                    _group=group_name), dispatcher)
+        yield from _first_then(results[0], failed[0], return_exceptions, rest)
+        return
+    for t in threads:
+        t.start()
+    try:
+        for i in range(len(rows)):
+            if not done[i]:
+                with dispatcher.waiting(), cond:
+                    cond.wait_for(lambda: done[i])  # noqa: B023  # waited on here, in this iteration
+            value = results[i]
+            results[i] = None  # yielded: not kept
+            if failed[i] and (not isinstance(value, Exception) or not return_exceptions):
+                raise value
+            yield value
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+
+
+def _first_then(first: Any, failed: bool, return_exceptions: bool, rest: Generator[Any, None, None]) -> Iterator[Any]:
+    if failed and (not isinstance(first, Exception) or not return_exceptions):
+        rest.close()
+        raise first
+    yield first
+    yield from rest
+
+
+def _drain(agen: AsyncIterator[Any], dispatcher: Dispatcher) -> Generator[Any, None, None]:
     """Iterate an async generator that lives on the run's loop from a sync task body."""
     loop = dispatcher.loop
     try:
