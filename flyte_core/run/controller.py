@@ -36,7 +36,7 @@ from flyte_core.run.memo import Hit, Reuse
 from flyte_core.run.recorder import Recorder
 from flyte_core.run.settings import RunSettings, UnhonouredNotices
 from flyte_core.run.siderecords import SideRecords
-from flyte_core.runstore.records import ActionRecord, ErrorInfo, Phase
+from flyte_core.runstore.records import ErrorInfo, Phase
 from flyte_core.runtime import context
 from flyte_core.runtime.loopthread import LoopThread
 from flyte_core.task.template import TaskTemplate
@@ -253,8 +253,7 @@ class Controller:
         task, rec = call.task, self.recorder
         self.unhonoured.check(task)
         created = time.time()
-        rec.new_action(ActionRecord(self.run_name, call.action, call.parent, task.name, Phase.QUEUED,
-                                    group=call.group, created_at=created, inputs=call.inputs))
+        rec.queued(self.run_name, call.action, call.parent, task.name, call.group, created, call.inputs)
         hit = self.reuse.recovered(call.action, task, call.inputs)
         claim = None
         if hit is None:
@@ -291,7 +290,7 @@ class Controller:
         error: ErrorInfo | None = None
         for attempt in range(1, retries + 2):
             started = time.time()
-            rec.update_action(call.action, Phase.RUNNING, attempt, started_at=started)
+            rec.started(call.action, attempt, started)
             try:
                 outcome = yield self._spec(call, attempt)
             except GeneratorExit:  # the driver was cancelled: abort, Ctrl-C, or a failed parent
@@ -300,7 +299,7 @@ class Controller:
             assert outcome is not None
             if outcome.error is None:
                 outputs = dict(outcome.outputs or {})
-                rec.update_action(call.action, Phase.SUCCEEDED, attempt, ended_at=time.time(), outputs=outputs)
+                rec.succeeded(call.action, attempt, time.time(), outputs)
                 return outputs
             error = outcome.error
             out_of_time = deadline is not None and time.time() - created >= deadline

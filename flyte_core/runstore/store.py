@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from flyte_core.runstore.records import ActionRecord, CacheEntry, EventRecord, LogLine, Phase, RunRecord
 
@@ -18,6 +18,12 @@ class RunStore(Protocol):
 
     def put_actions(self, actions: Sequence[ActionRecord]) -> None:
         """Insert or replace actions (one transaction)."""
+        ...
+
+    def write_batch(self, actions: Sequence[tuple[Any, ...]], events: Sequence[EventRecord],
+                    logs: Sequence[LogLine]) -> None:
+        """Upsert action rows (a run recorder's rows, in the store's column order) and append
+        events and log lines, in one transaction."""
         ...
 
     def add_events(self, events: Sequence[EventRecord]) -> None:
