@@ -18,7 +18,7 @@ import time
 from collections.abc import Coroutine, Generator, Mapping
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
@@ -105,6 +105,11 @@ class Controller:
         self._children: dict[str | None, set[str]] = {}
         #: Whether the backend ran a sync call in the calling thread (None: no sync call yet).
         self._inline: bool | None = None
+        #: Task object id -> whether its calls take the direct path (see _is_plain); the task is
+        #: held so its id is not reused.
+        self._plain: dict[int, tuple[bool, TaskTemplate[Any, Any]]] = {}
+        #: Task object id -> (env vars, timeout, version) for its ActionSpecs, computed once.
+        self._consts: dict[int, tuple[dict[str, str], float | None, str, TaskTemplate[Any, Any]]] = {}
         self._counters: dict[str, itertools.count[int]] = {}
         self._counter_lock = threading.Lock()
         #: What the backend does not act on, said once per task and setting.
@@ -131,6 +136,8 @@ class Controller:
                 + (" or 'await ...' on the call." if task.is_async else ".")
             )
         call = self._new_call(task, args, kwargs)
+        if self._is_plain(task):
+            return self._output(call, self._run_plain(call))
         gen = self._lifecycle(call)
         if task.is_async:
             with self.backend.blocked():
@@ -220,8 +227,17 @@ class Controller:
     def _output(self, call: _Call, outputs: Mapping[str, Any]) -> Any:
         return self.engine.decode_output(call.task.name, call.task.interface, outputs, self._conv)
 
+    def _task_consts(self, task: TaskTemplate[Any, Any]) -> tuple[dict[str, str], float | None, str]:
+        consts = self._consts.get(id(task))
+        if consts is None:
+            env_vars = {**(task.env.env_vars or {}), **self.settings.env_vars}
+            timeout = task.timeout.runtime_seconds if task.timeout is not None else None
+            consts = self._consts[id(task)] = (env_vars, timeout, self.settings.version or task_version(task), task)
+        return consts[0], consts[1], consts[2]
+
     def _spec(self, call: _Call, attempt: int) -> ActionSpec:
         task = call.task
+        env_vars, timeout, version = self._task_consts(task)
         ctx = context.TaskContext(
             action=context.ActionID(call.action, self.run_name),
             attempt=attempt,
@@ -235,13 +251,11 @@ class Controller:
             custom_context=call.custom_context if call.custom_context is not None else self.settings.custom_context,
             env_vars=self.settings.env_vars,
             dispatcher=self,
-            version=self.settings.version or task_version(task),
+            version=version,
             run_start_time=self.settings.started_at,
             disable_run_cache=self.settings.disable_run_cache,
             recovered_run_dirs=self.settings.recovered_run_dirs,
         )
-        env_vars = {**(task.env.env_vars or {}), **self.settings.env_vars}
-        timeout = task.timeout.runtime_seconds if task.timeout is not None else None
         return ActionSpec(
             run_name=self.run_name, action=call.action, parent=call.parent, attempt=attempt,
             task_name=task.name, task_ref=task.ref, inputs=call.inputs, code_root=self.settings.code_root,
@@ -282,6 +296,58 @@ class Controller:
         self.reuse.finish(claim, outputs, self.run_name, call.action)
         return outputs
 
+    def _is_plain(self, task: TaskTemplate[Any, Any]) -> bool:
+        """Whether calls of ``task`` take the direct path: a sync task without retries, timeout or
+        cache, in a run that recovers nothing and bounds no concurrency (checked once per task)."""
+        known = self._plain.get(id(task))
+        if known is None:
+            plain = (not task.is_async and task.retries.count == 0 and task.timeout is None
+                     and not (self.reuse.cache is not None and task.cache.is_enabled())
+                     and not self.reuse.recovering and not self.slots.limit)
+            known = self._plain[id(task)] = (plain, task)
+        return known[0]
+
+    def _run_plain(self, call: _Call) -> Mapping[str, Any]:
+        """One attempt, run in this thread when the backend can (else on the loop): the lifecycle
+        of an action with nothing to reuse, retry or time out, without the attempt generator."""
+        task, rec, action = call.task, self.recorder, call.action
+        self.unhonoured.check(task)
+        rec.queued(self.run_name, action, call.parent, task.name, call.group, time.time(), call.inputs)
+        rec.started(action, 1, time.time())
+        spec = self._spec(call, 1)
+        try:
+            try:
+                outcome = self.backend.execute_inline(spec)
+            except (FlyteUsageError, BaseRuntimeError):
+                raise
+            except Exception as e:
+                outcome = _system_failure(spec, e)
+            self._inline = outcome is not None
+            if outcome is None:  # the backend cannot run it in this thread
+                with self.backend.blocked():
+                    outcome = self.loop.submit(self._execute(spec)).result()
+        except BaseException:
+            rec.update_action(action, Phase.ABORTED, 1, ended_at=time.time())
+            raise
+        finally:
+            if action in self._children:
+                self._cancel_leftovers(action)
+        if outcome.error is None:
+            outputs = dict(outcome.outputs or {})
+            rec.succeeded(action, 1, time.time(), outputs)
+            return outputs
+        self._fail(call, 1, outcome.error, 0)
+
+    def _fail(self, call: _Call, attempt: int, error: ErrorInfo, retries: int) -> NoReturn:
+        """Record the action's final failure and raise it as the task's exception."""
+        phase = Phase.TIMED_OUT if error.code in TIMEOUT_CODES else Phase.FAILED
+        if error.action is None:
+            error = attrs.evolve(error, action=call.action)
+        if error.task is None and error.action == call.action:
+            error = attrs.evolve(error, task=call.task.name)  # so a parent failing through it names this task
+        self.recorder.update_action(call.action, phase, attempt, ended_at=time.time(), error=error)
+        raise_error(error, call.task.name, retries_exhausted=retries > 0 and attempt > retries)
+
     def _attempts(self, call: _Call, created: float) -> _Steps:
         """Run attempts until one succeeds or retries, deadline or a final error stop it."""
         task, rec = call.task, self.recorder
@@ -316,13 +382,7 @@ class Controller:
             if delay > 0:
                 yield _Sleep(delay)
         assert error is not None
-        phase = Phase.TIMED_OUT if error.code in TIMEOUT_CODES else Phase.FAILED
-        if error.action is None:
-            error = attrs.evolve(error, action=call.action)
-        if error.task is None and error.action == call.action:
-            error = attrs.evolve(error, task=task.name)  # so a parent failing through it names this task
-        rec.update_action(call.action, phase, attempt, ended_at=time.time(), error=error)
-        raise_error(error, task.name, retries_exhausted=retries > 0 and attempt > retries)
+        self._fail(call, attempt, error, retries)
 
     def _drive_sync(self, gen: _Steps) -> Mapping[str, Any]:
         reply: Any = None

@@ -56,6 +56,11 @@ class Reuse:
         self._inflight: dict[tuple[str, str], Future[Mapping[str, Any] | None]] = {}
         self._lock = threading.Lock()
 
+    @property
+    def recovering(self) -> bool:
+        """Whether this run reuses actions of a recovered run."""
+        return bool(self._prior)
+
     def recovered(self, action: str, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> Hit | None:
         """The outputs of the same action of the recovered run, if it succeeded there with the same
         task and inputs."""
