@@ -285,6 +285,7 @@ class Controller:
             rec.update_action(call.action, Phase.SUCCEEDED, 0, message=how, started_at=now, ended_at=now,
                               outputs=dict(hit.outputs), cache_hit=hit.cache_hit,
                               recovered_from=hit.recovered_from)
+            self.reuse.release(claim, hit.outputs)
             return hit.outputs
         try:
             outputs = yield from self._attempts(call, created)
@@ -297,22 +298,38 @@ class Controller:
         return outputs
 
     def _is_plain(self, task: TaskTemplate[Any, Any]) -> bool:
-        """Whether calls of ``task`` take the direct path: a sync task without retries, timeout or
-        cache, in a run that recovers nothing and bounds no concurrency (checked once per task)."""
+        """Whether calls of ``task`` take the direct path: a sync task without retries or timeout,
+        in a run that recovers nothing and bounds no concurrency (checked once per task)."""
         known = self._plain.get(id(task))
         if known is None:
             plain = (not task.is_async and task.retries.count == 0 and task.timeout is None
-                     and not (self.reuse.cache is not None and task.cache.is_enabled())
                      and not self.reuse.recovering and not self.slots.limit)
             known = self._plain[id(task)] = (plain, task)
         return known[0]
 
     def _run_plain(self, call: _Call) -> Mapping[str, Any]:
         """One attempt, run in this thread when the backend can (else on the loop): the lifecycle
-        of an action with nothing to reuse, retry or time out, without the attempt generator."""
+        of an action with no retry or timeout, without the attempt generator; a cache hit (or
+        an identical call in flight) serves it without running."""
         task, rec, action = call.task, self.recorder, call.action
         self.unhonoured.check(task)
         rec.queued(self.run_name, action, call.parent, task.name, call.group, time.time(), call.inputs)
+        claim = self.reuse.claim(task, call.inputs)
+        if claim is not None:
+            hit = self.reuse.cached(claim)
+            if hit is None and claim.wait is not None:  # an identical call is running: share its result
+                with self.backend.blocked():
+                    waited = claim.wait.result()
+                if waited is not None:
+                    hit = Hit(waited, cache_hit=True)
+                else:  # it failed: this call runs (and caches) on its own
+                    claim = self.reuse.claim(task, call.inputs)
+            if hit is not None:
+                now = time.time()
+                rec.update_action(action, Phase.SUCCEEDED, 0, message="cache hit", started_at=now, ended_at=now,
+                                  outputs=dict(hit.outputs), cache_hit=True)
+                self.reuse.release(claim, hit.outputs)
+                return hit.outputs
         rec.started(action, 1, time.time())
         spec = self._spec(call, 1)
         try:
@@ -328,6 +345,7 @@ class Controller:
                     outcome = self.loop.submit(self._execute(spec)).result()
         except BaseException:
             rec.update_action(action, Phase.ABORTED, 1, ended_at=time.time())
+            self.reuse.finish(claim, None, self.run_name, action)
             raise
         finally:
             if action in self._children:
@@ -335,7 +353,9 @@ class Controller:
         if outcome.error is None:
             outputs = dict(outcome.outputs or {})
             rec.succeeded(action, 1, time.time(), outputs)
+            self.reuse.finish(claim, outputs, self.run_name, action)
             return outputs
+        self.reuse.finish(claim, None, self.run_name, action)
         self._fail(call, 1, outcome.error, 0)
 
     def _fail(self, call: _Call, attempt: int, error: ErrorInfo, retries: int) -> NoReturn:

@@ -100,6 +100,16 @@ class Reuse:
         entry = self.cache.get(claim.task, claim.key)
         return Hit(entry.outputs, cache_hit=True) if entry is not None else None
 
+    def release(self, claim: Claim | None, outputs: Mapping[str, Any]) -> None:
+        """A claimed call was served from the cache: wake calls waiting on it, keep nothing."""
+        if claim is None or claim.leader is None:
+            return
+        with self._lock:
+            if self._inflight.get((claim.task, claim.key)) is claim.leader:
+                del self._inflight[(claim.task, claim.key)]
+        if not claim.leader.done():
+            claim.leader.set_result(outputs)
+
     def finish(self, claim: Claim | None, outputs: Mapping[str, Any] | None, run: str, action: str) -> None:
         """Store the outputs of a claimed call (None: it failed) and wake calls waiting on it."""
         if claim is None or claim.leader is None:

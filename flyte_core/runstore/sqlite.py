@@ -287,14 +287,18 @@ class SQLiteRunStore:
         rows = self._read(f"SELECT {', '.join(CACHE_COLUMNS)} FROM cache WHERE task = ? AND key = ?", (task, key))
         return cache_from_row(rows[0]) if rows else None
 
-    def list_cache(self, task: str | None = None) -> list[CacheEntry]:
-        """Cache entries (of one task, if given), newest first."""
+    def list_cache(self, task: str | None = None, limit: int | None = None) -> list[CacheEntry]:
+        """Cache entries (of one task, if given), newest first; at most ``limit``."""
         sql = f"SELECT {', '.join(CACHE_COLUMNS)} FROM cache"
         params: list[Any] = []
         if task is not None:
             sql += " WHERE task = ?"
             params.append(task)
-        return [cache_from_row(r) for r in self._read(sql + " ORDER BY created_at DESC", params)]
+        sql += " ORDER BY created_at DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [cache_from_row(r) for r in self._read(sql, params)]
 
     def delete_cache(self, task: str | None = None) -> int:
         """Delete cache entries (of one task, if given); return how many."""

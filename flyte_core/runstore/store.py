@@ -74,8 +74,8 @@ class RunStore(Protocol):
         """The cache entry of ``task`` under ``key``, or None."""
         ...
 
-    def list_cache(self, task: str | None = None) -> list[CacheEntry]:
-        """Cache entries (of one task, if given), newest first."""
+    def list_cache(self, task: str | None = None, limit: int | None = None) -> list[CacheEntry]:
+        """Cache entries (of one task, if given), newest first; at most ``limit``."""
         ...
 
     def delete_cache(self, task: str | None = None) -> int:
