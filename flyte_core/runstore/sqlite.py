@@ -333,10 +333,25 @@ class SQLiteRunStore:
                "ORDER BY created_at DESC, rowid DESC LIMIT ?")
         return [run_from_row(r) for r in self._read(sql, [*params, limit])]
 
-    def get_actions(self, run: str) -> list[ActionRecord]:
-        """Every action of ``run``, in creation order (ties in first-insertion order)."""
-        sql = f"SELECT {', '.join(ACTION_COLUMNS)} FROM actions WHERE run = ? ORDER BY created_at, rowid"
-        return [action_from_row(r) for r in self._read(sql, (run,))]
+    def get_actions(self, run: str, *, offset: int = 0, limit: int | None = None,
+                    unfinished: bool = False) -> list[ActionRecord]:
+        """The actions of ``run`` in creation order (ties in first-insertion order): every one, or
+        ``limit`` of them from ``offset`` (a page), or only those not in a terminal phase."""
+        sql = f"SELECT {', '.join(ACTION_COLUMNS)} FROM actions WHERE run = ?"
+        params: list[Any] = [run]
+        if unfinished:
+            terminal = [p.value for p in Phase if p.is_terminal]
+            sql += f" AND phase NOT IN ({', '.join('?' * len(terminal))})"
+            params += terminal
+        sql += " ORDER BY created_at, rowid"
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            params += [-1 if limit is None else limit, offset]
+        return [action_from_row(r) for r in self._read(sql, params)]
+
+    def count_actions(self, run: str) -> int:
+        """How many actions ``run`` has."""
+        return int(self._read("SELECT count(*) FROM actions WHERE run = ?", (run,))[0][0])
 
     def get_events(self, run: str, action: str | None = None) -> list[EventRecord]:
         """Phase changes of a run (every event of the run, run-level and per action) or, when

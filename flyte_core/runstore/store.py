@@ -45,8 +45,14 @@ class RunStore(Protocol):
         """Runs, newest first, optionally filtered."""
         ...
 
-    def get_actions(self, run: str) -> list[ActionRecord]:
-        """Every action of ``run``, in creation order."""
+    def get_actions(self, run: str, *, offset: int = 0, limit: int | None = None,
+                    unfinished: bool = False) -> list[ActionRecord]:
+        """The actions of ``run`` in creation order: all, a page (``offset``, ``limit``), or only
+        those not in a terminal phase."""
+        ...
+
+    def count_actions(self, run: str) -> int:
+        """How many actions ``run`` has."""
         ...
 
     def get_events(self, run: str, action: str | None = None) -> list[EventRecord]:

@@ -83,7 +83,7 @@ class _Mapper:
 
     async def aio(
         self, func: Any, *iterables: Iterable[Any], group_name: str | None = None, concurrency: int = 0,
-        return_exceptions: bool = True, _rows: Any = None, _group: str | None = None,
+        return_exceptions: bool = True, _rows: Any = None,
     ) -> AsyncIterator[Any]:
         """The async form: ``async for result in flyte.map.aio(task, items)``."""
         if _rows is None:
@@ -100,7 +100,7 @@ class _Mapper:
 
         # Each call's asyncio task copies the context current at its creation: the caller's task
         # context (which the sync form carries over to the run loop) plus the map's group.
-        with group(_group or f"{task.name}_{group_name or 'map'}"):
+        with group(f"{task.name}_{group_name or 'map'}"):
             tasks = [asyncio.ensure_future(one(row)) for row in rows]
         try:
             for t in tasks:
@@ -126,8 +126,8 @@ def _inline(
 ) -> Iterator[Any]:
     """A sync task's items, each run by :meth:`Dispatcher.call_sync` in one of a few threads of the
     map's own (each taking the next item when it is done with one) instead of a trip through the
-    run's loop per item; results in input order. When the first call shows the backend does not
-    run calls in the calling thread, the other items go through the loop as usual."""
+    run's loop per item; results in input order. Used when the dispatcher runs sync calls in the
+    calling thread (or does not know yet: a call it cannot run there still runs, on the loop)."""
     results: list[Any] = [None] * len(rows)
     done: list[bool] = [False] * len(rows)
     failed: list[bool] = [False] * len(rows)
@@ -156,24 +156,19 @@ def _inline(
     if not rows:
         return
     with group(group_name):
-        one(next(taken))  # the first item in this (blocked) thread: it also tells whether calls run inline
-        inline = dispatcher.runs_inline(task) is not False
-        width = min(len(rows) - 1, concurrency if concurrency > 0 else _DEFAULT_WIDTH) if inline else 0
+        width = min(len(rows), concurrency if concurrency > 0 else _DEFAULT_WIDTH)
         # Each thread runs in a copy of this context: the caller's task context and the map's group.
         threads = [threading.Thread(target=contextvars.copy_context().run, args=(worker,), daemon=True,
                                     name=f"flyte-map-{task.short_name}-{n}") for n in range(width)]
-    if not inline:
-        rest = _drain(_Mapper().aio(task, return_exceptions=return_exceptions, _rows=(rows[1:], kw),
-                                    _group=group_name), dispatcher)
-        yield from _first_then(results[0], failed[0], return_exceptions, rest)
-        return
     for t in threads:
         t.start()
     try:
         for i in range(len(rows)):
             if not done[i]:
                 with dispatcher.waiting(), cond:
-                    cond.wait_for(lambda: done[i])  # noqa: B023  # waited on here, in this iteration
+                    # In short waits: an abort raised in this thread is seen only between them.
+                    while not cond.wait_for(lambda: done[i], timeout=0.1):  # noqa: B023  # this iteration's i
+                        pass
             value = results[i]
             results[i] = None  # yielded: not kept
             if failed[i] and (not isinstance(value, Exception) or not return_exceptions):
@@ -181,16 +176,12 @@ def _inline(
             yield value
     finally:
         stop.set()
-        for t in threads:
-            t.join()
-
-
-def _first_then(first: Any, failed: bool, return_exceptions: bool, rest: Generator[Any, None, None]) -> Iterator[Any]:
-    if failed and (not isinstance(first, Exception) or not return_exceptions):
-        rest.close()
-        raise first
-    yield first
-    yield from rest
+        for t in threads:  # the items running end (an abort stops them too) before the map does
+            while t.is_alive():
+                try:
+                    t.join(0.1)
+                except BaseException:  # a second abort: the items still record how they ended
+                    continue
 
 
 def _drain(agen: AsyncIterator[Any], dispatcher: Dispatcher) -> Generator[Any, None, None]:
