@@ -136,7 +136,7 @@ class Controller:
                 + (" or 'await ...' on the call." if task.is_async else ".")
             )
         call = self._new_call(task, args, kwargs)
-        if self._is_plain(task):
+        if not task.is_async and self._is_plain(task):
             return self._output(call, self._run_plain(call))
         gen = self._lifecycle(call)
         if task.is_async:
@@ -149,6 +149,11 @@ class Controller:
     ) -> Coroutine[Any, Any, Any]:
         """An awaitable call of ``task`` (sync tasks run in the backend's pool)."""
         call = self._new_call(task, args, kwargs)  # bind errors surface at the call site
+        if self._is_plain(task):
+            async def direct() -> Any:
+                return self._output(call, await self._run_plain_async(call))
+
+            return direct()
 
         async def run() -> Any:
             outputs = await self._drive_async(self._lifecycle(call), call.action, call.parent)
@@ -298,11 +303,11 @@ class Controller:
         return outputs
 
     def _is_plain(self, task: TaskTemplate[Any, Any]) -> bool:
-        """Whether calls of ``task`` take the direct path: a sync task without retries or timeout,
-        in a run that recovers nothing and bounds no concurrency (checked once per task)."""
+        """Whether calls of ``task`` take the direct path: a task without retries or timeout, in a
+        run that recovers nothing and bounds no concurrency (checked once per task)."""
         known = self._plain.get(id(task))
         if known is None:
-            plain = (not task.is_async and task.retries.count == 0 and task.timeout is None
+            plain = (task.retries.count == 0 and task.timeout is None
                      and not self.reuse.recovering and not self.slots.limit)
             known = self._plain[id(task)] = (plain, task)
         return known[0]
@@ -350,6 +355,61 @@ class Controller:
         finally:
             if action in self._children:
                 self._cancel_leftovers(action)
+        if outcome.error is None:
+            outputs = dict(outcome.outputs or {})
+            rec.succeeded(action, 1, time.time(), outputs)
+            self.reuse.finish(claim, outputs, self.run_name, action)
+            return outputs
+        self.reuse.finish(claim, None, self.run_name, action)
+        self._fail(call, 1, outcome.error, 0)
+
+    async def _run_plain_async(self, call: _Call) -> Mapping[str, Any]:
+        """:meth:`_run_plain` on the run's loop (an awaited call): one attempt through the backend."""
+        task, rec, action, parent = call.task, self.recorder, call.action, call.parent
+        self.unhonoured.check(task)
+        me = asyncio.current_task()
+        if me is not None:
+            self._by_action[action] = me
+            self._children.setdefault(parent, set()).add(action)
+        claim = None
+        try:
+            rec.queued(self.run_name, action, parent, task.name, call.group, time.time(), call.inputs)
+            claim = self.reuse.claim(task, call.inputs)
+            if claim is not None:
+                hit = self.reuse.cached(claim)
+                if hit is None and claim.wait is not None:  # an identical call is running: share its result
+                    waited = await asyncio.wrap_future(claim.wait)
+                    if waited is not None:
+                        hit = Hit(waited, cache_hit=True)
+                    else:  # it failed: this call runs (and caches) on its own
+                        claim = self.reuse.claim(task, call.inputs)
+                if hit is not None:
+                    now = time.time()
+                    rec.update_action(action, Phase.SUCCEEDED, 0, message="cache hit", started_at=now,
+                                      ended_at=now, outputs=dict(hit.outputs), cache_hit=True)
+                    self.reuse.release(claim, hit.outputs)
+                    return hit.outputs
+            rec.started(action, 1, time.time())
+            spec = self._spec(call, 1)
+            try:
+                outcome = await self.backend.execute(spec)
+            except (asyncio.CancelledError, FlyteUsageError, BaseRuntimeError):
+                raise
+            except Exception as e:  # the backend itself broke: a system error
+                outcome = _system_failure(spec, e)
+        except BaseException:
+            rec.update_action(action, Phase.ABORTED, 1, ended_at=time.time())
+            self.reuse.finish(claim, None, self.run_name, action)
+            raise
+        finally:
+            if action in self._children:
+                self._cancel_leftovers(action)
+            if self._by_action.pop(action, None) is not None:
+                siblings = self._children.get(parent)
+                if siblings is not None:
+                    siblings.discard(action)
+                    if not siblings:
+                        del self._children[parent]
         if outcome.error is None:
             outputs = dict(outcome.outputs or {})
             rec.succeeded(action, 1, time.time(), outputs)
