@@ -141,3 +141,17 @@ def test_retried_and_failed_actions_keep_every_change(session: Session, tasks) -
     failed = session.runs.list_runs(limit=1)[0]
     assert [(e.phase, e.attempt) for e in session.runs.get_events(failed.name)] == [
         (Phase.QUEUED, 0), (Phase.RUNNING, 1), (Phase.FAILED, 1)]
+
+
+@pytest.mark.parametrize("value", [
+    {"o0": {"t": "int", "v": 1, "d": 5}}, {"x": {"t": "bool", "v": 1, "d": True}},
+    {"x": {"t": "int", "v": 2, "d": -(10**30)}}, {"x": {"t": "str", "v": 1, "d": 'quote " and \\ back'}},
+    {"a": {"t": "int", "v": 1, "d": 1}, "b": {"t": "int", "v": 1, "d": 2}}, {"ü": {"t": "int", "v": 1, "d": 3}},
+    {"x": {"t": "float", "v": 1, "d": float("nan")}}, {}, None,
+])
+def test_tiny_literals_are_written_as_the_json_encoder_would(value: object) -> None:
+    from flyte_core.runstore.sqlrows import from_json, literals_to_json, to_json
+
+    text = literals_to_json(value)  # type: ignore[arg-type]
+    assert text == to_json(value)
+    assert (from_json(text) == value) or (value is not None and "nan" in repr(value))

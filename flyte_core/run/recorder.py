@@ -25,7 +25,7 @@ from flyte_core.errors.core import FlyteUsageError
 from flyte_core.run.events import ActionEvent, RunEvent
 from flyte_core.run.observers import RunObserver
 from flyte_core.runstore.records import ActionRecord, ErrorInfo, EventRecord, LogLine, Phase, RunRecord
-from flyte_core.runstore.sqlrows import error_to_json, to_json
+from flyte_core.runstore.sqlrows import error_to_json, literals_to_json
 from flyte_core.runstore.store import RunStore
 from flyte_core.security.masking import mask
 
@@ -81,8 +81,8 @@ def _record(s: tuple[Any, ...]) -> ActionRecord:
 
 
 def _row(s: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (s[0], s[1], s[2], s[3], s[4].value, s[5], s[6], s[7], s[8], s[9], to_json(s[10]), to_json(s[11]),
-            error_to_json(s[12]), int(s[13]), s[14], int(s[15]))
+    return (s[0], s[1], s[2], s[3], s[4].value, s[5], s[6], s[7], s[8], s[9], literals_to_json(s[10]),
+            literals_to_json(s[11]), None if s[12] is None else error_to_json(s[12]), int(s[13]), s[14], int(s[15]))
 
 
 class Recorder:

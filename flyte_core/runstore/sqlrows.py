@@ -52,7 +52,6 @@ CREATE TABLE IF NOT EXISTS logs (
     attempt INTEGER NOT NULL, at REAL NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS logs_run ON logs (run, seq);
 CREATE INDEX IF NOT EXISTS logs_action ON logs (run, action, seq);
-CREATE INDEX IF NOT EXISTS actions_open ON actions (run, phase);
 CREATE TABLE IF NOT EXISTS cache (
     task TEXT NOT NULL, key TEXT NOT NULL, version TEXT NOT NULL, outputs TEXT NOT NULL,
     run TEXT NOT NULL, action TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (task, key));
@@ -81,6 +80,21 @@ def insert_sql(table: str, columns: Sequence[str], key: Sequence[str] = (), upda
 def to_json(value: Any) -> str | None:
     """JSON text of a dict (or None)."""
     return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def literals_to_json(value: dict[str, Any] | None) -> str | None:
+    """:func:`to_json` of a literal map, written directly for the common tiny one (a single int or
+    bool literal, as most task inputs and outputs are): the same JSON, without the encoder."""
+    if value is not None and len(value) == 1:
+        ((name, lit),) = value.items()
+        if type(lit) is dict and len(lit) == 3 and name.isascii() and name.isidentifier():
+            t, v, d = lit.get("t"), lit.get("v"), lit.get("d")
+            if type(t) is str and type(v) is int and t.isascii() and t.isidentifier():
+                if type(d) is int:
+                    return f'{{"{name}":{{"t":"{t}","v":{v},"d":{d}}}}}'
+                if type(d) is bool:
+                    return f'{{"{name}":{{"t":"{t}","v":{v},"d":{"true" if d else "false"}}}}}'
+    return to_json(value)
 
 
 def from_json(text: str | None) -> Any:
