@@ -224,10 +224,11 @@ class Controller:
         parent_ctx = context.current()
         bound = task.interface.bind(task.name, args, kwargs)
         inputs = self.engine.encode_inputs(task.name, task.interface, bound, self._conv)
-        action = self._next_id(self._parent())
         if parent_ctx is None:
-            return _Call(task, action, self._parent(), inputs, None)
-        return _Call(task, action, self._parent(), inputs, parent_ctx.group_data, dict(parent_ctx.custom_context))
+            return _Call(task, self._next_id("a0"), "a0", inputs, None)
+        parent = parent_ctx.action.name
+        return _Call(task, self._next_id(parent), parent, inputs, parent_ctx.group_data,
+                     dict(parent_ctx.custom_context))
 
     def _output(self, call: _Call, outputs: Mapping[str, Any]) -> Any:
         return self.engine.decode_output(call.task.name, call.task.interface, outputs, self._conv)
