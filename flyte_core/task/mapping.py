@@ -141,6 +141,8 @@ def _inline(
             value, bad = dispatcher.call_sync(task, rows[i], kw), False
         except BaseException as e:
             value, bad = e, True
+            if not isinstance(e, Exception):  # an abort or interrupt: take no further items
+                stop.set()
         with cond:
             results[i], failed[i], done[i] = value, bad, True
             cond.notify_all()
