@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -52,17 +53,22 @@ def workload(python: str, name: str, n: int, plain: bool = False) -> dict[str, f
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def command(argv: Sequence[str], python: str) -> float:
-    """Wall time of one CLI command in a fresh temporary FLYTE_HOME and working directory (holding
-    a copy of greet.py)."""
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def command(argv: Sequence[str], python: str) -> tuple[float, float]:
+    """Wall and CPU time of one CLI command in a fresh temporary FLYTE_HOME and working directory
+    (holding a copy of greet.py)."""
     with tempfile.TemporaryDirectory() as home:
         shutil.copy(HERE / "greet.py", home)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _children_cpu()
         out = subprocess.run(list(argv), env=_env(home, python), cwd=home, capture_output=True, text=True, timeout=600)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, _children_cpu() - c0
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed:\n{out.stdout[-2000:]}{out.stderr[-3000:]}")
-    return seconds
+    return seconds, cpu
 
 
 def _cli(python: str) -> str:
@@ -84,11 +90,16 @@ def median(xs: list[float]) -> float:
     return statistics.median(xs)
 
 
-def main_table() -> list[tuple[str, float, float | None, float | None]]:
-    """Rows (label, flyte-core, Flyte 2, plain Python): per-action µs for the workloads, seconds
-    for the commands."""
+Row = tuple[str, float, float | None, float | None, float, float | None]
+
+
+def main_table() -> list[Row]:
+    """Rows (label, flyte-core, Flyte 2, plain Python, then the CPU time of flyte-core and Flyte 2):
+    per-action µs for the workloads, seconds for the commands. On a loaded machine the CPU time
+    (every thread of the process) is the steadier figure."""
     systems = [("core", CORE, False)] + ([("flyte2", FLYTE2, False)] if FLYTE2 else []) + [("plain", CORE, True)]
     samples: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
     labels = {"chain": f"chain, {N} sync->sync calls (us/action)",
               "fan": f"fan, gather of {N} async calls (us/action)",
               "map": f"flyte.map over {N} sync items (us/item)",
@@ -98,20 +109,24 @@ def main_table() -> list[tuple[str, float, float | None, float | None]]:
             for sys_name, python, plain in systems:
                 r = workload(python, w, N, plain)
                 samples.setdefault((labels[w], sys_name), []).append(r["seconds"] / N * 1e6)
+                cpu.setdefault((labels[w], sys_name), []).append(r.get("cpu_seconds", 0.0) / N * 1e6)
         for sys_name, python, _plain in systems[:-1]:
             for label, argv in cold_commands(python, sys_name == "flyte2").items():
-                samples.setdefault((label, sys_name), []).append(command(argv, python))
+                wall, used = command(argv, python)
+                samples.setdefault((label, sys_name), []).append(wall)
+                cpu.setdefault((label, sys_name), []).append(used)
     rows = []
     for label in [*labels.values(), *cold_commands(CORE, False)]:
         core = median(samples[(label, "core")])
         f2 = median(samples[(label, "flyte2")]) if (label, "flyte2") in samples else None
         plain = median(samples[(label, "plain")]) if (label, "plain") in samples else None
-        rows.append((label, core, f2, plain))
+        f2_cpu = median(cpu[(label, "flyte2")]) if (label, "flyte2") in cpu else None
+        rows.append((label, core, f2, plain, median(cpu[(label, "core")]), f2_cpu))
     return rows
 
 
-def growth_table() -> list[tuple[str, int, str, float, float]]:
-    """Rows (workload, n, system, seconds, peak RSS MB) for map and chain at each size."""
+def growth_table() -> list[tuple[str, int, str, float, float, float]]:
+    """Rows (workload, n, system, seconds, peak RSS MB, CPU seconds) for map and chain at each size."""
     rows = []
     for w in ("chain", "map"):
         for n in GROWTH:
@@ -123,8 +138,8 @@ def growth_table() -> list[tuple[str, int, str, float, float]]:
     return rows
 
 
-def _pair(r: dict[str, float]) -> tuple[float, float]:
-    return r["seconds"], r["peak_rss_mb"]
+def _pair(r: dict[str, float]) -> tuple[float, float, float]:
+    return r["seconds"], r["peak_rss_mb"], r.get("cpu_seconds", 0.0)
 
 
 def _ratio(a: float, b: float | None) -> str:
@@ -138,20 +153,23 @@ def main() -> dict[str, object]:
 
 def report(r: dict[str, object]) -> None:
     """Print both tables (markdown)."""
-    print(f"| workload | flyte-core | Flyte 2 | plain Python | core/Flyte 2 | core/plain |  (median of {REPEAT})")
-    print("|---|---|---|---|---|---|")
-    for label, core, f2, plain in r["main"]:  # type: ignore[attr-defined]
+    print(f"| workload (median of {REPEAT}) | flyte-core | Flyte 2 | plain Python | core/Flyte 2 | core/plain "
+          "| CPU flyte-core | CPU Flyte 2 | CPU core/Flyte 2 |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for label, core, f2, plain, core_cpu, f2_cpu in r["main"]:  # type: ignore[attr-defined]
         fmt = (lambda v: "-" if v is None else f"{v:.3f}") if "(s)" in label else (
             lambda v: "-" if v is None else f"{v:.1f}")
-        print(f"| {label} | {fmt(core)} | {fmt(f2)} | {fmt(plain)} | {_ratio(core, f2)} | {_ratio(core, plain)} |")
+        print(f"| {label} | {fmt(core)} | {fmt(f2)} | {fmt(plain)} | {_ratio(core, f2)} | {_ratio(core, plain)} "
+              f"| {fmt(core_cpu)} | {fmt(f2_cpu)} | {_ratio(core_cpu, f2_cpu)} |")
     print()
-    print("| growth | n | system | seconds | us/item | per-item vs n=1000 | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
+    print("| growth | n | system | seconds | us/item | per-item vs n=1000 | CPU us/item | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|")
     first: dict[tuple[str, str], float] = {}
-    for w, n, system, seconds, rss in r["growth"]:  # type: ignore[attr-defined]
+    for w, n, system, seconds, rss, used in r["growth"]:  # type: ignore[attr-defined]
         per = seconds / n * 1e6
         base = first.setdefault((w, system), per)
-        print(f"| {w} | {n:,} | {system} | {seconds:.2f} | {per:.1f} | x{per / base:.2f} | {rss:.0f} |")
+        print(f"| {w} | {n:,} | {system} | {seconds:.2f} | {per:.1f} | x{per / base:.2f} | {used / n * 1e6:.1f} "
+              f"| {rss:.0f} |")
 
 
 if __name__ == "__main__":
