@@ -155,3 +155,14 @@ def test_tiny_literals_are_written_as_the_json_encoder_would(value: object) -> N
     text = literals_to_json(value)  # type: ignore[arg-type]
     assert text == to_json(value)
     assert (from_json(text) == value) or (value is not None and "nan" in repr(value))
+
+
+def test_a_tiny_recorder_queue_pushes_back_without_losing_or_blocking(session: Session, tasks,  # type: ignore[no-untyped-def]
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from flyte_core.run import recorder
+
+    monkeypatch.setattr(recorder, "_MAX_QUEUED", 8)  # producers wait for the writer almost at once
+    run = session.run(tasks.chain, n=2000)
+    assert run.outputs()[0] == sum(range(1, 2001))
+    actions = session.runs.get_actions(run.name)
+    assert len(actions) == 2001 and {a.phase for a in actions} == {Phase.SUCCEEDED}
