@@ -25,15 +25,16 @@ import attrs
 from flyte_core.errors.core import (
     BaseRuntimeError,
     FlyteUsageError,
-    RuntimeSystemError,
     SyncTaskCallInAsyncContextError,
 )
 from flyte_core.run.backend import ActionOutcome, ActionSpec, Backend
 from flyte_core.run.cache import task_version
 from flyte_core.run.concurrency import ActionSlots
+from flyte_core.run.direct import DirectPath, system_failure
 from flyte_core.run.failures import TIMEOUT_CODES, raise_error
 from flyte_core.run.memo import Hit, Reuse
 from flyte_core.run.recorder import Recorder
+from flyte_core.run.running import RunningActions
 from flyte_core.run.settings import RunSettings, UnhonouredNotices
 from flyte_core.run.siderecords import SideRecords
 from flyte_core.runstore.records import ErrorInfo, Phase
@@ -75,7 +76,7 @@ class _Call:
 _Steps = Generator[ActionSpec | _Sleep | _Wait, Any, Mapping[str, Any]]
 
 
-class Controller:
+class Controller(DirectPath):
     """Drives the actions of one run on one backend. Thread-safe; one per run."""
 
     def __init__(
@@ -98,11 +99,8 @@ class Controller:
         self.settings = settings
         self._conv = conversion
         self.reuse = reuse or Reuse(None, None, [])
-        #: action id -> the asyncio task driving it, to cancel a finished action's leftovers.
-        self._by_action: dict[str, asyncio.Task[Any]] = {}
-        #: parent id -> its children driven on the loop and still running (so finding an action's
-        #: leftovers costs its own children, not every running action: flyte.map stays linear).
-        self._children: dict[str | None, set[str]] = {}
+        #: The actions driven on the loop and still running, by parent (to cancel leftovers).
+        self.running = RunningActions()
         #: Whether the backend ran a sync call in the calling thread (None: no sync call yet).
         self._inline: bool | None = None
         #: Task object id -> whether its calls take the direct path (see _is_plain); the task is
@@ -303,122 +301,6 @@ class Controller:
         self.reuse.finish(claim, outputs, self.run_name, call.action)
         return outputs
 
-    def _is_plain(self, task: TaskTemplate[Any, Any]) -> bool:
-        """Whether calls of ``task`` take the direct path: a task without retries or timeout, in a
-        run that recovers nothing and bounds no concurrency (checked once per task)."""
-        known = self._plain.get(id(task))
-        if known is None:
-            plain = (task.retries.count == 0 and task.timeout is None
-                     and not self.reuse.recovering and not self.slots.limit)
-            known = self._plain[id(task)] = (plain, task)
-        return known[0]
-
-    def _run_plain(self, call: _Call) -> Mapping[str, Any]:
-        """One attempt, run in this thread when the backend can (else on the loop): the lifecycle
-        of an action with no retry or timeout, without the attempt generator; a cache hit (or
-        an identical call in flight) serves it without running."""
-        task, rec, action = call.task, self.recorder, call.action
-        self.unhonoured.check(task)
-        rec.queued(self.run_name, action, call.parent, task.name, call.group, time.time(), call.inputs)
-        claim = self.reuse.claim(task, call.inputs)
-        if claim is not None:
-            hit = self.reuse.cached(claim)
-            if hit is None and claim.wait is not None:  # an identical call is running: share its result
-                with self.backend.blocked():
-                    waited = claim.wait.result()
-                if waited is not None:
-                    hit = Hit(waited, cache_hit=True)
-                else:  # it failed: this call runs (and caches) on its own
-                    claim = self.reuse.claim(task, call.inputs)
-            if hit is not None:
-                now = time.time()
-                rec.update_action(action, Phase.SUCCEEDED, 0, message="cache hit", started_at=now, ended_at=now,
-                                  outputs=dict(hit.outputs), cache_hit=True)
-                self.reuse.release(claim, hit.outputs)
-                return hit.outputs
-        rec.started(action, 1, time.time())
-        spec = self._spec(call, 1)
-        try:
-            try:
-                outcome = self.backend.execute_inline(spec)
-            except (FlyteUsageError, BaseRuntimeError):
-                raise
-            except Exception as e:
-                outcome = _system_failure(spec, e)
-            self._inline = outcome is not None
-            if outcome is None:  # the backend cannot run it in this thread
-                with self.backend.blocked():
-                    outcome = self.loop.submit(self._execute(spec)).result()
-        except BaseException:
-            rec.update_action(action, Phase.ABORTED, 1, ended_at=time.time())
-            self.reuse.finish(claim, None, self.run_name, action)
-            raise
-        finally:
-            if action in self._children:
-                self._cancel_leftovers(action)
-        if outcome.error is None:
-            outputs = dict(outcome.outputs or {})
-            rec.succeeded(action, 1, time.time(), outputs)
-            self.reuse.finish(claim, outputs, self.run_name, action)
-            return outputs
-        self.reuse.finish(claim, None, self.run_name, action)
-        self._fail(call, 1, outcome.error, 0)
-
-    async def _run_plain_async(self, call: _Call) -> Mapping[str, Any]:
-        """:meth:`_run_plain` on the run's loop (an awaited call): one attempt through the backend."""
-        task, rec, action, parent = call.task, self.recorder, call.action, call.parent
-        self.unhonoured.check(task)
-        me = asyncio.current_task()
-        if me is not None:
-            self._by_action[action] = me
-            self._children.setdefault(parent, set()).add(action)
-        claim = None
-        try:
-            rec.queued(self.run_name, action, parent, task.name, call.group, time.time(), call.inputs)
-            claim = self.reuse.claim(task, call.inputs)
-            if claim is not None:
-                hit = self.reuse.cached(claim)
-                if hit is None and claim.wait is not None:  # an identical call is running: share its result
-                    waited = await asyncio.wrap_future(claim.wait)
-                    if waited is not None:
-                        hit = Hit(waited, cache_hit=True)
-                    else:  # it failed: this call runs (and caches) on its own
-                        claim = self.reuse.claim(task, call.inputs)
-                if hit is not None:
-                    now = time.time()
-                    rec.update_action(action, Phase.SUCCEEDED, 0, message="cache hit", started_at=now,
-                                      ended_at=now, outputs=dict(hit.outputs), cache_hit=True)
-                    self.reuse.release(claim, hit.outputs)
-                    return hit.outputs
-            rec.started(action, 1, time.time())
-            spec = self._spec(call, 1)
-            try:
-                outcome = await self.backend.execute(spec)
-            except (asyncio.CancelledError, FlyteUsageError, BaseRuntimeError):
-                raise
-            except Exception as e:  # the backend itself broke: a system error
-                outcome = _system_failure(spec, e)
-        except BaseException:
-            rec.update_action(action, Phase.ABORTED, 1, ended_at=time.time())
-            self.reuse.finish(claim, None, self.run_name, action)
-            raise
-        finally:
-            if action in self._children:
-                self._cancel_leftovers(action)
-            if self._by_action.pop(action, None) is not None:
-                siblings = self._children.get(parent)
-                if siblings is not None:
-                    siblings.discard(action)
-                    if not siblings:
-                        del self._children[parent]
-        if outcome.error is None:
-            outputs = dict(outcome.outputs or {})
-            rec.succeeded(action, 1, time.time(), outputs)
-            self.reuse.finish(claim, outputs, self.run_name, action)
-            return outputs
-        self.reuse.finish(claim, None, self.run_name, action)
-        self._fail(call, 1, outcome.error, 0)
-
     def _fail(self, call: _Call, attempt: int, error: ErrorInfo, retries: int) -> NoReturn:
         """Record the action's final failure and raise it as the task's exception."""
         phase = Phase.TIMED_OUT if error.code in TIMEOUT_CODES else Phase.FAILED
@@ -496,30 +378,20 @@ class Controller:
         except (FlyteUsageError, BaseRuntimeError):
             raise
         except Exception as e:
-            return _system_failure(spec, e)
+            return system_failure(spec, e)
 
     def _cancel_leftovers(self, action: str) -> None:
         """Cancel descendants of a finished action that are still running (a failed parent, or
         children started and never awaited): nothing outlives its parent."""
-        pending = list(self._children.get(action, ()))
-        while pending:
-            aid = pending.pop()
-            pending.extend(self._children.get(aid, ()))
-            t = self._by_action.get(aid)
-            if t is not None and not t.done():
-                self.loop.loop.call_soon_threadsafe(t.cancel)
+        self.running.cancel_descendants(action, self.loop.loop)
 
     async def abort(self) -> None:
         """Cancel every action still running (Ctrl-C, ``flyte runs abort``); each records ABORTED."""
-        for t in list(self._by_action.values()):
-            t.cancel()
+        self.running.cancel_all()
 
     async def _drive_async(self, gen: _Steps, action: str, parent: str | None) -> Mapping[str, Any]:
         reply: Any = None
-        me = asyncio.current_task()
-        if me is not None:
-            self._by_action[action] = me
-            self._children.setdefault(parent, set()).add(action)
+        self.running.started(action, parent)
         try:
             while True:
                 step = gen.send(reply)
@@ -536,12 +408,7 @@ class Controller:
             gen.close()
             raise
         finally:
-            if self._by_action.pop(action, None) is not None:
-                siblings = self._children.get(parent)
-                if siblings is not None:
-                    siblings.discard(action)
-                    if not siblings:
-                        del self._children[parent]
+            self.running.ended(action, parent)
 
     async def _execute(self, spec: ActionSpec) -> ActionOutcome:
         try:
@@ -550,10 +417,4 @@ class Controller:
         except (asyncio.CancelledError, FlyteUsageError, BaseRuntimeError):
             raise
         except Exception as e:  # the backend itself broke: a system error, retried like any other
-            return _system_failure(spec, e)
-
-
-def _system_failure(spec: ActionSpec, e: Exception) -> ActionOutcome:
-    log.debug("backend failure", exc_info=e)
-    err = RuntimeSystemError(type(e).__name__, f"The backend failed to run action {spec.action}: {e}")
-    return ActionOutcome(error=ErrorInfo(err.code, "system", str(err), action=spec.action))
+            return system_failure(spec, e)
