@@ -135,6 +135,7 @@ class InProcessBackend:
             waiter.start()
             try:
                 await asyncio.wait_for(asyncio.shield(down), self.abort_grace)
+                waiter.join()  # it only has to return from waking this loop: nothing outlives the run
             except TimeoutError:
                 pass
             if waiter.is_alive() and not down.done():
