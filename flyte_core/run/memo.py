@@ -35,6 +35,10 @@ class Claim:
     behavior: str
     leader: Future[Mapping[str, Any] | None] | None = None
     wait: Future[Mapping[str, Any] | None] | None = None
+    #: Already in the cache when claimed (nothing to run, nobody to wake).
+    hit: Hit | None = None
+    #: The cache was looked up when claimed (a miss need not be looked up again).
+    looked: bool = False
 
 
 class Reuse:
@@ -84,7 +88,11 @@ class Reuse:
         # Flyte 2: "override" caches like "auto", with the version given by version_override;
         # only the run's overwrite_cache option recomputes (and replaces the entry).
         behavior = "recompute" if self.overwrite else "auto"
-        claim = Claim(task.name, key, version, behavior)
+        if behavior == "auto":  # the common hit: no in-flight bookkeeping
+            entry = self.cache.get(task.name, key)
+            if entry is not None:
+                return Claim(task.name, key, version, behavior, hit=Hit(entry.outputs, cache_hit=True))
+        claim = Claim(task.name, key, version, behavior, looked=behavior == "auto")
         with self._lock:
             running = self._inflight.get((task.name, key))
             if running is not None and behavior == "auto":
@@ -95,7 +103,9 @@ class Reuse:
 
     def cached(self, claim: Claim) -> Hit | None:
         """The cached outputs for ``claim``, unless its behavior is to recompute."""
-        if claim.behavior != "auto" or self.cache is None:
+        if claim.hit is not None:
+            return claim.hit
+        if claim.behavior != "auto" or self.cache is None or claim.looked:
             return None
         entry = self.cache.get(claim.task, claim.key)
         return Hit(entry.outputs, cache_hit=True) if entry is not None else None
