@@ -168,6 +168,18 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks of the hot paths, reported as ratios against baselines measured in the same run."""
+    """Benchmarks of the hot paths, reported as ratios against baselines measured in the same run.
+
+    Issue 17's workloads also run on Flyte 2 2.12.1, in a virtualenv of its own made here (its
+    package name clashes with ours); ``FLYTE_BENCH_FLYTE2_PYTHON`` names an existing one instead.
+    ``nox -s bench -- issue17`` runs only those (any benchmark names select; ``--json`` for data).
+    """
     install_project(session)
-    session.run("python", "bench/run.py", *session.posargs)
+    flyte2 = os.environ.get("FLYTE_BENCH_FLYTE2_PYTHON")
+    if not flyte2:
+        venv = Path(session.virtualenv.location).parent / "bench-flyte2"
+        flyte2 = str(venv / "bin" / "python")
+        if not Path(flyte2).exists():
+            session.run("python", "-m", "venv", str(venv))
+        session.run(flyte2, "-m", "pip", "install", "-q", "flyte==2.12.1", external=True)
+    session.run("python", "bench/run.py", *session.posargs, env={"FLYTE_BENCH_FLYTE2_PYTHON": flyte2})

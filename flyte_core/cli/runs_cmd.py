@@ -83,12 +83,19 @@ def list_runs(state: CliState, status: str | None, task: str | None, since: str 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("-f", "--follow", is_flag=True, help="Keep the tree updated until the run ends (Ctrl-C stops "
               "following; the run goes on).")
+@click.option("--limit", default=1000, show_default=True, help="How many actions (in creation order); 0 for all.")
+@click.option("--offset", default=0, show_default=True, help="Skip this many actions first (the next page).")
 @click.pass_obj
-def show_run(state: CliState, run: str, as_json: bool, follow: bool) -> None:
-    """A run's action tree with phase, duration and attempts per action."""
+def show_run(state: CliState, run: str, as_json: bool, follow: bool, limit: int, offset: int) -> None:
+    """A run's action tree with phase, duration and attempts per action (a page of a large run)."""
     as_json = as_json or state.as_json  # flyte --output-format json
     rec = _get_run(state, run)
-    actions = state.session().runs.get_actions(run)
+    store = state.session().runs
+    actions = store.get_actions(run, offset=offset, limit=limit or None)
+    if (limit and len(actions) == limit) or offset:
+        total = store.count_actions(run)
+        more = f"; --offset {offset + len(actions)} for the next page" if offset + len(actions) < total else ""
+        click.echo(f"actions {offset + 1}-{offset + len(actions)} of {total:,}{more}", err=True)
     if as_json:
         click.echo(json.dumps({"run": _jsonable(rec), "actions": [_jsonable(a) for a in actions]}, indent=2))
         return

@@ -26,6 +26,8 @@ from flyte_core.types.engine import TypeEngine
 from flyte_core.types.transformer import ConversionContext
 
 _CORE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: Result types that cannot be awaitable (checked before the slower general test).
+_PLAIN = frozenset({int, float, str, bool, bytes, list, dict, tuple, type(None)})
 
 
 def body(task: TaskTemplate[Any, Any], kinds: TaskKindRegistry | None) -> Callable[..., Any]:
@@ -55,9 +57,12 @@ def run_sync(
         return _failure(task, ctx, e, final=True)
     token = context.set_current(ctx)
     try:
-        with _report_scope(task, ctx):
+        if task.report:
+            with _report_scope(task, ctx):
+                result = fn(**kwargs)
+        else:
             result = fn(**kwargs)
-        if inspect.isawaitable(result):
+        if type(result) not in _PLAIN and inspect.isawaitable(result):
             raise TypeError(f"Task '{task.name}' is sync but returned an awaitable")
     except BaseException as e:
         if not isinstance(e, Exception):

@@ -50,8 +50,11 @@ def fingerprint(value: Any) -> Any:
 
 def inputs_hash(inputs: Mapping[str, Any], ignored: tuple[str, ...] = ()) -> str:
     """A hash of input literals by content, leaving out ``ignored`` input names."""
-    kept = {k: fingerprint(v) for k, v in inputs.items() if k not in ignored}
-    return hashlib.sha256(json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    kept = {k: v for k, v in inputs.items() if k not in ignored} if ignored else inputs
+    text = json.dumps(kept, sort_keys=True, separators=(",", ":"))
+    if '"hash"' in text:  # some part is content-hashed: hash it without where it lives
+        text = json.dumps({k: fingerprint(v) for k, v in kept.items()}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def cache_key(task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> tuple[str, str]:
@@ -64,13 +67,21 @@ def cache_key(task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> tuple[
     return h.hexdigest(), version
 
 
+#: Entries of one task a run loads into memory on its first lookup of that task (the most recent).
+PRELOAD = 20_000
+
+
 class Cache:
     """Cached outputs, kept in the data store (shared by every machine using it) and indexed in
-    the run store (so a hit costs one indexed read)."""
+    the run store, with an in-memory index in front for the run using it: a task's most recent
+    entries are loaded on its first lookup, and every entry read or written is kept, so a hit
+    is a dictionary lookup; anything not in memory is looked up in the run store as before."""
 
     def __init__(self, runs: RunStore, data: DataStore) -> None:
         self.runs = runs
         self.data = data
+        self._index: dict[tuple[str, str], CacheEntry] = {}
+        self._loaded: set[str] = set()
 
     def _path(self, task: str, key: str) -> str:
         return f"cache/{task}/{key}.json"
@@ -78,7 +89,16 @@ class Cache:
     def get(self, task: str, key: str) -> CacheEntry | None:
         """The entry for ``task`` and ``key``; an entry another machine wrote to the shared data
         store is found there and added to this run store's index."""
+        if task not in self._loaded:
+            self._loaded.add(task)
+            for e in self.runs.list_cache(task, limit=PRELOAD):
+                self._index.setdefault((task, e.key), e)
+        entry = self._index.get((task, key))
+        if entry is not None:
+            return entry
         entry = self.runs.get_cache(task, key)
+        if entry is not None:
+            self._index[(task, key)] = entry
         if entry is not None:
             return entry
         path = self._path(task, key)
@@ -88,6 +108,7 @@ class Cache:
         entry = CacheEntry(task=task, key=key, version=raw["version"], outputs=raw["outputs"], run=raw["run"],
                            action=raw["action"], created_at=raw["created_at"])
         self.runs.put_cache(entry)
+        self._index[(task, key)] = entry
         return entry
 
     def put(self, task: str, key: str, version: str, outputs: Mapping[str, Any], run: str, action: str) -> CacheEntry:
@@ -98,11 +119,14 @@ class Cache:
                 "created_at": entry.created_at}
         self.data.put_bytes(self._path(task, key), json.dumps(body).encode())
         self.runs.put_cache(entry)
+        self._index[(task, key)] = entry
         return entry
 
     def clear(self, task: str | None = None) -> int:
         """Delete entries (of one task, if given) from the index and the data store; return how many."""
         n = self.runs.delete_cache(task)
+        self._index = {k: e for k, e in self._index.items() if task is not None and k[0] != task}
+        self._loaded = {t for t in self._loaded if task is not None and t != task}
         path = "cache" if task is None else f"cache/{task}"
         if self.data.exists(path):
             self.data.rm(path, recursive=True)

@@ -18,25 +18,26 @@ import time
 from collections.abc import Coroutine, Generator, Mapping
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
 from flyte_core.errors.core import (
     BaseRuntimeError,
     FlyteUsageError,
-    RuntimeSystemError,
     SyncTaskCallInAsyncContextError,
 )
 from flyte_core.run.backend import ActionOutcome, ActionSpec, Backend
 from flyte_core.run.cache import task_version
 from flyte_core.run.concurrency import ActionSlots
+from flyte_core.run.direct import DirectPath, system_failure
 from flyte_core.run.failures import TIMEOUT_CODES, raise_error
 from flyte_core.run.memo import Hit, Reuse
 from flyte_core.run.recorder import Recorder
+from flyte_core.run.running import RunningActions
 from flyte_core.run.settings import RunSettings, UnhonouredNotices
 from flyte_core.run.siderecords import SideRecords
-from flyte_core.runstore.records import ActionRecord, ErrorInfo, Phase
+from flyte_core.runstore.records import ErrorInfo, Phase
 from flyte_core.runtime import context
 from flyte_core.runtime.loopthread import LoopThread
 from flyte_core.task.template import TaskTemplate
@@ -75,7 +76,7 @@ class _Call:
 _Steps = Generator[ActionSpec | _Sleep | _Wait, Any, Mapping[str, Any]]
 
 
-class Controller:
+class Controller(DirectPath):
     """Drives the actions of one run on one backend. Thread-safe; one per run."""
 
     def __init__(
@@ -98,8 +99,15 @@ class Controller:
         self.settings = settings
         self._conv = conversion
         self.reuse = reuse or Reuse(None, None, [])
-        #: action id -> the asyncio task driving it, to cancel a finished action's leftovers.
-        self._by_action: dict[str, asyncio.Task[Any]] = {}
+        #: The actions driven on the loop and still running, by parent (to cancel leftovers).
+        self.running = RunningActions()
+        #: Whether the backend ran a sync call in the calling thread (None: no sync call yet).
+        self._inline: bool | None = None
+        #: Task object id -> whether its calls take the direct path (see _is_plain); the task is
+        #: held so its id is not reused.
+        self._plain: dict[int, tuple[bool, TaskTemplate[Any, Any]]] = {}
+        #: Task object id -> (env vars, timeout, version) for its ActionSpecs, computed once.
+        self._consts: dict[int, tuple[dict[str, str], float | None, str, TaskTemplate[Any, Any]]] = {}
         self._counters: dict[str, itertools.count[int]] = {}
         self._counter_lock = threading.Lock()
         #: What the backend does not act on, said once per task and setting.
@@ -126,10 +134,12 @@ class Controller:
                 + (" or 'await ...' on the call." if task.is_async else ".")
             )
         call = self._new_call(task, args, kwargs)
+        if not task.is_async and self._is_plain(task):
+            return self._output(call, self._run_plain(call))
         gen = self._lifecycle(call)
         if task.is_async:
             with self.backend.blocked():
-                return self._output(call, self.loop.submit(self._drive_async(gen, call.action)).result())
+                return self._output(call, self.loop.submit(self._drive_async(gen, call.action, call.parent)).result())
         return self._output(call, self._drive_sync(gen))
 
     def call_async(
@@ -137,9 +147,14 @@ class Controller:
     ) -> Coroutine[Any, Any, Any]:
         """An awaitable call of ``task`` (sync tasks run in the backend's pool)."""
         call = self._new_call(task, args, kwargs)  # bind errors surface at the call site
+        if self._is_plain(task):
+            async def direct() -> Any:
+                return self._output(call, await self._run_plain_async(call))
+
+            return direct()
 
         async def run() -> Any:
-            outputs = await self._drive_async(self._lifecycle(call), call.action)
+            outputs = await self._drive_async(self._lifecycle(call), call.action, call.parent)
             return self._output(call, outputs)
 
         return run()
@@ -175,14 +190,21 @@ class Controller:
         output literals or raises the child's ``flyte.errors`` exception (with ``.info``)."""
         call = _Call(task, self._next_id(parent), parent, dict(inputs), group,
                      dict(custom_context) if custom_context is not None else None)
-        return await self._drive_async(self._lifecycle(call), call.action)
+        return await self._drive_async(self._lifecycle(call), call.action, parent)
 
     # --- the root action ---------------------------------------------------------------------
 
     def start_root(self, task: TaskTemplate[Any, Any], inputs: dict[str, Any]) -> Coroutine[Any, Any, Any]:
         """The coroutine that runs the run's top-level action from already-encoded inputs."""
         call = _Call(task, "a0", None, inputs, None)
-        return self._drive_async(self._lifecycle(call), call.action)
+        return self._drive_async(self._lifecycle(call), call.action, None)
+
+    def runs_inline(self, task: TaskTemplate[Any, Any]) -> bool | None:
+        """Whether a sync call of ``task`` from a sync body runs in the calling thread (None: not
+        known before the first sync call of the run)."""
+        if task.is_async:
+            return False
+        return self._inline
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -200,16 +222,26 @@ class Controller:
         parent_ctx = context.current()
         bound = task.interface.bind(task.name, args, kwargs)
         inputs = self.engine.encode_inputs(task.name, task.interface, bound, self._conv)
-        action = self._next_id(self._parent())
         if parent_ctx is None:
-            return _Call(task, action, self._parent(), inputs, None)
-        return _Call(task, action, self._parent(), inputs, parent_ctx.group_data, dict(parent_ctx.custom_context))
+            return _Call(task, self._next_id("a0"), "a0", inputs, None)
+        parent = parent_ctx.action.name
+        return _Call(task, self._next_id(parent), parent, inputs, parent_ctx.group_data,
+                     dict(parent_ctx.custom_context))
 
     def _output(self, call: _Call, outputs: Mapping[str, Any]) -> Any:
         return self.engine.decode_output(call.task.name, call.task.interface, outputs, self._conv)
 
+    def _task_consts(self, task: TaskTemplate[Any, Any]) -> tuple[dict[str, str], float | None, str]:
+        consts = self._consts.get(id(task))
+        if consts is None:
+            env_vars = {**(task.env.env_vars or {}), **self.settings.env_vars}
+            timeout = task.timeout.runtime_seconds if task.timeout is not None else None
+            consts = self._consts[id(task)] = (env_vars, timeout, self.settings.version or task_version(task), task)
+        return consts[0], consts[1], consts[2]
+
     def _spec(self, call: _Call, attempt: int) -> ActionSpec:
         task = call.task
+        env_vars, timeout, version = self._task_consts(task)
         ctx = context.TaskContext(
             action=context.ActionID(call.action, self.run_name),
             attempt=attempt,
@@ -223,13 +255,11 @@ class Controller:
             custom_context=call.custom_context if call.custom_context is not None else self.settings.custom_context,
             env_vars=self.settings.env_vars,
             dispatcher=self,
-            version=self.settings.version or task_version(task),
+            version=version,
             run_start_time=self.settings.started_at,
             disable_run_cache=self.settings.disable_run_cache,
             recovered_run_dirs=self.settings.recovered_run_dirs,
         )
-        env_vars = {**(task.env.env_vars or {}), **self.settings.env_vars}
-        timeout = task.timeout.runtime_seconds if task.timeout is not None else None
         return ActionSpec(
             run_name=self.run_name, action=call.action, parent=call.parent, attempt=attempt,
             task_name=task.name, task_ref=task.ref, inputs=call.inputs, code_root=self.settings.code_root,
@@ -241,8 +271,7 @@ class Controller:
         task, rec = call.task, self.recorder
         self.unhonoured.check(task)
         created = time.time()
-        rec.new_action(ActionRecord(self.run_name, call.action, call.parent, task.name, Phase.QUEUED,
-                                    group=call.group, created_at=created, inputs=call.inputs))
+        rec.queued(self.run_name, call.action, call.parent, task.name, call.group, created, call.inputs)
         hit = self.reuse.recovered(call.action, task, call.inputs)
         claim = None
         if hit is None:
@@ -260,6 +289,7 @@ class Controller:
             rec.update_action(call.action, Phase.SUCCEEDED, 0, message=how, started_at=now, ended_at=now,
                               outputs=dict(hit.outputs), cache_hit=hit.cache_hit,
                               recovered_from=hit.recovered_from)
+            self.reuse.release(claim, hit.outputs)
             return hit.outputs
         try:
             outputs = yield from self._attempts(call, created)
@@ -271,6 +301,16 @@ class Controller:
         self.reuse.finish(claim, outputs, self.run_name, call.action)
         return outputs
 
+    def _fail(self, call: _Call, attempt: int, error: ErrorInfo, retries: int) -> NoReturn:
+        """Record the action's final failure and raise it as the task's exception."""
+        phase = Phase.TIMED_OUT if error.code in TIMEOUT_CODES else Phase.FAILED
+        if error.action is None:
+            error = attrs.evolve(error, action=call.action)
+        if error.task is None and error.action == call.action:
+            error = attrs.evolve(error, task=call.task.name)  # so a parent failing through it names this task
+        self.recorder.update_action(call.action, phase, attempt, ended_at=time.time(), error=error)
+        raise_error(error, call.task.name, retries_exhausted=retries > 0 and attempt > retries)
+
     def _attempts(self, call: _Call, created: float) -> _Steps:
         """Run attempts until one succeeds or retries, deadline or a final error stop it."""
         task, rec = call.task, self.recorder
@@ -279,7 +319,7 @@ class Controller:
         error: ErrorInfo | None = None
         for attempt in range(1, retries + 2):
             started = time.time()
-            rec.update_action(call.action, Phase.RUNNING, attempt, started_at=started)
+            rec.started(call.action, attempt, started)
             try:
                 outcome = yield self._spec(call, attempt)
             except GeneratorExit:  # the driver was cancelled: abort, Ctrl-C, or a failed parent
@@ -288,7 +328,7 @@ class Controller:
             assert outcome is not None
             if outcome.error is None:
                 outputs = dict(outcome.outputs or {})
-                rec.update_action(call.action, Phase.SUCCEEDED, attempt, ended_at=time.time(), outputs=outputs)
+                rec.succeeded(call.action, attempt, time.time(), outputs)
                 return outputs
             error = outcome.error
             out_of_time = deadline is not None and time.time() - created >= deadline
@@ -305,13 +345,7 @@ class Controller:
             if delay > 0:
                 yield _Sleep(delay)
         assert error is not None
-        phase = Phase.TIMED_OUT if error.code in TIMEOUT_CODES else Phase.FAILED
-        if error.action is None:
-            error = attrs.evolve(error, action=call.action)
-        if error.task is None and error.action == call.action:
-            error = attrs.evolve(error, task=task.name)  # so a parent failing through it names this task
-        rec.update_action(call.action, phase, attempt, ended_at=time.time(), error=error)
-        raise_error(error, task.name, retries_exhausted=retries > 0 and attempt > retries)
+        self._fail(call, attempt, error, retries)
 
     def _drive_sync(self, gen: _Steps) -> Mapping[str, Any]:
         reply: Any = None
@@ -338,30 +372,26 @@ class Controller:
     def _execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
         try:
             with self.slots.slot(spec.action):
-                return self.backend.execute_inline(spec)
+                outcome = self.backend.execute_inline(spec)
+            self._inline = outcome is not None
+            return outcome
         except (FlyteUsageError, BaseRuntimeError):
             raise
         except Exception as e:
-            return _system_failure(spec, e)
+            return system_failure(spec, e)
 
     def _cancel_leftovers(self, action: str) -> None:
         """Cancel descendants of a finished action that are still running (a failed parent, or
         children started and never awaited): nothing outlives its parent."""
-        prefix = action + "."
-        for aid, t in list(self._by_action.items()):
-            if aid.startswith(prefix) and not t.done():
-                self.loop.loop.call_soon_threadsafe(t.cancel)
+        self.running.cancel_descendants(action, self.loop.loop)
 
     async def abort(self) -> None:
         """Cancel every action still running (Ctrl-C, ``flyte runs abort``); each records ABORTED."""
-        for t in list(self._by_action.values()):
-            t.cancel()
+        self.running.cancel_all()
 
-    async def _drive_async(self, gen: _Steps, action: str) -> Mapping[str, Any]:
+    async def _drive_async(self, gen: _Steps, action: str, parent: str | None) -> Mapping[str, Any]:
         reply: Any = None
-        me = asyncio.current_task()
-        if me is not None:
-            self._by_action[action] = me
+        self.running.started(action, parent)
         try:
             while True:
                 step = gen.send(reply)
@@ -378,7 +408,7 @@ class Controller:
             gen.close()
             raise
         finally:
-            self._by_action.pop(action, None)
+            self.running.ended(action, parent)
 
     async def _execute(self, spec: ActionSpec) -> ActionOutcome:
         try:
@@ -387,10 +417,4 @@ class Controller:
         except (asyncio.CancelledError, FlyteUsageError, BaseRuntimeError):
             raise
         except Exception as e:  # the backend itself broke: a system error, retried like any other
-            return _system_failure(spec, e)
-
-
-def _system_failure(spec: ActionSpec, e: Exception) -> ActionOutcome:
-    log.debug("backend failure", exc_info=e)
-    err = RuntimeSystemError(type(e).__name__, f"The backend failed to run action {spec.action}: {e}")
-    return ActionOutcome(error=ErrorInfo(err.code, "system", str(err), action=spec.action))
+            return system_failure(spec, e)

@@ -61,7 +61,7 @@ def settle(store: RunStore, run: RunRecord) -> RunRecord:
                      f"The process driving run {run.name} (pid {run.pid} on {run.host}) stopped before the run "
                      f"finished; recover it with `flyte run --recover {run.name} ...`.", action="a0")
     actions = [attrs.evolve(a, phase=Phase.INTERRUPTED, ended_at=a.ended_at or now)
-               for a in store.get_actions(run.name) if not a.phase.is_terminal]
+               for a in store.get_actions(run.name, unfinished=True)]
     if actions:
         store.put_actions(actions)
     settled = attrs.evolve(run, phase=Phase.INTERRUPTED, ended_at=now, error=run.error or info)

@@ -35,6 +35,10 @@ class Claim:
     behavior: str
     leader: Future[Mapping[str, Any] | None] | None = None
     wait: Future[Mapping[str, Any] | None] | None = None
+    #: Already in the cache when claimed (nothing to run, nobody to wake).
+    hit: Hit | None = None
+    #: The cache was looked up when claimed (a miss need not be looked up again).
+    looked: bool = False
 
 
 class Reuse:
@@ -55,6 +59,11 @@ class Reuse:
         self.overwrite = overwrite
         self._inflight: dict[tuple[str, str], Future[Mapping[str, Any] | None]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def recovering(self) -> bool:
+        """Whether this run reuses actions of a recovered run."""
+        return bool(self._prior)
 
     def recovered(self, action: str, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> Hit | None:
         """The outputs of the same action of the recovered run, if it succeeded there with the same
@@ -79,7 +88,11 @@ class Reuse:
         # Flyte 2: "override" caches like "auto", with the version given by version_override;
         # only the run's overwrite_cache option recomputes (and replaces the entry).
         behavior = "recompute" if self.overwrite else "auto"
-        claim = Claim(task.name, key, version, behavior)
+        if behavior == "auto":  # the common hit: no in-flight bookkeeping
+            entry = self.cache.get(task.name, key)
+            if entry is not None:
+                return Claim(task.name, key, version, behavior, hit=Hit(entry.outputs, cache_hit=True))
+        claim = Claim(task.name, key, version, behavior, looked=behavior == "auto")
         with self._lock:
             running = self._inflight.get((task.name, key))
             if running is not None and behavior == "auto":
@@ -90,10 +103,22 @@ class Reuse:
 
     def cached(self, claim: Claim) -> Hit | None:
         """The cached outputs for ``claim``, unless its behavior is to recompute."""
-        if claim.behavior != "auto" or self.cache is None:
+        if claim.hit is not None:
+            return claim.hit
+        if claim.behavior != "auto" or self.cache is None or claim.looked:
             return None
         entry = self.cache.get(claim.task, claim.key)
         return Hit(entry.outputs, cache_hit=True) if entry is not None else None
+
+    def release(self, claim: Claim | None, outputs: Mapping[str, Any]) -> None:
+        """A claimed call was served from the cache: wake calls waiting on it, keep nothing."""
+        if claim is None or claim.leader is None:
+            return
+        with self._lock:
+            if self._inflight.get((claim.task, claim.key)) is claim.leader:
+                del self._inflight[(claim.task, claim.key)]
+        if not claim.leader.done():
+            claim.leader.set_result(outputs)
 
     def finish(self, claim: Claim | None, outputs: Mapping[str, Any] | None, run: str, action: str) -> None:
         """Store the outputs of a claimed call (None: it failed) and wake calls waiting on it."""

@@ -1,8 +1,14 @@
-"""Records a run as it happens: keeps the live state in memory, and a writer thread persists every
-change to the run store in batches and then tells hooks and observers, in order.
+"""Records a run as it happens: a writer thread persists every change to the run store in batches
+and then tells hooks and observers, in order.
 
-Batching keeps per-action tracking cheap on the hot path (a queue put), while every state change
-still reaches the store; :meth:`Recorder.close` flushes everything before the run returns.
+The hot path only updates the action's small live state and puts a plain tuple on a queue; the
+writer turns those into one row per action (the latest state in a batch wins) and writes a batch
+in one transaction. An ordinary action (queued, running, succeeded) has no event rows: its phase
+changes are read off its row's times. Retries, failures, aborts and side records (traces, durable
+values) keep every change as event rows (the action is then ``explicit``). Finished actions are
+not kept in memory, and the queue is bounded: producers wait when the writer falls behind.
+Events for hooks and observers are built only when a plugin implements ``flyte_action_event`` or
+an observer is attached. :meth:`Recorder.close` flushes everything before the run returns.
 """
 
 from __future__ import annotations
@@ -19,13 +25,64 @@ from flyte_core.errors.core import FlyteUsageError
 from flyte_core.run.events import ActionEvent, RunEvent
 from flyte_core.run.observers import RunObserver
 from flyte_core.runstore.records import ActionRecord, ErrorInfo, EventRecord, LogLine, Phase, RunRecord
+from flyte_core.runstore.sqlrows import error_to_json, literals_to_json
 from flyte_core.runstore.store import RunStore
 from flyte_core.security.masking import mask
 
 log = logging.getLogger("flyte")
 
 _STOP = object()
-_BATCH = 500
+#: Queue items taken per batch (one transaction).
+_BATCH = 5000
+#: Queue items at which producers wait for the writer (bounded memory under any load).
+_MAX_QUEUED = 50_000
+_QUEUED, _RUNNING, _SUCCEEDED = Phase.QUEUED, Phase.RUNNING, Phase.SUCCEEDED
+
+
+class _Live:
+    """The state of one unfinished action (its row, before the writer encodes it)."""
+
+    __slots__ = (
+        "action",
+        "attempts",
+        "cache_hit",
+        "created_at",
+        "ended_at",
+        "error",
+        "explicit",
+        "group",
+        "inputs",
+        "outputs",
+        "parent",
+        "phase",
+        "recovered_from",
+        "run",
+        "started_at",
+        "task",
+    )
+
+    def __init__(self, r: ActionRecord, explicit: bool) -> None:
+        self.run, self.action, self.parent, self.task = r.run, r.action, r.parent, r.task
+        self.phase, self.attempts, self.group, self.created_at = r.phase, r.attempts, r.group, r.created_at
+        self.started_at, self.ended_at, self.inputs, self.outputs = r.started_at, r.ended_at, r.inputs, r.outputs
+        self.error, self.cache_hit, self.recovered_from = r.error, r.cache_hit, r.recovered_from
+        self.explicit = explicit
+
+    def snapshot(self) -> tuple[Any, ...]:
+        """The state now, as a plain tuple (in ``ACTION_COLUMNS`` order, literals not yet encoded)."""
+        return (self.run, self.action, self.parent, self.task, self.phase, self.attempts, self.group,
+                self.created_at, self.started_at, self.ended_at, self.inputs, self.outputs, self.error,
+                self.cache_hit, self.recovered_from, self.explicit)
+
+
+def _record(s: tuple[Any, ...]) -> ActionRecord:
+    return ActionRecord(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12],
+                        s[13], s[14])
+
+
+def _row(s: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (s[0], s[1], s[2], s[3], s[4].value, s[5], s[6], s[7], s[8], s[9], literals_to_json(s[10]),
+            literals_to_json(s[11]), None if s[12] is None else error_to_json(s[12]), int(s[13]), s[14], int(s[15]))
 
 
 class Recorder:
@@ -36,10 +93,14 @@ class Recorder:
         self._hook = hook
         self._observers = observers
         self.run = run
-        self.actions: dict[str, ActionRecord] = {}
+        #: Unfinished actions only: a finished one is in the store (or on its way there).
+        self._live: dict[str, _Live] = {}
         self._lock = threading.Lock()
         self._store_failed = False
+        # Checked once per run: building events nobody receives is most of the cost of telling them.
+        self._tell_actions = bool(observers) or _implemented(hook, "flyte_action_event")
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._room = threading.Event()
         self._thread = threading.Thread(target=self._write_loop, name=f"flyte-recorder-{run.name}", daemon=True)
         self._thread.start()
 
@@ -52,33 +113,77 @@ class Recorder:
         with self._lock:
             self.run = attrs.evolve(self.run, **changes)
             run = self.run
-        self._q.put(("run", run, "phase" in changes))
+        self._put(("run", run, "phase" in changes))
         return run
 
     def new_action(self, record: ActionRecord) -> None:
-        """Add an action (normally in phase QUEUED)."""
-        with self._lock:
-            self.actions[record.action] = record
-        self._q.put(("action", record, EventRecord(record.run, record.action, record.phase, 0, record.created_at)))
+        """Add an action (normally in phase QUEUED; any other start makes its changes explicit)."""
+        live = _Live(record, explicit=record.phase is not _QUEUED)
+        if not record.phase.is_terminal:
+            with self._lock:
+                self._live[record.action] = live
+        ev = (record.phase, 0, record.created_at, "")
+        self._put(("action", live.snapshot(), ev))
 
-    def update_action(self, action: str, phase: Phase, attempt: int, message: str = "", **changes: Any) -> ActionRecord:
+    def queued(self, run: str, action: str, parent: str | None, task: str, group: str | None, created: float,
+               inputs: dict[str, Any]) -> None:
+        """:meth:`new_action` for the common case (a task call just made), without a record."""
+        live = _Live.__new__(_Live)
+        live.run, live.action, live.parent, live.task, live.phase, live.attempts = run, action, parent, task, _QUEUED, 0
+        live.group, live.created_at, live.started_at, live.ended_at = group, created, None, None
+        live.inputs, live.outputs, live.error, live.cache_hit, live.recovered_from = inputs, None, None, False, None
+        live.explicit = False
+        self._live[action] = live  # one key set: atomic under the GIL
+        self._put(("action", live.snapshot(), (_QUEUED, 0, created, "")))
+
+    def started(self, action: str, attempt: int, at: float) -> None:
+        """The action's attempt ``attempt`` started running."""
+        live = self._live.get(action)
+        if live is None:
+            return
+        if attempt > 1 and not live.explicit:
+            self._go_explicit(live)
+        live.phase, live.started_at = _RUNNING, at
+        if attempt > live.attempts:
+            live.attempts = attempt
+        self._put(("action", live.snapshot(), (_RUNNING, attempt, at, "")))
+
+    def succeeded(self, action: str, attempt: int, at: float, outputs: dict[str, Any]) -> None:
+        """The action's attempt ``attempt`` succeeded with ``outputs`` (literals)."""
+        live = self._live.pop(action, None)
+        if live is None:
+            return
+        live.phase, live.ended_at, live.outputs = _SUCCEEDED, at, outputs
+        if attempt > live.attempts:
+            live.attempts = attempt
+        self._put(("action", live.snapshot(), (_SUCCEEDED, attempt, at, "")))
+
+    def update_action(self, action: str, phase: Phase, attempt: int, message: str = "", **changes: Any) -> None:
         """Move an action to ``phase`` (with any other field changes) and record the event."""
         now = time.time()
         if changes.get("error") is not None:
             changes["error"] = _masked(changes["error"])
-        message = mask(message)
+        if message:
+            message = mask(message)
         with self._lock:
-            rec = attrs.evolve(self.actions[action], phase=phase, attempts=max(attempt, self.actions[action].attempts),
-                               **changes)
-            self.actions[action] = rec
-        self._q.put(("action", rec, EventRecord(rec.run, action, phase, attempt, now, message)))
-        return rec
+            live = self._live.pop(action, None) if phase.is_terminal else self._live.get(action)
+        if live is None:
+            return
+        unusual = (phase is not _SUCCEEDED and not (phase is _RUNNING and attempt <= 1)) or attempt > 1
+        if unusual and not live.explicit:
+            self._go_explicit(live)
+        live.phase = phase
+        if attempt > live.attempts:
+            live.attempts = attempt
+        for name, value in changes.items():
+            setattr(live, name, value)
+        self._put(("action", live.snapshot(), (phase, attempt, now, message)))
 
     def log(self, action: str, attempt: int, stream: str, text: str) -> None:
         """Record what an action printed or logged (one or more lines); secret values are masked."""
         now = time.time()
         for line in mask(text).splitlines():
-            self._q.put(("log", LogLine(self.run.name, action, attempt, now, stream, line), None))
+            self._put(("log", LogLine(self.run.name, action, attempt, now, stream, line), None))
 
     def close(self) -> None:
         """Flush every pending change, tell observers the run is over, and stop the writer."""
@@ -87,6 +192,22 @@ class Recorder:
             self._thread.join()
         for obs in self._observers:
             _safely(obs.close)
+
+    def _go_explicit(self, live: _Live) -> None:
+        """From now on every change of this action is an event row; the ordinary ones it had so far
+        (queued, then running for attempt 1) are written as rows too."""
+        live.explicit = True
+        snap = live.snapshot()
+        self._put(("event", snap, (_QUEUED, 0, live.created_at, "")))
+        if live.started_at is not None and live.attempts >= 1:
+            self._put(("event", snap, (_RUNNING, 1, live.started_at, "")))
+
+    def _put(self, item: tuple[Any, Any, Any]) -> None:
+        if self._q.qsize() > _MAX_QUEUED and threading.current_thread() is not self._thread:
+            while self._q.qsize() > _MAX_QUEUED // 2 and self._thread.is_alive():  # push back
+                self._room.clear()
+                self._room.wait(0.05)
+        self._q.put(item)
 
     # --- the writer thread -----------------------------------------------------------------
 
@@ -101,30 +222,29 @@ class Recorder:
                     break
             stop = any(kind is _STOP for kind, _, _ in items)
             self._persist(items)
+            self._room.set()
             self._notify(items)
 
     def _persist(self, items: list[tuple[Any, Any, Any]]) -> None:
         runs: dict[str, RunRecord] = {}
-        actions: dict[str, ActionRecord] = {}
+        actions: dict[str, tuple[Any, ...]] = {}
         events: list[EventRecord] = []
         logs: list[LogLine] = []
         for kind, obj, extra in items:
-            if kind == "run":
+            if kind == "action":
+                actions[obj[1]] = obj  # the latest state of each action wins
+                if obj[15]:  # explicit: every change is an event row
+                    events.append(EventRecord(obj[0], obj[1], extra[0], extra[1], extra[2], extra[3]))
+            elif kind == "event":
+                events.append(EventRecord(obj[0], obj[1], extra[0], extra[1], extra[2], extra[3]))
+            elif kind == "run":
                 runs[obj.name] = obj
-            elif kind == "action":
-                actions[obj.action] = obj  # the latest state of each action wins
-                events.append(extra)
             elif kind == "log":
                 logs.append(obj)
         try:
             for run in runs.values():
                 self.store.put_run(run)
-            if actions:
-                self.store.put_actions(list(actions.values()))
-            if events:
-                self.store.add_events(events)
-            if logs:
-                self.store.add_logs(logs)
+            self.store.write_batch([_row(s) for s in actions.values()], events, logs)
         except FlyteUsageError as e:  # e.g. a damaged store: its one-line message, once per run
             if not self._store_failed:
                 log.error("%s", e)
@@ -139,14 +259,21 @@ class Recorder:
                 _safely(self._hook.flyte_run_event, event=ev)
                 for obs in self._observers:
                     _safely(obs.on_run, ev)
-            elif kind == "action":
-                aev = ActionEvent(obj.run, obj, extra.phase, extra.attempt, extra.at, extra.message)
+            elif kind == "action" and self._tell_actions:
+                aev = ActionEvent(obj[0], _record(obj), *extra)
                 _safely(self._hook.flyte_action_event, event=aev)
                 for obs in self._observers:
                     _safely(obs.on_action, aev)
             elif kind == "log":
                 for obs in self._observers:
                     _safely(obs.on_log, obj.action, obj.stream, obj.line)
+
+
+def _implemented(hook: Any, name: str) -> bool:
+    """Whether any plugin implements the hook ``name`` (a pluggy hook relay; anything else: assume so)."""
+    caller = getattr(hook, name, None)
+    get = getattr(caller, "get_hookimpls", None)
+    return True if get is None else bool(get())
 
 
 def _masked(error: ErrorInfo) -> ErrorInfo:

@@ -40,14 +40,17 @@ from flyte_core.runstore.sqlrows import (
     CACHE_COLUMNS,
     EVENT_COLUMNS,
     LOG_COLUMNS,
+    MIGRATIONS,
     RUN_COLUMNS,
     RUN_UPDATE_COLUMNS,
     SCHEMA,
     SCHEMA_VERSION,
+    ActionRow,
     action_from_row,
     cache_from_row,
     error_to_json,
     from_json,
+    implied_events,
     insert_sql,
     run_from_row,
     to_json,
@@ -161,12 +164,19 @@ class SQLiteRunStore:
             with self._transaction() as conn:
                 conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                if row is not None and row[0] != str(SCHEMA_VERSION):
+                version = int(row[0]) if row is not None and row[0].isdigit() else None
+                if row is not None and (version is None or version > SCHEMA_VERSION or (version not in MIGRATIONS
+                                        and version != SCHEMA_VERSION)):
                     raise FlyteUsageError(
                         f"The run store {self.path} has schema version {row[0]}, but this flyte-core "
                         f"reads version {SCHEMA_VERSION}; use the flyte-core version that wrote it "
                         "or point the run store at another file."
                     )
+                while version is not None and version < SCHEMA_VERSION:  # an older store: brought up to date
+                    for statement in MIGRATIONS[version]:
+                        conn.execute(statement)
+                    version += 1
+                    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
@@ -188,11 +198,30 @@ class SQLiteRunStore:
         self._write(insert_sql("runs", RUN_COLUMNS, key=("name",), update=RUN_UPDATE_COLUMNS), [row])
 
     def put_actions(self, actions: Sequence[ActionRecord]) -> None:
-        """Insert or replace actions (one transaction)."""
+        """Insert or replace actions (one transaction); their events are what :meth:`add_events` adds."""
         rows = [(a.run, a.action, a.parent, a.task, a.phase.value, a.attempts, a.group, a.created_at,
                  a.started_at, a.ended_at, to_json(a.inputs), to_json(a.outputs),
                  error_to_json(a.error), int(a.cache_hit), a.recovered_from) for a in actions]
-        self._write(insert_sql("actions", ACTION_COLUMNS, key=("run", "action")), rows)
+        self._write(insert_sql("actions", ACTION_COLUMNS[:-1], key=("run", "action")), rows)
+
+    def write_batch(self, actions: Sequence[ActionRow], events: Sequence[EventRecord],
+                    logs: Sequence[LogLine]) -> None:
+        """Upsert action rows (in ``ACTION_COLUMNS`` order) and append events and log lines, all in
+        one transaction: what a run's recorder has gathered since its last batch."""
+        action_sql = insert_sql("actions", ACTION_COLUMNS, key=("run", "action"))
+        event_rows = [(e.run, e.action, e.phase.value, e.attempt, e.at, e.message) for e in events]
+        log_rows = [(ln.run, ln.action, ln.attempt, ln.at, ln.stream, ln.line) for ln in logs]
+
+        def run() -> None:
+            with self._transaction() as conn:
+                if actions:
+                    conn.executemany(action_sql, actions)
+                if event_rows:
+                    conn.executemany(insert_sql("events", EVENT_COLUMNS), event_rows)
+                if log_rows:
+                    conn.executemany(insert_sql("logs", LOG_COLUMNS), log_rows)
+        if actions or event_rows or log_rows:
+            self._retry(run)
 
     def add_events(self, events: Sequence[EventRecord]) -> None:
         """Append phase changes (one transaction)."""
@@ -258,14 +287,18 @@ class SQLiteRunStore:
         rows = self._read(f"SELECT {', '.join(CACHE_COLUMNS)} FROM cache WHERE task = ? AND key = ?", (task, key))
         return cache_from_row(rows[0]) if rows else None
 
-    def list_cache(self, task: str | None = None) -> list[CacheEntry]:
-        """Cache entries (of one task, if given), newest first."""
+    def list_cache(self, task: str | None = None, limit: int | None = None) -> list[CacheEntry]:
+        """Cache entries (of one task, if given), newest first; at most ``limit``."""
         sql = f"SELECT {', '.join(CACHE_COLUMNS)} FROM cache"
         params: list[Any] = []
         if task is not None:
             sql += " WHERE task = ?"
             params.append(task)
-        return [cache_from_row(r) for r in self._read(sql + " ORDER BY created_at DESC", params)]
+        sql += " ORDER BY created_at DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [cache_from_row(r) for r in self._read(sql, params)]
 
     def delete_cache(self, task: str | None = None) -> int:
         """Delete cache entries (of one task, if given); return how many."""
@@ -300,21 +333,43 @@ class SQLiteRunStore:
                "ORDER BY created_at DESC, rowid DESC LIMIT ?")
         return [run_from_row(r) for r in self._read(sql, [*params, limit])]
 
-    def get_actions(self, run: str) -> list[ActionRecord]:
-        """Every action of ``run``, in creation order (ties in first-insertion order)."""
-        sql = f"SELECT {', '.join(ACTION_COLUMNS)} FROM actions WHERE run = ? ORDER BY created_at, rowid"
-        return [action_from_row(r) for r in self._read(sql, (run,))]
+    def get_actions(self, run: str, *, offset: int = 0, limit: int | None = None,
+                    unfinished: bool = False) -> list[ActionRecord]:
+        """The actions of ``run`` in creation order (ties in first-insertion order): every one, or
+        ``limit`` of them from ``offset`` (a page), or only those not in a terminal phase."""
+        sql = f"SELECT {', '.join(ACTION_COLUMNS)} FROM actions WHERE run = ?"
+        params: list[Any] = [run]
+        if unfinished:
+            terminal = [p.value for p in Phase if p.is_terminal]
+            sql += f" AND phase NOT IN ({', '.join('?' * len(terminal))})"
+            params += terminal
+        sql += " ORDER BY created_at, rowid"
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            params += [-1 if limit is None else limit, offset]
+        return [action_from_row(r) for r in self._read(sql, params)]
+
+    def count_actions(self, run: str) -> int:
+        """How many actions ``run`` has."""
+        return int(self._read("SELECT count(*) FROM actions WHERE run = ?", (run,))[0][0])
 
     def get_events(self, run: str, action: str | None = None) -> list[EventRecord]:
         """Phase changes of a run (every event of the run, run-level and per action) or, when
-        ``action`` is given, of that one action; in the order they were added."""
+        ``action`` is given, of that one action; in order of time (ties in the order they were
+        added). Those of ordinary actions are read off their rows (see ``MIGRATIONS``)."""
         sql = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE run = ?"
+        implied = f"SELECT {', '.join(ACTION_COLUMNS)} FROM actions WHERE run = ? AND explicit = 0"
         params: list[Any] = [run]
         if action is not None:
             sql += " AND action = ?"
+            implied += " AND action = ?"
             params.append(action)
         rows = self._read(sql + " ORDER BY seq", params)
-        return [EventRecord(r[0], r[1], Phase(r[2]), r[3], r[4], r[5]) for r in rows]
+        events = [EventRecord(r[0], r[1], Phase(r[2]), r[3], r[4], r[5]) for r in rows]
+        for r in self._read(implied + " ORDER BY created_at, rowid", params):
+            events += implied_events(r)
+        events.sort(key=lambda e: e.at)  # stable: each action's own changes keep their order
+        return events
 
     def get_logs(self, run: str, action: str | None = None, *, after: int = 0) -> list[tuple[int, LogLine]]:
         """Log lines of a run (or of ``action`` and its descendants ``action.*``), each with its

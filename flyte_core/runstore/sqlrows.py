@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from flyte_core import wire
-from flyte_core.runstore.records import ActionRecord, CacheEntry, ErrorInfo, Phase, RunRecord
+from flyte_core.runstore.records import ActionRecord, CacheEntry, ErrorInfo, EventRecord, Phase, RunRecord
 
-#: Version of the table layout below; stored in the ``meta`` table. Other versions are refused.
-SCHEMA_VERSION = 1
+#: Version of the table layout below; stored in the ``meta`` table. Older versions are migrated
+#: (:data:`MIGRATIONS`) when opened, newer ones refused.
+SCHEMA_VERSION = 2
 
 RUN_COLUMNS = ("name", "task", "phase", "backend", "created_at", "started_at", "ended_at",
                 "inputs", "outputs", "error", "pid", "host", "labels", "heartbeat", "abort_requested",
@@ -20,7 +21,10 @@ RUN_COLUMNS = ("name", "task", "phase", "backend", "created_at", "started_at", "
 RUN_UPDATE_COLUMNS = tuple(c for c in RUN_COLUMNS if c != "abort_requested")
 CACHE_COLUMNS = ("task", "key", "version", "outputs", "run", "action", "created_at")
 ACTION_COLUMNS = ("run", "action", "parent", "task", "phase", "attempts", "grp", "created_at",
-                   "started_at", "ended_at", "inputs", "outputs", "error", "cache_hit", "recovered_from")
+                   "started_at", "ended_at", "inputs", "outputs", "error", "cache_hit", "recovered_from",
+                   "explicit")
+#: An action as the recorder writes it: values in ``ACTION_COLUMNS`` order, literals as JSON text.
+ActionRow = tuple[Any, ...]
 EVENT_COLUMNS = ("run", "action", "phase", "attempt", "at", "message")
 LOG_COLUMNS = ("run", "action", "attempt", "at", "stream", "line")
 
@@ -37,7 +41,7 @@ CREATE TABLE IF NOT EXISTS actions (
     run TEXT NOT NULL, action TEXT NOT NULL, parent TEXT, task TEXT NOT NULL, phase TEXT NOT NULL,
     attempts INTEGER NOT NULL, grp TEXT, created_at REAL NOT NULL, started_at REAL, ended_at REAL,
     inputs TEXT, outputs TEXT, error TEXT, cache_hit INTEGER NOT NULL, recovered_from TEXT,
-    PRIMARY KEY (run, action));
+    explicit INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (run, action));
 CREATE INDEX IF NOT EXISTS actions_created ON actions (run, created_at);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, action TEXT, phase TEXT NOT NULL,
@@ -53,6 +57,13 @@ CREATE TABLE IF NOT EXISTS cache (
     run TEXT NOT NULL, action TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (task, key));
 """
 
+#: Statements that bring a store of version ``n`` (the key) to ``n + 1``, run in one transaction.
+#: Version 2 keeps one row per action: an ordinary action's phase changes (queued, running, then
+#: succeeded) are read off its row's times; only actions with ``explicit = 1`` (retried, failed,
+#: aborted, traced) have all their changes in ``events``, as every action of a version-1 store has.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE actions ADD COLUMN explicit INTEGER NOT NULL DEFAULT 1",),
+}
 
 
 def insert_sql(table: str, columns: Sequence[str], key: Sequence[str] = (), update: Sequence[str] = ()) -> str:
@@ -69,6 +80,21 @@ def insert_sql(table: str, columns: Sequence[str], key: Sequence[str] = (), upda
 def to_json(value: Any) -> str | None:
     """JSON text of a dict (or None)."""
     return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def literals_to_json(value: dict[str, Any] | None) -> str | None:
+    """:func:`to_json` of a literal map, written directly for the common tiny one (a single int or
+    bool literal, as most task inputs and outputs are): the same JSON, without the encoder."""
+    if value is not None and len(value) == 1:
+        ((name, lit),) = value.items()
+        if type(lit) is dict and len(lit) == 3 and name.isascii() and name.isidentifier():
+            t, v, d = lit.get("t"), lit.get("v"), lit.get("d")
+            if type(t) is str and type(v) is int and t.isascii() and t.isidentifier():
+                if type(d) is int:
+                    return f'{{"{name}":{{"t":"{t}","v":{v},"d":{d}}}}}'
+                if type(d) is bool:
+                    return f'{{"{name}":{{"t":"{t}","v":{v},"d":{"true" if d else "false"}}}}}'
+    return to_json(value)
 
 
 def from_json(text: str | None) -> Any:
@@ -103,6 +129,19 @@ def action_from_row(r: Sequence[Any]) -> ActionRecord:
         created_at=r[7], started_at=r[8], ended_at=r[9], inputs=from_json(r[10]),
         outputs=from_json(r[11]), error=error_from_json(r[12]), cache_hit=bool(r[13]), recovered_from=r[14],
     )
+
+
+def implied_events(r: Sequence[Any]) -> list[EventRecord]:
+    """The phase changes of an ordinary action (``explicit = 0``), read off its row of
+    ``ACTION_COLUMNS``: queued when created, running from its start (if it ran), and its end."""
+    run, action, phase, attempts, created, started, ended = r[0], r[1], Phase(r[4]), r[5], r[7], r[8], r[9]
+    out = [EventRecord(run, action, Phase.QUEUED, 0, created)]
+    if attempts >= 1 and started is not None:
+        out.append(EventRecord(run, action, Phase.RUNNING, attempts, started))
+    if phase.is_terminal and ended is not None:
+        message = f"recovered from {r[14]}" if r[14] else "cache hit" if r[13] and attempts == 0 else ""
+        out.append(EventRecord(run, action, phase, attempts, ended, message))
+    return out
 
 
 def cache_from_row(r: Sequence[Any]) -> CacheEntry:

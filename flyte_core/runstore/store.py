@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from flyte_core.runstore.records import ActionRecord, CacheEntry, EventRecord, LogLine, Phase, RunRecord
 
@@ -18,6 +18,12 @@ class RunStore(Protocol):
 
     def put_actions(self, actions: Sequence[ActionRecord]) -> None:
         """Insert or replace actions (one transaction)."""
+        ...
+
+    def write_batch(self, actions: Sequence[tuple[Any, ...]], events: Sequence[EventRecord],
+                    logs: Sequence[LogLine]) -> None:
+        """Upsert action rows (a run recorder's rows, in the store's column order) and append
+        events and log lines, in one transaction."""
         ...
 
     def add_events(self, events: Sequence[EventRecord]) -> None:
@@ -39,8 +45,14 @@ class RunStore(Protocol):
         """Runs, newest first, optionally filtered."""
         ...
 
-    def get_actions(self, run: str) -> list[ActionRecord]:
-        """Every action of ``run``, in creation order."""
+    def get_actions(self, run: str, *, offset: int = 0, limit: int | None = None,
+                    unfinished: bool = False) -> list[ActionRecord]:
+        """The actions of ``run`` in creation order: all, a page (``offset``, ``limit``), or only
+        those not in a terminal phase."""
+        ...
+
+    def count_actions(self, run: str) -> int:
+        """How many actions ``run`` has."""
         ...
 
     def get_events(self, run: str, action: str | None = None) -> list[EventRecord]:
@@ -68,8 +80,8 @@ class RunStore(Protocol):
         """The cache entry of ``task`` under ``key``, or None."""
         ...
 
-    def list_cache(self, task: str | None = None) -> list[CacheEntry]:
-        """Cache entries (of one task, if given), newest first."""
+    def list_cache(self, task: str | None = None, limit: int | None = None) -> list[CacheEntry]:
+        """Cache entries (of one task, if given), newest first; at most ``limit``."""
         ...
 
     def delete_cache(self, task: str | None = None) -> int:

@@ -44,6 +44,12 @@ class Dispatcher(Protocol):
         one recorded earlier (by an earlier attempt or a recovered run), else ``proposed``, recorded."""
         ...
 
+    def runs_inline(self, task: TaskTemplate[Any, Any]) -> bool | None:
+        """True when :meth:`call_sync` of ``task`` runs it in the calling thread (``flyte.map`` then
+        runs a sync task's items in threads of its own instead of through :attr:`loop`); None
+        while not known (before the run's first sync call)."""
+        ...
+
     @property
     def loop(self) -> LoopThread:
         """The event loop thread sync task bodies drive async helpers on (``flyte.map``)."""

@@ -44,6 +44,10 @@ class _NoTasks:
         """Durable values inside a traced function are not recorded: the value proposed."""
         return proposed
 
+    def runs_inline(self, task: Any) -> bool | None:
+        """Refused: a traced function cannot map tasks."""
+        return self.loop is None  # raises
+
     @property
     def loop(self) -> LoopThread:
         """Refused: a traced function cannot map tasks."""

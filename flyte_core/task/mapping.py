@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
-from collections.abc import AsyncIterator, Iterable, Iterator
+import os
+import threading
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +63,9 @@ class _Mapper:
             raise SyncTaskCallInAsyncContextError(
                 "flyte.map was called from async code; use 'async for x in flyte.map.aio(...)'."
             )
+        if not task.is_async and ctx.dispatcher.runs_inline(task) is not False:
+            return _inline(task, rows, kw, ctx.dispatcher, f"{task.name}_{group_name or 'map'}", concurrency,
+                           return_exceptions)
         gen = self.aio(task, *iterables, group_name=group_name, concurrency=concurrency,
                        return_exceptions=return_exceptions, _rows=(rows, kw))
         return _drain(gen, ctx.dispatcher)
@@ -110,7 +116,77 @@ class _Mapper:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _drain(agen: AsyncIterator[Any], dispatcher: Dispatcher) -> Iterator[Any]:
+#: Threads a sync map runs its items in when the call does not bound them (``concurrency``).
+_DEFAULT_WIDTH = min(32, (os.cpu_count() or 1) + 4)
+
+
+def _inline(
+    task: TaskTemplate[Any, Any], rows: list[tuple[Any, ...]], kw: dict[str, Any], dispatcher: Dispatcher,
+    group_name: str, concurrency: int, return_exceptions: bool,
+) -> Iterator[Any]:
+    """A sync task's items, each run by :meth:`Dispatcher.call_sync` in one of a few threads of the
+    map's own (each taking the next item when it is done with one) instead of a trip through the
+    run's loop per item; results in input order. Used when the dispatcher runs sync calls in the
+    calling thread (or does not know yet: a call it cannot run there still runs, on the loop)."""
+    results: list[Any] = [None] * len(rows)
+    done: list[bool] = [False] * len(rows)
+    failed: list[bool] = [False] * len(rows)
+    cond = threading.Condition()
+    stop = threading.Event()
+    taken = iter(range(len(rows)))
+    take_lock = threading.Lock()
+
+    def one(i: int) -> None:
+        try:
+            value, bad = dispatcher.call_sync(task, rows[i], kw), False
+        except BaseException as e:
+            value, bad = e, True
+            if not isinstance(e, Exception):  # an abort or interrupt: take no further items
+                stop.set()
+        with cond:
+            results[i], failed[i], done[i] = value, bad, True
+            cond.notify_all()
+
+    def worker() -> None:
+        while not stop.is_set():
+            with take_lock:
+                i = next(taken, None)
+            if i is None:
+                return
+            one(i)
+
+    if not rows:
+        return
+    with group(group_name):
+        width = min(len(rows), concurrency if concurrency > 0 else _DEFAULT_WIDTH)
+        # Each thread runs in a copy of this context: the caller's task context and the map's group.
+        threads = [threading.Thread(target=contextvars.copy_context().run, args=(worker,), daemon=True,
+                                    name=f"flyte-map-{task.short_name}-{n}") for n in range(width)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(len(rows)):
+            if not done[i]:
+                with dispatcher.waiting(), cond:
+                    # In short waits: an abort raised in this thread is seen only between them.
+                    while not cond.wait_for(lambda: done[i], timeout=0.1):  # noqa: B023  # this iteration's i
+                        pass
+            value = results[i]
+            results[i] = None  # yielded: not kept
+            if failed[i] and (not isinstance(value, Exception) or not return_exceptions):
+                raise value
+            yield value
+    finally:
+        stop.set()
+        for t in threads:  # the items running end (an abort stops them too) before the map does
+            while t.is_alive():
+                try:
+                    t.join(0.1)
+                except BaseException:  # a second abort: the items still record how they ended
+                    continue
+
+
+def _drain(agen: AsyncIterator[Any], dispatcher: Dispatcher) -> Generator[Any, None, None]:
     """Iterate an async generator that lives on the run's loop from a sync task body."""
     loop = dispatcher.loop
     try:

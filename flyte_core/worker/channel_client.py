@@ -167,6 +167,10 @@ class ChannelDispatcher:
                                "error": info}).result()
         self._raise_for(reply, f"trace:{action}")
 
+    def runs_inline(self, task: TaskTemplate[Any, Any]) -> bool | None:
+        """Never: every child runs where the host's backend puts it, not in this worker's thread."""
+        return False
+
     def waiting(self) -> AbstractContextManager[None]:
         """Nothing to hold: the channel server tells the backend when this worker waits."""
         return contextlib.nullcontext()

@@ -11,7 +11,6 @@ import asyncio
 import ctypes
 import logging
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -123,13 +122,30 @@ class InProcessBackend:
             pool, self._pool = self._pool, None
             for thread in set(self._threads.values()):
                 _raise_in(thread, _Aborted)
-            # A daemon thread waits for the pool, so a body stuck in a C call cannot hold up the run.
-            waiter = threading.Thread(target=pool.shutdown, args=(True,), daemon=True)
+            # A daemon thread waits for the pool, so a body stuck in a C call cannot hold up the run;
+            # it wakes this coroutine the moment the pool is down (no polling delay on every run).
+            loop = asyncio.get_running_loop()
+            down: asyncio.Future[None] = loop.create_future()
+
+            def wake() -> None:
+                if not down.done():
+                    down.set_result(None)
+
+            def shut() -> None:
+                pool.shutdown(True)
+                try:
+                    loop.call_soon_threadsafe(wake)
+                except RuntimeError:  # the loop is gone: nobody waits any more
+                    pass
+
+            waiter = threading.Thread(target=shut, daemon=True)
             waiter.start()
-            deadline = time.monotonic() + self.abort_grace
-            while waiter.is_alive() and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
-            if waiter.is_alive():
+            try:
+                await asyncio.wait_for(asyncio.shield(down), self.abort_grace)
+                waiter.join()  # it only has to return from waking this loop: nothing outlives the run
+            except TimeoutError:
+                pass
+            if waiter.is_alive() and not down.done():
                 log.warning("Task bodies of actions %s are still inside a blocking call after the run "
                             "ended; they stop when it returns. Use the local-process backend to have "
                             "aborted tasks killed at once.", ", ".join(sorted(self._threads)))

@@ -1,0 +1,168 @@
+"""The run store's one-row-per-action layout (schema 2): a store written by the previous version
+(schema 1) opens, is migrated and reads as before; every action of a 10,000-action run is in the
+store with its phase, times and outputs; ordinary actions' phase changes are read off their rows,
+retried and failed ones keep every change as an event."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from flyte_core.errors.core import RuntimeUserError
+from flyte_core.run.session import Session
+from flyte_core.runstore.records import Phase
+from flyte_core.runstore.sqlite import SQLiteRunStore
+
+V1_STORE = Path(__file__).parent / "data" / "runstore_v1.db"  # written by flyte-core before schema 2
+
+TASKS = '''
+import flyte
+
+env = flyte.TaskEnvironment(name="rows")
+tries = {"n": 0}
+
+
+@env.task
+def inc(x: int) -> int:
+    return x + 1
+
+
+@env.task
+def chain(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += inc(i)
+    return total
+
+
+@env.task(retries=1)
+def flaky(x: int) -> int:
+    tries["n"] += 1
+    if tries["n"] == 1:
+        raise ValueError("first attempt fails")
+    return x
+
+
+@env.task
+def broken(x: int) -> int:
+    raise ValueError("always")
+
+
+@env.task
+def mixed(x: int) -> int:
+    return inc(x) + flaky(x)
+'''
+
+
+@pytest.fixture
+def tasks(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from flyte_core.task.loader import load_file
+
+    (tmp_path / "rows.py").write_text(TASKS)
+    sys.modules.pop("rows", None)
+    return load_file(tmp_path / "rows.py", tmp_path)
+
+
+@pytest.fixture
+def session(tmp_path: Path):  # type: ignore[no-untyped-def]
+    s = Session(data_url=str(tmp_path / "data"), run_store=str(tmp_path / "runs.db"), root_dir=tmp_path)
+    yield s
+    s.close()
+
+
+def test_a_schema_1_store_is_migrated_and_reads_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    shutil.copy(V1_STORE, path)
+    store = SQLiteRunStore(path)
+    (run,) = store.list_runs()
+    assert run.phase is Phase.SUCCEEDED and run.outputs == {"o0": {"t": "int", "v": 1, "d": 10}}
+    actions = {a.action: a for a in store.get_actions(run.name)}
+    assert {k: (a.phase, a.attempts) for k, a in actions.items()} == {
+        "a0": (Phase.SUCCEEDED, 1), "a0.1": (Phase.SUCCEEDED, 2), "a0.2": (Phase.SUCCEEDED, 1)}
+    assert actions["a0.1"].outputs == {"o0": {"t": "int", "v": 1, "d": 6}}
+    retried = [(e.phase, e.attempt, e.message) for e in store.get_events(run.name, "a0.1")]
+    assert retried == [(Phase.QUEUED, 0, ""), (Phase.RUNNING, 1, ""),
+                       (Phase.QUEUED, 1, "attempt 1 failed (ValueError); retrying in 0s"),
+                       (Phase.RUNNING, 2, ""), (Phase.SUCCEEDED, 2, "")]
+    assert [e.phase for e in store.get_events(run.name, "a0.2")] == [Phase.QUEUED, Phase.RUNNING, Phase.SUCCEEDED]
+    assert len(store.get_events(run.name)) == 11
+    assert [ln.line for _, ln in store.get_logs(run.name)] == ["second attempt 3"]
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+
+
+def test_a_migrated_store_takes_new_runs(tmp_path: Path, tasks) -> None:  # type: ignore[no-untyped-def]
+    shutil.copy(V1_STORE, tmp_path / "runs.db")
+    s = Session(data_url=str(tmp_path / "data"), run_store=str(tmp_path / "runs.db"), root_dir=tmp_path)
+    try:
+        run = s.run(tasks.mixed, x=1)
+        assert run.outputs()[0] == 3
+        assert len(s.runs.list_runs()) == 2
+        assert [e.phase for e in s.runs.get_events(run.name, "a0.1")] == [
+            Phase.QUEUED, Phase.RUNNING, Phase.SUCCEEDED]
+    finally:
+        s.close()
+
+
+def test_every_action_of_a_10000_action_run_is_stored(session: Session, tasks) -> None:  # type: ignore[no-untyped-def]
+    n = 10_000
+    run = session.run(tasks.chain, n=n)
+    assert run.outputs()[0] == sum(range(1, n + 1))
+    actions = session.runs.get_actions(run.name)
+    assert len(actions) == n + 1
+    root, children = actions[0], actions[1:]
+    assert root.action == "a0" and root.phase is Phase.SUCCEEDED
+    assert [a.action for a in children] == [f"a0.{i}" for i in range(1, n + 1)]
+    for i, a in enumerate(children):
+        assert a.phase is Phase.SUCCEEDED and a.attempts == 1 and a.parent == "a0"
+        assert a.created_at <= a.started_at <= a.ended_at  # type: ignore[operator]
+        assert a.inputs == {"x": {"t": "int", "v": 1, "d": i}}
+        assert a.outputs == {"o0": {"t": "int", "v": 1, "d": i + 1}}
+    # One row per ordinary action, no event rows; their changes are read off the rows.
+    with sqlite3.connect(session.runs.path) as db:  # type: ignore[attr-defined]
+        assert db.execute("SELECT count(*) FROM events WHERE run = ?", (run.name,)).fetchone() == (0,)
+    events = session.runs.get_events(run.name, "a0.5000")
+    assert [(e.phase, e.attempt) for e in events] == [(Phase.QUEUED, 0), (Phase.RUNNING, 1), (Phase.SUCCEEDED, 1)]
+    assert [e.at for e in events] == [children[4999].created_at, children[4999].started_at, children[4999].ended_at]
+
+
+def test_retried_and_failed_actions_keep_every_change(session: Session, tasks) -> None:  # type: ignore[no-untyped-def]
+    run = session.run(tasks.mixed, x=1)
+    events = [(e.action, e.phase, e.attempt) for e in session.runs.get_events(run.name, "a0.2")]
+    assert events == [("a0.2", Phase.QUEUED, 0), ("a0.2", Phase.RUNNING, 1), ("a0.2", Phase.QUEUED, 1),
+                      ("a0.2", Phase.RUNNING, 2), ("a0.2", Phase.SUCCEEDED, 2)]
+    with pytest.raises(RuntimeUserError, match="always"):
+        session.run(tasks.broken, x=1)
+    failed = session.runs.list_runs(limit=1)[0]
+    assert [(e.phase, e.attempt) for e in session.runs.get_events(failed.name)] == [
+        (Phase.QUEUED, 0), (Phase.RUNNING, 1), (Phase.FAILED, 1)]
+
+
+@pytest.mark.parametrize("value", [
+    {"o0": {"t": "int", "v": 1, "d": 5}}, {"x": {"t": "bool", "v": 1, "d": True}},
+    {"x": {"t": "int", "v": 2, "d": -(10**30)}}, {"x": {"t": "str", "v": 1, "d": 'quote " and \\ back'}},
+    {"a": {"t": "int", "v": 1, "d": 1}, "b": {"t": "int", "v": 1, "d": 2}}, {"ü": {"t": "int", "v": 1, "d": 3}},
+    {"x": {"t": "float", "v": 1, "d": float("nan")}}, {}, None,
+])
+def test_tiny_literals_are_written_as_the_json_encoder_would(value: object) -> None:
+    from flyte_core.runstore.sqlrows import from_json, literals_to_json, to_json
+
+    text = literals_to_json(value)  # type: ignore[arg-type]
+    assert text == to_json(value)
+    assert (from_json(text) == value) or (value is not None and "nan" in repr(value))
+
+
+def test_a_tiny_recorder_queue_pushes_back_without_losing_or_blocking(session: Session, tasks,  # type: ignore[no-untyped-def]
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from flyte_core.run import recorder
+
+    monkeypatch.setattr(recorder, "_MAX_QUEUED", 8)  # producers wait for the writer almost at once
+    run = session.run(tasks.chain, n=2000)
+    assert run.outputs()[0] == sum(range(1, 2001))
+    actions = session.runs.get_actions(run.name)
+    assert len(actions) == 2001 and {a.phase for a in actions} == {Phase.SUCCEEDED}
