@@ -15,8 +15,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Coroutine, Generator, Mapping
-from concurrent.futures import Future
+from collections.abc import Coroutine, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, NoReturn
 
@@ -37,6 +36,7 @@ from flyte_core.run.recorder import Recorder
 from flyte_core.run.running import RunningActions
 from flyte_core.run.settings import RunSettings, UnhonouredNotices
 from flyte_core.run.siderecords import SideRecords
+from flyte_core.run.steps import Sleep, Steps, Wait, drive_async, drive_sync
 from flyte_core.runstore.records import ErrorInfo, Phase
 from flyte_core.runtime import context
 from flyte_core.runtime.loopthread import LoopThread
@@ -45,18 +45,6 @@ from flyte_core.types.engine import TypeEngine
 from flyte_core.types.transformer import ConversionContext
 
 log = logging.getLogger("flyte")
-
-
-@attrs.frozen
-class _Sleep:
-    seconds: float
-
-
-@attrs.frozen
-class _Wait:
-    """Wait for an identical call in flight to finish (its outputs, or None if it failed)."""
-
-    future: Future[Mapping[str, Any] | None]
 
 
 @attrs.define
@@ -70,10 +58,6 @@ class _Call:
     group: str | None
     #: The caller's custom context (None: the run's, for the root action).
     custom_context: Mapping[str, str] | None = None
-
-
-#: The attempt generator: yields what to do, receives each attempt's outcome, returns output literals.
-_Steps = Generator[ActionSpec | _Sleep | _Wait, Any, Mapping[str, Any]]
 
 
 class Controller(DirectPath):
@@ -266,7 +250,7 @@ class Controller(DirectPath):
             timeout=timeout, env_vars=env_vars, context=ctx, task=task, plugins=self.settings.plugins,
         )
 
-    def _lifecycle(self, call: _Call) -> _Steps:
+    def _lifecycle(self, call: _Call) -> Steps:
         """The attempts of one action: yields specs to run and sleeps; returns output literals."""
         task, rec = call.task, self.recorder
         self.unhonoured.check(task)
@@ -278,7 +262,7 @@ class Controller(DirectPath):
             claim = self.reuse.claim(task, call.inputs)
             hit = self.reuse.cached(claim) if claim is not None else None
             if hit is None and claim is not None and claim.wait is not None:
-                waited = yield _Wait(claim.wait)  # an identical call is running: share its result
+                waited = yield Wait(claim.wait)  # an identical call is running: share its result
                 if waited is not None:
                     hit = Hit(waited, cache_hit=True)
                 else:  # it failed: this call runs (and caches) on its own
@@ -311,7 +295,7 @@ class Controller(DirectPath):
         self.recorder.update_action(call.action, phase, attempt, ended_at=time.time(), error=error)
         raise_error(error, call.task.name, retries_exhausted=retries > 0 and attempt > retries)
 
-    def _attempts(self, call: _Call, created: float) -> _Steps:
+    def _attempts(self, call: _Call, created: float) -> Steps:
         """Run attempts until one succeeds or retries, deadline or a final error stop it."""
         task, rec = call.task, self.recorder
         retries = task.retries.count
@@ -343,31 +327,19 @@ class Controller(DirectPath):
                               message=f"attempt {attempt} failed ({error.code}); retrying in {delay:g}s",
                               error=error)
             if delay > 0:
-                yield _Sleep(delay)
+                yield Sleep(delay)
         assert error is not None
         self._fail(call, attempt, error, retries)
 
-    def _drive_sync(self, gen: _Steps) -> Mapping[str, Any]:
-        reply: Any = None
+    def _drive_sync(self, gen: Steps) -> Mapping[str, Any]:
+        return drive_sync(gen, self.backend, self.loop, self._execute_inline, self._execute)
+
+    async def _drive_async(self, gen: Steps, action: str, parent: str | None) -> Mapping[str, Any]:
+        self.running.started(action, parent)
         try:
-            while True:
-                step = gen.send(reply)
-                if isinstance(step, _Sleep):
-                    time.sleep(step.seconds)
-                    reply = None
-                elif isinstance(step, _Wait):
-                    with self.backend.blocked():
-                        reply = step.future.result()
-                else:
-                    reply = self._execute_inline(step)
-                    if reply is None:  # the backend cannot run it in this thread
-                        with self.backend.blocked():
-                            reply = self.loop.submit(self._execute(step)).result()
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        except BaseException:
-            gen.close()
-            raise
+            return await drive_async(gen, self._execute)
+        finally:
+            self.running.ended(action, parent)
 
     def _execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
         try:
@@ -388,27 +360,6 @@ class Controller(DirectPath):
     async def abort(self) -> None:
         """Cancel every action still running (Ctrl-C, ``flyte runs abort``); each records ABORTED."""
         self.running.cancel_all()
-
-    async def _drive_async(self, gen: _Steps, action: str, parent: str | None) -> Mapping[str, Any]:
-        reply: Any = None
-        self.running.started(action, parent)
-        try:
-            while True:
-                step = gen.send(reply)
-                if isinstance(step, _Sleep):
-                    await asyncio.sleep(step.seconds)
-                    reply = None
-                elif isinstance(step, _Wait):
-                    reply = await asyncio.wrap_future(step.future)
-                else:
-                    reply = await self._execute(step)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            gen.close()
-            raise
-        finally:
-            self.running.ended(action, parent)
 
     async def _execute(self, spec: ActionSpec) -> ActionOutcome:
         try:

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from flyte_core.errors.core import RuntimeSystemError, SyncTaskCallInAsyncContextError
 from flyte_core.run.failures import to_exception
-from flyte_core.runstore.records import ErrorInfo
 from flyte_core.runtime import context
 from flyte_core.task.template import TaskRef, TaskTemplate
+from flyte_core.worker.channel_errors import error_from_dict, error_to_dict
 
 if TYPE_CHECKING:
     from flyte_core.runtime.loopthread import LoopThread
@@ -162,7 +162,7 @@ class ChannelDispatcher:
         """Record how a traced call ended."""
         from flyte_core.run.body import error_info
 
-        info = _asdict(error_info(error, action)) if error is not None else None
+        info = error_to_dict(error_info(error, action)) if error is not None else None
         reply = self._request({"op": "trace_finished", "action": action, "started": started,
                                "error": info}).result()
         self._raise_for(reply, f"trace:{action}")
@@ -232,8 +232,7 @@ class ChannelDispatcher:
     def _raise_for(reply: dict[str, Any], name: str) -> None:
         err = reply.get("error")
         if err is not None:
-            fields = ("code", "kind", "message", "traceback", "action", "exc_type", "task")
-            info = ErrorInfo(**{k: err[k] for k in fields if k in err})
+            info = error_from_dict(err)
             raise to_exception(info, name, retries_exhausted=bool(reply.get("retries_exhausted"))) from None
 
     def _request(self, msg: dict[str, Any]) -> Future[dict[str, Any]]:
@@ -310,11 +309,6 @@ class ChannelDispatcher:
 
     def _lost(self, reason: str) -> RuntimeSystemError:
         return RuntimeSystemError("ChannelError", f"Action {self.action}: {reason}.", self.action)
-
-
-def _asdict(info: ErrorInfo) -> dict[str, Any]:
-    return {"code": info.code, "kind": info.kind, "message": info.message, "traceback": info.traceback,
-            "action": info.action, "exc_type": info.exc_type}
 
 
 def _connect(address: str) -> socket.socket:

@@ -44,6 +44,7 @@ from flyte_core.errors.core import BaseRuntimeError, CodeLoadError, TaskInterrup
 from flyte_core.run.failures import to_exception
 from flyte_core.runstore.records import ErrorInfo
 from flyte_core.task.template import TaskRef, TaskTemplate
+from flyte_core.worker.channel_errors import error_from_dict, error_to_dict
 from flyte_core.worker.findtask import find_task
 
 if TYPE_CHECKING:
@@ -68,8 +69,6 @@ OnFinished = Callable[[str, int], None]
 #: ``outputs_for(action, outputs)``: the output literals of a child as ``action``'s worker receives them
 #: (run in a thread: it may touch the data store).
 OutputsFor = Callable[[str, dict[str, Any]], dict[str, Any]]
-
-_ERROR_FIELDS = ("code", "kind", "message", "traceback", "action", "exc_type", "task")
 
 
 class _Refused(Exception):
@@ -280,12 +279,12 @@ class ChannelServer:
         except _Refused as e:
             reply = {"error": _refusal(e)}
         except CodeLoadError as e:
-            reply = {"error": _asdict(ErrorInfo("ModuleLoadError", "user", str(e), action=conn.action))}
+            reply = {"error": error_to_dict(ErrorInfo("ModuleLoadError", "user", str(e), action=conn.action))}
         except BaseRuntimeError as e:  # the child failed: its ErrorInfo, as call_encoded raised it
-            reply = {"error": _asdict(error_info(e, conn.action)),
+            reply = {"error": error_to_dict(error_info(e, conn.action)),
                      "retries_exhausted": bool(getattr(e, "retries_exhausted", False))}
         except Exception as e:
-            reply = {"error": _asdict(error_info(e, conn.action))}
+            reply = {"error": error_to_dict(error_info(e, conn.action))}
         with suppress(OSError, RuntimeError):  # the worker may be gone; nobody is left to tell
             await conn.send({"id": msg.get("id"), **reply})
 
@@ -324,7 +323,7 @@ class ChannelServer:
             if traced is None:
                 raise _Refused(f"'{action}' is not a traced call this worker started")
             err = msg.get("error")
-            exc = to_exception(_info(err), f"trace:{traced}") if isinstance(err, dict) else None
+            exc = to_exception(error_from_dict(err), f"trace:{traced}") if isinstance(err, dict) else None
             self._ctrl().trace_finished(action, float(msg.get("started") or 0.0), exc)
             return {}
         if op == "durable":
@@ -392,13 +391,5 @@ def _request_id(rid: Any) -> int | str:
     return rid
 
 
-def _info(d: dict[str, Any]) -> ErrorInfo:
-    return ErrorInfo(**{k: d[k] for k in _ERROR_FIELDS if k in d})
-
-
-def _asdict(info: ErrorInfo) -> dict[str, Any]:
-    return {k: getattr(info, k) for k in _ERROR_FIELDS}
-
-
 def _refusal(e: _Refused) -> dict[str, Any]:
-    return _asdict(ErrorInfo("ChannelPermissionError", "system", f"Channel request refused: {e}."))
+    return error_to_dict(ErrorInfo("ChannelPermissionError", "system", f"Channel request refused: {e}."))
