@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ import docker.errors
 import pytest
 from flyte_backend_docker.images import ImageBuilder
 
-from flyte_core.extend import Config, Image, Session
+from flyte_core.extend import Config, Image, Session, load_file
 
 #: The offline base image /work/shared/tools/docker-up.sh builds (Debian bookworm, python3 3.11).
 BASE_IMAGE = os.environ.get("FLYTE_DOCKER_TEST_BASE_IMAGE", "flyte-ci/python:3.11-bookworm")
@@ -34,6 +35,30 @@ def docker_session(project: Path, **options: Any) -> Session:
     return Session(config=Config(), backend="docker",
                    backend_options={"base_image": BASE_IMAGE, "echo": False, **options},
                    data_url=str(project / "data"), run_store=str(project / "runs.db"), root_dir=project)
+
+
+@pytest.fixture
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A project folder holding the test module's ``TASK_MODULE`` (name, source)."""
+    name, text = request.module.TASK_MODULE
+    (tmp_path / f"{name}.py").write_text(text)
+    return tmp_path
+
+
+@pytest.fixture
+def session(project: Path) -> Iterator[Session]:
+    """A docker session on ``project`` (see :func:`docker_session`), closed after the test."""
+    s = docker_session(project)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def tasks(request: pytest.FixtureRequest, project: Path) -> Any:
+    """The test module's task module, freshly loaded from ``project``."""
+    name, _ = request.module.TASK_MODULE
+    sys.modules.pop(name, None)
+    return load_file(project / f"{name}.py", project)
 
 
 def _unavailable(reason: str) -> None:

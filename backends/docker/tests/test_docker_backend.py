@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,10 +19,10 @@ import docker
 import docker.errors
 import pytest
 from click.testing import CliRunner
-from conftest import BASE_IMAGE, docker_session
+from conftest import BASE_IMAGE
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL
 
-from flyte_core.extend import BaseRuntimeError, Session, load_file
+from flyte_core.extend import BaseRuntimeError, Session
 from flyte_core.testing import flyte_cli
 from flyte_core.testing.backends import BackendSuite
 
@@ -155,23 +154,8 @@ def on_gpu() -> int:
 '''
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "dk_tasks.py").write_text(TASKS)
-    return tmp_path
-
-
-@pytest.fixture
-def session(project: Path) -> Iterator[Session]:
-    s = docker_session(project)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def tasks(project: Path) -> Any:
-    sys.modules.pop("dk_tasks", None)
-    return load_file(project / "dk_tasks.py", project)
+#: The task module the conftest's ``project``, ``session`` and ``tasks`` fixtures provide.
+TASK_MODULE = ("dk_tasks", TASKS)
 
 
 def test_each_call_runs_in_its_own_container(session: Session, tasks: Any, docker_client: docker.DockerClient) -> None:

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,23 +91,8 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = 600) -> No
         time.sleep(0.2)
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "load_tasks.py").write_text(TASKS)
-    return tmp_path
-
-
-@pytest.fixture
-def session(project: Path) -> Iterator[Session]:
-    s = docker_session(project)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def tasks(project: Path) -> Any:
-    sys.modules.pop("load_tasks", None)
-    return load_file(project / "load_tasks.py", project)
+#: The task module the conftest's ``project``, ``session`` and ``tasks`` fixtures provide.
+TASK_MODULE = ("load_tasks", TASKS)
 
 
 def cli_env(project: Path, **env: str) -> dict[str, str]:

@@ -12,18 +12,18 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
-from conftest import BASE_IMAGE, docker_session
+from conftest import BASE_IMAGE
 from flyte_backend_docker.backend import DockerBackend
 from flyte_backend_docker.labels import RUN_LABEL
 from flyte_backend_docker.pool import POOL_LABEL
 
-from flyte_core.extend import BaseRuntimeError, RunOptions, Session, load_file
+from flyte_core.extend import BaseRuntimeError, RunOptions, Session
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("docker_client")]
 
@@ -176,23 +176,8 @@ def wait_until(check: Callable[[], bool], timeout: float = 120.0) -> bool:
     return True
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "reuse_tasks.py").write_text(TASKS)
-    return tmp_path
-
-
-@pytest.fixture
-def session(project: Path) -> Iterator[Session]:
-    s = docker_session(project)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def tasks(project: Path) -> Any:
-    sys.modules.pop("reuse_tasks", None)
-    return load_file(project / "reuse_tasks.py", project)
+#: The task module the conftest's ``project``, ``session`` and ``tasks`` fixtures provide.
+TASK_MODULE = ("reuse_tasks", TASKS)
 
 
 def test_reusable_is_honoured() -> None:

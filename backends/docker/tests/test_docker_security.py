@@ -5,15 +5,13 @@ cannot write the cache or the code bundle; an environment that opted out runs as
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import docker_session
 
-from flyte_core.extend import Session, load_file
+from flyte_core.extend import Session
 
 pytestmark = [pytest.mark.timeout(900), pytest.mark.usefixtures("docker_client")]
 
@@ -105,23 +103,8 @@ def via_cache(text: str) -> str:
 '''
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "sec_tasks.py").write_text(TASKS)
-    return tmp_path
-
-
-@pytest.fixture
-def session(project: Path) -> Iterator[Session]:
-    s = docker_session(project)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def tasks(project: Path) -> Any:
-    sys.modules.pop("sec_tasks", None)
-    return load_file(project / "sec_tasks.py", project)
+#: The task module the conftest's ``project``, ``session`` and ``tasks`` fixtures provide.
+TASK_MODULE = ("sec_tasks", TASKS)
 
 
 def expected_user() -> str:
