@@ -14,7 +14,8 @@ nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).parent
 PYTHON = "3.11"
-TEST_DEPS = ["pytest>=8", "hypothesis>=6.100", "pytest-timeout>=2.3", "httpx>=0.27", "playwright>=1.40"]
+#: pip too: tests install built wheels (the example plugin) into throwaway targets, and uv venvs have none.
+TEST_DEPS = ["pytest>=8", "hypothesis>=6.100", "pytest-timeout>=2.3", "httpx>=0.27", "playwright>=1.40", "pip"]
 
 
 def project_packages() -> list[str]:
@@ -118,7 +119,7 @@ def e2e_docker(session: nox.Session) -> None:
     """The Docker backend end to end on a real engine (skipped without one, except under CI)."""
     install_project(session)
     # pip builds the wheelhouse task images install from (uv's environments have no pip).
-    session.install(*TEST_DEPS, "pip")
+    session.install(*TEST_DEPS)
     session.run("pytest", E2E["docker"], *(session.posargs or ["-q"]))
     run_compat(session, "--timeout", "600", backend="docker")
 
@@ -138,7 +139,7 @@ def e2e_kubernetes(session: nox.Session) -> None:
     """The Kubernetes backend end to end on a real cluster (the one $KUBECONFIG names; skipped
     without one, except under CI)."""
     install_project(session)
-    session.install(*TEST_DEPS, "pip")
+    session.install(*TEST_DEPS)
     session.run("pytest", E2E["kubernetes"], *(session.posargs or ["-q"]))
 
 
