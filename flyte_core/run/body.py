@@ -50,11 +50,10 @@ def run_sync(
     engine: TypeEngine, conv: ConversionContext, kinds: TaskKindRegistry | None = None,
 ) -> ActionOutcome:
     """Execute a sync task body in this thread."""
-    try:
-        kwargs = engine.decode_inputs(task.name, task.interface, inputs, conv)
-        fn = body(task, kinds)
-    except Exception as e:
-        return _failure(task, ctx, e, final=True)
+    prepared = _prepare(task, inputs, ctx, engine, conv, kinds)
+    if isinstance(prepared, ActionOutcome):
+        return prepared
+    fn, kwargs = prepared
     token = context.set_current(ctx)
     try:
         if task.report:
@@ -78,11 +77,10 @@ async def run_async(
     engine: TypeEngine, conv: ConversionContext, kinds: TaskKindRegistry | None = None,
 ) -> ActionOutcome:
     """Execute an async task body on the running loop."""
-    try:
-        kwargs = engine.decode_inputs(task.name, task.interface, inputs, conv)
-        fn = body(task, kinds)
-    except Exception as e:
-        return _failure(task, ctx, e, final=True)
+    prepared = _prepare(task, inputs, ctx, engine, conv, kinds)
+    if isinstance(prepared, ActionOutcome):
+        return prepared
+    fn, kwargs = prepared
     token = context.set_current(ctx)
     try:
         with _report_scope(task, ctx):
@@ -94,6 +92,18 @@ async def run_async(
     finally:
         context.reset(token)
     return _encode(task, ctx, engine, conv, result)
+
+
+def _prepare(
+    task: TaskTemplate[Any, Any], inputs: dict[str, Any], ctx: context.TaskContext,
+    engine: TypeEngine, conv: ConversionContext, kinds: TaskKindRegistry | None,
+) -> tuple[Callable[..., Any], dict[str, Any]] | ActionOutcome:
+    """The body to call and its decoded inputs, or the final failure when either cannot be had."""
+    try:
+        kwargs = engine.decode_inputs(task.name, task.interface, inputs, conv)
+        return body(task, kinds), kwargs
+    except Exception as e:
+        return _failure(task, ctx, e, final=True)
 
 
 def _report_scope(task: TaskTemplate[Any, Any], ctx: context.TaskContext) -> AbstractContextManager[object]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from flyte_core.errors.core import BaseRuntimeError, FlyteUsageError, RuntimeSystemError
 from flyte_core.run.backend import ActionOutcome, ActionSpec, Backend
 from flyte_core.run.concurrency import ActionSlots
-from flyte_core.run.memo import Hit, Reuse
+from flyte_core.run.memo import Claim, Hit, Reuse
 from flyte_core.run.recorder import Recorder
 from flyte_core.run.running import RunningActions
 from flyte_core.run.settings import UnhonouredNotices
@@ -67,6 +67,25 @@ class DirectPath:
             known = self._plain[id(task)] = (plain, task)
         return known[0]
 
+    def _served(self, action: str, claim: Claim | None, hit: Hit) -> Mapping[str, Any]:
+        """Record ``action`` as served from the cache (or an identical call) and return its outputs."""
+        now = time.time()
+        self.recorder.update_action(action, Phase.SUCCEEDED, 0, message="cache hit", started_at=now,
+                                    ended_at=now, outputs=dict(hit.outputs), cache_hit=True)
+        self.reuse.release(claim, hit.outputs)
+        return hit.outputs
+
+    def _concluded(self, call: _Call, claim: Claim | None, outcome: ActionOutcome) -> Mapping[str, Any]:
+        """Record the attempt's outcome, settle the cache claim, and return the outputs or raise."""
+        action = call.action
+        if outcome.error is None:
+            outputs = dict(outcome.outputs or {})
+            self.recorder.succeeded(action, 1, time.time(), outputs)
+            self.reuse.finish(claim, outputs, self.run_name, action)
+            return outputs
+        self.reuse.finish(claim, None, self.run_name, action)
+        self._fail(call, 1, outcome.error, 0)
+
     def _run_plain(self, call: _Call) -> Mapping[str, Any]:
         """One attempt, run in this thread when the backend can (else on the loop): the lifecycle
         of an action with no retry or timeout, without the attempt generator; a cache hit (or
@@ -85,11 +104,7 @@ class DirectPath:
                 else:  # it failed: this call runs (and caches) on its own
                     claim = self.reuse.claim(task, call.inputs)
             if hit is not None:
-                now = time.time()
-                rec.update_action(action, Phase.SUCCEEDED, 0, message="cache hit", started_at=now, ended_at=now,
-                                  outputs=dict(hit.outputs), cache_hit=True)
-                self.reuse.release(claim, hit.outputs)
-                return hit.outputs
+                return self._served(action, claim, hit)
         rec.started(action, 1, time.time())
         spec = self._spec(call, 1)
         try:
@@ -110,13 +125,7 @@ class DirectPath:
         finally:
             if self.running.has_children(action):
                 self._cancel_leftovers(action)
-        if outcome.error is None:
-            outputs = dict(outcome.outputs or {})
-            rec.succeeded(action, 1, time.time(), outputs)
-            self.reuse.finish(claim, outputs, self.run_name, action)
-            return outputs
-        self.reuse.finish(claim, None, self.run_name, action)
-        self._fail(call, 1, outcome.error, 0)
+        return self._concluded(call, claim, outcome)
 
     async def _run_plain_async(self, call: _Call) -> Mapping[str, Any]:
         """:meth:`_run_plain` on the run's loop (an awaited call): one attempt through the backend."""
@@ -136,11 +145,7 @@ class DirectPath:
                     else:  # it failed: this call runs (and caches) on its own
                         claim = self.reuse.claim(task, call.inputs)
                 if hit is not None:
-                    now = time.time()
-                    rec.update_action(action, Phase.SUCCEEDED, 0, message="cache hit", started_at=now,
-                                      ended_at=now, outputs=dict(hit.outputs), cache_hit=True)
-                    self.reuse.release(claim, hit.outputs)
-                    return hit.outputs
+                    return self._served(action, claim, hit)
             rec.started(action, 1, time.time())
             spec = self._spec(call, 1)
             try:
@@ -157,13 +162,7 @@ class DirectPath:
             if self.running.has_children(action):
                 self._cancel_leftovers(action)
             self.running.ended(action, parent)
-        if outcome.error is None:
-            outputs = dict(outcome.outputs or {})
-            rec.succeeded(action, 1, time.time(), outputs)
-            self.reuse.finish(claim, outputs, self.run_name, action)
-            return outputs
-        self.reuse.finish(claim, None, self.run_name, action)
-        self._fail(call, 1, outcome.error, 0)
+        return self._concluded(call, claim, outcome)
 
 
 
