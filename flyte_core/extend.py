@@ -28,6 +28,8 @@ Worker host (backends running task bodies in other processes, containers, pods)
     the backend starts. :func:`make_bundle` packs the project's code into the data store for workers
     to :func:`extract_bundle`. Workers load the session's plugins too (the installed ones, and those the
     session named when they are importable), so task kinds and type plugins act the same there.
+    A :class:`StoreView` says which folders of a local data store an attempt mounts
+    (:class:`AttemptMounts`) and imports values from elsewhere in the store into the run's folder.
 Launchers (``flyte_register_launchers``)
     A :class:`Launcher` starts runs driven away from this process from a :class:`LaunchRequest`.
 Image builders (``flyte_register_image_builders``)
@@ -154,6 +156,9 @@ if TYPE_CHECKING:
     from flyte_core.security.secrets import secret_value as secret_value
     from flyte_core.security.secrets import to_secrets as to_secrets
     from flyte_core.storage.datastore import DataStore as DataStore
+    from flyte_core.storage.storeview import AttemptMounts as AttemptMounts
+    from flyte_core.storage.storeview import StoreView as StoreView
+    from flyte_core.storage.storeview import local_path as local_store_path
     from flyte_core.task.devices import to_device as to_device
     from flyte_core.task.environment import TaskEnvironment as TaskEnvironment
     from flyte_core.task.kinds import TaskKindRegistry as TaskKindRegistry
@@ -248,6 +253,7 @@ _BY_MODULE: dict[str, str] = {
         "flyte_secret_value:default_secret_value"
     ),
     "flyte_core.storage.datastore": "DataStore",
+    "flyte_core.storage.storeview": "StoreView AttemptMounts local_path:local_store_path",
     "flyte_core.task.devices": "to_device",
     "flyte_core.task.environment": "TaskEnvironment",
     "flyte_core.task.kinds": "TaskKindRegistry TaskKindRunner",
@@ -290,6 +296,7 @@ __all__ = [
     "worker_exit_code", "flush_worker_output", "find_task", "WORKER_SCHEMA_VERSION", "ChannelServer",
     "make_bundle", "extract_bundle", "bundle_files", "BundleError",
     "CHANNEL_PATH_LIMIT", "task_ref", "is_nested_function", "tell_finished", "watch_controller",
+    "StoreView", "AttemptMounts", "local_store_path",
     # Launchers
     "Launcher", "LauncherRegistry", "LaunchRequest", "LAUNCHER_LABEL",
     # Images and image builders

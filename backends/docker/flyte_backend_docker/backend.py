@@ -42,7 +42,6 @@ from flyte_backend_docker.rawtask import execute_raw
 from flyte_backend_docker.resources import container_limits, describe_memory
 from flyte_backend_docker.sandbox import Sandbox, give
 from flyte_backend_docker.secrets import SecretMounts
-from flyte_backend_docker.storeview import StoreView, local_path
 from flyte_core.extend import (
     ActionOutcome,
     ActionSpec,
@@ -52,10 +51,12 @@ from flyte_core.extend import (
     FlyteUsageError,
     ImageBuilder,
     RawContainerTask,
+    StoreView,
     WorkerSpec,
     flyte_home,
     image_builders,
     is_nested_function,
+    local_store_path,
     make_bundle,
     read_outcome,
     secret_value,
@@ -139,12 +140,10 @@ class DockerBackend:
         self._dir = tempfile.mkdtemp(prefix=f"flyte-{run.run_name}-")
         os.chmod(self._dir, 0o755)  # containers may run as another user than this process
         self._secrets = SecretMounts(run, Path(self._dir))
-        self._run_dir = local_path(run.settings.run_base_dir) if self._data_root is not None else None
-        if self._data_root is not None and self._run_dir is not None:
-            self._recovered = tuple(p for p in map(local_path, run.settings.recovered_run_dirs)
-                                    if p is not None and os.path.isdir(p))
-            self._view = StoreView(self._data_root, (self._run_dir, *self._recovered),
-                                   os.path.join(self._run_dir, "imports"))
+        if self._data_root is not None:
+            self._view = StoreView.of_run(self._data_root, run.settings.run_base_dir, run.settings.recovered_run_dirs)
+        if self._view is not None:
+            self._run_dir, self._recovered = self._view.run_dir, self._view.recovered
         self._server = ChannelServer(run.controller, is_running=lambda a, n: self._live.get(a) == n,
                                      code_root=run.settings.code_root, import_missing=False,
                                      on_waiting=self._on_waiting,
@@ -210,17 +209,15 @@ class DockerBackend:
 
     def _placed(self, spec: ActionSpec, ws: WorkerSpec, writer: tuple[int, int] | None
                 ) -> tuple[WorkerSpec, list[str]]:
-        """``ws`` with its inputs made visible to the container (see :mod:`~flyte_backend_docker.storeview`);
+        """``ws`` with its inputs made visible to the container (see :class:`~flyte_core.extend.StoreView`);
         and the store folders the attempt writes, created for ``writer``: its offloaded values, its
         action's folder (checkpoints, report), and the run's raw data folder (File, Dir and DataFrame
         data; shared by the run's actions, since a task may overwrite another's file by its path as in
         Flyte 2, ``File.from_existing_remote``)."""
-        if self._view is None or self._run_dir is None:
+        if self._view is None:
             return ws, []
         ws = attrs.evolve(ws, inputs=self._view.literals(ws.inputs))
-        prefix, raw = local_path(ws.data_prefix), local_path(ws.raw_data_path)
-        assert prefix is not None  # the store is local
-        writable = [prefix, os.path.join(self._run_dir, spec.action), *([raw] if raw is not None else [])]
+        writable = self._view.mounts(spec.action, ws.data_prefix, ws.raw_data_path).writable
         return ws, [give(p, writer) for p in writable]  # its own two first (see execute)
 
     async def _execute_fresh(self, spec: ActionSpec, tag: str, base: str, outcome_path: str,
@@ -407,7 +404,7 @@ class DockerBackend:
         assert self._dir is not None and self._server is not None
         channel_dir = os.path.dirname(self._server.path)
         volumes = {channel_dir: {"bind": channel_dir, "mode": "rw"}, **secret_volumes}
-        bundle = local_path(self._bundle) if self._bundle != "-" else None
+        bundle = local_store_path(self._bundle) if self._bundle != "-" else None
         if bundle is not None and self._data_root is not None:
             volumes[bundle] = {"bind": bundle, "mode": "ro"}
         return volumes

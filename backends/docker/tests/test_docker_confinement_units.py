@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from flyte_backend_docker.options import DockerOptions
 from flyte_backend_docker.sandbox import UNPRIVILEGED, Sandbox, container_owner
-from flyte_backend_docker.storeview import StoreView
 
-from flyte_core.extend import ConfigValueError
+from flyte_core.extend import ConfigValueError, StoreView
 
 
 @pytest.mark.parametrize(("raw", "message"), [

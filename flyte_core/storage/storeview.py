@@ -1,13 +1,13 @@
-"""What of a local data store a run's containers see, and how values from elsewhere in it reach them.
+"""What of a local data store a run's task containers and pods see, and how values from elsewhere in it reach them.
 
-A container never mounts the whole store (other runs' data, the cache index, every code bundle).
-It mounts its own run's folder read-only, the runs this run recovers read-only, and read-write only
-the folders its attempt writes (see :mod:`flyte_backend_docker.backend`). A value that lives in
-the store outside those folders — a cache hit recorded by another run, a ``File`` a user passed
-that points into another run — is *imported* when the controller hands it over (as an input, or as
-a child's outputs over the channel): hard-linked (copied when links are not possible) into the
-run's ``imports/`` folder, and the literal's ``uri`` rewritten to the copy. Only what the task was
-handed becomes visible, never the folder it came from.
+A task container (docker) or pod (kubernetes, hostPath store) never mounts the whole store (other
+runs' data, the cache index, every code bundle). It mounts its own run's folder read-only, the runs
+this run recovers read-only, and read-write only the folders its attempt writes
+(:meth:`StoreView.mounts`). A value that lives in the store outside those folders — a cache hit
+recorded by another run, a ``File`` a user passed that points into another run — is *imported* when
+the controller hands it over (as an input, or as a child's outputs over the channel): hard-linked
+(copied when links are not possible) into the run's ``imports/`` folder, and the literal's ``uri``
+rewritten to the copy. Only what the task was handed becomes visible, never the folder it came from.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterable
 from typing import Any
+
+import attrs
 
 #: Keys whose string value is where a value's bytes live (files, dirs, frames; ``path`` inside models).
 _LOCATION_KEYS = ("uri", "path")
@@ -39,10 +42,21 @@ def under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder + "/")
 
 
+@attrs.frozen
+class AttemptMounts:
+    """The folders of a local data store one attempt's container or pod mounts, each at its own path."""
+
+    #: The run's folder first, then the folders of the runs it recovers.
+    read_only: tuple[str, ...]
+    #: Its own offloaded values (``data_prefix``), its action's folder (checkpoints, report), then
+    #: the run's raw data folder (File, Dir and DataFrame data, shared by the run's actions) when local.
+    writable: tuple[str, ...]
+
+
 class StoreView:
-    """One run's view of a local data store rooted at ``root``: ``visible`` folders (the run's own,
-    the recovered runs') are mounted; anything else under ``root`` a literal refers to is imported
-    into ``imports`` (a folder inside the run's)."""
+    """One run's view of a local data store rooted at ``root``: ``visible`` folders (the run's own
+    first, then the recovered runs') are mounted; anything else under ``root`` a literal refers to is
+    imported into ``imports`` (a folder inside the run's)."""
 
     def __init__(self, root: str, visible: tuple[str, ...], imports: str) -> None:
         self.root = os.path.abspath(root)
@@ -50,6 +64,38 @@ class StoreView:
         self.imports = imports
         self._done: dict[str, str] = {}  # source path -> its path as containers see it
         self._lock = threading.Lock()
+
+    @classmethod
+    def of_run(cls, root: str, run_base_dir: str, recovered_run_dirs: Iterable[str] = ()) -> StoreView | None:
+        """The view of the run whose folder is ``run_base_dir`` in the store at ``root``; None when
+        the store is not local (nothing to mount: a remote store is reached with its credentials).
+        Recovered runs whose folder does not exist are left out."""
+        root_dir, run_dir = local_path(root), local_path(run_base_dir)
+        if root_dir is None or run_dir is None:
+            return None
+        recovered = tuple(p for p in map(local_path, recovered_run_dirs) if p is not None and os.path.isdir(p))
+        run_dir = os.path.abspath(run_dir)
+        return cls(root_dir, (run_dir, *recovered), os.path.join(run_dir, "imports"))
+
+    @property
+    def run_dir(self) -> str:
+        """The run's own folder."""
+        return self.visible[0]
+
+    @property
+    def recovered(self) -> tuple[str, ...]:
+        """The folders of the runs this run recovers."""
+        return self.visible[1:]
+
+    def mounts(self, action: str, data_prefix: str, raw_data_path: str) -> AttemptMounts:
+        """What an attempt of ``action`` mounts, given its worker spec's ``data_prefix`` and
+        ``raw_data_path`` (paths or ``file://`` URLs; a remote raw data path is not mounted)."""
+        prefix, raw = local_path(data_prefix), local_path(raw_data_path)
+        if prefix is None:
+            raise ValueError(f"The data prefix {data_prefix} of action {action} is not in the local store {self.root}.")
+        own = (os.path.abspath(prefix), os.path.join(self.run_dir, action))
+        return AttemptMounts(read_only=self.visible,
+                             writable=(*own, *([os.path.abspath(raw)] if raw is not None else [])))
 
     def foreign(self, path: str) -> bool:
         """True for a path in the store that the run's containers do not see."""
