@@ -1,17 +1,16 @@
-"""The pieces of container confinement that need no engine: the ``security`` options, the container
-settings they give, and how values from outside a run's folder are imported into it."""
+"""The pieces of container confinement that need no engine: the ``security`` options and the container
+settings they give. How values from outside a run's folder are imported into it is the core's
+``StoreView`` (tests/test_storeview.py)."""
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 import pytest
 from flyte_backend_docker.options import DockerOptions
 from flyte_backend_docker.sandbox import UNPRIVILEGED, Sandbox, container_owner
 
-from flyte_core.extend import ConfigValueError, StoreView
+from flyte_core.extend import ConfigValueError
 
 
 @pytest.mark.parametrize(("raw", "message"), [
@@ -52,57 +51,3 @@ def test_sandbox_settings() -> None:
     assert box.environment("apt", {}) == {} and box.writer("apt") is None and box.writer("etl") == (1000, 100)
     writable_root = Sandbox((1000, 100), read_only_root=False).settings("etl")["host"]
     assert "read_only" not in writable_root and "tmpfs" not in writable_root and writable_root["cap_drop"] == ["ALL"]
-
-
-def store(tmp_path: Path) -> tuple[Path, Path, StoreView]:
-    root, run = tmp_path / "data", tmp_path / "data" / "runs" / "r2"
-    run.mkdir(parents=True)
-    return root, run, StoreView(str(root), (str(run),), str(run / "imports"))
-
-
-def test_foreign_files_and_dirs_are_imported_and_nothing_else(tmp_path: Path) -> None:
-    root, run, view = store(tmp_path)
-    other = root / "runs" / "r1" / "raw" / "a0"
-    (other / "folder" / "sub").mkdir(parents=True)
-    (other / "f.txt").write_text("file")
-    (other / "folder" / "sub" / "g.txt").write_text("in a dir")
-    (run / "own.txt").write_text("own")
-    outside = tmp_path / "elsewhere.txt"
-    outside.write_text("not in the store")
-    literals = {
-        "f": {"t": "file", "v": 1, "d": {"uri": str(other / "f.txt"), "name": None, "format": "", "hash": "h"}},
-        "d": {"t": "dir", "v": 1, "d": {"uri": f"file://{other / 'folder'}", "hash": "h2"}},
-        "own": {"t": "file", "v": 1, "d": {"uri": str(run / "own.txt"), "hash": "h3"}},
-        "out": {"t": "file", "v": 1, "d": {"uri": str(outside), "hash": "h4"}},
-        "s3": {"t": "file", "v": 1, "d": {"uri": "s3://bucket/x", "hash": "h5"}},
-        "n": {"t": "int", "v": 1, "d": 5},
-        "user_dict": {"t": "dict", "v": 1, "d": {"path": str(other / "f.txt")}},  # data, not a reference
-    }
-    seen = view.literals(literals)
-    f_uri, d_uri = seen["f"]["d"]["uri"], seen["d"]["d"]["uri"]
-    assert f_uri.startswith(str(run / "imports")) and Path(f_uri).read_text() == "file"
-    assert d_uri.startswith(f"file://{run / 'imports'}")
-    assert (Path(d_uri.removeprefix("file://")) / "sub" / "g.txt").read_text() == "in a dir"
-    kept = ("own", "out", "s3", "n", "user_dict")
-    assert {k: seen[k] for k in kept} == {k: literals[k] for k in kept}
-    assert seen["f"]["d"]["hash"] == "h" and list(seen["f"]["d"]) == ["uri", "name", "format", "hash"]
-    assert view.literals(literals) == seen  # imported once, then reused
-
-
-def test_an_offloaded_value_referring_to_foreign_data_is_rewritten_inside(tmp_path: Path) -> None:
-    root, run, view = store(tmp_path)
-    other = root / "runs" / "r1"
-    other.mkdir(parents=True)
-    (other / "f.txt").write_text("file")
-    # A big list of files lives offloaded in this run's folder but points into another run.
-    payload = [{"uri": str(other / "f.txt"), "hash": "h"}]
-    (run / "big.json").write_text(json.dumps(payload))
-    literal = {"t": "list", "v": 1, "uri": str(run / "big.json"), "hash": "hb"}
-    seen = view.literals({"xs": literal})["xs"]
-    assert seen["uri"] != literal["uri"] and seen["uri"].startswith(str(run / "imports")) and seen["hash"] == "hb"
-    inner = json.loads(Path(seen["uri"]).read_text())
-    assert Path(inner[0]["uri"]).read_text() == "file" and inner[0]["uri"].startswith(str(run / "imports"))
-    # One that refers only to visible data is left where it is.
-    (run / "plain.json").write_text(json.dumps([1, 2]))
-    plain = {"t": "list", "v": 1, "uri": str(run / "plain.json"), "hash": "hp"}
-    assert view.literals({"xs": plain})["xs"] == plain

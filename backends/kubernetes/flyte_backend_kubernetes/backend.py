@@ -7,7 +7,14 @@ store. Pods reach the data store one of two ways (see ``runsetup.data_access``):
 mounted with ``hostPath`` on single-node clusters, where the run's channel (nested task calls)
 listens on a socket inside that folder; or a remote fsspec store (s3://, gs://, ...), where
 the channel listens on TCP at an address pods reach (the driver pod's IP). Each attempt's worker
-spec, outcome and stream-tagged log go through the data store, under ``<data>/runs/<run>/k8s/``.
+spec (with its channel token), outcome and stream-tagged log go through the data store, in a folder
+of the attempt's own, ``<data>/k8s/<run>/<action>-<attempt>/``, outside the run's folder.
+
+With a hostPath store a task pod mounts only what its attempt needs (a
+:class:`~flyte_core.extend.StoreView`, as docker containers): its run's folder and the runs it
+recovers read-only, its own folders writable (see :mod:`~flyte_backend_kubernetes.confinement`), its
+attempt folder, the channel's folder and the code bundle; a value from elsewhere in the store is
+imported into the run's ``imports/`` folder when the controller hands it over.
 Pod states come from one resumable watch per run (see ``watch``) and are judged by ``failures``.
 A pod is deleted as soon as its outcome and logs are collected (or kept for
 ``keep_pods_seconds``), and :meth:`KubernetesBackend.close` deletes every pod of the run.
@@ -23,7 +30,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -31,7 +38,7 @@ from kubernetes import client
 
 from flyte_backend_kubernetes import pods as podops
 from flyte_backend_kubernetes.client import check_access, connect
-from flyte_backend_kubernetes.confinement import confinement, local_path, task_ids, writable
+from flyte_backend_kubernetes.confinement import PodMounts, confinement, pod_mounts, task_ids, writable
 from flyte_backend_kubernetes.failures import Graces, PodAssessor, Verdict, crashed_error, oom_error, timeout_error
 from flyte_backend_kubernetes.images import PodImages, PrebuiltImages
 from flyte_backend_kubernetes.names import CONTROLLER_ANNOTATION, pod_name, run_selector
@@ -51,6 +58,8 @@ from flyte_core.extend import (
     ErrorInfo,
     FlyteUsageError,
     RawContainerTask,
+    StoreView,
+    WorkerSpec,
     image_builders,
     is_nested_function,
     read_outcome,
@@ -95,7 +104,11 @@ class KubernetesBackend:
         self._dir = ""
         self._bundle = "-"
         self._bundle_dir = CODE_DIR
-        self._host_paths: list[str] = []
+        #: What of a hostPath data store pods see (None: a remote store).
+        self._view: StoreView | None = None
+        #: Host paths every task pod of the run mounts read-only besides its run's folders: the
+        #: channel's folder and the code bundle (a file).
+        self._channel_dir: str | None = None
         self._channel_path = ""
         self._short_socket_dir: str | None = None
         self._live: dict[str, int] = {}
@@ -123,26 +136,25 @@ class KubernetesBackend:
         await asyncio.to_thread(check_access, self._api, self.namespace)
         await asyncio.to_thread(podops.prune, self._api, self.namespace)
         if self._access.host_path is not None:
-            self._dir = os.path.join(self._access.host_path, "runs", run.run_name, "k8s")
-            # The workers write their outcomes and logs here.
-            await asyncio.to_thread(writable, [self._dir], self._ids)
+            # The attempts' own folders go here: only the controller reads the folder itself.
+            self._dir = os.path.join(self._access.host_path, "k8s", run.run_name)
+            await asyncio.to_thread(_private_folder, self._dir)
+            self._view = StoreView.of_run(self._access.host_path, run.settings.run_base_dir,
+                                          run.settings.recovered_run_dirs)
         else:
-            self._dir = store.url("runs", run.run_name, "k8s")
+            self._dir = store.url("k8s", run.run_name)
         self._watcher = PodWatcher(self._api.list_namespaced_pod, self.namespace, run_selector(run.run_name),
                                    self._on_event)
         await asyncio.to_thread(self._watcher.start)
         self._server = ChannelServer(run.controller, is_running=lambda a, n: self._live.get(a) == n,
                                      code_root=run.settings.code_root, import_missing=False, tcp_host=channel_host,
                                      socket_dir=self._socket_dir(run.run_name) if self._access.host_path else None,
-                                     on_finished=self._on_finished)
+                                     on_finished=self._on_finished,
+                                     outputs_for=self._view.outputs_for if self._view is not None else None)
         await self._server.start()
         self._channel_path = self._server.path
         if self._access.host_path is not None:
-            self._host_paths = [self._access.host_path]
-            if not self._channel_path.startswith(self._access.host_path.rstrip("/") + "/"):
-                # The data folder's path is too long for a socket: mount the channel's own
-                # folder too (works on a node that is this machine).
-                self._host_paths.append(os.path.dirname(self._channel_path))
+            self._channel_dir = os.path.dirname(self._channel_path)
         self._images = await asyncio.to_thread(self._image_source, run)
         self._bundle = await asyncio.to_thread(bundle_for, run, store)
         self._bundle_dir = f"{CODE_DIR}/{os.path.basename(self._bundle).split('.')[0][:16]}"
@@ -163,11 +175,9 @@ class KubernetesBackend:
 
     def _socket_dir(self, run_name: str) -> str:
         """Where the channel's unix socket goes: inside the hostPath data folder, so pods (and a driver
-        pod, whose /tmp is its own) reach it. The run's folder when the socket's path fits the unix limit
-        (about 100 bytes), else a short folder named by a hash of the run under the data folder."""
-        assert self._dir is not None and self._access.host_path is not None
-        if len(os.path.join(self._dir, "channel.sock").encode()) <= CHANNEL_PATH_LIMIT:
-            return self._dir
+        pod, whose /tmp is its own) reach it; in a folder of its own (pods mount it, and see nothing
+        else there), named by a hash of the run so the socket's path fits the unix limit (about 100 bytes)."""
+        assert self._access.host_path is not None
         short = os.path.join(self._access.host_path, "ch", hashlib.sha256(run_name.encode()).hexdigest()[:10])
         if len(os.path.join(short, "channel.sock").encode()) > CHANNEL_PATH_LIMIT:
             raise FlyteUsageError(
@@ -191,16 +201,18 @@ class KubernetesBackend:
         image = await asyncio.to_thread(self._images.ensure, image_spec)
         template = await asyncio.to_thread(self._template, spec.task.pod_template)
         name = pod_name(spec.run_name, spec.action, spec.attempt)
-        base = f"{self._dir}/{spec.action}-{spec.attempt}"
-        paths = {k: f"{base}.{k}" for k in ("spec.json", "outcome.json", "log.jsonl")}
+        # The attempt's own folder: its spec (with its channel token), outcome and log; only its pod mounts it.
+        folder = f"{self._dir}/{spec.action}-{spec.attempt}"
+        paths = {k: f"{folder}/{k}" for k in ("spec.json", "outcome.json", "log.jsonl")}
         ws = worker_spec(spec, task=task_ref(spec.task, spec.code_root), outcome_path=paths["outcome.json"],
                          conversion=self._run.conversion, channel_path=self._channel_path,
                          channel_token=self._server.token_for(spec.action, spec.attempt) if self._server else None)
-        attrs.evolve(ws, code_root=self._bundle_dir, sys_path=[]).write(paths["spec.json"])
+        ws = attrs.evolve(ws, code_root=self._bundle_dir, sys_path=[])
         # The code folder itself is the scratch volume: as the pod's working directory, a folder
         # inside the volume would be made by the runtime, as root.
         confined = confinement(self.opts.security, self._ids, spec.task.env.name, scratch=[self._bundle_dir])
-        rw = await asyncio.to_thread(self._writable_paths, spec, ws.data_prefix, confined is not None)
+        ws, mounts = await asyncio.to_thread(self._placed, spec, ws, folder, confined is not None)
+        ws.write(paths["spec.json"])
         req = PodRequest(
             name=name, namespace=self.namespace, run=spec.run_name, action=spec.action, attempt=spec.attempt,
             task=spec.task_name, image=image,
@@ -209,7 +221,8 @@ class KubernetesBackend:
             working_dir=self._bundle_dir, env={**spec.env_vars, "PYTHONUNBUFFERED": "1"},
             env_from_secrets=[self.opts.data_secret] if self.opts.data_secret else [],
             secrets=spec.task.env.secrets, resources=spec.task.env.resources, timeout=spec.timeout,
-            host_paths=self._host_paths, writable_paths=rw, pull_policy=self.opts.image_pull_policy,
+            host_paths=mounts.read_only, writable_paths=mounts.writable, host_files=mounts.files,
+            pull_policy=self.opts.image_pull_policy,
             image_pull_secrets=image_pull_secrets(image_spec), confinement=confined,
             service_account=self.opts.service_account, pod_template=template,
             annotations={CONTROLLER_ANNOTATION: podops.controller_id()},
@@ -234,21 +247,23 @@ class KubernetesBackend:
             return self._outcome(spec, name, verdict, paths["outcome.json"], tail)
         finally:
             self._live.pop(spec.action, None)
-            await asyncio.shield(self._cleanup(spec, name, list(paths.values()), keep=finished))
+            await asyncio.shield(self._cleanup(spec, name, [folder], keep=finished))
+            if mounts.writable:  # its own two store folders, made for it: left alone once they hold something
+                await asyncio.to_thread(_remove_empty, mounts.writable[1:3])
 
-    def _writable_paths(self, spec: ActionSpec, data_prefix: str, confined: bool) -> list[str]:
-        """The folders of a hostPath data store the attempt writes (made, and given to the task user
-        when confined): its outputs, its action's folder, the run's raw data and the outcome folder.
-        Everything else of the store is mounted read-only."""
+    def _placed(self, spec: ActionSpec, ws: WorkerSpec, folder: str, confined: bool) -> tuple[WorkerSpec, PodMounts]:
+        """``ws`` with its inputs made visible to the pod (values from elsewhere in a hostPath store
+        imported into the run's folder), and what of the store the pod mounts (see
+        :func:`~flyte_backend_kubernetes.confinement.pod_mounts`), its writable folders made and given
+        to the task user when confined. With a remote store, nothing."""
         host = self._access.host_path
-        if host is None:
-            return []
-        ctx = spec.context
-        urls = [data_prefix, f"{ctx.run_base_dir.rstrip('/')}/{spec.action}", ctx.raw_data_path]
-        folders = [p for p in (local_path(u, host) for u in urls) if p is not None]
-        # The outcome folder is the run's (made writable at start). The channel's socket may be in a
-        # read-only mount: connecting to a socket is not a write to its file system.
-        return [*writable(folders, self._ids if confined else None), self._dir]
+        if host is None or self._view is None:
+            return ws, PodMounts((), (), ())
+        ws = attrs.evolve(ws, inputs=self._view.literals(ws.inputs))
+        mounts = pod_mounts(self._view, host, action=spec.action, data_prefix=ws.data_prefix,
+                            raw_data_path=ws.raw_data_path, attempt_folder=folder, channel_dir=self._channel_dir,
+                            bundle=self._bundle)
+        return ws, attrs.evolve(mounts, writable=tuple(writable(mounts.writable, self._ids if confined else None)))
 
     def execute_inline(self, spec: ActionSpec) -> ActionOutcome | None:
         """Never: every attempt gets its own pod."""
@@ -271,7 +286,7 @@ class KubernetesBackend:
         if self._server is not None:
             await self._server.close()
             self._server = None
-        if self._dir:
+        if self._dir:  # the attempts' folders
             await asyncio.to_thread(self._remove, [self._dir], True)
         if self._short_socket_dir:
             await asyncio.to_thread(shutil.rmtree, self._short_socket_dir, True)
@@ -391,10 +406,10 @@ class KubernetesBackend:
                 await asyncio.to_thread(podops.delete_pod, self._api, name, self.namespace)
         finally:
             self._attempts.pop(name, None)
-            await asyncio.to_thread(self._remove, files)
+            await asyncio.to_thread(self._remove, files, True)
 
     def _remove(self, paths: list[str], recursive: bool = False) -> None:
-        """Delete paths (or URLs) of the data store, the run's spec folder or an attempt's files."""
+        """Delete paths (or URLs) of the data store: the run's attempts' folders, or one of them."""
         store = self._run.conversion.store if self._run is not None else None
         for path in paths:
             with contextlib.suppress(Exception):  # FileNotFoundError, or the store's own errors
@@ -426,6 +441,18 @@ class KubernetesBackend:
     def _build_log(self, line: str) -> None:
         if self._run is not None:
             self._run.log("a0", 0, "build", line)
+
+
+def _private_folder(path: str) -> None:
+    """Make ``path`` (the run's attempts' folders go in it) readable by this process's user only."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def _remove_empty(folders: Sequence[str]) -> None:
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
 
 
 def _api_message(e: client.ApiException) -> str:

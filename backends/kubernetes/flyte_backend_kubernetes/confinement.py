@@ -3,10 +3,11 @@
 A confined pod (see ``podspec.Confinement``) runs as an unprivileged user, so the folders it writes
 in the data store must belong to that user. ``fsGroup`` does not reach ``hostPath`` volumes, so
 the controller (root on the node, or in the driver pod) makes each folder an attempt writes and
-hands it to that user before the pod starts. The pod mounts the data store read-only, and only
-these folders writable: its own outputs (``runs/<run>/data/<action>-<attempt>``), its action's
-folder (checkpoints, reports: ``runs/<run>/<action>``), the run's raw data folder, and the
-folder its outcome and log go to.
+hands it to that user before the pod starts. The pod never mounts the whole store: its run's folder
+and the runs it recovers read-only (``flyte_core.extend.StoreView``), and only these folders
+writable: its attempt's own folder (``k8s/<run>/<action>-<attempt>``: its spec, outcome and log),
+its own outputs (``runs/<run>/data/<action>-<attempt>``), its action's folder (checkpoints,
+reports: ``runs/<run>/<action>``) and the run's raw data folder.
 
 A controller that is not root cannot give folders away; then pods run as the controller's own user
 (also not root), who owns what the controller makes.
@@ -17,8 +18,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
+import attrs
+
 from flyte_backend_kubernetes.options import SecurityOptions
 from flyte_backend_kubernetes.podspec import Confinement
+from flyte_core.extend import StoreView
 
 
 def task_ids(security: SecurityOptions, host_path: str | None) -> tuple[int, int]:
@@ -43,6 +47,33 @@ def local_path(url: str, host_path: str) -> str | None:
     if path is None or not (path == host_path or path.startswith(host_path.rstrip("/") + "/")):
         return None
     return path
+
+
+@attrs.frozen
+class PodMounts:
+    """The host paths of a hostPath data store one attempt's pod mounts, each at its own path."""
+
+    #: Folders mounted read-only: the run's, the recovered runs', the channel socket's.
+    read_only: tuple[str, ...]
+    #: Folders mounted writable: the attempt's own folder (spec, outcome, log), its outputs, its
+    #: action's folder, the run's raw data folder (when inside the store).
+    writable: tuple[str, ...]
+    #: Single files mounted read-only: the code bundle (when inside the store).
+    files: tuple[str, ...]
+
+
+def pod_mounts(view: StoreView, host_path: str, *, action: str, data_prefix: str, raw_data_path: str,
+               attempt_folder: str, channel_dir: str | None, bundle: str) -> PodMounts:
+    """What the pod of one attempt of ``action`` mounts of the hostPath store ``host_path``: never the
+    store itself, nor the cache, other runs, other bundles or other attempts' folders."""
+    store = view.mounts(action, data_prefix, raw_data_path)
+    # A raw data folder or bundle outside the data store is not one pods may mount (nor the gate allow).
+    inside = [p for p in (local_path(u, host_path) for u in store.writable) if p is not None]
+    code = local_path(bundle, host_path)
+    # The channel's socket is in a read-only mount: connecting to a socket is not a write to its file system.
+    return PodMounts(read_only=(*store.read_only, *([channel_dir] if channel_dir else [])),
+                     writable=tuple(dict.fromkeys([attempt_folder, *inside])),
+                     files=(code,) if code is not None else ())
 
 
 def writable(paths: Iterable[str], owner: tuple[int, int] | None) -> list[str]:

@@ -50,11 +50,14 @@ class PodRequest:
     secrets: Any = None
     resources: Resources | None = None
     timeout: float | None = None
-    #: Host folders mounted at the same path inside the pod (the data store, the channel socket).
+    #: Host folders mounted at the same path inside the pod (the run's folders of the data store,
+    #: the channel socket's folder).
     host_paths: Sequence[str] = ()
-    #: Host folders (inside ``host_paths`` ones) mounted at the same path and writable: with these,
-    #: the ``host_paths`` mounts are read-only.
+    #: Host folders mounted at the same path and writable (some inside ``host_paths`` ones): with
+    #: these, the ``host_paths`` mounts are read-only.
     writable_paths: Sequence[str] = ()
+    #: Single host files mounted read-only at the same path (the code bundle).
+    host_files: Sequence[str] = ()
     #: Host folders mounted at another path (host path -> path in the pod): a raw container task's
     #: input and output folders.
     mounts: Mapping[str, str] = attrs.field(factory=dict)
@@ -92,6 +95,9 @@ def build_pod(req: PodRequest) -> dict[str, Any]:
     for i, path in enumerate(dict.fromkeys(req.writable_paths)):
         volumes.append({"name": f"flyte-rw-{i}", "hostPath": {"path": path, "type": "Directory"}})
         mounts.append({"name": f"flyte-rw-{i}", "mountPath": path})
+    for i, path in enumerate(dict.fromkeys(req.host_files)):
+        volumes.append({"name": f"flyte-file-{i}", "hostPath": {"path": path, "type": "File"}})
+        mounts.append({"name": f"flyte-file-{i}", "mountPath": path, "readOnly": True})
     for i, (host, inside) in enumerate(req.mounts.items()):
         volumes.append({"name": f"flyte-io-{i}", "hostPath": {"path": host, "type": "Directory"}})
         mounts.append({"name": f"flyte-io-{i}", "mountPath": inside})

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from flyte_backend_kubernetes import names
 from flyte_backend_kubernetes.apigate import Gate, Refused, check_pod
-from flyte_backend_kubernetes.confinement import confinement, local_path, task_ids, writable
+from flyte_backend_kubernetes.confinement import PodMounts, confinement, local_path, pod_mounts, task_ids, writable
 from flyte_backend_kubernetes.durable import driver_pod
 from flyte_backend_kubernetes.options import KubeOptions, SecurityOptions
 from flyte_backend_kubernetes.podspec import Confinement, PodRequest, build_pod
 from flyte_backend_kubernetes.runsetup import DataAccess
 
 import flyte
-from flyte_core.extend import ConfigError
+from flyte_core.extend import ConfigError, StoreView
 
 CONFINED = Confinement(uid=65532, gid=65532, scratch=("/flyte/code",))
 
@@ -78,6 +78,38 @@ def test_the_data_store_is_read_only_but_for_the_attempts_own_folders() -> None:
     mounts = {m["mountPath"]: m.get("readOnly", False) for m in container(pod)["volumeMounts"]}
     assert mounts["/data"] is True
     assert mounts["/data/runs/r1/data/a0-1"] is False and mounts["/data/runs/r1/k8s"] is False
+
+
+def test_a_pod_mounts_its_runs_folders_and_its_attempts_own_never_the_store(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    run, old = data / "runs" / "r2", data / "runs" / "r1"
+    old.mkdir(parents=True)
+    view = StoreView.of_run(str(data), str(run), [str(old)])
+    assert view is not None
+    attempt = str(data / "k8s" / "r2" / "a1-2")
+    mounts = pod_mounts(view, str(data), action="a1", data_prefix=f"file://{run}/data/a1-2",
+                        raw_data_path=f"{run}/raw", attempt_folder=attempt, channel_dir=str(data / "ch" / "h"),
+                        bundle=f"file://{data}/bundles/b.tar.gz")
+    assert mounts == PodMounts(
+        read_only=(str(run), str(old), str(data / "ch" / "h")),
+        writable=(attempt, f"{run}/data/a1-2", f"{run}/a1", f"{run}/raw"),
+        files=(f"{data}/bundles/b.tar.gz",))
+    # A raw data folder or a bundle outside the store is not mounted (the API gate would refuse it).
+    elsewhere = pod_mounts(view, str(data), action="a1", data_prefix=f"{run}/data/a1-2", raw_data_path="/srv/raw",
+                           attempt_folder=attempt, channel_dir=None, bundle="/srv/b.tar.gz")
+    assert elsewhere.writable == (attempt, f"{run}/data/a1-2", f"{run}/a1") and elsewhere.files == ()
+    assert elsewhere.read_only == (str(run), str(old))
+    pod = build_pod(request(host_paths=mounts.read_only, writable_paths=mounts.writable, host_files=mounts.files,
+                            confinement=CONFINED))
+    volumes = {v["name"]: v["hostPath"] for v in pod["spec"]["volumes"] if "hostPath" in v}
+    seen = {m["mountPath"]: (m.get("readOnly", False), volumes[m["name"]]["type"])
+            for m in container(pod)["volumeMounts"] if m["name"] in volumes}
+    assert seen == {str(run): (True, "Directory"), str(old): (True, "Directory"),
+                    str(data / "ch" / "h"): (True, "Directory"), attempt: (False, "Directory"),
+                    f"{run}/data/a1-2": (False, "Directory"), f"{run}/a1": (False, "Directory"),
+                    f"{run}/raw": (False, "Directory"), f"{data}/bundles/b.tar.gz": (True, "File")}
+    # Neither the store, nor the cache, nor the run's other attempts' folders.
+    assert all(not p.startswith((f"{data}/cache", f"{data}/k8s/r2/a0")) and p != str(data) for p in seen)
 
 
 def test_writable_folders_are_made_and_given_to_the_task_user(tmp_path: Path) -> None:
