@@ -106,8 +106,7 @@ class KubernetesBackend:
         self._bundle_dir = CODE_DIR
         #: What of a hostPath data store pods see (None: a remote store).
         self._view: StoreView | None = None
-        #: Host paths every task pod of the run mounts read-only besides its run's folders: the
-        #: channel's folder and the code bundle (a file).
+        #: The folder of the channel's socket (hostPath stores), which every task pod mounts read-only.
         self._channel_dir: str | None = None
         self._channel_path = ""
         self._short_socket_dir: str | None = None
