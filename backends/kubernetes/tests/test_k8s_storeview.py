@@ -18,7 +18,7 @@ import pytest
 from conftest import kube_options
 from test_k8s_cli import cli, project
 
-from flyte_core.extend import Config, Session, load_file
+from flyte_core.extend import BaseRuntimeError, Config, RunOptions, Session, load_file
 
 pytestmark = [pytest.mark.timeout(900), pytest.mark.usefixtures("kube")]
 
@@ -87,6 +87,14 @@ def cached_file(text: str) -> File:
 @env.task
 def via_cache(text: str) -> str:
     return read_file(cached_file(text))
+
+
+@env.task
+def write_then_read(text: str) -> str:
+    f = write_file(text)
+    if os.environ.get("FAIL_ONCE"):
+        raise ValueError("failing on purpose, after the child wrote its file")
+    return read_file(f) + "|" + _read(f.path)
 
 
 @env.task
@@ -167,6 +175,17 @@ def test_a_cache_hit_from_another_run_reaches_its_caller(session: Session, tasks
     assert second.outputs()[0] == "cached"
     imported = list((tmp_path / "data" / "runs" / second.name / "imports").rglob("*"))
     assert any(p.is_file() and p.read_text() == "cached" for p in imported), imported
+
+
+def test_a_recovering_run_reads_the_recovered_runs_outputs(session: Session, tasks: Any) -> None:
+    with pytest.raises(BaseRuntimeError, match="failing on purpose"):
+        session.run_with(RunOptions(env_vars={"FAIL_ONCE": "1"}), tasks.write_then_read, ("kept",), {})
+    failed = session.runs.list_runs()[0].name
+    run = session.run_with(RunOptions(recover=failed), tasks.write_then_read, (), {})
+    # The child is not run again: its File stays in the failed run's folder, which the recovering
+    # run's pods mount read-only (the child reading it, and the parent by its path).
+    assert run.outputs()[0] == "kept|read:kept"
+    assert {a.action: a.recovered_from for a in run.actions()}["a0.1"] == failed
 
 
 def test_a_durable_runs_pods_see_only_their_own(tmp_path: Path) -> None:
