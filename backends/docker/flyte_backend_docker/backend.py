@@ -36,6 +36,7 @@ import requests.exceptions
 from flyte_backend_docker.engine import EngineCalls, EngineGone, ExitWatch, Slots, default_concurrency
 from flyte_backend_docker.images import ImageBuildError
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL, TASK_LABEL, labels_for, prune_dead
+from flyte_backend_docker.lending import POOL_DIR, WorkerFolders, forget, lend, reclaim, worker_folders
 from flyte_backend_docker.options import DockerOptions
 from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
 from flyte_backend_docker.rawtask import execute_raw
@@ -113,6 +114,7 @@ class DockerBackend:
         self._live: dict[str, int] = {}
         self._secrets: SecretMounts | None = None
         self._pools: PoolManager | None = None
+        self._workers: dict[str, WorkerFolders] = {}  # a warm worker's own writable folders
         self._tags: dict[str, asyncio.Future[str]] = {}  # image spec -> its tag, resolved once per run
         self._api = EngineCalls()
         self._watch: ExitWatch | None = None
@@ -162,7 +164,7 @@ class DockerBackend:
                    *(f"{p}-wal" for p in run.settings.state_paths), *(f"{p}-shm" for p in run.settings.state_paths)]
         self._bundle = await asyncio.to_thread(make_bundle, Path(run.settings.code_root), store, exclude=exclude)
         self._bundle_dir = f"{CODE_DIR}/{Path(self._bundle).name.split('.')[0][:16]}"
-        self._pools = PoolManager(self._client, self._launch, self._line, self._secrets.release, self._bundle,
+        self._pools = PoolManager(self._client, self._launch, self._line, self._worker_removed, self._bundle,
                                   self._bundle_dir, keep_failed=self.keep_failed)
         await self._pools.start()
         for path in (self._pools.dir, self._pools.path):
@@ -183,17 +185,20 @@ class DockerBackend:
         tag = await self._tag(spec)
         ref = task_ref(spec.task, spec.code_root)
         writer = self._sandbox.writer(spec.task.env.name)
-        # The attempt's own private folder holds its spec (with its channel token) and its outcome.
-        base = os.path.join(give(os.path.join(self._dir, f"{spec.action}-{spec.attempt}"), writer, 0o700), "attempt")
-        ws = worker_spec(spec, task=ref, outcome_path=f"{base}.outcome.json", conversion=self._run.conversion,
+        ws = worker_spec(spec, task=ref, outcome_path="", conversion=self._run.conversion,
                          channel_path=self._server.path,
                          channel_token=self._server.token_for(spec.action, spec.attempt))
         ws = attrs.evolve(ws, code_root=self._bundle_dir, sys_path=[])
+        if spec.task.env.reusable is not None:
+            if self._view is not None:
+                ws = attrs.evolve(ws, inputs=await asyncio.to_thread(self._view.literals, ws.inputs))
+            return await self._execute_reused(spec, tag, ws, writer)
+        # The attempt's own private folder holds its spec (with its channel token) and its outcome.
+        base = os.path.join(give(os.path.join(self._dir, f"{spec.action}-{spec.attempt}"), writer, 0o700), "attempt")
+        ws = attrs.evolve(ws, outcome_path=f"{base}.outcome.json")
         ws, writable = await asyncio.to_thread(self._placed, spec, ws, writer)
         ws.write(f"{base}.spec.json")
         try:
-            if spec.task.env.reusable is not None:
-                return await self._execute_reused(spec, tag, base, ws.outcome_path)
             await self._slots.acquire(spec.action)
             try:
                 return await self._execute_fresh(spec, tag, base, ws.outcome_path, writable)
@@ -309,6 +314,9 @@ class DockerBackend:
         if self._pools is not None:
             await self._pools.close()
             self._pools = None
+        if self._run_dir is not None:  # its warm workers' folders are gone with them
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(self._run_dir, POOL_DIR))
         if self._client is not None and self._run is not None:
             await self._remove_run(self._run.run_name)
         if self._server is not None:
@@ -324,17 +332,47 @@ class DockerBackend:
 
     # --- reusable containers -----------------------------------------------------------------------
 
-    async def _execute_reused(self, spec: ActionSpec, tag: str, base: str, outcome_path: str) -> ActionOutcome:
-        """Run one attempt on a warm container of its environment's pool."""
+    async def _execute_reused(self, spec: ActionSpec, tag: str, ws: WorkerSpec,
+                              writer: tuple[int, int] | None) -> ActionOutcome:
+        """Run one attempt on a warm container of its environment's pool. Its spec and outcome go to the
+        worker's own folder, and its store folders are lent to the worker while it runs (see ``lending``)."""
         assert self._pools is not None
         self._live[spec.action] = spec.attempt
+        placed: dict[str, Any] = {}
+
+        def place(worker: str) -> str:
+            """Called once a worker is chosen: the attempt's files where that worker can reach them."""
+            folders = self._workers[worker]
+            base = os.path.join(give(os.path.join(folders.specs, f"{spec.action}-{spec.attempt}"), writer, 0o700),
+                                "attempt")
+            placed["base"] = base
+            if self._run_dir is not None and folders.data is not None:
+                prefix = local_store_path(ws.data_prefix)
+                assert prefix is not None  # the store is local
+                placed["loans"] = lend([prefix, os.path.join(self._run_dir, spec.action)], folders, self._run_dir,
+                                       writer)
+            attrs.evolve(ws, outcome_path=f"{base}.outcome.json").write(f"{base}.spec.json")
+            return f"{base}.spec.json"
+
         try:
-            result = await self._pools.execute(spec, tag, f"{base}.spec.json")
+            result = await self._pools.execute(spec, tag, place)
+            await asyncio.to_thread(reclaim, placed.pop("loans", []))
+            outcome_path = f"{placed.get('base')}.outcome.json"
             if result.kind == "done" and os.path.exists(outcome_path):
                 return _with_action(read_outcome(outcome_path), spec)
             return _pool_failure(spec, result)
         finally:
-            await self._end(spec, base)
+            if placed.get("loans"):  # ended abnormally (aborted): the folders go back all the same
+                await asyncio.shield(asyncio.to_thread(reclaim, placed["loans"]))
+            await self._end(spec, placed.get("base"))
+
+    def _worker_removed(self, worker: str) -> None:
+        """A warm worker's container is gone: its secrets and its own folders go too."""
+        assert self._secrets is not None
+        self._secrets.release(worker)
+        folders = self._workers.pop(worker, None)
+        if folders is not None:
+            forget(folders)
 
     async def _launch(self, spec: ActionSpec, tag: str, worker: str, command: list[str]) -> str:
         """Create and start a pool's worker container with the settings of ``spec``'s environment."""
@@ -342,19 +380,24 @@ class DockerBackend:
         assert spec.task is not None
         # Secrets are delivered per container; keyed by the worker, released when it is removed.
         env_name = spec.task.env.name
-        env, secret_volumes = await asyncio.to_thread(self._secrets.prepare, attrs.evolve(spec, action=worker),
-                                                      self._sandbox.writer(env_name))
+        writer = self._sandbox.writer(env_name)
+        env, secret_volumes = await asyncio.to_thread(self._secrets.prepare, attrs.evolve(spec, action=worker), writer)
         volumes = self._volumes(secret_volumes)
-        # A replica runs any attempt of its environment in the run: it sees the folders of all of them
-        # (the attempts' spec folders, the run's data folder read-write; see docs/security.md).
+        # A replica runs any attempt of its environment in the run, so its mounts cannot be any one
+        # attempt's: it reads the run's folder (read-only) and writes only folders of its own, where
+        # each attempt's files and store folders are put while it runs (see ``lending``), and the
+        # run's raw data folder, as every task container does.
         assert self._dir is not None
+        folders = self._workers[worker] = await asyncio.to_thread(worker_folders, self._dir, self._run_dir, worker,
+                                                                  writer)
         volumes[self._pools.dir] = {"bind": self._pools.dir, "mode": "rw"}
-        volumes[self._dir] = {"bind": self._dir, "mode": "rw"}
-        if self._run_dir is not None:
-            volumes[self._run_dir] = {"bind": self._run_dir, "mode": "rw"}
-            # Imports are hard links to other runs' files: never writable, or writing one would change the original.
-            imports = give(os.path.join(self._run_dir, "imports"), None)
-            volumes[imports] = {"bind": imports, "mode": "ro"}
+        volumes[folders.specs] = {"bind": folders.specs, "mode": "rw"}
+        if self._run_dir is not None and folders.data is not None:
+            volumes[self._run_dir] = {"bind": self._run_dir, "mode": "ro"}
+            volumes[folders.data] = {"bind": folders.data, "mode": "rw"}
+            raw = local_store_path(spec.context.raw_data_path)
+            if raw is not None:
+                volumes[raw] = {"bind": give(raw, writer), "mode": "rw"}
         for folder in self._recovered:
             volumes[folder] = {"bind": folder, "mode": "ro"}
         labels = {RUN_LABEL: spec.run_name, POOL_LABEL: spec.task.env.name, TASK_LABEL: spec.task_name,
@@ -529,7 +572,7 @@ class DockerBackend:
         if self._server is not None:
             await self._server.release(action)
 
-    async def _end(self, spec: ActionSpec, base: str) -> None:
+    async def _end(self, spec: ActionSpec, base: str | None) -> None:
         """Forget an ended attempt: its channel connections (and so the children it started), its
         secret files and its spec and outcome files; before a retry of the action can start, since
         the first two are keyed by the action."""
@@ -538,7 +581,8 @@ class DockerBackend:
             await asyncio.shield(self._server.release(spec.action))
         if self._secrets is not None:
             self._secrets.release(spec.action)
-        shutil.rmtree(os.path.dirname(base), ignore_errors=True)
+        if base is not None:
+            shutil.rmtree(os.path.dirname(base), ignore_errors=True)
 
 
 #: Connection pools of a client: docker-py keeps one per URL (and so per container) and closes the

@@ -224,8 +224,9 @@ class PoolManager:
         self._server = await asyncio.start_unix_server(self._serve, path=self.path, limit=MAX_MESSAGE)
         self._reaper = asyncio.ensure_future(self._reap())
 
-    async def execute(self, spec: ActionSpec, tag: str, spec_path: str) -> PoolResult:
-        """Run the attempt whose spec file is ``spec_path`` on a replica of its environment's pool."""
+    async def execute(self, spec: ActionSpec, tag: str, place: Callable[[str], str]) -> PoolResult:
+        """Run an attempt on a replica of its environment's pool; ``place(worker_id)``, called once the
+        replica is chosen, puts the attempt's spec file where that replica reads it and returns its path."""
         assert spec.task is not None and spec.task.env.reusable is not None
         if (pool := self.pools.get(key := pool_key(spec, tag))) is None:
             pool = self.pools[key] = Pool(self, spec.task.env.reusable, spec, tag)
@@ -235,6 +236,12 @@ class PoolManager:
             raise r  # e.g. a missing secret: the user's to fix, reported as on fresh containers
         if isinstance(r, Exception):
             return PoolResult("failed", why=str(r))
+        try:
+            # Synchronous: the replica stays this attempt's until it is registered below.
+            spec_path = place(r.wid)
+        except Exception:
+            pool.notify()
+            raise
         attempt = r.running[spec_path] = self._attempts[spec.action] = _Attempt(spec, spec_path, exclusive, pool)
         try:
             assert r.writer is not None

@@ -5,8 +5,10 @@ settings they give. How values from outside a run's folder are imported into it 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+from flyte_backend_docker.lending import POOL_DIR, forget, lend, reclaim, worker_folders
 from flyte_backend_docker.options import DockerOptions
 from flyte_backend_docker.sandbox import UNPRIVILEGED, Sandbox, container_owner
 
@@ -51,3 +53,40 @@ def test_sandbox_settings() -> None:
     assert box.environment("apt", {}) == {} and box.writer("apt") is None and box.writer("etl") == (1000, 100)
     writable_root = Sandbox((1000, 100), read_only_root=False).settings("etl")["host"]
     assert "read_only" not in writable_root and "tmpfs" not in writable_root and writable_root["cap_drop"] == ["ALL"]
+
+
+def test_a_warm_worker_borrows_an_attempts_folders_and_gives_them_back(tmp_path: Path) -> None:
+    run_dir, specs = tmp_path / "runs" / "r1", tmp_path / "tmp"
+    specs.mkdir()
+    earlier = run_dir / "a0.1"  # the action's folder, with an earlier attempt's checkpoint
+    earlier.mkdir(parents=True)
+    (earlier / "checkpoint-1").write_text("one")
+    folders = worker_folders(str(specs), str(run_dir), "w1", None)
+    assert folders.data == str(run_dir / POOL_DIR / "w1") and os.stat(folders.specs).st_mode & 0o777 == 0o700
+    prefix = run_dir / "data" / "a0.1-2"
+    loans = lend([str(prefix), str(earlier)], folders, str(run_dir), None)
+    # The attempt writes through the usual paths, into the worker's own folder.
+    assert prefix.is_symlink() and earlier.is_symlink() and (earlier / "checkpoint-1").read_text() == "one"
+    (prefix / "o0.json").write_text("out")
+    (earlier / "checkpoint-2").write_text("two")
+    # A link the worker keeps to its output, to change it after the attempt.
+    kept = Path(folders.data) / "kept"
+    os.link(prefix / "o0.json", kept)
+    reclaim(loans)
+    assert not prefix.is_symlink() and (prefix / "o0.json").read_text() == "out"
+    assert sorted(p.name for p in earlier.iterdir()) == ["checkpoint-1", "checkpoint-2"]
+    kept.write_text("changed")
+    assert (prefix / "o0.json").read_text() == "out" and (prefix / "o0.json").stat().st_nlink == 1
+    assert sorted(os.listdir(folders.data)) == ["data", "kept"] and not os.listdir(Path(folders.data) / "data")
+    forget(folders)
+    assert not os.path.exists(folders.data) and not os.path.exists(folders.specs)
+
+
+def test_a_lent_folder_the_worker_replaced_by_a_link_comes_back_empty(tmp_path: Path) -> None:
+    run_dir = tmp_path / "r1"
+    folders = worker_folders(str(tmp_path), str(run_dir), "w2", None)
+    (loan,) = lend([str(run_dir / "a3")], folders, str(run_dir), None)
+    os.rmdir(loan.held)
+    os.symlink("/etc", loan.held)  # the worker points its folder elsewhere
+    reclaim([loan])
+    assert (run_dir / "a3").is_dir() and not (run_dir / "a3").is_symlink() and not os.listdir(run_dir / "a3")

@@ -92,6 +92,41 @@ def read_file(f: File) -> str:
         return fh.read().decode()
 
 
+@pool.task
+def pooled_big(n: int) -> str:
+    return "v" * n  # offloaded to its attempt's data folder (over 256 KiB)
+
+
+@env.task
+def fresh_big(n: int) -> str:
+    return "f" * n
+
+
+@pool.task
+def tamper() -> dict[str, str]:
+    """On the warm worker that ran pooled_big: try to change every other action's files of the run."""
+    ctx = flyte.ctx()
+    run_dir = ctx.run_base_dir
+    seen = {"own action folder": attempt_write(os.path.join(run_dir, ctx.action.name))}
+    for top, dirs, files in os.walk(run_dir):  # links (this attempt's own folders) are not followed
+        dirs[:] = [d for d in dirs if d not in (".pool", "raw")]  # its own folder; shared raw data
+        seen[top] = attempt_write(top)
+        for name in files:
+            try:
+                with open(os.path.join(top, name), "ab") as f:
+                    f.write(b"tampered")
+                seen[os.path.join(top, name)] = "written"
+            except OSError as e:
+                seen[os.path.join(top, name)] = type(e).__name__
+    return seen
+
+
+@env.task
+def outputs_then_tamper(n: int) -> dict[str, str]:
+    a, b = pooled_big(n), fresh_big(n)
+    return {**tamper(), "sizes": f"{len(a)},{len(b)}"}
+
+
 @env.task(cache="auto")
 def cached_file(text: str) -> File:
     return write_file(text)
@@ -166,3 +201,18 @@ def test_the_cache_and_the_code_bundle_are_read_only(session: Session, tasks: An
     for path in before:
         assert session.run(tasks.append_to, str(path)).outputs()[0] != "written"
     assert {p: p.read_bytes() for p in before} == before
+
+
+def test_a_reused_worker_cannot_change_other_actions_outputs(session: Session, tasks: Any, project: Path) -> None:
+    run = session.run(tasks.outputs_then_tamper, 300_000)
+    seen = run.outputs()[0]
+    # Both outputs were offloaded, and reach the caller after the warm worker's next attempt.
+    assert seen.pop("sizes") == "300000,300000"
+    assert seen.pop("own action folder") == "written"
+    run_dir = project / "data" / "runs" / run.name
+    offloaded = [p for p in seen if p.startswith(str(run_dir / "data") + "/") and p.endswith(".json")]
+    assert len(offloaded) >= 2, seen  # the warm worker's earlier output and the fresh container's
+    assert not [p for p, how in seen.items() if how == "written"], seen
+    tampered = [p for p in run_dir.rglob("*") if p.is_file() and b"tampered" in p.read_bytes()]
+    assert tampered == []
+    assert not (run_dir / ".pool").exists()  # the worker's own folder went with it

@@ -222,7 +222,7 @@ class KubernetesBackend:
             secrets=spec.task.env.secrets, resources=spec.task.env.resources, timeout=spec.timeout,
             host_paths=mounts.read_only, writable_paths=mounts.writable, host_files=mounts.files,
             pull_policy=self.opts.image_pull_policy,
-            image_pull_secrets=image_pull_secrets(image_spec), confinement=confined,
+            image_pull_secrets=image_pull_secrets(image_spec), confinement=confined, environment=spec.task.env.name,
             service_account=self.opts.service_account, pod_template=template,
             annotations={CONTROLLER_ANNOTATION: podops.controller_id()},
             gpu_resource=self.opts.gpu_resource, gpu_node_label=self.opts.gpu_node_label,

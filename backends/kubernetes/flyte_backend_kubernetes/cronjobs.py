@@ -27,6 +27,7 @@ from flyte_backend_kubernetes.durable import (
     _ensure_account,
     driver_pod,
 )
+from flyte_backend_kubernetes.gatepolicy import gate_policy
 from flyte_backend_kubernetes.images import image_key
 from flyte_backend_kubernetes.names import dns_name, label_value
 from flyte_backend_kubernetes.options import KubeOptions
@@ -132,7 +133,8 @@ def deploy(session: Session, file: str, names: tuple[str, ...] = ()) -> list[tup
                                             "prebuilt_images": f"{folder}/images.json"}},
             }).encode())
             pod = driver_pod(name, namespace, account, images[image_key(Image.from_debian_base())],
-                             opts.image_pull_policy, bundle, folder, access, config.runs_path, opts.data_secret, [])
+                             opts.image_pull_policy, bundle, folder, access, config.runs_path, opts.data_secret, [],
+                             gate_policy(module, opts, account, [access.host_path], api, namespace))
             container = pod["spec"]["containers"][0]
             cmd = container["command"]
             cmd[cmd.index(folder) + 1:] = ["triggers", "fire", rel, trig.name, "--on-the-minute"]

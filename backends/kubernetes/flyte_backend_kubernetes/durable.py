@@ -36,8 +36,9 @@ from kubernetes import client
 
 from flyte_backend_kubernetes import pods as podops
 from flyte_backend_kubernetes import rbac
-from flyte_backend_kubernetes.apigate import GATE_URL, TOKEN_DIR
+from flyte_backend_kubernetes.apigate import GATE_URL, TOKEN_DIR, Policy
 from flyte_backend_kubernetes.client import GATE_ENV, connect
+from flyte_backend_kubernetes.gatepolicy import environments, gate_policy
 from flyte_backend_kubernetes.images import PodImages, image_key
 from flyte_backend_kubernetes.names import DRIVER_LABEL, dns_name, label_value
 from flyte_backend_kubernetes.options import KubeOptions
@@ -52,7 +53,6 @@ from flyte_core.extend import (
     LaunchRequest,
     Phase,
     RunRecord,
-    TaskEnvironment,
     flyte_home,
     load_file,
     make_bundle,
@@ -78,19 +78,6 @@ SYNC_EVERY = 1.0
 POD_CHECK_EVERY = 2.0
 #: Reasons a driver pod's container cannot start that will not go away by waiting.
 _STUCK = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError")
-
-
-def environments(module: Any) -> list[TaskEnvironment]:
-    """The task environments a module's tasks use, with the ones they depend on."""
-    found: dict[int, TaskEnvironment] = {}
-    todo = [t.env for t in tasks_in(module).values()] + [v for v in vars(module).values()
-                                                          if isinstance(v, TaskEnvironment)]
-    while todo:
-        env = todo.pop()
-        if id(env) not in found:
-            found[id(env)] = env
-            todo.extend(env.depends_on)
-    return list(found.values())
 
 
 def driver_name(run: str) -> str:
@@ -174,8 +161,11 @@ class KubernetesLauncher:
                                created_at=time.time(), host=f"pod/{namespace}/{pod_name}", labels=labels)
             session.runs.put_run(record)
             # a manifest dict: the client sends it as is (its hints ask for a V1Pod)
+            policy = gate_policy(module, opts, account, [access.host_path] if access.host_path else [], api,
+                                 namespace)
             pod: Any = driver_pod(run, namespace, account, images[image_key(Image.from_debian_base())],
-                                  opts.image_pull_policy, bundle, folder, access, runs_path, opts.data_secret, argv)
+                                  opts.image_pull_policy, bundle, folder, access, runs_path, opts.data_secret, argv,
+                                  policy)
             try:
                 api.create_namespaced_pod(namespace, pod)
             except client.ApiException as e:
@@ -367,13 +357,18 @@ def _ensure_account(api_client: client.ApiClient, api: client.CoreV1Api, namespa
 
 
 def driver_pod(run: str, namespace: str, account: str, image: str, pull: str, bundle: str, folder: str,
-               access: DataAccess, runs_path: str, data_secret: str | None, run_args: list[str]) -> dict[str, Any]:
+               access: DataAccess, runs_path: str, data_secret: str | None, run_args: list[str],
+               policy: Policy | None = None) -> dict[str, Any]:
     """The driver pod's manifest: ``flyte run`` of ``run_args`` with the config in ``folder``
     (of the data store), as ``account``.
 
     Two containers: ``driver`` runs ``flyte run`` (which imports the task modules) without the
     ServiceAccount token; ``api-gate`` alone has the token, and forwards the driver's API requests
-    that flyte-core makes (see ``apigate``)."""
+    that flyte-core makes, checking the pods it creates against ``policy`` (see ``apigate``,
+    ``gatepolicy``; None: the strictest, non-root task pods with no Secret but ``data_secret``)."""
+    if policy is None:
+        policy = Policy(account=account, host_roots=[access.host_path] if access.host_path else [],
+                        secrets=[data_secret] if data_secret else [])
     code_dir = f"{CODE_DIR}/{os.path.basename(bundle).split('.')[0][:16]}"
     host_paths = [access.host_path, os.path.dirname(os.path.abspath(runs_path))] if access.host_path else []
     paths = [p for i, p in enumerate(host_paths)
@@ -400,8 +395,8 @@ def driver_pod(run: str, namespace: str, account: str, image: str, pull: str, bu
         container["envFrom"] = [{"secretRef": {"name": data_secret}}]
     gate: dict[str, Any] = {
         "name": "api-gate", "image": image, "imagePullPolicy": pull, "workingDir": "/",
-        "command": ["python", "-m", "flyte_backend_kubernetes.apigate", account, *([access.host_path] if
-                                                                                  access.host_path else [])],
+        # The policy is part of the pod's spec: nothing in the driver container can change it.
+        "command": ["python", "-m", "flyte_backend_kubernetes.apigate", policy.to_json()],
         "env": [{"name": "PYTHONUNBUFFERED", "value": "1"}, {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
         "volumeMounts": [{"name": "api-token", "mountPath": TOKEN_DIR, "readOnly": True}],
         "securityContext": {"runAsNonRoot": True, "runAsUser": GATE_UID, "runAsGroup": GATE_UID,

@@ -22,6 +22,8 @@ DRIVER_LABEL = "flyte-core.org/driver-of"
 ACTION_LABEL = "flyte-core.org/action"
 TASK_LABEL = "flyte-core.org/task"
 ATTEMPT_LABEL = "flyte-core.org/attempt"
+#: The task's environment (a durable run's API gate lets pods of unrestricted ones run as root).
+ENV_LABEL = "flyte-core.org/environment"
 #: Annotations: the controller process (pid@host), the full task name, and when a pod kept for
 #: debugging may be deleted (unix seconds).
 CONTROLLER_ANNOTATION = "flyte-core.org/controller"
@@ -65,10 +67,10 @@ def run_selector(run: str) -> str:
     return f"{RUN_LABEL}={label_value(run)}"
 
 
-def pod_labels(run: str, action: str, task: str, attempt: int) -> dict[str, str]:
+def pod_labels(run: str, action: str, task: str, attempt: int, environment: str | None = None) -> dict[str, str]:
     """Labels of an attempt's pod."""
     return {RUN_LABEL: label_value(run), ACTION_LABEL: label_value(action), TASK_LABEL: label_value(task),
-            ATTEMPT_LABEL: str(attempt)}
+            ATTEMPT_LABEL: str(attempt), **({ENV_LABEL: label_value(environment)} if environment else {})}
 
 
 def secret_name(secret: Secret) -> str:

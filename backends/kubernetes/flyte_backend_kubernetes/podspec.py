@@ -73,6 +73,8 @@ class PodRequest:
     #: None: the image's user with the engine's defaults (an unrestricted environment, or a pod
     #: template that sets its own).
     confinement: Confinement | None = None
+    #: The task environment's name (a label of the pod).
+    environment: str | None = None
 
 
 def image_pull_secrets(image: Image | None) -> list[str]:
@@ -144,7 +146,7 @@ def build_pod(req: PodRequest) -> dict[str, Any]:
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {
             "name": req.name, "namespace": req.namespace,
-            "labels": names.pod_labels(req.run, req.action, req.task, req.attempt),
+            "labels": names.pod_labels(req.run, req.action, req.task, req.attempt, req.environment),
             "annotations": {names.TASK_ANNOTATION: req.task, **req.annotations},
         },
         "spec": spec,

@@ -66,6 +66,7 @@ async def execute_raw(backend: KubernetesBackend, spec: ActionSpec, task: Any) -
             secrets=task.env.secrets, resources=task.env.resources, timeout=spec.timeout, mounts=call.mounts,
             pull_policy=backend.opts.image_pull_policy, service_account=backend.opts.service_account,
             pod_template=template, annotations={CONTROLLER_ANNOTATION: podops.controller_id()}, confinement=confined,
+            environment=task.env.name,
             gpu_resource=backend.opts.gpu_resource, gpu_node_label=backend.opts.gpu_node_label,
         )
         att = _Attempt(PodAssessor(

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from flyte_backend_kubernetes import names
-from flyte_backend_kubernetes.apigate import Gate, Refused, check_pod
+from flyte_backend_kubernetes.apigate import Gate, Policy, Refused, check_pod
 from flyte_backend_kubernetes.confinement import PodMounts, confinement, local_path, pod_mounts, task_ids, writable
 from flyte_backend_kubernetes.durable import driver_pod
+from flyte_backend_kubernetes.gatepolicy import gate_policy
 from flyte_backend_kubernetes.options import KubeOptions, SecurityOptions
 from flyte_backend_kubernetes.podspec import Confinement, PodRequest, build_pod
 from flyte_backend_kubernetes.runsetup import DataAccess
@@ -148,18 +149,23 @@ def test_only_the_api_gate_container_of_a_driver_pod_has_the_token() -> None:
     token_volumes = {v["name"] for v in spec["volumes"] if "projected" in v}
     assert not token_volumes & {m["name"] for m in driver["volumeMounts"]}
     assert {m["name"] for m in gate["volumeMounts"]} == token_volumes
-    assert gate["command"][-2:] == ["flyte-runner", "/data"]
+    # The gate's policy is in its command: the driver container cannot change the pod's spec.
+    assert Policy.from_json(gate["command"][-1]) == Policy(account="flyte-runner", host_roots=["/data"])
     assert gate["securityContext"]["runAsNonRoot"] is True
     assert {"name": "FLYTE_KUBE_GATE", "value": "http://127.0.0.1:8011"} in driver["env"]
 
 
+POLICY = Policy(account="flyte-runner", host_roots=["/data"], secrets=["flyte-api-token"])
+
+
 def task_pod(**spec: Any) -> dict[str, Any]:
     return {"metadata": {"labels": {names.RUN_LABEL: "r1"}},
-            "spec": {"containers": [{"name": "primary"}], **spec}}
+            "spec": {"containers": [{"name": "primary"}], "securityContext": {"runAsNonRoot": True},
+                     "automountServiceAccountToken": False, **spec}}
 
 
 def test_the_gate_lets_through_only_what_the_controller_asks_for() -> None:
-    gate = Gate("ns", "flyte-runner", ["/data"], "https://10.0.0.1:443", "/nonexistent")
+    gate = Gate("ns", POLICY, "https://10.0.0.1:443", "/nonexistent")
     pods = "/api/v1/namespaces/ns/pods"
     for method, path in (("GET", pods), ("GET", f"{pods}/p1"), ("GET", f"{pods}/p1/log"),
                          ("GET", "/api/v1/namespaces/ns/podtemplates/t")):
@@ -180,7 +186,8 @@ def test_the_gate_lets_through_only_what_the_controller_asks_for() -> None:
 @pytest.mark.parametrize(("spec", "why"), [
     ({"hostNetwork": True}, "hostNetwork"),
     ({"hostPID": True}, "hostPID"),
-    ({"serviceAccountName": "flyte-runner"}, "driver's ServiceAccount"),
+    ({"serviceAccountName": "flyte-runner", "automountServiceAccountToken": True}, "driver's ServiceAccount"),
+    ({"automountServiceAccountToken": None}, "ServiceAccount 'default'"),
     ({"volumes": [{"name": "s", "secret": {"secretName": "flyte-runner-token-x7k2p"}}]}, "holds the driver's"),
     ({"containers": [{"name": "x", "envFrom": [{"secretRef": {"name": "flyte-runner-token-x7k2p"}}]}]},
      "holds the driver's"),
@@ -194,8 +201,112 @@ def test_the_gate_lets_through_only_what_the_controller_asks_for() -> None:
 ])
 def test_the_gate_refuses_pods_that_reach_beyond_their_place(spec: dict[str, Any], why: str) -> None:
     with pytest.raises(Refused, match=why):
-        check_pod(task_pod(**spec), "flyte-runner", ["/data"])
+        check_pod(task_pod(**spec), POLICY)
     check_pod(task_pod(serviceAccountName="flyte-runner", automountServiceAccountToken=False,
-                       volumes=[{"name": "s", "secret": {"secretName": "flyte-api-token"}}]), "flyte-runner", ["/data"])
+                       volumes=[{"name": "s", "secret": {"secretName": "flyte-api-token"}}]), POLICY)
     with pytest.raises(Refused, match="only task pods"):
-        check_pod({"metadata": {}, "spec": {"containers": []}}, "flyte-runner", ["/data"])
+        check_pod({"metadata": {}, "spec": {"containers": []}}, POLICY)
+
+
+#: A run's policy as gate_policy makes it: the Secrets its environments declare, one unrestricted environment.
+RUN_POLICY = Policy(account="flyte-runner", host_roots=["/data"], secrets=["flyte-api-token", "flyte-data", "pull"],
+                    unrestricted=["needs_root"], tokens=["reader"])
+RW = ["/data/runs/r1/data/a0-1", "/data/runs/r1/a0", "/data/runs/r1/k8s"]
+
+
+def real_pod(environment: str | None = "confined", confined: bool = True, **kw: Any) -> dict[str, Any]:
+    """A task pod exactly as the backend builds it for a durable run's driver to create."""
+    base: dict[str, Any] = dict(environment=environment, host_paths=["/data"], writable_paths=RW,
+                                env_from_secrets=["flyte-data"], service_account="flyte-runner",
+                                confinement=CONFINED if confined else None)
+    return build_pod(request(**{**base, **kw}))
+
+
+def primary_sc(**sc: Any) -> Any:
+    return flyte.PodTemplate(pod_spec={"containers": [{"name": "primary", "securityContext": sc}]})
+
+
+ALLOWED: dict[str, dict[str, Any]] = {
+    "confined, declared env and file secrets": real_pod(
+        secrets=[flyte.Secret("api-token"), flyte.Secret("api-token", mount="/etc/flyte/secrets")]),
+    "confined, no secrets, registry secret": real_pod(image_pull_secrets=["pull"]),
+    "unrestricted environment as the image's user": real_pod("needs_root", confined=False),
+    "a template naming a non-root user": real_pod(pod_template=primary_sc(runAsUser=1000, runAsNonRoot=True)),
+    "a template asking for a declared account's token": real_pod(service_account=None, pod_template=flyte.PodTemplate(
+        pod_spec={"automountServiceAccountToken": True, "serviceAccountName": "reader"})),
+    "a raw container task's pod": real_pod(mounts={"/data/runs/r1/raw/container-a0-1": "/var/inputs"}),
+}
+
+REFUSED: dict[str, tuple[dict[str, Any], str]] = {
+    "unconfined in a restricted environment": (real_pod("confined", confined=False), "may run as root"),
+    "unconfined without an environment label": (real_pod(None, confined=False), "no environment label"),
+    "a template making the primary root": (real_pod(pod_template=primary_sc(runAsUser=0)), "may run as root"),
+    "a template dropping runAsNonRoot": (real_pod(pod_template=primary_sc(runAsNonRoot=False)), "may run as root"),
+    "a template's root sidecar": (real_pod(pod_template=flyte.PodTemplate(pod_spec={"containers": [
+        {"name": "primary"}, {"name": "side", "securityContext": {"runAsUser": 0}}]})), "container 'side'"),
+    "an undeclared env secret": (real_pod(secrets=[flyte.Secret("db-pass")]), "flyte-db-pass is not one the run"),
+    "an undeclared file secret": (real_pod(secrets=[flyte.Secret("db-pass", mount="/etc/flyte/secrets")]),
+                                  "flyte-db-pass is not one"),
+    "an undeclared envFrom Secret": (real_pod(env_from_secrets=["aws-admin"]), "aws-admin is not one"),
+    "an undeclared pull Secret": (real_pod(image_pull_secrets=["other-registry"]), "other-registry is not one"),
+    "a CSI volume's secret": (real_pod(pod_template=flyte.PodTemplate(pod_spec={"volumes": [
+        {"name": "v", "csi": {"driver": "x", "nodePublishSecretRef": {"name": "cloud-key"}}}]})), "cloud-key"),
+    "an unrestricted pod's undeclared secret": (real_pod("needs_root", confined=False,
+                                                         secrets=[flyte.Secret("db-pass")]), "flyte-db-pass"),
+    "a token nobody asked for": (real_pod(service_account=None, pod_template=flyte.PodTemplate(pod_spec={
+        "automountServiceAccountToken": True, "serviceAccountName": "admin"})), "ServiceAccount 'admin'"),
+    "the driver's own token": (real_pod(pod_template=flyte.PodTemplate(pod_spec={
+        "automountServiceAccountToken": True})), "driver's ServiceAccount"),
+    "the node's root folder": (real_pod(host_paths=["/"], writable_paths=[]), "outside the data store"),
+    "a privileged unrestricted pod": (real_pod("needs_root", confined=False, pod_template=flyte.PodTemplate(
+        pod_spec={"containers": [{"name": "primary", "securityContext": {"privileged": True}}]})), "privileged"),
+}
+
+
+@pytest.mark.parametrize("what", ALLOWED)
+def test_the_gate_allows_the_pods_flyte_core_builds_for_the_run(what: str) -> None:
+    check_pod(ALLOWED[what], RUN_POLICY)
+
+
+@pytest.mark.parametrize("what", REFUSED)
+def test_the_gate_refuses_root_and_undeclared_secrets(what: str) -> None:
+    pod, why = REFUSED[what]
+    with pytest.raises(Refused, match=why):
+        check_pod(pod, RUN_POLICY)
+
+
+POLICY_MODULE = """
+import flyte
+
+pull = flyte.Image.from_debian_base(registry_secret="regcred")
+env = flyte.TaskEnvironment(name="main", secrets=[flyte.Secret("api-token"), flyte.Secret("db", group="pg")])
+dep = flyte.TaskEnvironment(name="dep", secrets="solo", image=pull)
+main = flyte.TaskEnvironment(name="needs_root", depends_on=[dep],
+                             pod_template=flyte.PodTemplate(pod_spec={
+                                 "automountServiceAccountToken": True, "serviceAccountName": "reader",
+                                 "volumes": [{"name": "c", "secret": {"secretName": "tls-cert"}}]}))
+
+
+@env.task
+def a() -> int:
+    return 1
+
+
+@main.task
+def b() -> int:
+    return 2
+"""
+
+
+def test_the_policy_is_what_the_task_module_declares(tmp_path: Path) -> None:
+    from flyte_core.extend import load_file
+
+    (tmp_path / "policy_tasks.py").write_text(POLICY_MODULE)
+    module = load_file(tmp_path / "policy_tasks.py", tmp_path)
+    opts = KubeOptions.parse({"data_secret": "s3-creds", "security": {
+        "user": "1000", "unrestricted_environments": ["needs_root"]}})
+    policy = gate_policy(module, opts, "flyte-runner", ["/data"])
+    assert policy == Policy(account="flyte-runner", host_roots=["/data"],
+                            secrets=["flyte-api-token", "flyte-pg-db", "flyte-solo", "regcred", "s3-creds", "tls-cert"],
+                            unrestricted=["needs_root"], tokens=["reader"], user=1000)
+    assert Policy.from_json(policy.to_json()) == policy

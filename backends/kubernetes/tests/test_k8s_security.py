@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NAMESPACE, kube_options, put_secret
+import yaml
+from conftest import BASE_IMAGE, NAMESPACE, kube_options, put_secret
 from test_k8s_cli import cli, project
 
 from flyte_core.extend import Config, Session, load_file
@@ -66,27 +67,46 @@ def as_image_user() -> str:
 
 #: Module-level code of a task module that tries to escape from the driver pod that imports it.
 #: It reports what it found in a file of the data store (the test reads it; the driver container
-#: mounts the data folder at the same path).
+#: mounts the data folder at the same path). Through the gate it tries pods that look like flyte-core's
+#: own (the run label, the environment label) but run as root, or name a Secret no environment
+#: declares. The module's own tasks declare a Secret and one runs in an unrestricted environment:
+#: those pods go through the gate too.
 PROBE = '''
 import json
 import os
 
 import flyte
 
-REPORT = {report!r}
+CONF = {conf!r}
+
+
+def _pod(name, env, **spec):
+    container = {{"name": "primary", "image": CONF["image"], "command": ["sleep", "1"]}}
+    container.update(spec.pop("container", {{}}))
+    return {{"apiVersion": "v1", "kind": "Pod",
+            "metadata": {{"name": name, "labels": {{"flyte-core.org/run": CONF["run"],
+                                                  "flyte-core.org/environment": env}}}},
+            "spec": {{"restartPolicy": "Never", "automountServiceAccountToken": False,
+                     "containers": [container], **spec}}}}
 
 
 def _probe():
     from kubernetes import client
 
-    found = {{"token": os.path.exists("{token}")}}
-    pod = {{"apiVersion": "v1", "kind": "Pod",
-           "metadata": {{"name": "{evil}", "labels": {{"flyte-core.org/run": "evil"}}}},
-           "spec": {{"restartPolicy": "Never", "containers": [{{
-               "name": "x", "image": "busybox", "command": ["sleep", "1"],
-               "securityContext": {{"privileged": True}},
-               "volumeMounts": [{{"name": "host", "mountPath": "/host"}}]}}],
-               "volumes": [{{"name": "host", "hostPath": {{"path": "/"}}}}]}}}}
+    found = {{"token": os.path.exists(CONF["token"])}}
+    evil = CONF["evil"]
+    tries = {{
+        # privileged, the node's root folder
+        "pod": _pod(evil + "-priv", "probe", container={{"securityContext": {{"privileged": True}},
+                                                          "volumeMounts": [{{"name": "h", "mountPath": "/host"}}]}},
+                    volumes=[{{"name": "h", "hostPath": {{"path": "/"}}}}]),
+        # root, otherwise harmless
+        "root": _pod(evil + "-root", "probe", securityContext={{"runAsUser": 0}}),
+        # a restricted pod naming a Secret no environment of the run declares
+        "undeclared": _pod(evil + "-sec", "probe", securityContext={{"runAsNonRoot": True, "runAsUser": 65532}},
+                           container={{"env": [{{"name": "X", "valueFrom": {{"secretKeyRef": {{
+                               "name": CONF["undeclared"], "key": "value"}}}}}}]}}),
+    }}
     ns = os.environ.get("POD_NAMESPACE", "default")
     routes = {{"api_server": "https://" + os.environ["KUBERNETES_SERVICE_HOST"] + ":"
                + os.environ.get("KUBERNETES_SERVICE_PORT", "443")}}
@@ -96,28 +116,36 @@ def _probe():
         cfg = client.Configuration()
         cfg.host, cfg.verify_ssl = host, False
         api = client.CoreV1Api(client.ApiClient(cfg))
-        for what, call in (("pod", lambda: api.create_namespaced_pod(ns, pod)),
-                           ("secrets", lambda: api.list_namespaced_secret(ns))):
+        calls = {{what: (lambda body=body: api.create_namespaced_pod(ns, body)) for what, body in tries.items()}}
+        calls["secrets"] = lambda: api.list_namespaced_secret(ns)
+        for what, call in calls.items():
             try:
                 call()
                 found[route + "_" + what] = "allowed"
             except client.ApiException as e:
                 found[route + "_" + what] = e.status
+                found[route + "_" + what + "_why"] = json.loads(e.body or "{{}}").get("message", "")
             except Exception as e:
                 found[route + "_" + what] = type(e).__name__
-    with open(REPORT, "w") as f:
+    with open(CONF["report"], "w") as f:
         json.dump(found, f)
 
 
 if os.environ.get("POD_NAME", "").endswith("-driver"):  # only where the driver imports this module
     _probe()
 
-env = flyte.TaskEnvironment(name="probe")
+env = flyte.TaskEnvironment(name="probe", secrets=[flyte.Secret(CONF["declared"], as_env_var="DECLARED")])
+root_env = flyte.TaskEnvironment(name="probe_root")
+
+
+@root_env.task
+def whoami() -> str:
+    return str(os.getuid())
 
 
 @env.task
 def hello() -> str:
-    return "hi " + str(os.path.exists("{token}"))
+    return "hi " + str(os.path.exists(CONF["token"])) + " " + os.environ["DECLARED"] + " " + whoami()
 '''
 
 
@@ -162,29 +190,49 @@ def test_a_task_pod_is_confined(tmp_path: Path, kube: Any, secret: str) -> None:
     assert not (data / "escape.txt").exists() and not (data / "runs" / "someone-else.txt").exists()
 
 
-def test_a_task_module_imported_by_the_driver_finds_no_token_and_cannot_create_pods(tmp_path: Path,
-                                                                                     kube: Any) -> None:
+def test_a_task_module_imported_by_the_driver_finds_no_token_and_cannot_create_pods(tmp_path: Path, kube: Any,
+                                                                                     secret: str) -> None:
+    """Module-level code in the driver container gets no token, and through the API gate can create
+    neither a privileged pod, nor a root one, nor one naming a Secret the run did not declare; the
+    run's own tasks (a declared Secret, an unrestricted environment) still run through the gate."""
     from kubernetes import client
 
     run = f"sec2-{uuid.uuid4().hex[:8]}"  # this run only: others may run the suite on the cluster
     evil = f"{run}-evil"
+    declared = f"gate-declared-{uuid.uuid4().hex[:6]}"
+    put_secret(kube, f"flyte-{declared}", client.V1Secret(metadata=client.V1ObjectMeta(name=f"flyte-{declared}"),
+                                                          data={"value": base64.b64encode(b"ok").decode()}))
     proj = project(tmp_path)
+    conf_file = proj / ".flyte" / "config.yaml"
+    conf = yaml.safe_load(conf_file.read_text())
+    conf["backends"]["kubernetes"]["security"] = {"unrestricted_environments": ["probe_root"]}
+    conf_file.write_text(yaml.safe_dump(conf))
     report = proj / "data" / "probe-report.json"
-    (proj / "probe.py").write_text(PROBE.format(report=str(report), token=TOKEN, evil=evil))
+    (proj / "probe.py").write_text(PROBE.format(conf={
+        "report": str(report), "token": TOKEN, "evil": evil, "run": run, "undeclared": secret,
+        "declared": declared, "image": BASE_IMAGE}))
     try:
         r = cli(proj, "run", "--name", run, "probe.py", "hello")
         assert r.returncode == 0, r.stderr
-        assert r.stdout == "hi False\n"  # the task pod has no token either
+        # The task pods have no token either; the declared Secret reached its task; the
+        # unrestricted environment's pod ran as the image's user (root).
+        assert r.stdout == "hi False ok 0\n"
         found = json.loads(report.read_text())
         assert found["token"] is False, found
         # Straight to the API server, the driver container is anonymous; through the gate, refused.
-        assert found["api_server_pod"] in (401, 403) and found["api_server_secrets"] in (401, 403), found
-        assert found["gate_pod"] == 403 and found["gate_secrets"] == 403, found
+        assert all(found[f"api_server_{what}"] in (401, 403) for what in ("pod", "root", "undeclared", "secrets")), \
+            found
+        assert all(found[f"gate_{what}"] == 403 for what in ("pod", "root", "undeclared", "secrets")), found
+        assert "may run as root" in found["gate_root_why"], found
+        assert f"Secret {secret} is not one the run declared" in found["gate_undeclared_why"], found
+        assert "privileged" in found["gate_pod_why"], found
     finally:
-        try:
-            kube.delete_namespaced_pod(evil, NAMESPACE, grace_period_seconds=0)
-        except client.ApiException as e:
-            assert e.status == 404
+        kube.delete_namespaced_secret(f"flyte-{declared}", NAMESPACE)
+        for suffix in ("priv", "root", "sec"):
+            try:
+                kube.delete_namespaced_pod(f"{evil}-{suffix}", NAMESPACE, grace_period_seconds=0)
+            except client.ApiException as e:
+                assert e.status == 404
 
 
 @pytest.fixture
@@ -196,7 +244,7 @@ def gate_api(tmp_path: Path, kube: Any) -> Iterator[tuple[Any, Any]]:
     import threading
 
     from flyte_backend_kubernetes import rbac
-    from flyte_backend_kubernetes.apigate import Gate, make_server
+    from flyte_backend_kubernetes.apigate import Gate, Policy, make_server
     from kubernetes import client
 
     cfg = kube.api_client.configuration
@@ -207,7 +255,8 @@ def gate_api(tmp_path: Path, kube: Any) -> Iterator[tuple[Any, Any]]:
     sa.mkdir()
     (sa / "token").write_text(token)
     shutil.copy(cfg.ssl_ca_cert, sa / "ca.crt")
-    httpd = make_server(Gate(NAMESPACE, rbac.DEFAULT_ACCOUNT, [str(tmp_path / "data")], cfg.host, str(sa)), 0)
+    policy = Policy(account=rbac.DEFAULT_ACCOUNT, host_roots=[str(tmp_path / "data")])
+    httpd = make_server(Gate(NAMESPACE, policy, cfg.host, str(sa)), 0)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     through = client.Configuration()
     through.host = f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -227,6 +276,7 @@ def pod_manifest(name: str, run: str, data: Path, **container: Any) -> dict[str,
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {RUN_LABEL: run}},
             "spec": {"restartPolicy": "Never", "serviceAccountName": "flyte-runner",
                      "automountServiceAccountToken": False,
+                     "securityContext": {"runAsNonRoot": True, "runAsUser": 65532},
                      "containers": [{"name": "primary", "image": "flyte-ci/python:3.11-bookworm",
                                      "command": ["true"], "volumeMounts": [{"name": "d", "mountPath": "/d"}],
                                      **container}],

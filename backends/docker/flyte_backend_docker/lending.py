@@ -1,0 +1,111 @@
+"""The folders a reusable (warm) worker container may write, and how its attempts' folders are lent to it.
+
+A warm worker serves many attempts of its environment, but its mounts are fixed when its container
+starts. So it mounts its run's folder of the data store **read-only** and writes only folders of its
+own: ``<run>/.pool/<worker>`` in the store (where its attempts' store folders live while they run)
+and a private folder beside the run's temporary files (its attempts' spec and outcome files).
+
+Before an attempt goes to a worker, the controller *lends* it the attempt's store folders: each one
+(its offloaded values, ``<run>/data/<action>-<attempt>``; its action's folder of checkpoints and
+report, ``<run>/<action>``) is made (or, for an action's folder that earlier attempts filled, moved)
+inside the worker's own folder, and a symlink at its usual place points there. The attempt writes
+through the usual paths, which is what its outcome records. When the attempt ends the controller
+takes the folders back: the symlink goes and the folder moves back to its place, out of the
+worker's reach; a file the worker also linked from elsewhere in its folder is replaced by a copy,
+so the worker cannot change it later. So a worker can write its running attempts' folders and the
+run's raw data folder (as every task container can), never another action's data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+
+import attrs
+
+from flyte_backend_docker.sandbox import give
+
+#: The folder of a run's store folder that holds its workers' own folders.
+POOL_DIR = ".pool"
+
+
+@attrs.frozen
+class WorkerFolders:
+    """A warm worker's own writable folders: ``specs`` (its attempts' spec and outcome files) and
+    ``data`` (its attempts' store folders while they run; None when the store is not local)."""
+
+    specs: str
+    data: str | None
+
+
+@attrs.frozen
+class Loan:
+    """A store folder an attempt uses at ``place`` while it is really at ``held``, in its worker's folder."""
+
+    place: str
+    held: str
+
+
+def worker_folders(tmp_dir: str, run_dir: str | None, worker: str, writer: tuple[int, int] | None) -> WorkerFolders:
+    """Make the folders of warm worker ``worker`` (given to ``writer``, the container's user)."""
+    specs = give(os.path.join(tmp_dir, f"pool-{worker}"), writer, 0o700)
+    data = None
+    if run_dir is not None:
+        give(os.path.join(run_dir, POOL_DIR), None)
+        data = give(os.path.join(run_dir, POOL_DIR, worker), writer)
+    return WorkerFolders(specs, data)
+
+
+def lend(paths: list[str], folders: WorkerFolders, run_dir: str, writer: tuple[int, int] | None) -> list[Loan]:
+    """Lend the store folders ``paths`` (inside ``run_dir``) to the worker owning ``folders``."""
+    assert folders.data is not None
+    loans = []
+    for place in paths:
+        held = os.path.join(folders.data, os.path.relpath(place, run_dir))
+        os.makedirs(os.path.dirname(held), exist_ok=True)
+        if os.path.isdir(place) and not os.path.islink(place):
+            os.rename(place, held)  # an action's folder with earlier attempts' checkpoints
+        elif os.path.islink(place):
+            os.unlink(place)  # left by a controller that died mid-attempt
+        give(held, writer)
+        os.makedirs(os.path.dirname(place), exist_ok=True)
+        os.symlink(held, place)
+        loans.append(Loan(place, held))
+    return loans
+
+
+def reclaim(loans: list[Loan]) -> None:
+    """Take lent folders back to their places, out of the worker's reach."""
+    for loan in loans:
+        if os.path.islink(loan.place):
+            os.unlink(loan.place)
+        if os.path.isdir(loan.held) and not os.path.islink(loan.held):
+            os.rename(loan.held, loan.place)
+            _unshare(loan.place)
+        else:  # gone, or replaced by a link to elsewhere: the attempt left nothing there
+            if os.path.lexists(loan.held):
+                os.unlink(loan.held)
+            os.makedirs(loan.place, exist_ok=True)
+
+
+def forget(folders: WorkerFolders) -> None:
+    """Delete a removed worker's own folders (what it left there outside its attempts' folders)."""
+    for folder in (folders.specs, folders.data):
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _unshare(tree: str) -> None:
+    """Replace each file of ``tree`` that has another hard link (one the worker may have kept in its
+    folder to write it later) by a copy of its own."""
+    for top, _, files in os.walk(tree):
+        for name in files:
+            path = os.path.join(top, name)
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+                fd, tmp = tempfile.mkstemp(dir=top, prefix=".unshare-")
+                os.close(fd)
+                shutil.copy2(path, tmp)
+                os.replace(tmp, path)
