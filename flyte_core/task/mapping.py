@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import inspect
@@ -55,6 +54,8 @@ class _Mapper:
         ctx = context.current()
         if ctx is None or ctx.dispatcher is None:  # outside a run: plain calls, one by one
             return self._plain(task, rows, kw, return_exceptions)
+        import asyncio  # deferred, as in every module `import flyte` loads: it costs ~15 ms at start-up
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -90,6 +91,8 @@ class _Mapper:
             task, rows, kw = _calls(func, iterables)
         else:
             task, (rows, kw) = _target(func)[0], _rows
+        import asyncio
+
         sem = asyncio.Semaphore(concurrency) if concurrency > 0 else None
 
         async def one(row: tuple[Any, ...]) -> Any:

@@ -6,7 +6,6 @@ import ipaddress
 import socket
 import threading
 import time
-import webbrowser
 
 import click
 
@@ -69,6 +68,8 @@ def _open_when_started(server: object, url: str) -> None:
         deadline = time.monotonic() + 10
         while not getattr(server, "started", False) and time.monotonic() < deadline:
             time.sleep(0.05)
+        import webbrowser  # deferred: it is slow to import and rarely used
+
         webbrowser.open(url)
 
     threading.Thread(target=wait, name="flyte-ui-open", daemon=True).start()
