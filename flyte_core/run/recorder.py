@@ -76,8 +76,7 @@ class _Live:
 
 
 def _record(s: tuple[Any, ...]) -> ActionRecord:
-    return ActionRecord(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12],
-                        s[13], s[14])
+    return ActionRecord(*s[:15])  # the snapshot's fields in the record's order, then `explicit`
 
 
 def _row(s: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -135,6 +134,19 @@ class Recorder:
         live.explicit = False
         self._live[action] = live  # one key set: atomic under the GIL
         self._put(("action", live.snapshot(), (_QUEUED, 0, created, "")))
+
+    def queued_running(self, run: str, action: str, parent: str | None, task: str, group: str | None,
+                       created: float, inputs: dict[str, Any], at: float) -> None:
+        """:meth:`queued` then :meth:`started` (attempt 1, at ``at``) as one change: a call with
+        nothing to look up in between (most calls). Hooks and observers are still told both."""
+        live = _Live.__new__(_Live)
+        live.run, live.action, live.parent, live.task = run, action, parent, task
+        live.phase, live.attempts, live.group, live.created_at, live.started_at, live.ended_at = (
+            _RUNNING, 1, group, created, at, None)
+        live.inputs, live.outputs, live.error, live.cache_hit, live.recovered_from = inputs, None, None, False, None
+        live.explicit = False
+        self._live[action] = live
+        self._put(("started", live.snapshot(), (_RUNNING, 1, at, "")))
 
     def started(self, action: str, attempt: int, at: float) -> None:
         """The action's attempt ``attempt`` started running."""
@@ -231,7 +243,7 @@ class Recorder:
         events: list[EventRecord] = []
         logs: list[LogLine] = []
         for kind, obj, extra in items:
-            if kind == "action":
+            if kind == "action" or kind == "started":
                 actions[obj[1]] = obj  # the latest state of each action wins
                 if obj[15]:  # explicit: every change is an event row
                     events.append(EventRecord(obj[0], obj[1], extra[0], extra[1], extra[2], extra[3]))
@@ -260,13 +272,20 @@ class Recorder:
                 for obs in self._observers:
                     _safely(obs.on_run, ev)
             elif kind == "action" and self._tell_actions:
-                aev = ActionEvent(obj[0], _record(obj), *extra)
-                _safely(self._hook.flyte_action_event, event=aev)
-                for obs in self._observers:
-                    _safely(obs.on_action, aev)
+                self._tell(obj, extra)
+            elif kind == "started" and self._tell_actions:  # queued_running: the queued state first
+                self._tell((*obj[:4], _QUEUED, 0, obj[6], obj[7], None, *obj[9:]), (_QUEUED, 0, obj[7], ""))
+                self._tell(obj, extra)
             elif kind == "log":
                 for obs in self._observers:
                     _safely(obs.on_log, obj.action, obj.stream, obj.line)
+
+
+    def _tell(self, snapshot: tuple[Any, ...], extra: tuple[Any, ...]) -> None:
+        aev = ActionEvent(snapshot[0], _record(snapshot), *extra)
+        _safely(self._hook.flyte_action_event, event=aev)
+        for obs in self._observers:
+            _safely(obs.on_action, aev)
 
 
 def _implemented(hook: Any, name: str) -> bool:

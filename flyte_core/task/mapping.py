@@ -135,6 +135,8 @@ def _inline(
     done: list[bool] = [False] * len(rows)
     failed: list[bool] = [False] * len(rows)
     cond = threading.Condition()
+    # The item the caller waits for (-1: none): only its end wakes the caller, not every item's.
+    wanted = [-1]
     stop = threading.Event()
     taken = iter(range(len(rows)))
     take_lock = threading.Lock()
@@ -148,7 +150,8 @@ def _inline(
                 stop.set()
         with cond:
             results[i], failed[i], done[i] = value, bad, True
-            cond.notify_all()
+            if wanted[0] == i:
+                cond.notify_all()
 
     def worker() -> None:
         while not stop.is_set():
@@ -171,9 +174,11 @@ def _inline(
         for i in range(len(rows)):
             if not done[i]:
                 with dispatcher.waiting(), cond:
+                    wanted[0] = i
                     # In short waits: an abort raised in this thread is seen only between them.
                     while not cond.wait_for(lambda: done[i], timeout=0.1):  # noqa: B023  # this iteration's i
                         pass
+                    wanted[0] = -1
             value = results[i]
             results[i] = None  # yielded: not kept
             if failed[i] and (not isinstance(value, Exception) or not return_exceptions):
