@@ -18,7 +18,6 @@ import importlib
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -55,8 +54,8 @@ def entry_points(group: str) -> list[FoundEntryPoint]:
     key = _fingerprint(group)
     kept: list[Any] = []
     if path is not None:
-        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-            data = json.loads(path.read_text())
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError), open(path) as f:
+            data = json.load(f)
             kept = [k for k in data if isinstance(k, dict) and "key" in k] if isinstance(data, list) else []
             for known in kept:
                 if known["key"] == key:
@@ -65,9 +64,10 @@ def entry_points(group: str) -> list[FoundEntryPoint]:
     if path is not None:
         entry = {"key": key, "entry_points": [attrs.astuple(e) for e in found]}
         with contextlib.suppress(OSError, TypeError):
-            path.parent.mkdir(mode=0o700, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps([entry, *kept[: _KEEP - 1]]))
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w") as f:
+                json.dump([entry, *kept[: _KEEP - 1]], f)
             os.replace(tmp, path)  # whole files only: concurrent writers cannot leave half of one
     return found
 
@@ -82,10 +82,11 @@ def _scan(group: str) -> list[FoundEntryPoint]:
     ]
 
 
-def _cache_file() -> Path | None:
-    # $FLYTE_HOME as flyte_core.config.home.flyte_home() finds it (config is not importable from here).
-    home = Path(os.environ.get("FLYTE_HOME") or Path.home() / ".flyte").expanduser()
-    return home / "cache" / "entry-points.json" if home.is_dir() else None
+def _cache_file() -> str | None:
+    # $FLYTE_HOME as flyte_core.config.home.flyte_home() finds it (config is not importable from here;
+    # os.path rather than pathlib, which a command such as `flyte --help` does not import otherwise).
+    home = os.path.expanduser(os.environ.get("FLYTE_HOME") or os.path.join("~", ".flyte"))
+    return os.path.join(home, "cache", "entry-points.json") if os.path.isdir(home) else None
 
 
 def _fingerprint(group: str) -> list[Any]:
