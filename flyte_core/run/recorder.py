@@ -283,7 +283,10 @@ class Recorder:
 
     def _tell(self, snapshot: tuple[Any, ...], extra: tuple[Any, ...]) -> None:
         aev = ActionEvent(snapshot[0], _record(snapshot), *extra)
-        _safely(self._hook.flyte_action_event, event=aev)
+        try:  # _safely, written out: this runs for every phase change of every action
+            self._hook.flyte_action_event(event=aev)
+        except Exception:
+            log.exception("flyte observer %r failed", self._hook.flyte_action_event)
         for obs in self._observers:
             _safely(obs.on_action, aev)
 

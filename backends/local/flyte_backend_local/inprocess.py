@@ -79,11 +79,17 @@ class InProcessBackend:
         """Run an attempt: async bodies here on the loop, sync ones in the pool."""
         assert self._run is not None and self._pool is not None and spec.task is not None
         if spec.task.is_async:
-            coro = self._with_sink(spec, run_task_async(
-                spec.task, dict(spec.inputs), spec.context, self._run.engine, self._run.conversion,
-                self._run.task_kinds))
+            coro = run_task_async(spec.task, dict(spec.inputs), spec.context, self._run.engine, self._run.conversion,
+                                  self._run.task_kinds)
+            if not spec.timeout:  # in this asyncio task: no extra coroutine around the body
+                lines = self._sink_for(spec)
+                try:
+                    with output_sink(lines):
+                        return await coro
+                finally:
+                    lines.flush()
             try:
-                return await asyncio.wait_for(coro, spec.timeout) if spec.timeout else await coro
+                return await asyncio.wait_for(self._with_sink(spec, coro), spec.timeout)
             except TimeoutError:
                 return _timeout(spec)
         loop = asyncio.get_running_loop()
