@@ -280,7 +280,6 @@ class Recorder:
                 for obs in self._observers:
                     _safely(obs.on_log, obj.action, obj.stream, obj.line)
 
-
     def _tell(self, snapshot: tuple[Any, ...], extra: tuple[Any, ...]) -> None:
         aev = ActionEvent(snapshot[0], _record(snapshot), *extra)
         try:  # _safely, written out: this runs for every phase change of every action
