@@ -79,3 +79,19 @@ def test_sorted_json_is_the_encoders_text() -> None:
     ]
     for literals in cases:
         assert sorted_json(literals) == json.dumps(literals, sort_keys=True, separators=(",", ":")), literals
+
+
+def test_the_cache_key_is_the_hash_of_name_version_salt_and_inputs() -> None:
+    """The key's formula (existing cache entries are found by it): sha256 over the task name, its
+    version, the salt and the inputs' hash, each followed by a NUL byte."""
+    import hashlib
+
+    from flyte_core.run.cache import inputs_hash
+
+    task = t.cached_square.override(cache=flyte.Cache("auto", salt="pepper"))
+    inputs = {"x": {"t": "int", "v": 1, "d": 3}}
+    key, version = cache_key(task, inputs)
+    h = hashlib.sha256()
+    for part in (task.name, version, "pepper", inputs_hash(inputs)):
+        h.update(part.encode() + b"\0")
+    assert (key, version) == (h.hexdigest(), task_version(task))

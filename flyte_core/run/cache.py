@@ -10,6 +10,7 @@ place it was written to.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -75,11 +76,20 @@ def inputs_hash(inputs: Mapping[str, Any], ignored: tuple[str, ...] = ()) -> str
 def cache_key(task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> tuple[str, str]:
     """``(key, version)`` for a call of ``task`` with these input literals."""
     version = task_version(task)
+    h = _key_prefix(task.name, version, task.cache.salt).copy()
+    h.update(inputs_hash(inputs, task.cache.get_ignored_inputs()).encode())
+    h.update(b"\0")
+    return h.hexdigest(), version
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_prefix(name: str, version: str, salt: str) -> Any:
+    """The key's hash fed with the parts that are the same for every call of a task (copied per call)."""
     h = hashlib.sha256()
-    for part in (task.name, version, task.cache.salt, inputs_hash(inputs, task.cache.get_ignored_inputs())):
+    for part in (name, version, salt):
         h.update(part.encode())
         h.update(b"\0")
-    return h.hexdigest(), version
+    return h
 
 
 #: Entries of one task a run loads into memory on its first lookup of that task (the most recent).

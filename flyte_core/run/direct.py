@@ -74,9 +74,7 @@ class DirectPath:
 
     def _served(self, action: str, claim: Claim | None, hit: Hit) -> Mapping[str, Any]:
         """Record ``action`` as served from the cache (or an identical call) and return its outputs."""
-        now = time.time()
-        self.recorder.update_action(action, Phase.SUCCEEDED, 0, message="cache hit", started_at=now,
-                                    ended_at=now, outputs=dict(hit.outputs), cache_hit=True)
+        self.recorder.served(action, time.time(), dict(hit.outputs))
         self.reuse.release(claim, hit.outputs)
         return hit.outputs
 

@@ -170,6 +170,15 @@ class Recorder:
             live.attempts = attempt
         self._put(("action", live.snapshot(), (_SUCCEEDED, attempt, at, "")))
 
+    def served(self, action: str, at: float, outputs: dict[str, Any]) -> None:
+        """The action was served from the cache at ``at`` (no attempt ran): :meth:`update_action` to
+        SUCCEEDED with message "cache hit", for the common case."""
+        live = self._live.pop(action, None)
+        if live is None:
+            return
+        live.phase, live.started_at, live.ended_at, live.outputs, live.cache_hit = _SUCCEEDED, at, at, outputs, True
+        self._put(("action", live.snapshot(), (_SUCCEEDED, 0, at, mask("cache hit"))))
+
     def update_action(self, action: str, phase: Phase, attempt: int, message: str = "", **changes: Any) -> None:
         """Move an action to ``phase`` (with any other field changes) and record the event."""
         now = time.time()
