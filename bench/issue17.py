@@ -40,6 +40,9 @@ def _env(home: str, python: str) -> dict[str, str]:
     env = {**os.environ, "FLYTE_HOME": home, "PYTHONHASHSEED": "0"}
     if python != CORE:  # a PYTHONPATH meant for flyte-core (e.g. an older checkout) is not Flyte 2's
         env.pop("PYTHONPATH", None)
+    # An installed package has its bytecode: without it every cold start would time compiling
+    # (the first of the repeats writes it).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cattrs
+if TYPE_CHECKING:  # imported when first used: a plain local run never needs it
+    import cattrs
 
 #: Version of the wire records (run store rows, action specs, channel messages). Readers refuse others.
 SCHEMA_VERSION = 1
@@ -21,6 +22,8 @@ def converter() -> cattrs.Converter:
     - literal maps (``{"t": ..., "v": ..., "d": ...}``) are plain JSON and pass through unchanged;
     - top-level records written to storage carry ``"schema": SCHEMA_VERSION`` (see :func:`dump`).
     """
+    import cattrs
+
     c = cattrs.Converter()
     c.register_unstructure_hook(Path, str)
     c.register_structure_hook(Path, lambda v, _t: Path(v))

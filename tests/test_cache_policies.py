@@ -59,3 +59,39 @@ def test_a_failing_policy_names_the_task() -> None:
     task = t.add_one.override(cache=flyte.Cache("auto", policies=Broken()))
     with pytest.raises(ValueError, match=r"surface.add_one.*no git here"):
         task_version(task)
+
+
+def test_sorted_json_is_the_encoders_text() -> None:
+    """The cache key's hand-written JSON for tiny literal maps is byte-for-byte ``json.dumps``'s (keys
+    of existing cache entries must not change)."""
+    import json
+
+    from flyte_core.run.cache import sorted_json
+
+    cases = [
+        {"x": {"t": "int", "v": 1, "d": 5}}, {"n": {"t": "int", "v": 1, "d": -12345678901234567890}},
+        {"flag": {"t": "bool", "v": 1, "d": True}}, {"flag": {"t": "bool", "v": 1, "d": False}},
+        {"hash": {"t": "int", "v": 2, "d": 0}}, {"x": {"t": "float", "v": 1, "d": 1.5}},
+        {"é": {"t": "int", "v": 1, "d": 1}}, {"x": {"t": "in t", "v": 1, "d": 1}}, {"x": {"t": "int", "v": 1}},
+        {"x": {"t": "int", "v": True, "d": 1}},
+        {"a": {"t": "int", "v": 1, "d": 1}, "b": {"t": "str", "v": 1, "d": "s"}},
+        {}, {"x": {"t": "int", "v": 1, "uri": "s3://b/k", "hash": "ab"}},
+    ]
+    for literals in cases:
+        assert sorted_json(literals) == json.dumps(literals, sort_keys=True, separators=(",", ":")), literals
+
+
+def test_the_cache_key_is_the_hash_of_name_version_salt_and_inputs() -> None:
+    """The key's formula (existing cache entries are found by it): sha256 over the task name, its
+    version, the salt and the inputs' hash, each followed by a NUL byte."""
+    import hashlib
+
+    from flyte_core.run.cache import inputs_hash
+
+    task = t.cached_square.override(cache=flyte.Cache("auto", salt="pepper"))
+    inputs = {"x": {"t": "int", "v": 1, "d": 3}}
+    key, version = cache_key(task, inputs)
+    h = hashlib.sha256()
+    for part in (task.name, version, "pepper", inputs_hash(inputs)):
+        h.update(part.encode() + b"\0")
+    assert (key, version) == (h.hexdigest(), task_version(task))

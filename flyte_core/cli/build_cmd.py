@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from flyte_core.cli.common import CliState, err_console, fail_usage
 from flyte_core.errors.core import ImageBuildError
@@ -97,6 +96,8 @@ def create_config(output: str, force: bool, backend: str, data: str | None, runs
     Flyte 2's control-plane options (--endpoint, --org, --project, ...) are accepted and not written:
     flyte-core has no control plane to point at.
     """
+    import yaml
+
     from flyte_core.config.files import load_config
 
     path = Path(output)

@@ -7,10 +7,8 @@ import time
 
 import attrs
 import click
-from rich.console import Console
 
 from flyte_core.cli.common import CliState, Column, fitted_table
-from flyte_core.run.cache import Cache
 
 
 @click.group("cache")
@@ -31,6 +29,8 @@ def list_cache(state: CliState, task: str | None, as_json: bool) -> None:
     if not entries:
         click.echo(f"no cache entries{f' of {task}' if task else ''}", err=True)
         return
+    from rich.console import Console
+
     console = Console()
     columns = [Column("task"), Column("key"), Column("from run"), Column("created"), Column("version", optional=True)]
     rows = [[e.task, e.key[:12], f"{e.run} {e.action}",
@@ -44,5 +44,7 @@ def list_cache(state: CliState, task: str | None, as_json: bool) -> None:
 def clear_cache(state: CliState, task: str | None) -> None:
     """Drop every cache entry, or those of TASK."""
     session = state.session()
+    from flyte_core.run.cache import Cache
+
     n = Cache(session.runs, session.data).clear(task)
     click.echo(f"Removed {n} cache entr{'y' if n == 1 else 'ies'}{f' of {task}' if task else ''}.")

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 import click
-from click.shell_completion import CompletionItem
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from flyte_core.run.session import Session
+# rich and the session machinery (asyncio, the run store, the plugin manager) are imported by the
+# commands that use them, so `flyte --help` and a plugin's command stay quick to start.
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+    from rich.console import Console
+    from rich.table import Table
+
+    from flyte_core.run.session import Session
 
 
 @attrs.define
@@ -35,6 +37,8 @@ class CliState:
     def session(self, **kwargs: Any) -> Session:
         """A session built from the config file (and any overrides)."""
         if self._session is None or kwargs:
+            from flyte_core.run.session import Session
+
             self._session = Session(config=self.config_path, **kwargs)
         return self._session
 
@@ -65,6 +69,8 @@ def fail_usage(message: str) -> NoReturn:
 
 def err_console() -> Console:
     """A rich console on stderr (progress and diagnostics; stdout is for results)."""
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -81,6 +87,9 @@ class Column:
 def fitted_table(console: Console, columns: list[Column], rows: list[list[str]]) -> Table:
     """A table of ``rows`` that fits the console's width: optional columns are dropped, last first,
     until every unwrappable cell fits on one line (wide terminals show them all)."""
+    from rich import box
+    from rich.table import Table
+
     needs = [_width_needed(c, [row[i] for row in rows]) for i, c in enumerate(columns)]
     keep = list(range(len(columns)))
     optional = [i for i, c in enumerate(columns) if c.optional]
@@ -102,6 +111,8 @@ _WRAP_WIDTH = 30
 
 
 def _width_needed(column: Column, cells: list[str]) -> int:
+    from rich.text import Text
+
     texts = [Text.from_markup(c) for c in cells] + [Text(column.header)]
     full = max(t.cell_len for t in texts)
     if not column.wrap:
@@ -112,6 +123,10 @@ def _width_needed(column: Column, cells: list[str]) -> int:
 
 def complete_run_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Shell completion of a RUN argument: names of recent runs in the run store, newest first."""
+    from click.shell_completion import CompletionItem
+
+    from flyte_core.run.session import Session
+
     config = ctx.find_root().params.get("config")
     try:
         session = Session(config=config)

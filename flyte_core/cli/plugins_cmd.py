@@ -6,7 +6,6 @@ import json
 
 import attrs
 import click
-from rich.console import Console
 
 from flyte_core.cli.common import CliState, Column, fitted_table
 
@@ -32,6 +31,8 @@ def plugins_cmd(state: CliState, as_json: bool) -> None:
         provides = [h.removeprefix("flyte_") for h in i.hooks]
         extra = [f"backend:{b}" for b, owner in backends.items() if owner == i.name]
         rows.append([i.name, ", ".join(extra + provides), i.distribution or "-", i.version or "-"])
+    from rich.console import Console
+
     console = Console()
     columns = [Column("plugin"), Column("provides", wrap=True), Column("distribution", optional=True),
                Column("version", optional=True)]

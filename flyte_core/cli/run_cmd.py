@@ -6,20 +6,20 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.shell_completion import CompletionItem
-from rich.console import Console
 
 from flyte_core.cli.common import CliState, complete_run_names, err_console, fail_usage
-from flyte_core.cli.params import option_for
 from flyte_core.errors.core import BaseRuntimeError, FlyteUsageError
-from flyte_core.run.imagemap import apply_image_overrides, environments_in, parse_image_options
-from flyte_core.run.observers import RunObserver
-from flyte_core.run.session import RunOptions
-from flyte_core.task.loader import load_file, tasks_in
-from flyte_core.task.template import TaskTemplate
+
+# What running needs (the session machinery, rich) is imported when a task is run, not for `--help`.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from flyte_core.run.observers import RunObserver
+    from flyte_core.task.template import TaskTemplate
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -53,6 +53,9 @@ class _TaskFile(click.Group):
         if self._tasks is None:
             state: CliState = ctx.find_object(CliState) or CliState()
             root = self.run_opts.get("root_dir") or state.session().root_dir
+            from flyte_core.run.imagemap import apply_image_overrides, environments_in, parse_image_options
+            from flyte_core.task.loader import load_file, tasks_in
+
             try:
                 module = load_file(self.path, root)
                 self._tasks = tasks_in(module)
@@ -80,6 +83,8 @@ class _TaskFile(click.Group):
         engine = state.session().engine
         if task.interface.problem is not None:
             fail_usage(task.interface.problem)
+        from flyte_core.cli.params import option_for
+
         params: list[click.Parameter] = [option_for(i, engine) for i in task.interface.inputs]
 
         def callback(**inputs: Any) -> None:
@@ -215,6 +220,8 @@ def _execute(ctx: click.Context, task: TaskTemplate[Any, Any], inputs: dict[str,
     backend = "local" if opts.get("local") else opts.get("backend")
     session = state.session()
     console = err_console()
+    from flyte_core.run.session import RunOptions
+
     observers: tuple[RunObserver, ...] = ()
     if not opts.get("no_progress"):
         obs = session.plugins.hook.flyte_progress_observer(console=console)

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import click
-from rich.console import Console
-from rich.markup import escape as rich_escape
-from rich.tree import Tree
 
 from flyte_core.cli.common import CliState, Column, complete_run_names, fail_usage, fitted_table
 from flyte_core.runstore.records import ActionRecord, Phase, RunRecord
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rich is imported by the commands that print with it
+    from rich.console import Console
+    from rich.tree import Tree
+
     from flyte_core.run.session import Session
 
 _ICON = {
@@ -69,6 +69,8 @@ def list_runs(state: CliState, status: str | None, task: str | None, since: str 
     if not runs:
         click.echo("no runs" + (" match" if status or task or since else " yet"), err=True)
         return
+    from rich.console import Console
+
     console = Console()
     columns = [Column("run"), Column("task"), Column("phase"), Column("started"), Column("duration", optional=True),
                Column("backend", optional=True)]
@@ -99,6 +101,8 @@ def show_run(state: CliState, run: str, as_json: bool, follow: bool, limit: int,
     if as_json:
         click.echo(json.dumps({"run": _jsonable(rec), "actions": [_jsonable(a) for a in actions]}, indent=2))
         return
+    from rich.console import Console
+
     console = Console()
     if follow and not rec.phase.is_terminal:
         rec, actions = _follow(state, run, console)
@@ -132,6 +136,7 @@ def follow_run(session: Session, run: str, console: Console, *, logs: bool = Fal
     KeyboardInterrupt is left to the caller: leaving never stops the run."""
     from rich.console import Group
     from rich.live import Live
+    from rich.markup import escape as rich_escape
 
     seen = 0
 
@@ -162,6 +167,8 @@ def follow_run(session: Session, run: str, console: Console, *, logs: bool = Fal
 
 def build_tree(actions: list[ActionRecord]) -> Tree:
     """The action tree as a rich Tree (children under their parent, in creation order)."""
+    from rich.tree import Tree
+
     nodes: dict[str, Tree] = {}
     root = Tree("[bold]actions[/bold]")
     for a in actions:

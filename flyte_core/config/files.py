@@ -18,25 +18,16 @@ Example::
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
-from flyte_core.config.schema import Invalid, Scalar, structure
+from flyte_core.config.home import CONFIG_ENV, HOME_ENV, flyte_home
 from flyte_core.errors.core import ConfigError
 
-CONFIG_ENV = "FLYTE_CONFIG"
-HOME_ENV = "FLYTE_HOME"
-_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def flyte_home() -> Path:
-    """Where local state lives: ``$FLYTE_HOME`` or ``~/.flyte``."""
-    return Path(os.environ.get(HOME_ENV) or Path.home() / ".flyte").expanduser()
+__all__ = ["CONFIG_ENV", "HOME_ENV", "Config", "find_config", "flyte_home", "load_config"]
 
 
 @attrs.frozen
@@ -76,48 +67,27 @@ def find_config(path: str | os.PathLike[str] | None = None) -> Path | None:
     return None
 
 
-def _env_var_name(_: object, attribute: attrs.Attribute[Any], value: Mapping[str, str]) -> None:
-    for key in value:
-        if not _ENV_KEY.fullmatch(key):
-            raise Invalid(attribute.name, f"{key!r} is not an environment variable name (letters, digits, '_')")
-
-
-@attrs.frozen
-class StorageSection:
-    """``storage:`` in the config file."""
-
-    data: str | None = None
-    runs: str | None = None
-
-
-@attrs.frozen
-class ConfigFile:
-    """The config file's schema: every key, its type and default; unknown keys are errors."""
-
-    backend: str = "local"
-    storage: StorageSection = StorageSection()
-    backends: dict[str, dict[str, Any]] = attrs.field(factory=dict)
-    root_dir: str | None = None
-    images: dict[str, str] = attrs.field(factory=dict)
-    env_vars: dict[str, Scalar] = attrs.field(factory=dict, validator=_env_var_name)
-
-
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read the config file found by :func:`find_config`, or return the defaults.
 
-    Every key and type is checked here (:class:`ConfigFile`); a wrong one is a one-line
-    :class:`ConfigError` naming the key and the file.
+    Every key and type is checked here (:class:`~flyte_core.config.file_schema.ConfigFile`); a wrong one
+    is a one-line :class:`ConfigError` naming the key and the file.
     """
     p = find_config(path)
     if p is None:
         return Config()
+    # YAML and cattrs only when there is a file to read (most processes have none).
+    import yaml
+
+    from flyte_core.config import file_schema, schema
+
     try:
         data = yaml.safe_load(p.read_text())
     except yaml.YAMLError as e:
         raise ConfigError(f"Config file '{p}' is not valid YAML: {e}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"Config file '{p}' cannot be read: {e}") from None
-    parsed = structure(ConfigFile, data, source=p)
+    parsed = schema.structure(file_schema.ConfigFile, data, source=p)
     base = p.parent
 
     def resolve(value: str | None, default: str) -> str:

@@ -9,17 +9,18 @@ anything is created anywhere. Backends validate their own ``backends.<name>`` se
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-import cattrs
-from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
-from cattrs.v import transform_error
 
 from flyte_core.errors.core import ConfigError
+
+if TYPE_CHECKING:  # cattrs is imported when there is a mapping to check: most sections are empty
+    import cattrs
 
 T = TypeVar("T")
 
@@ -93,7 +94,10 @@ def _strict_str_list(value: object, _: type) -> list[str]:
     return [_strict_str(v, str) for v in value]
 
 
+@functools.cache
 def _converter() -> cattrs.Converter:
+    import cattrs
+
     conv = cattrs.Converter(forbid_extra_keys=True)
     for typ, hook in ((str, _strict_str), (int, _strict_int), (float, _strict_float), (bool, _strict_bool)):
         conv.register_structure_hook(typ, hook)
@@ -102,12 +106,13 @@ def _converter() -> cattrs.Converter:
     return conv
 
 
-_CONVERTER = _converter()
 _KEY_SEP = "\x00"  # between a validator's attribute name and its message, inside _describe's result
 _INDEX = re.compile(r"\[['\"]?([^'\"\]]*)['\"]?\]")
 
 
 def _describe(exc: BaseException, _: type | None) -> str:
+    from cattrs.errors import ForbiddenExtraKeysError
+
     if isinstance(exc, ForbiddenExtraKeysError):
         known = ", ".join(f.name for f in attrs.fields(exc.cl)) if attrs.has(exc.cl) else ""
         return f"unknown key(s) {', '.join(sorted(exc.extra_fields))}" + (f"; known keys: {known}" if known else "")
@@ -134,8 +139,18 @@ def structure(cls: type[T], data: object, *, section: str = "", source: Path | s
         raise ConfigValueError(section or "the top level", f"expected a mapping (key: value lines), got {data!r}",
                                source)
     cleaned = {k: v for k, v in data.items() if v is not None}
+    if not cleaned:  # nothing given: the defaults (a class with required keys goes on to say which are missing)
+        try:
+            return cls()
+        except TypeError:
+            pass
+        except Invalid as e:
+            raise ConfigValueError(".".join(p for p in [section, e.key] if p), str(e), source) from None
+    from cattrs.errors import ClassValidationError, IterableValidationError
+    from cattrs.v import transform_error
+
     try:
-        return _CONVERTER.structure(cleaned, cls)
+        return _converter().structure(cleaned, cls)
     except (ClassValidationError, IterableValidationError) as e:
         first = transform_error(e, path="$", format_exception=_describe)[0]
         message, _, path = first.rpartition(" @ ")

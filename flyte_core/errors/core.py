@@ -6,8 +6,10 @@ file involved and what to do about it.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import asyncio
 
 #: Whose fault a runtime error is, as ``BaseRuntimeError.kind`` says it.
 ErrorKind = Literal["system", "unknown", "user"]

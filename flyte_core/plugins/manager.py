@@ -10,7 +10,6 @@ through pluggy (``plugins.hook.flyte_...``), so its tracing, wrappers and monito
 from __future__ import annotations
 
 import importlib
-import importlib.metadata as md
 import os
 import sys
 import threading
@@ -23,6 +22,7 @@ import pluggy
 
 from flyte_core.errors.core import PluginError
 from flyte_core.plugins import hookspecs
+from flyte_core.plugins.entrypoints import FoundEntryPoint, entry_points
 from flyte_core.plugins.registry import Registry
 
 #: The single entry-point group every kind of flyte plugin uses.
@@ -157,8 +157,7 @@ def make_plugin_set(
         autoload = not os.environ.get(DISABLE_AUTOLOAD_ENV)
     if autoload:
         for ep in _entry_points():
-            dist = ep.dist.name if ep.dist else None
-            version = ep.dist.version if ep.dist else None
+            dist, version = ep.dist, ep.version
             if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
                 continue
             try:
@@ -245,11 +244,13 @@ def _resolve_ref(ref: str) -> Any:
     return getattr(module, attr) if attr else module
 
 
-def _entry_points() -> list[md.EntryPoint]:
-    return sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+def _entry_points() -> list[FoundEntryPoint]:
+    return entry_points(ENTRY_POINT_GROUP)  # sorted by name; remembered between processes
 
 
 def _dist_version(dist: str) -> str | None:
+    import importlib.metadata as md
+
     try:
         return md.version(dist)
     except md.PackageNotFoundError:

@@ -10,6 +10,7 @@ place it was written to.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -48,10 +49,25 @@ def fingerprint(value: Any) -> Any:
     return value
 
 
+def sorted_json(literals: Mapping[str, Any]) -> str:
+    """``json.dumps(literals, sort_keys=True, separators=(",", ":"))``, written directly for the common
+    tiny literal map (one int or bool literal, as most task inputs are): the same text, without the encoder."""
+    if len(literals) == 1:
+        ((name, lit),) = literals.items()
+        if type(lit) is dict and len(lit) == 3 and name.isascii() and name.isidentifier():
+            t, v, d = lit.get("t"), lit.get("v"), lit.get("d")
+            if type(t) is str and type(v) is int and t.isascii() and t.isidentifier():
+                if type(d) is int:
+                    return f'{{"{name}":{{"d":{d},"t":"{t}","v":{v}}}}}'
+                if type(d) is bool:
+                    return f'{{"{name}":{{"d":{"true" if d else "false"},"t":"{t}","v":{v}}}}}'
+    return json.dumps(literals, sort_keys=True, separators=(",", ":"))
+
+
 def inputs_hash(inputs: Mapping[str, Any], ignored: tuple[str, ...] = ()) -> str:
     """A hash of input literals by content, leaving out ``ignored`` input names."""
     kept = {k: v for k, v in inputs.items() if k not in ignored} if ignored else inputs
-    text = json.dumps(kept, sort_keys=True, separators=(",", ":"))
+    text = sorted_json(kept)
     if '"hash"' in text:  # some part is content-hashed: hash it without where it lives
         text = json.dumps({k: fingerprint(v) for k, v in kept.items()}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -60,11 +76,20 @@ def inputs_hash(inputs: Mapping[str, Any], ignored: tuple[str, ...] = ()) -> str
 def cache_key(task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> tuple[str, str]:
     """``(key, version)`` for a call of ``task`` with these input literals."""
     version = task_version(task)
+    h = _key_prefix(task.name, version, task.cache.salt).copy()
+    h.update(inputs_hash(inputs, task.cache.get_ignored_inputs()).encode())
+    h.update(b"\0")
+    return h.hexdigest(), version
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_prefix(name: str, version: str, salt: str) -> Any:
+    """The key's hash fed with the parts that are the same for every call of a task (copied per call)."""
     h = hashlib.sha256()
-    for part in (task.name, version, task.cache.salt, inputs_hash(inputs, task.cache.get_ignored_inputs())):
+    for part in (name, version, salt):
         h.update(part.encode())
         h.update(b"\0")
-    return h.hexdigest(), version
+    return h
 
 
 #: Entries of one task a run loads into memory on its first lookup of that task (the most recent).

@@ -40,7 +40,7 @@ from flyte_core.run.steps import Sleep, Steps, Wait, drive_async, drive_sync
 from flyte_core.runstore.records import ErrorInfo, Phase
 from flyte_core.runtime import context
 from flyte_core.runtime.loopthread import LoopThread
-from flyte_core.task.template import TaskTemplate
+from flyte_core.task.template import TaskRef, TaskTemplate
 from flyte_core.types.engine import TypeEngine
 from flyte_core.types.transformer import ConversionContext
 
@@ -87,11 +87,11 @@ class Controller(DirectPath):
         self.running = RunningActions()
         #: Whether the backend ran a sync call in the calling thread (None: no sync call yet).
         self._inline: bool | None = None
-        #: Task object id -> whether its calls take the direct path (see _is_plain); the task is
-        #: held so its id is not reused.
-        self._plain: dict[int, tuple[bool, TaskTemplate[Any, Any]]] = {}
-        #: Task object id -> (env vars, timeout, version) for its ActionSpecs, computed once.
-        self._consts: dict[int, tuple[dict[str, str], float | None, str, TaskTemplate[Any, Any]]] = {}
+        #: Task object id -> whether its calls take the direct path (see _is_plain) and may be
+        #: served from the cache; the task is held so its id is not reused.
+        self._plain: dict[int, tuple[bool, bool, TaskTemplate[Any, Any]]] = {}
+        #: Task object id -> (env vars, timeout, version, ref) for its ActionSpecs, computed once.
+        self._consts: dict[int, tuple[dict[str, str], float | None, str, TaskRef, TaskTemplate[Any, Any]]] = {}
         self._counters: dict[str, itertools.count[int]] = {}
         self._counter_lock = threading.Lock()
         #: What the backend does not act on, said once per task and setting.
@@ -106,11 +106,8 @@ class Controller(DirectPath):
 
     def call_sync(self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
         """A blocking call of ``task`` from a sync task body (runs inline when the backend can)."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
+        # asyncio._get_running_loop: the public get_running_loop raises (slowly) in sync code, every call.
+        if asyncio._get_running_loop() is not None:
             kind = "an async task" if task.is_async else "a sync task"
             raise SyncTaskCallInAsyncContextError(
                 f"Task '{task.name}' is {kind} called without await from async code; "
@@ -215,17 +212,18 @@ class Controller(DirectPath):
     def _output(self, call: _Call, outputs: Mapping[str, Any]) -> Any:
         return self.engine.decode_output(call.task.name, call.task.interface, outputs, self._conv)
 
-    def _task_consts(self, task: TaskTemplate[Any, Any]) -> tuple[dict[str, str], float | None, str]:
+    def _task_consts(self, task: TaskTemplate[Any, Any]) -> tuple[dict[str, str], float | None, str, TaskRef]:
         consts = self._consts.get(id(task))
         if consts is None:
             env_vars = {**(task.env.env_vars or {}), **self.settings.env_vars}
             timeout = task.timeout.runtime_seconds if task.timeout is not None else None
-            consts = self._consts[id(task)] = (env_vars, timeout, self.settings.version or task_version(task), task)
-        return consts[0], consts[1], consts[2]
+            consts = self._consts[id(task)] = (env_vars, timeout, self.settings.version or task_version(task),
+                                               task.ref, task)
+        return consts[0], consts[1], consts[2], consts[3]
 
     def _spec(self, call: _Call, attempt: int) -> ActionSpec:
         task = call.task
-        env_vars, timeout, version = self._task_consts(task)
+        env_vars, timeout, version, ref = self._task_consts(task)
         ctx = context.TaskContext(
             action=context.ActionID(call.action, self.run_name),
             attempt=attempt,
@@ -246,7 +244,7 @@ class Controller(DirectPath):
         )
         return ActionSpec(
             run_name=self.run_name, action=call.action, parent=call.parent, attempt=attempt,
-            task_name=task.name, task_ref=task.ref, inputs=call.inputs, code_root=self.settings.code_root,
+            task_name=task.name, task_ref=ref, inputs=call.inputs, code_root=self.settings.code_root,
             timeout=timeout, env_vars=env_vars, context=ctx, task=task, plugins=self.settings.plugins,
         )
 

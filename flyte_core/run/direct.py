@@ -43,7 +43,7 @@ class DirectPath:
     unhonoured: UnhonouredNotices
     running: RunningActions
     _inline: bool | None
-    _plain: dict[int, tuple[bool, TaskTemplate[Any, Any]]]
+    _plain: dict[int, tuple[bool, bool, TaskTemplate[Any, Any]]]
 
     def _spec(self, call: _Call, attempt: int) -> ActionSpec:
         raise NotImplementedError
@@ -64,14 +64,17 @@ class DirectPath:
         if known is None:
             plain = (task.retries.count == 0 and task.timeout is None
                      and not self.reuse.recovering and not self.slots.limit)
-            known = self._plain[id(task)] = (plain, task)
+            looks_up = self.reuse.cache is not None and task.cache.is_enabled()
+            known = self._plain[id(task)] = (plain, looks_up, task)
         return known[0]
+
+    def _looks_up(self, task: TaskTemplate[Any, Any]) -> bool:
+        """Whether a direct call of ``task`` may be served from the cache (see :meth:`Reuse.claim`)."""
+        return self._plain[id(task)][1]
 
     def _served(self, action: str, claim: Claim | None, hit: Hit) -> Mapping[str, Any]:
         """Record ``action`` as served from the cache (or an identical call) and return its outputs."""
-        now = time.time()
-        self.recorder.update_action(action, Phase.SUCCEEDED, 0, message="cache hit", started_at=now,
-                                    ended_at=now, outputs=dict(hit.outputs), cache_hit=True)
+        self.recorder.served(action, time.time(), dict(hit.outputs))
         self.reuse.release(claim, hit.outputs)
         return hit.outputs
 
@@ -92,20 +95,25 @@ class DirectPath:
         an identical call in flight) serves it without running."""
         task, rec, action = call.task, self.recorder, call.action
         self.unhonoured.check(task)
-        rec.queued(self.run_name, action, call.parent, task.name, call.group, time.time(), call.inputs)
-        claim = self.reuse.claim(task, call.inputs)
-        if claim is not None:
-            hit = self.reuse.cached(claim)
-            if hit is None and claim.wait is not None:  # an identical call is running: share its result
-                with self.backend.blocked():
-                    waited = claim.wait.result()
-                if waited is not None:
-                    hit = Hit(waited, cache_hit=True)
-                else:  # it failed: this call runs (and caches) on its own
-                    claim = self.reuse.claim(task, call.inputs)
-            if hit is not None:
-                return self._served(action, claim, hit)
-        rec.started(action, 1, time.time())
+        claim = None
+        if not self._looks_up(task):  # nothing between queued and running: one change
+            now = time.time()
+            rec.queued_running(self.run_name, action, call.parent, task.name, call.group, now, call.inputs, now)
+        else:
+            rec.queued(self.run_name, action, call.parent, task.name, call.group, time.time(), call.inputs)
+            claim = self.reuse.claim(task, call.inputs)
+            if claim is not None:
+                hit = self.reuse.cached(claim)
+                if hit is None and claim.wait is not None:  # an identical call is running: share its result
+                    with self.backend.blocked():
+                        waited = claim.wait.result()
+                    if waited is not None:
+                        hit = Hit(waited, cache_hit=True)
+                    else:  # it failed: this call runs (and caches) on its own
+                        claim = self.reuse.claim(task, call.inputs)
+                if hit is not None:
+                    return self._served(action, claim, hit)
+            rec.started(action, 1, time.time())
         spec = self._spec(call, 1)
         try:
             try:
@@ -134,19 +142,23 @@ class DirectPath:
         self.running.started(action, parent)
         claim = None
         try:
-            rec.queued(self.run_name, action, parent, task.name, call.group, time.time(), call.inputs)
-            claim = self.reuse.claim(task, call.inputs)
-            if claim is not None:
-                hit = self.reuse.cached(claim)
-                if hit is None and claim.wait is not None:  # an identical call is running: share its result
-                    waited = await asyncio.wrap_future(claim.wait)
-                    if waited is not None:
-                        hit = Hit(waited, cache_hit=True)
-                    else:  # it failed: this call runs (and caches) on its own
-                        claim = self.reuse.claim(task, call.inputs)
-                if hit is not None:
-                    return self._served(action, claim, hit)
-            rec.started(action, 1, time.time())
+            if not self._looks_up(task):  # nothing between queued and running: one change
+                now = time.time()
+                rec.queued_running(self.run_name, action, parent, task.name, call.group, now, call.inputs, now)
+            else:
+                rec.queued(self.run_name, action, parent, task.name, call.group, time.time(), call.inputs)
+                claim = self.reuse.claim(task, call.inputs)
+                if claim is not None:
+                    hit = self.reuse.cached(claim)
+                    if hit is None and claim.wait is not None:  # an identical call is running: share its result
+                        waited = await asyncio.wrap_future(claim.wait)
+                        if waited is not None:
+                            hit = Hit(waited, cache_hit=True)
+                        else:  # it failed: this call runs (and caches) on its own
+                            claim = self.reuse.claim(task, call.inputs)
+                    if hit is not None:
+                        return self._served(action, claim, hit)
+                rec.started(action, 1, time.time())
             spec = self._spec(call, 1)
             try:
                 outcome = await self.backend.execute(spec)

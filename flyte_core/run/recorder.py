@@ -76,8 +76,7 @@ class _Live:
 
 
 def _record(s: tuple[Any, ...]) -> ActionRecord:
-    return ActionRecord(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12],
-                        s[13], s[14])
+    return ActionRecord(*s[:15])  # the snapshot's fields in the record's order, then `explicit`
 
 
 def _row(s: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -136,6 +135,19 @@ class Recorder:
         self._live[action] = live  # one key set: atomic under the GIL
         self._put(("action", live.snapshot(), (_QUEUED, 0, created, "")))
 
+    def queued_running(self, run: str, action: str, parent: str | None, task: str, group: str | None,
+                       created: float, inputs: dict[str, Any], at: float) -> None:
+        """:meth:`queued` then :meth:`started` (attempt 1, at ``at``) as one change: a call with
+        nothing to look up in between (most calls). Hooks and observers are still told both."""
+        live = _Live.__new__(_Live)
+        live.run, live.action, live.parent, live.task = run, action, parent, task
+        live.phase, live.attempts, live.group, live.created_at, live.started_at, live.ended_at = (
+            _RUNNING, 1, group, created, at, None)
+        live.inputs, live.outputs, live.error, live.cache_hit, live.recovered_from = inputs, None, None, False, None
+        live.explicit = False
+        self._live[action] = live
+        self._put(("started", live.snapshot(), (_RUNNING, 1, at, "")))
+
     def started(self, action: str, attempt: int, at: float) -> None:
         """The action's attempt ``attempt`` started running."""
         live = self._live.get(action)
@@ -157,6 +169,15 @@ class Recorder:
         if attempt > live.attempts:
             live.attempts = attempt
         self._put(("action", live.snapshot(), (_SUCCEEDED, attempt, at, "")))
+
+    def served(self, action: str, at: float, outputs: dict[str, Any]) -> None:
+        """The action was served from the cache at ``at`` (no attempt ran): :meth:`update_action` to
+        SUCCEEDED with message "cache hit", for the common case."""
+        live = self._live.pop(action, None)
+        if live is None:
+            return
+        live.phase, live.started_at, live.ended_at, live.outputs, live.cache_hit = _SUCCEEDED, at, at, outputs, True
+        self._put(("action", live.snapshot(), (_SUCCEEDED, 0, at, mask("cache hit"))))
 
     def update_action(self, action: str, phase: Phase, attempt: int, message: str = "", **changes: Any) -> None:
         """Move an action to ``phase`` (with any other field changes) and record the event."""
@@ -231,7 +252,7 @@ class Recorder:
         events: list[EventRecord] = []
         logs: list[LogLine] = []
         for kind, obj, extra in items:
-            if kind == "action":
+            if kind == "action" or kind == "started":
                 actions[obj[1]] = obj  # the latest state of each action wins
                 if obj[15]:  # explicit: every change is an event row
                     events.append(EventRecord(obj[0], obj[1], extra[0], extra[1], extra[2], extra[3]))
@@ -260,13 +281,22 @@ class Recorder:
                 for obs in self._observers:
                     _safely(obs.on_run, ev)
             elif kind == "action" and self._tell_actions:
-                aev = ActionEvent(obj[0], _record(obj), *extra)
-                _safely(self._hook.flyte_action_event, event=aev)
-                for obs in self._observers:
-                    _safely(obs.on_action, aev)
+                self._tell(obj, extra)
+            elif kind == "started" and self._tell_actions:  # queued_running: the queued state first
+                self._tell((*obj[:4], _QUEUED, 0, obj[6], obj[7], None, *obj[9:]), (_QUEUED, 0, obj[7], ""))
+                self._tell(obj, extra)
             elif kind == "log":
                 for obs in self._observers:
                     _safely(obs.on_log, obj.action, obj.stream, obj.line)
+
+    def _tell(self, snapshot: tuple[Any, ...], extra: tuple[Any, ...]) -> None:
+        aev = ActionEvent(snapshot[0], _record(snapshot), *extra)
+        try:  # _safely, written out: this runs for every phase change of every action
+            self._hook.flyte_action_event(event=aev)
+        except Exception:
+            log.exception("flyte observer %r failed", self._hook.flyte_action_event)
+        for obs in self._observers:
+            _safely(obs.on_action, aev)
 
 
 def _implemented(hook: Any, name: str) -> bool:

@@ -4,7 +4,6 @@ with them. ``flyte.init()`` keeps a default session; embedders create as many as
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import secrets
@@ -14,7 +13,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -23,13 +22,8 @@ from flyte_core.config.schema import ConfigValueError
 from flyte_core.errors.core import FlyteUsageError, RunAbortedError, TaskInputError
 from flyte_core.plugins.manager import PluginSet, make_plugin_set, process_plugins
 from flyte_core.run.backend import Backend, BackendRegistry
-from flyte_core.run.cache import Cache
-from flyte_core.run.driver import RunDriver
-from flyte_core.run.failures import to_exception
-from flyte_core.run.handle import Run
 from flyte_core.run.launcher import LauncherRegistry, LaunchRequest, launcher_of
 from flyte_core.run.liveness import settle
-from flyte_core.run.memo import Reuse
 from flyte_core.run.observers import RunObserver
 from flyte_core.run.settings import RunSettings
 from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
@@ -41,6 +35,11 @@ from flyte_core.task.kinds import TaskKindRegistry
 from flyte_core.task.template import TaskTemplate
 from flyte_core.types.engine import TypeEngine
 from flyte_core.types.transformer import ConversionContext
+
+# What driving a run needs (asyncio, the controller, the cache) is imported by run_with: a session
+# that only reads the run store (`flyte runs list`) never loads it.
+if TYPE_CHECKING:
+    from flyte_core.run.handle import Run
 
 
 @attrs.frozen
@@ -214,6 +213,8 @@ class Session:
 
     async def run_aio(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> Run:
         """:meth:`run` for async code: the run proceeds on its own loop; this one is not blocked."""
+        import asyncio
+
         return await asyncio.to_thread(self.run, task, *args, **kwargs)
 
     def run_with(
@@ -259,6 +260,12 @@ class Session:
             recovered_run_dirs=tuple(self.data.url("runs", r) for r in self._recovered_chain(prior)),
             plugins=self.plugins.refs(),
         )
+        from flyte_core.run.cache import Cache
+        from flyte_core.run.driver import RunDriver
+        from flyte_core.run.failures import to_exception
+        from flyte_core.run.handle import Run
+        from flyte_core.run.memo import Reuse
+
         cache = None if options.disable_run_cache else Cache(self.runs, self.data)
         reuse = Reuse(cache, prior.name if prior else None,
                       self.runs.get_actions(prior.name) if prior else [], overwrite=options.overwrite_cache)

@@ -65,14 +65,21 @@ def installed() -> Iterator[None]:
                 _saved = None
 
 
-@contextmanager
-def sink(fn: Sink | None) -> Iterator[None]:
-    """Route output written in this context (thread or task) to ``fn(stream, text)``."""
-    token = _sink.set(fn)
-    try:
-        yield
-    finally:
-        _sink.reset(token)
+class sink:  # a function to its callers: `with sink(fn):`
+    """Route output written in this context (thread or task) to ``fn(stream, text)``.
+
+    A class rather than a generator context manager: it is entered around every task body."""
+
+    __slots__ = ("_fn", "_token")
+
+    def __init__(self, fn: Sink | None) -> None:
+        self._fn = fn
+
+    def __enter__(self) -> None:
+        self._token = _sink.set(self._fn)
+
+    def __exit__(self, *exc: object) -> None:
+        _sink.reset(self._token)
 
 
 class LineSink:

@@ -8,13 +8,15 @@ import inspect
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from flyte_core.errors.core import TraceDoesNotAllowNestedTasksError
 from flyte_core.runtime import context
-from flyte_core.runtime.loopthread import LoopThread
+
+if TYPE_CHECKING:
+    from flyte_core.runtime.loopthread import LoopThread
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -36,6 +35,8 @@ def write_private(path: Path, data: bytes) -> None:
     The temporary file is made by :func:`tempfile.mkstemp` (always 0600, a fresh name), so a
     leftover from an interrupted write can never lend its mode to the new file.
     """
+    import tempfile  # deferred: it imports random, whose seeding costs at start-up
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import attrs
 
-from flyte_core.config.files import flyte_home
+from flyte_core.config.home import flyte_home
 from flyte_core.errors.core import ConfigError, FlyteUsageError
 from flyte_core.plugins.hookspecs import hookimpl
 from flyte_core.security.masking import mask

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import inspect
@@ -55,6 +54,8 @@ class _Mapper:
         ctx = context.current()
         if ctx is None or ctx.dispatcher is None:  # outside a run: plain calls, one by one
             return self._plain(task, rows, kw, return_exceptions)
+        import asyncio  # deferred, as in every module `import flyte` loads: it costs ~15 ms at start-up
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -90,6 +91,8 @@ class _Mapper:
             task, rows, kw = _calls(func, iterables)
         else:
             task, (rows, kw) = _target(func)[0], _rows
+        import asyncio
+
         sem = asyncio.Semaphore(concurrency) if concurrency > 0 else None
 
         async def one(row: tuple[Any, ...]) -> Any:
@@ -132,6 +135,8 @@ def _inline(
     done: list[bool] = [False] * len(rows)
     failed: list[bool] = [False] * len(rows)
     cond = threading.Condition()
+    # The item the caller waits for (-1: none): only its end wakes the caller, not every item's.
+    wanted = [-1]
     stop = threading.Event()
     taken = iter(range(len(rows)))
     take_lock = threading.Lock()
@@ -145,7 +150,8 @@ def _inline(
                 stop.set()
         with cond:
             results[i], failed[i], done[i] = value, bad, True
-            cond.notify_all()
+            if wanted[0] == i:
+                cond.notify_all()
 
     def worker() -> None:
         while not stop.is_set():
@@ -168,9 +174,11 @@ def _inline(
         for i in range(len(rows)):
             if not done[i]:
                 with dispatcher.waiting(), cond:
+                    wanted[0] = i
                     # In short waits: an abort raised in this thread is seen only between them.
                     while not cond.wait_for(lambda: done[i], timeout=0.1):  # noqa: B023  # this iteration's i
                         pass
+                    wanted[0] = -1
             value = results[i]
             results[i] = None  # yielded: not kept
             if failed[i] and (not isinstance(value, Exception) or not return_exceptions):

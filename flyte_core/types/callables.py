@@ -13,8 +13,6 @@ import base64
 import pickle
 from typing import Any
 
-import cloudpickle
-
 from flyte_core.types.common import mismatch
 from flyte_core.types.engine import TypeEngine
 from flyte_core.types.interface import type_name
@@ -23,6 +21,8 @@ from flyte_core.types.transformer import ConversionContext, Converter
 
 def dumps(value: Any) -> str:
     """``value`` pickled with cloudpickle, as base64 text; a TypeError saying what could not be pickled."""
+    import cloudpickle  # on first use: every plugin manager registers this transformer
+
     try:
         data = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as e:

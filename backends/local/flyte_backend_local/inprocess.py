@@ -79,11 +79,17 @@ class InProcessBackend:
         """Run an attempt: async bodies here on the loop, sync ones in the pool."""
         assert self._run is not None and self._pool is not None and spec.task is not None
         if spec.task.is_async:
-            coro = self._with_sink(spec, run_task_async(
-                spec.task, dict(spec.inputs), spec.context, self._run.engine, self._run.conversion,
-                self._run.task_kinds))
+            coro = run_task_async(spec.task, dict(spec.inputs), spec.context, self._run.engine, self._run.conversion,
+                                  self._run.task_kinds)
+            if not spec.timeout:  # in this asyncio task: no extra coroutine around the body
+                lines = self._sink_for(spec)
+                try:
+                    with output_sink(lines):
+                        return await coro
+                finally:
+                    lines.flush()
             try:
-                return await asyncio.wait_for(coro, spec.timeout) if spec.timeout else await coro
+                return await asyncio.wait_for(self._with_sink(spec, coro), spec.timeout)
             except TimeoutError:
                 return _timeout(spec)
         loop = asyncio.get_running_loop()
@@ -192,10 +198,32 @@ class InProcessBackend:
         finally:
             lines.flush()
 
-    def _sink_for(self, spec: ActionSpec) -> LineSink:
+    def _sink_for(self, spec: ActionSpec) -> _AttemptLines:
         assert self._run is not None
-        log, action, attempt = self._run.log, spec.action, spec.attempt
-        return LineSink(lambda stream, text: log(action, attempt, stream, text))
+        return _AttemptLines(self._run.log, spec.action, spec.attempt)
+
+
+class _AttemptLines:
+    """Where one attempt's output goes: whole lines to the run's log. The line buffer is made on the
+    first write, so a body that prints nothing (most) costs neither a buffer nor a flush."""
+
+    __slots__ = ("_action", "_attempt", "_lines", "_log")
+
+    def __init__(self, log: Any, action: str, attempt: int) -> None:
+        self._log, self._action, self._attempt = log, action, attempt
+        self._lines: LineSink | None = None
+
+    def __call__(self, stream: str, text: str) -> None:
+        lines = self._lines
+        if lines is None:
+            log, action, attempt = self._log, self._action, self._attempt
+            lines = self._lines = LineSink(lambda s, t: log(action, attempt, s, t))
+        lines(stream, text)
+
+    def flush(self) -> None:
+        """Pass on an unterminated last line, if anything was written."""
+        if self._lines is not None:
+            self._lines.flush()
 
 
 class _Timer:

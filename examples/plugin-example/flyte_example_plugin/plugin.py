@@ -17,9 +17,11 @@ from flyte_example_plugin.money import Money
 if TYPE_CHECKING:
     from flyte_core.extend import ActionEvent, Backend, BackendRegistry, TypeTransformer
 
-#: Every action event this plugin was told about, oldest first (kept to the last MAX_EVENTS).
+#: Every action event this plugin was told about, oldest first (at least the last MAX_EVENTS).
 EVENTS: list[ActionEvent] = []
-#: How many events :data:`EVENTS` keeps, so a long-lived process does not grow without bound.
+#: How many events :data:`EVENTS` keeps at least, so a long-lived process does not grow without bound
+#: (it is trimmed back to this many when it holds twice as many: trimming at every event would move
+#: the whole list each time).
 MAX_EVENTS = 10_000
 
 
@@ -37,7 +39,7 @@ def flyte_type_transformer(python_type: Any, hint: Any) -> TypeTransformer | Non
 def flyte_action_event(event: ActionEvent) -> None:
     """Record the event (called on the controller's event thread; appending is fast and safe)."""
     EVENTS.append(event)
-    if len(EVENTS) > MAX_EVENTS:
+    if len(EVENTS) > 2 * MAX_EVENTS:
         del EVENTS[: len(EVENTS) - MAX_EVENTS]
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import signal
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from flyte_apps.environment import AppEnvironment
-from flyte_apps.serve import LocalApp, with_servecontext
 from flyte_core.extend import CliState, FlyteUsageError, load_file
+
+if TYPE_CHECKING:  # imported by the command: every `flyte` command loads it
+    from flyte_apps.environment import AppEnvironment
 
 
 def _pick(apps: dict[str, AppEnvironment], which: str | None, file: str) -> AppEnvironment:
@@ -45,6 +46,9 @@ def serve_cmd(ctx: click.Context, local: bool, env_vars: tuple[str, ...], activa
               health_check_path: str, file: str, app: str | None) -> None:
     """Serve APP (a flyte.app.AppEnvironment of FILE, by variable or app name) as a local process until
     Ctrl-C, which stops it and everything it started."""
+    from flyte_apps.environment import AppEnvironment
+    from flyte_apps.serve import LocalApp, with_servecontext
+
     pairs: dict[str, str] = {}
     for item in env_vars:
         key, sep, value = item.partition("=")

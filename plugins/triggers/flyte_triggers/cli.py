@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from flyte_core.extend import CliState, TaskTemplate, load_file, task_triggers, tasks_in
-from flyte_triggers.schedule import check, next_fire
-from flyte_triggers.scheduler import Firing, TriggerScheduler, fire_once
+
+# The schedules (croniter), the scheduler (the run machinery) and rich are imported by the commands
+# that use them: every `flyte` command loads this group.
+if TYPE_CHECKING:
+    from flyte_triggers.scheduler import Firing
 
 
 def _tasks(ctx: click.Context, path: str) -> list[TaskTemplate[Any, Any]]:
@@ -31,6 +32,11 @@ def triggers_cmd() -> None:
 @click.pass_context
 def list_cmd(ctx: click.Context, file: str) -> None:
     """Every trigger of FILE's tasks, its schedule and when it would fire next."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from flyte_triggers.schedule import check, next_fire
+
     now = datetime.now(UTC)
     table = Table("trigger", "task", "automation", "active", "next firing (UTC)")
     for task in _tasks(ctx, file):
@@ -59,6 +65,10 @@ def run_cmd(ctx: click.Context, file: str, backend: str | None, names: tuple[str
     flyte.trigger.time (its scheduled time); flyte.TriggerTime inputs get the scheduled time. Ctrl-C
     stops firing and aborts the runs still going.
     """
+    from rich.console import Console
+
+    from flyte_triggers.scheduler import TriggerScheduler
+
     state: CliState = ctx.find_root().obj
     console = Console(stderr=True, highlight=False)
 
@@ -91,6 +101,8 @@ def fire_cmd(ctx: click.Context, file: str, trigger: str, at: str | None, on_the
              backend: str | None) -> None:
     """Fire TRIGGER of FILE's tasks once, now, and wait for its run(s): how an on-demand trigger (one
     without automation) runs, and a way to try a scheduled one."""
+    from flyte_triggers.scheduler import fire_once
+
     state: CliState = ctx.find_root().obj
     try:
         when = datetime.fromisoformat(at) if at else None

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import threading
 import time
-import webbrowser
+from typing import TYPE_CHECKING
 
 import click
 
 from flyte_core.extend import CliState, fail_usage
+
+if TYPE_CHECKING:  # socket and ipaddress are imported by the command: every `flyte` command loads this module
+    import socket
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8377
@@ -20,6 +21,8 @@ def is_loopback(host: str) -> bool:
     """True if ``host`` only accepts connections from this machine."""
     if host == "localhost":
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -33,6 +36,8 @@ def trusted_hosts(host: str, extra: tuple[str, ...] = ()) -> list[str]:
 
     hosts = [*LOOPBACK_HOSTS, host, *extra]
     if host in ("0.0.0.0", "::", ""):
+        import socket
+
         names = {socket.gethostname(), socket.getfqdn()}
         hosts += sorted(names)
         for name in names:
@@ -47,6 +52,8 @@ def bind(host: str, port: int) -> socket.socket:
     """A listening socket on ``host:port`` (port 0 picks a free one), or a usage error naming the
     port. Binding here, rather than inside uvicorn, turns "address in use" into one clear line
     instead of a logged traceback, and leaves no window for another process to take the port."""
+    import socket
+
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as e:
@@ -69,6 +76,8 @@ def _open_when_started(server: object, url: str) -> None:
         deadline = time.monotonic() + 10
         while not getattr(server, "started", False) and time.monotonic() < deadline:
             time.sleep(0.05)
+        import webbrowser  # deferred: it is slow to import and rarely used
+
         webbrowser.open(url)
 
     threading.Thread(target=wait, name="flyte-ui-open", daemon=True).start()

@@ -7,6 +7,29 @@ Column subsets: ``Annotated[pd.DataFrame, ["a", "b"]]`` (or ``{"a": int, "b": st
 those columns and checks that a frame being written has them.
 """
 
-from flyte_types_dataframes.dataframe import CSV, PARQUET, DataFrame
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flyte_types_dataframes.dataframe import CSV, PARQUET, DataFrame
+
+# Imported on first use: loading the plugin (every `flyte` command does) must not import fsspec and asyncio.
+_LAZY = {
+    "CSV": "flyte_types_dataframes.dataframe",
+    "PARQUET": "flyte_types_dataframes.dataframe",
+    "DataFrame": "flyte_types_dataframes.dataframe",
+}
 
 __all__ = ["CSV", "PARQUET", "DataFrame"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -11,7 +11,6 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from flyte_core.extend import hookimpl
-from flyte_types_dataframes.dataframe import DataFrame
 
 if TYPE_CHECKING:
     from flyte_core.extend import TypeTransformer
@@ -25,7 +24,8 @@ def flyte_type_transformer(python_type: Any, hint: Any) -> TypeTransformer | Non
     """Frames of pandas, polars and pyarrow, and ``flyte.io.DataFrame``; None for anything else."""
     if not isinstance(python_type, type):
         return None
-    if python_type is DataFrame:
+    # flyte.io.DataFrame exists only once its module was imported (it imports fsspec: not at plugin load).
+    if python_type is getattr(sys.modules.get("flyte_types_dataframes.dataframe"), "DataFrame", None):
         from flyte_types_dataframes.transformer import DATAFRAME
 
         return DATAFRAME
