@@ -155,12 +155,12 @@ def test_run_interrupted_reaches_plugins_once_with_backend_options(tmp_path: Pat
     from flyte_core.config.files import Config
     from flyte_core.runstore.records import Phase, RunRecord
 
-    calls: list[tuple[str, str, dict[str, Any]]] = []
+    calls: list[tuple[str, str, dict[str, Any], str]] = []
 
     class Cleaner:
         @hookimpl
-        def flyte_run_interrupted(self, run: RunRecord, options: dict[str, Any]) -> str | None:
-            calls.append((run.name, run.phase.value, dict(options)))
+        def flyte_run_interrupted(self, run: RunRecord, options: dict[str, Any], store: str) -> str | None:
+            calls.append((run.name, run.phase.value, dict(options), store))
             return f"removed 3 containers of run {run.name} (fake)"
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
@@ -173,7 +173,20 @@ def test_run_interrupted_reaches_plugins_once_with_backend_options(tmp_path: Pat
     rec = s.get_run("orphan")
     assert rec is not None and rec.phase.is_terminal and rec.error is not None
     assert "Cleaned up: removed 3 containers of run orphan (fake)." in rec.error.message
-    assert calls == [("orphan", rec.phase.value, {"namespace": "ns1"})]
+    assert calls == [("orphan", rec.phase.value, {"namespace": "ns1"}, s.store_key)]
     again = s.get_run("orphan")  # already settled: no second cleanup
     assert again is not None and len(calls) == 1
     s.close()
+
+
+def test_the_run_store_key_names_one_store(tmp_path: Path) -> None:
+    """Backends label what they create with the store's key (run names are unique per store only):
+    every session of one store file has the same key, another file another key."""
+    import re
+
+    keys = []
+    for path in (tmp_path / "a" / "runs.db", tmp_path / "a" / ".." / "a" / "runs.db", tmp_path / "b" / "runs.db"):
+        s = Session(run_store=str(path), autoload_plugins=False)
+        keys.append(s.store_key)
+        s.close()
+    assert keys[0] == keys[1] != keys[2] and all(re.fullmatch("[0-9a-f]{16}", k) for k in keys)

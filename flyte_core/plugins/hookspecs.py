@@ -156,7 +156,7 @@ def flyte_action_event(event: ActionEvent) -> None:
 
 
 @hookspec
-def flyte_run_interrupted(run: RunRecord, options: Mapping[str, Any]) -> str | None:
+def flyte_run_interrupted(run: RunRecord, options: Mapping[str, Any], store: str) -> str | None:
     """The controller of ``run`` died (kill -9, OOM, a lost machine): the first command that reads
     the run from its store has just recorded it as interrupted. Stop and remove whatever of the
     run is still yours (containers, pods) and say what you removed.
@@ -165,5 +165,7 @@ def flyte_run_interrupted(run: RunRecord, options: Mapping[str, Any]) -> str | N
 
     :param run: the run, as just recorded (phase interrupted; ``run.backend`` names its backend).
     :param options: the options of that backend from this command's config (namespace, context...).
+    :param store: the run store's key (``BackendRun.store``): remove only what carries it, since
+        another store may have a run of the same name.
     :return: one line for ``flyte runs show``, e.g. ``"removed 6 containers of run r1 (docker)"``.
     """

@@ -104,6 +104,10 @@ class BackendRun:
     #: The session's plugins: e.g. ``plugins.hook.flyte_secret_value``, ``image_builders(plugins)``.
     plugins: PluginSet | None = None
     options: Mapping[str, Any] = attrs.field(factory=dict)
+    #: The run store's key (:func:`~flyte_core.runstore.key.run_store_key`). A run's name is unique
+    #: only within its store: label what you create with both, and find, stop and clean up only
+    #: what carries both, so that a run of the same name from another store is never touched.
+    store: str = ""
 
 
 @runtime_checkable

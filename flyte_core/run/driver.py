@@ -42,7 +42,8 @@ class RunDriver:
                                      recorder=self.recorder, loop=self.loop, settings=settings,
                                      conversion=session.conversion(record.name), reuse=reuse)
         self.backend_run = BackendRun(record.name, settings, session.engine, session.conversion(record.name),
-                                      self.recorder.log, self.controller, session.task_kinds, session.plugins)
+                                      self.recorder.log, self.controller, session.task_kinds, session.plugins,
+                                      store=session.store_key)
         self._aborted = threading.Event()
 
     @property

@@ -140,6 +140,14 @@ class Session:
             return self._runs
 
     @property
+    def store_key(self) -> str:
+        """The run store's key (:func:`~flyte_core.runstore.key.run_store_key`): backends label
+        what they create with it so that runs of the same name in other stores are never touched."""
+        from flyte_core.runstore.key import run_store_key
+
+        return run_store_key(self.runs)
+
+    @property
     def backends(self) -> BackendRegistry:
         """Backends registered by plugins."""
         with self._lock:
@@ -330,7 +338,7 @@ class Session:
         """Let plugins remove what an interrupted run left running; record what they removed."""
         try:
             said = [line for line in self.plugins.hook.flyte_run_interrupted(
-                run=run, options=self.config.backend_options(run.backend)) if line]
+                run=run, options=self.config.backend_options(run.backend), store=self.store_key) if line]
         except Exception as e:  # a broken plugin must not hide the run
             said = [f"cleaning up failed: {e}"]
         if not said or run.error is None:

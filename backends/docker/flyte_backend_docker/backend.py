@@ -35,7 +35,15 @@ import requests.exceptions
 
 from flyte_backend_docker.engine import EngineCalls, EngineGone, ExitWatch, Slots, default_concurrency
 from flyte_backend_docker.images import ImageBuildError
-from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL, TASK_LABEL, labels_for, prune_dead
+from flyte_backend_docker.labels import (
+    CONTROLLER_LABEL,
+    RUN_LABEL,
+    STORE_LABEL,
+    TASK_LABEL,
+    labels_for,
+    prune_dead,
+    run_filters,
+)
 from flyte_backend_docker.lending import POOL_DIR, WorkerFolders, forget, lend, reclaim, worker_folders
 from flyte_backend_docker.options import DockerOptions
 from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
@@ -101,6 +109,7 @@ class DockerBackend:
         self.keep_failed = self.opts.keep_failed
         self._client: docker.DockerClient | None = None
         self._run: BackendRun | None = None
+        self._store = ""  # the run store's key, on every container (see BackendRun.store)
         self._server: ChannelServer | None = None
         self._builder: ImageBuilder | None = None  # the flyte_core.images.builder protocol
         self._bundle: str = "-"
@@ -127,13 +136,14 @@ class DockerBackend:
     async def start(self, run: BackendRun) -> None:
         """Connect to the engine, clean up leftovers of dead runs, ship the code, open the channel."""
         self._run = run
+        self._store = run.store
         self._loop = asyncio.get_running_loop()
         if run.settings.max_action_concurrency:
             self._slots = Slots(run.settings.max_action_concurrency)
         self._client = await self._api(_connect)
-        await self._api(prune_dead, self._client)
+        await self._api(prune_dead, self._client, run.store or None)  # only this store's: see BackendRun.store
         # One event stream follows every container of the run, opened before the first exists.
-        self._watch = ExitWatch(_connect, f"{RUN_LABEL}={run.run_name}", self._loop)
+        self._watch = ExitWatch(_connect, run_filters(run.run_name, run.store or None)["label"], self._loop)
         await self._api(self._watch.start)
         store = run.conversion.store
         if store is None:
@@ -242,7 +252,7 @@ class DockerBackend:
         cid = await self._api(
             self._create, tag, ["python", "-m", "flyte_backend_docker.worker", self._bundle, self._bundle_dir,
                                 f"{base}.spec.json"],
-            labels_for(spec, os.getpid(), socket.gethostname()), volumes,
+            labels_for(spec, os.getpid(), socket.gethostname(), self._store), volumes,
             {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"}, container_limits(resources, spec.task_name),
             environment=env_name,
         )
@@ -401,7 +411,7 @@ class DockerBackend:
         for folder in self._recovered:
             volumes[folder] = {"bind": folder, "mode": "ro"}
         labels = {RUN_LABEL: spec.run_name, POOL_LABEL: spec.task.env.name, TASK_LABEL: spec.task_name,
-                  CONTROLLER_LABEL: f"{os.getpid()}@{socket.gethostname()}"}
+                  CONTROLLER_LABEL: f"{os.getpid()}@{socket.gethostname()}", STORE_LABEL: self._store}
         cid = await self._api(self._create, tag, command, labels, volumes,
                               {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"},
                               container_limits(spec.task.env.resources, spec.task_name), environment=env_name)
@@ -552,7 +562,7 @@ class DockerBackend:
         while True:
             try:
                 found = await self._api(self._client.api.containers, all=True,
-                                        filters={"label": f"{RUN_LABEL}={run}"})
+                                        filters=run_filters(run, self._store or None))
                 break
             except requests.exceptions.ConnectionError as e:
                 if time.monotonic() > deadline:

@@ -74,10 +74,10 @@ class ExitWatch:
     stopped by the restart, not by its task.
     """
 
-    def __init__(self, connect: Callable[[], docker.DockerClient], label: str,
+    def __init__(self, connect: Callable[[], docker.DockerClient], labels: list[str],
                  loop: asyncio.AbstractEventLoop) -> None:
         self._connect = connect
-        self._label = label
+        self._labels = labels  # every one must match (the engine ANDs label filters)
         self._loop = loop
         self._waiting: dict[str, asyncio.Future[int]] = {}
         self._exited: dict[str, int] = {}  # exits seen before anyone asked (rare: short containers)
@@ -133,7 +133,7 @@ class ExitWatch:
 
     def _open(self, client: docker.DockerClient) -> Any:
         return client.api.events(since=int(self._since), decode=True,
-                                 filters={"type": "container", "event": "die", "label": self._label})
+                                 filters={"type": "container", "event": "die", "label": self._labels})
 
     def _main(self) -> None:
         while not self._stop.is_set():

@@ -15,20 +15,27 @@ TASK_LABEL = "org.flyte.task"
 ATTEMPT_LABEL = "org.flyte.attempt"
 #: The controller process driving the run (pid@host): a container whose controller is gone is a leftover.
 CONTROLLER_LABEL = "org.flyte.controller"
+#: The run store the run is recorded in (``BackendRun.store``): run names are unique only per store.
+STORE_LABEL = "org.flyte.store"
 
 
-def labels_for(spec: ActionSpec, pid: int, host: str) -> dict[str, str]:
+def labels_for(spec: ActionSpec, pid: int, host: str, store: str) -> dict[str, str]:
     """Labels of an attempt's container (never anything secret)."""
     return {RUN_LABEL: spec.run_name, ACTION_LABEL: spec.action, TASK_LABEL: spec.task_name,
-            ATTEMPT_LABEL: str(spec.attempt), CONTROLLER_LABEL: f"{pid}@{host}"}
+            ATTEMPT_LABEL: str(spec.attempt), CONTROLLER_LABEL: f"{pid}@{host}", STORE_LABEL: store}
 
 
-def prune_dead(client: docker.DockerClient, run: str | None = None) -> list[str]:
-    """Remove task containers whose controller process is gone (or every container of ``run``);
-    return the runs they belonged to."""
+def run_filters(run: str | None, store: str | None) -> dict[str, list[str]]:
+    """Engine filters (labels, all must match) for the containers of ``run`` (of every run when
+    None) recorded in the run store ``store`` (in any store when None)."""
+    return {"label": [f"{RUN_LABEL}={run}" if run else RUN_LABEL, *([f"{STORE_LABEL}={store}"] if store else [])]}
+
+
+def prune_dead(client: docker.DockerClient, store: str | None, run: str | None = None) -> list[str]:
+    """Remove the task containers of the run store ``store`` (of any store when None) whose
+    controller process is gone (or every container of ``run``); return the runs they belonged to."""
     removed: set[str] = set()
-    flt = {"label": f"{RUN_LABEL}={run}"} if run else {"label": RUN_LABEL}
-    for c in client.api.containers(all=True, filters=flt):
+    for c in client.api.containers(all=True, filters=run_filters(run, store)):
         labels = c.get("Labels") or {}
         if run is None and controller_alive(labels.get(CONTROLLER_LABEL, "")):
             continue
@@ -38,10 +45,11 @@ def prune_dead(client: docker.DockerClient, run: str | None = None) -> list[str]
     return sorted(removed)
 
 
-def prune_orphans(client: docker.DockerClient, run: str) -> int:
-    """Remove the containers of ``run`` whose controller process is gone; return how many."""
+def prune_orphans(client: docker.DockerClient, run: str, store: str) -> int:
+    """Remove the containers of ``run`` (of the run store ``store``) whose controller process is
+    gone; return how many."""
     count = 0
-    for c in client.api.containers(all=True, filters={"label": f"{RUN_LABEL}={run}"}):
+    for c in client.api.containers(all=True, filters=run_filters(run, store)):
         if controller_alive((c.get("Labels") or {}).get(CONTROLLER_LABEL, "")):
             continue
         with contextlib.suppress(docker.errors.APIError):

@@ -37,19 +37,24 @@ def docker_cmd() -> None:
 
 @docker_cmd.command("prune")
 @click.option("--run", default=None, help="Remove every container of this run (default: of runs whose driver died).")
-def prune_cmd(run: str | None) -> None:
-    """Remove task containers left behind by runs whose controller is gone."""
+@click.option("--any-store", is_flag=True,
+              help="Also remove leftovers of runs recorded in other run stores (other projects or FLYTE_HOMEs).")
+@click.pass_context
+def prune_cmd(ctx: click.Context, run: str | None, any_store: bool) -> None:
+    """Remove task containers left behind by runs whose controller is gone (of this run store's runs)."""
     import docker
 
     from flyte_backend_docker.labels import prune_dead
+    from flyte_core.extend import CliState
 
+    store = None if any_store else ctx.ensure_object(CliState).session().store_key
     client = docker.from_env()
-    runs = prune_dead(client, run)
+    runs = prune_dead(client, store, run)
     click.echo(f"Removed containers of {len(runs)} run(s){': ' + ', '.join(runs) if runs else ''}.")
 
 
 @hookimpl
-def flyte_run_interrupted(run: Any, options: Mapping[str, Any]) -> str | None:
+def flyte_run_interrupted(run: Any, options: Mapping[str, Any], store: str) -> str | None:
     """Remove the containers a docker run whose controller died left behind."""
     if run.backend != "docker":
         return None
@@ -62,7 +67,7 @@ def flyte_run_interrupted(run: Any, options: Mapping[str, Any]) -> str | None:
     except docker.errors.DockerException:
         return None  # no engine here: `flyte docker prune` where it runs
     try:
-        removed = prune_orphans(client, run.name)
+        removed = prune_orphans(client, run.name, store)
     finally:
         client.close()
     return f"removed {removed} container(s) of run {run.name} (docker)" if removed else None

@@ -48,8 +48,9 @@ async def execute_raw(backend: DockerBackend, spec: ActionSpec, task: Any) -> Ac
         env, secret_volumes = await asyncio.to_thread(backend._secrets.prepare, spec, writer)
         volumes = {**secret_volumes, **{h: {"bind": c, "mode": "rw"} for h, c in call.mounts.items()}}
         backend._live[spec.action] = spec.attempt
+        labels = labels_for(spec, os.getpid(), socket.gethostname(), run.store)
         cid = await asyncio.to_thread(
-            backend._create, call.image, call.command, labels_for(spec, os.getpid(), socket.gethostname()),
+            backend._create, call.image, call.command, labels,
             volumes, {**spec.env_vars, **env}, container_limits(task.env.resources), None, task.env.name)
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         pump = threading.Thread(target=backend._pump_lines, args=(cid, spec, tail), daemon=True,

@@ -20,7 +20,7 @@ import docker.errors
 import pytest
 from click.testing import CliRunner
 from conftest import BASE_IMAGE
-from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL
+from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL, STORE_LABEL
 
 from flyte_core.extend import BaseRuntimeError, Session
 from flyte_core.testing import flyte_cli
@@ -249,29 +249,33 @@ def test_ctrl_c_stops_every_container(project: Path, docker_client: docker.Docke
     assert {a["phase"] for a in shown["actions"]} == {"aborted"}
 
 
-def test_prune_removes_leftovers_of_dead_runs(docker_client: docker.DockerClient, monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
-    # Every docker run on this machine prunes containers of dead controllers too, so a leftover
-    # labelled with this machine's name could be removed by another run before this prune sees it.
-    # The leftover's controller is a dead process on a host name only this test uses, and the prune
-    # runs in this process as that host: other pruners take the controller for another machine's,
-    # and this prune takes every other container's controller for another machine's (it removes only
-    # this test's leftover).
+def test_prune_removes_only_this_stores_leftovers_of_dead_runs(docker_client: docker.DockerClient,
+                                                               monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A leftover's controller is a dead process on a host name only this test uses, and the prune runs
+    # in this process as that host: pruners elsewhere on the engine take that controller for another
+    # machine's (still alive for all they know), and this prune takes theirs for another machine's.
     host = f"prune-test-{uuid.uuid4().hex[:8]}"
     ghost = f"ghost-{uuid.uuid4().hex[:8]}"
     dead = subprocess.Popen(["true"])
     dead.wait()
-    c = docker_client.api.create_container(BASE_IMAGE, command=["sleep", "600"], labels={
-        RUN_LABEL: ghost, CONTROLLER_LABEL: f"{dead.pid}@{host}"})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(socket, "gethostname", lambda: host)
+    ours = Session().store_key
+    # Two runs named alike, recorded in two run stores (two projects): a plain prune is this store's only.
+    made = {store: docker_client.api.create_container(BASE_IMAGE, command=["sleep", "600"], labels={
+        RUN_LABEL: ghost, CONTROLLER_LABEL: f"{dead.pid}@{host}", STORE_LABEL: store})["Id"]
+        for store in (ours, "another-store")}
     try:
-        docker_client.api.start(c["Id"])
-        assert len(containers_of(docker_client, ghost)) == 1
-        monkeypatch.chdir(tmp_path)
-        monkeypatch.setattr(socket, "gethostname", lambda: host)
+        for cid in made.values():
+            docker_client.api.start(cid)
         r = CliRunner().invoke(flyte_cli(), ["docker", "prune"])
         assert r.exit_code == 0, r.output
         assert r.output == f"Removed containers of 1 run(s): {ghost}.\n"
+        assert [c["Id"] for c in containers_of(docker_client, ghost)] == [made["another-store"]]
+        r = CliRunner().invoke(flyte_cli(), ["docker", "prune", "--any-store"])
+        assert (r.exit_code, r.output) == (0, f"Removed containers of 1 run(s): {ghost}.\n")
         assert containers_of(docker_client, ghost) == []
     finally:
-        with contextlib.suppress(docker.errors.NotFound):
-            docker_client.api.remove_container(c["Id"], force=True)
+        for cid in made.values():
+            with contextlib.suppress(docker.errors.NotFound):
+                docker_client.api.remove_container(cid, force=True)

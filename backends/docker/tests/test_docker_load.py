@@ -254,7 +254,7 @@ def test_exit_watch_resumes_after_its_stream_breaks(docker_client: docker.Docker
 
     label = f"{RUN_LABEL}=watch-{os.getpid()}"
     loop = asyncio.new_event_loop()
-    watch = ExitWatch(docker.from_env, label, loop)
+    watch = ExitWatch(docker.from_env, [label], loop)
     watch.start()
     cid = docker_client.api.create_container(BASE_IMAGE, command=["sleep", "600"],
                                              labels={RUN_LABEL: label.split("=", 1)[1]})["Id"]
