@@ -49,7 +49,7 @@ def test_durable_run_prints_the_result_and_the_logs(tmp_path: Path, kube: Any) -
     assert r.returncode == 0, r.stderr
     assert r.stdout == "16\n"
     assert f"launched on kubernetes (pod/flyte-e2e/{dur1}-driver)" in r.stderr
-    wait_for(lambda: all_pods(kube, dur1) == [], "the driver pod to delete itself", timeout=60)
+    wait_for(lambda: all_pods(kube, dur1) == [], "the driver pod to delete itself", timeout=300)
     run = shown(proj, dur1)
     assert run["run"]["phase"] == "succeeded" and len(run["actions"]) == 3
     assert run["run"]["labels"]["flyte-core.org/launcher"] == "kubernetes"
@@ -68,7 +68,7 @@ def test_detach_then_reattach(tmp_path: Path, kube: Any) -> None:
     assert r.returncode == 0, r.stderr
     assert "succeeded" in r.stdout and "sleepy.sleeper" in r.stdout
     assert cli(proj, "runs", "outputs", dur2).stdout == "o0: 8\n"
-    wait_for(lambda: all_pods(kube, dur2) == [], "the driver pod to go", timeout=60)
+    wait_for(lambda: all_pods(kube, dur2) == [], "the driver pod to go", timeout=300)
 
 
 def test_ctrl_c_while_following_detaches(tmp_path: Path, kube: Any) -> None:
@@ -80,13 +80,13 @@ def test_ctrl_c_while_following_detaches(tmp_path: Path, kube: Any) -> None:
                             stderr=subprocess.PIPE, text=True)
     wait_for(lambda: f"{dur3}-a0-1" in all_pods(kube, dur3), "the task pod")
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130 and "Detached" in err, err
     assert f"{dur3}-driver" in all_pods(kube, dur3)  # still running
     r = cli(proj, "runs", "logs", dur3, "--follow")  # re-attach to the logs this time
     assert r.returncode == 0, r.stderr
     assert shown(proj, dur3)["run"]["phase"] == "succeeded"
-    wait_for(lambda: all_pods(kube, dur3) == [], "every pod of the run to go", timeout=60)
+    wait_for(lambda: all_pods(kube, dur3) == [], "every pod of the run to go", timeout=300)
 
 
 def test_abort_deletes_every_pod(tmp_path: Path, kube: Any) -> None:
@@ -100,7 +100,7 @@ def test_abort_deletes_every_pod(tmp_path: Path, kube: Any) -> None:
     run = shown(proj, dur4)
     assert run["run"]["phase"] == "aborted"
     assert {a["phase"] for a in run["actions"]} == {"aborted"}
-    wait_for(lambda: all_pods(kube, dur4) == [], "every pod of the run to go", timeout=90)
+    wait_for(lambda: all_pods(kube, dur4) == [], "every pod of the run to go", timeout=300)
 
 
 def test_deleting_the_driver_pod_aborts_the_run(tmp_path: Path, kube: Any) -> None:
@@ -112,7 +112,7 @@ def test_deleting_the_driver_pod_aborts_the_run(tmp_path: Path, kube: Any) -> No
     kube.delete_namespaced_pod(f"{dur5}-driver", NAMESPACE)  # a graceful delete: SIGTERM, then 60 s
     r = cli(proj, "runs", "show", dur5, "--follow")
     assert "aborted" in r.stdout, r.stdout + r.stderr
-    wait_for(lambda: all_pods(kube, dur5) == [], "every pod of the run to go", timeout=90)
+    wait_for(lambda: all_pods(kube, dur5) == [], "every pod of the run to go", timeout=300)
 
 
 def test_a_driver_that_cannot_start_ends_the_run(tmp_path: Path, kube: Any) -> None:
@@ -127,4 +127,4 @@ def test_a_driver_that_cannot_start_ends_the_run(tmp_path: Path, kube: Any) -> N
     assert r.returncode == 1, r.stderr
     assert f"{dur6}-driver" in r.stderr and "CreateContainerConfigError" in r.stderr, r.stderr
     assert shown(proj, dur6)["run"]["phase"] == "failed"
-    wait_for(lambda: all_pods(kube, dur6) == [], "the driver pod to go", timeout=60)
+    wait_for(lambda: all_pods(kube, dur6) == [], "the driver pod to go", timeout=300)

@@ -142,7 +142,7 @@ def test_driver_killed_leaves_no_pod_running(tmp_path: Path, kube: Any) -> None:
             p.status.phase == "Running" for p in kube.list_namespaced_pod(
                 NAMESPACE, label_selector=run_selector(name)).items), "every pod to run")
         proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=60)
+        proc.communicate(timeout=300)
         # Each worker notices its controller is gone and ends its pod: nobody deletes them.
         wait_until(lambda: running_pods(kube, name) == 0, "the pods to end", timeout=300)
     finally:

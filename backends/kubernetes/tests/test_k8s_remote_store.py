@@ -166,7 +166,7 @@ def test_a_durable_run_on_an_object_store(tmp_path: Path, kube: Any, s3: dict[st
     fs = s3fs(s3)
     assert fs.find(f"{BUCKET}/{proj.name}/runs/s3a"), "nothing of the run is in the object store"
     assert not (proj / "home" / "data").exists()
-    wait_for(lambda: all_pods(kube, "s3a") == [], "every pod of the run to go", timeout=60)
+    wait_for(lambda: all_pods(kube, "s3a") == [], "every pod of the run to go", timeout=300)
 
 
 def test_detach_reattach_and_abort_on_an_object_store(tmp_path: Path, kube: Any, s3: dict[str, str]) -> None:
@@ -181,7 +181,7 @@ def test_detach_reattach_and_abort_on_an_object_store(tmp_path: Path, kube: Any,
     shown = json.loads(cli(proj, "runs", "show", "s3b", "--json").stdout)
     assert shown["run"]["phase"] == "aborted"
     assert {a["phase"] for a in shown["actions"]} == {"aborted"}
-    wait_for(lambda: all_pods(kube, "s3b") == [], "every pod of the run to go", timeout=90)
+    wait_for(lambda: all_pods(kube, "s3b") == [], "every pod of the run to go", timeout=300)
 
 
 def test_a_controller_outside_the_cluster_needs_a_channel_address(tmp_path: Path, kube: Any,
