@@ -213,8 +213,20 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m flyte_core.worker.entrypoint SPEC_JSON_PATH | --serve DONE_FD", file=sys.stderr)
         return 2
     spec = WorkerSpec.read(args[0])
-    write_outcome(spec.outcome_path, run(spec))
-    return 0
+    return 0 if _deliver(spec, run(spec)) else 1
+
+
+def _deliver(spec: WorkerSpec, outcome: ActionOutcome) -> bool:
+    """Write the attempt's outcome; False when its folder is gone. The controller removes an
+    attempt's folder only once it no longer waits for the outcome (the run ended or was aborted
+    while the attempt was finishing): one line says so, not a traceback."""
+    try:
+        write_outcome(spec.outcome_path, outcome)
+    except FileNotFoundError:
+        print(f"flyte: action {spec.action}: outcome not written, the run's controller no longer waits for it "
+              "(the run ended or was aborted)", file=sys.stderr)
+        return False
+    return True
 
 
 def serve(done_fd: int) -> int:
@@ -225,7 +237,7 @@ def serve(done_fd: int) -> int:
             if not line.strip():
                 continue
             spec = WorkerSpec.read(line.strip())
-            write_outcome(spec.outcome_path, run(spec))
+            _deliver(spec, run(spec))
             flush_output()  # what the attempt printed reaches its logs before the next one starts
             done.write(b"done\n")
     return 0
