@@ -102,16 +102,32 @@ def tests(session: nox.Session) -> None:
 
 #: The security suite (docs/security.md): names, private files, configuration, the UI's hosts, ...
 SECURITY = "tests/security"
+#: The backends' own security tests (confinement, what of the data store a task sees, the API gate
+#: of durable runs): the security session runs them (one pytest per backend, since their conftests
+#: share module names), and the e2e sessions leave them out.
+BACKEND_SECURITY = {
+    "docker": ["backends/docker/tests/test_docker_security.py",
+               "backends/docker/tests/test_docker_confinement_units.py"],
+    "kubernetes": ["backends/kubernetes/tests/test_k8s_security.py", "backends/kubernetes/tests/test_k8s_storeview.py",
+                   "backends/kubernetes/tests/test_k8s_confinement.py"],
+}
+
+
+def _ignored(files: list[str]) -> list[str]:
+    return [f"--ignore={f}" for f in files]
 
 
 @nox.session(python=PYTHON)
 def security(session: nox.Session) -> None:
     """The security suite: path-traversal names, private state files, bad configuration, the UI's
-    Host check, secrets (pass pytest arguments after --)."""
+    Host check, secrets; and the backends' confinement, store views and API gate (pass pytest
+    arguments after --)."""
     install_project(session)
     session.install(*TEST_DEPS)
     ui_hosts = "plugins/ui/tests/test_ui_api.py::test_foreign_host_headers_are_refused"
     session.run("pytest", SECURITY, ui_hosts, *(session.posargs or ["-q"]))
+    for files in BACKEND_SECURITY.values():
+        session.run("pytest", *files, *(session.posargs or ["-q"]))
 
 
 @nox.session(python=PYTHON)
@@ -120,7 +136,7 @@ def e2e_docker(session: nox.Session) -> None:
     install_project(session)
     # pip builds the wheelhouse task images install from (uv's environments have no pip).
     session.install(*TEST_DEPS)
-    session.run("pytest", E2E["docker"], *(session.posargs or ["-q"]))
+    session.run("pytest", E2E["docker"], *_ignored(BACKEND_SECURITY["docker"]), *(session.posargs or ["-q"]))
     run_compat(session, "--timeout", "600", backend="docker")
 
 
@@ -140,7 +156,8 @@ def e2e_kubernetes(session: nox.Session) -> None:
     without one, except under CI)."""
     install_project(session)
     session.install(*TEST_DEPS)
-    session.run("pytest", E2E["kubernetes"], *(session.posargs or ["-q"]))
+    session.run("pytest", E2E["kubernetes"], *_ignored(BACKEND_SECURITY["kubernetes"]),
+                *(session.posargs or ["-q"]))
 
 
 @nox.session(python=PYTHON)
