@@ -34,6 +34,7 @@ import docker.errors
 import requests.exceptions
 
 from flyte_backend_docker.engine import EngineCalls, EngineGone, ExitWatch, Slots, default_concurrency
+from flyte_backend_docker.hostkill import HostKiller, engine_is_local
 from flyte_backend_docker.images import ImageBuildError
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL, TASK_LABEL, labels_for, prune_dead
 from flyte_backend_docker.options import DockerOptions
@@ -67,6 +68,9 @@ from flyte_core.extend import (
 CODE_DIR = "/flyte/code"
 #: How long a container told to stop (abort, timeout) has to stop by itself before the engine kills it.
 STOP_GRACE_SECONDS = 3.0
+#: How long the removal of a container killed from this host waits for the engine to record its exit
+#: (removing it sooner only queues behind that on the engine).
+KILLED_EXIT_SECONDS = 30.0
 #: How long the run's end waits for an engine that is away (restarting) to remove the run's containers.
 ENGINE_RETURN_SECONDS = 30.0
 log = logging.getLogger("flyte.docker")
@@ -118,6 +122,7 @@ class DockerBackend:
         self._slots = Slots(self.opts.max_concurrent_actions or default_concurrency())
         self._loop: asyncio.AbstractEventLoop | None = None
         self._cleanups: set[asyncio.Future[None]] = set()  # removals of exited containers
+        self._killer = HostKiller(engine_is_local(os.environ.get("DOCKER_HOST")))  # aborts without the engine
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -249,16 +254,19 @@ class DockerBackend:
         pumped: asyncio.Future[None] = self._loop.create_future()
         pump = threading.Thread(target=self._pump, args=(cid, spec, tail, pumped), daemon=True,
                                 name=f"flyte-docker-logs-{spec.action}")
-        failed, running, exited = True, False, False
+        failed, running, exited, aborted = True, False, False, False
         started = time.monotonic()
         try:
             try:
-                await self._api(self._client.api.start, cid)
+                await self._api(self._start, cid)
             except docker.errors.APIError as e:
                 refused = _start_refused(spec, e)
                 if refused is None:
                     raise
                 return refused
+            except asyncio.CancelledError:  # aborted while it started: it runs now
+                running = aborted = True
+                raise
             running = True
             pump.start()
             try:
@@ -267,6 +275,9 @@ class DockerBackend:
                 return _timeout(spec)
             except EngineGone as e:
                 return _engine_gone(spec, e)
+            except asyncio.CancelledError:
+                aborted = True
+                raise
             exited = True
             with contextlib.suppress(TimeoutError):  # the rest of its output, already on its way
                 await asyncio.wait_for(asyncio.shield(pumped), 5)
@@ -282,15 +293,20 @@ class DockerBackend:
             return _crashed(spec, code, list(tail))
         finally:
             self._live.pop(spec.action, None)  # from now on the channel refuses its requests
-            if running and not exited:  # timed out or aborted: it still runs
+            stopping = running and not exited  # timed out or aborted: it still runs
+            # Aborted: SIGKILL from this host when possible (hostkill.py), before anything else;
+            # the engine, which handles kills one after another, only records the exit.
+            killed = stopping and aborted and self._killer.kill(cid)
+            if stopping:
                 # Dropping its channel connections makes its worker exit at once (worker.py),
                 # without waiting for the engine: on a busy engine, kills and exits of many
                 # containers are processed one after another (see docs/docker.md).
                 await asyncio.shield(self._release(spec.action))
-            # Removing it is housekeeping nobody waits for (but the run's end); the engine kills it
-            # only if it did not stop by itself within the grace.
-            removal = asyncio.ensure_future(self._dispose(cid, exit_code if running and not exited else None,
-                                                          keep=failed and self.keep_failed))
+            # Removing it is housekeeping nobody waits for (but the run's end). A timed-out one
+            # has a grace to stop by itself before the engine kills it; an aborted one none.
+            grace = KILLED_EXIT_SECONDS if killed else 0.0 if aborted else STOP_GRACE_SECONDS
+            removal = asyncio.ensure_future(self._dispose(cid, exit_code if stopping else None,
+                                                          keep=failed and self.keep_failed, grace=grace))
             self._cleanups.add(removal)
             removal.add_done_callback(self._cleanups.discard)
             await self._end(spec, base)
@@ -323,6 +339,7 @@ class DockerBackend:
         if self._client is not None:
             self._client.close()
             self._client = None
+        self._killer.close()
         self._api.close()
 
     # --- reusable containers -----------------------------------------------------------------------
@@ -474,6 +491,16 @@ class DockerBackend:
         if self._run is not None:
             self._run.log("a0", 0, "build", line)
 
+    def _start(self, cid: str) -> None:
+        """Start a container (on an API thread) and hold its main process to abort it directly
+        (:mod:`~flyte_backend_docker.hostkill`), when the engine runs on this machine."""
+        assert self._client is not None
+        self._client.api.start(cid)
+        if self._killer.enabled:
+            with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException,
+                                     KeyError, TypeError, ValueError):
+                self._killer.track(cid, int(self._client.api.inspect_container(cid)["State"]["Pid"]))
+
     async def _kill(self, cid: str) -> None:
         """Stop a running container now (SIGKILL: an aborted or timed-out attempt gets no grace)."""
         assert self._client is not None
@@ -482,16 +509,18 @@ class DockerBackend:
         with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
             await self._api(self._client.api.kill, cid)
 
-    async def _dispose(self, cid: str, stopping: asyncio.Future[int] | None, keep: bool) -> None:
+    async def _dispose(self, cid: str, stopping: asyncio.Future[int] | None, keep: bool,
+                       grace: float = STOP_GRACE_SECONDS) -> None:
         """Remove an attempt's container once it ended; ``stopping``: the exit of one told to stop
-        itself, waited for at most :data:`STOP_GRACE_SECONDS` before the engine kills it."""
+        (or killed from this host), waited for at most ``grace`` seconds before the engine kills it."""
         try:
-            if stopping is not None:
+            if stopping is not None and grace > 0:
                 with contextlib.suppress(TimeoutError, EngineGone):
-                    await asyncio.wait_for(asyncio.shield(stopping), STOP_GRACE_SECONDS)
+                    await asyncio.wait_for(asyncio.shield(stopping), grace)
         finally:
             if self._watch is not None:
                 self._watch.forget(cid)
+            self._killer.forget(cid)
         await self._remove(cid, keep)
 
     async def _remove(self, cid: str, keep: bool) -> None:

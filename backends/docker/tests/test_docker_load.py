@@ -82,6 +82,21 @@ def containers_of(client: docker.DockerClient, run: str, running: bool = False) 
     return list(found)
 
 
+def main_pids(client: docker.DockerClient, run: str) -> list[int]:
+    """The host pids of the main processes of ``run``'s running containers."""
+    states = (client.api.inspect_container(c["Id"])["State"] for c in containers_of(client, run, running=True))
+    return [int(s["Pid"]) for s in states if int(s["Pid"]) > 0]
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie has ended: it only waits to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def wait_until(check: Callable[[], bool], what: str, timeout: float = 600) -> None:
     """Poll ``check`` until it holds (a guard against a hung test, not a timing assertion)."""
     deadline = time.monotonic() + timeout
@@ -131,10 +146,14 @@ def test_concurrency_is_bounded_only_by_the_setting(project: Path, tasks: Any,
 
 
 def test_ctrl_c_at_fan_out_100_leaves_nothing(project: Path, docker_client: docker.DockerClient) -> None:
+    """SIGINT to ``flyte run`` while 100 children run or wait for a place (by default fewer than 100
+    run at once on a small machine): every container of the run is killed (its processes too, not
+    only the engine's record of them), none of the queued ones ever starts, and nothing is left."""
     proc = start_cli_run(project, "ctrlc100", "fan_sleep", "--n", "100")
     try:
         wait_until(lambda: len(containers_of(docker_client, "ctrlc100", running=True)) >= 20,
                    "the fan-out to start")
+        pids = main_pids(docker_client, "ctrlc100")
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
     finally:
@@ -142,6 +161,7 @@ def test_ctrl_c_at_fan_out_100_leaves_nothing(project: Path, docker_client: dock
     assert proc.returncode == 130
     assert "Traceback" not in err and "CancelledError" not in err, err
     assert containers_of(docker_client, "ctrlc100") == []
+    assert [p for p in pids if alive(p)] == []
     shown = json.loads(cli(project, "runs", "show", "ctrlc100", "--json").stdout)
     assert shown["run"]["phase"] == "aborted"
     assert {a["phase"] for a in shown["actions"]} <= {"aborted", "queued"}
@@ -152,6 +172,7 @@ def test_runs_abort_at_fan_out_100_leaves_nothing(project: Path, docker_client: 
     try:
         wait_until(lambda: len(containers_of(docker_client, "abort100", running=True)) >= 20,
                    "the fan-out to start")
+        pids = main_pids(docker_client, "abort100")
         r = cli(project, "runs", "abort", "abort100")
         assert r.returncode == 0, r.stderr
         _, err = proc.communicate(timeout=120)
@@ -160,8 +181,10 @@ def test_runs_abort_at_fan_out_100_leaves_nothing(project: Path, docker_client: 
     assert proc.returncode != 0
     assert "Traceback" not in err and "CancelledError" not in err, err
     assert containers_of(docker_client, "abort100") == []
+    assert [p for p in pids if alive(p)] == []
     shown = json.loads(cli(project, "runs", "show", "abort100", "--json").stdout)
     assert shown["run"]["phase"] == "aborted"
+    assert {a["phase"] for a in shown["actions"]} <= {"aborted", "queued"}
 
 
 def test_a_failing_parent_stops_its_subtree(session: Session, tasks: Any, docker_client: docker.DockerClient) -> None:
