@@ -19,11 +19,13 @@
 With ``--before DIR`` (a source tree of another version of the project, e.g. ``git archive
 <commit> flyte flyte_core backends/docker | tar -x -C DIR``), each abort figure is also measured
 with that version's core and docker backend (put first on ``PYTHONPATH``), alternating with this
-one in the same run, and reported as the ratio after/before.
+one in the same run, and reported as the ratio after/before. With ``--engine-kill``, each abort
+figure is also measured with ``backends.docker.host_kill: false`` (the engine kills the containers,
+as wherever this process cannot signal them itself: a remote engine, another user's containers).
 
 Backends without an engine/cluster are skipped with the reason. Run it as
 ``python bench/containers.py [docker|kubernetes ...] [--fan-out 10,100] [--how ctrl-c,runs-abort]
-[--no-throughput] [--before DIR]`` or within ``nox -s bench`` (``FLYTE_BENCH_CONTAINERS=0`` leaves
+[--no-throughput] [--before DIR] [--engine-kill]`` or within ``nox -s bench`` (``FLYTE_BENCH_CONTAINERS=0`` leaves
 it out: it starts hundreds of containers).
 """
 
@@ -85,14 +87,17 @@ async def fan_warm(n: int) -> int:
 
 #: How figures measured with ``--before`` are named.
 BEFORE = "(before)"
+#: How figures measured with ``--engine-kill`` are named.
+ENGINE_KILL = "(host_kill: false)"
 #: The namespace kubernetes runs use (set up as `flyte kubernetes setup` does; the e2e tests' by default).
 K8S_NAMESPACE = os.environ.get("FLYTE_BENCH_K8S_NAMESPACE", "flyte-e2e")
 
 
-def _config(project: Path) -> str:
+def _config(project: Path, host_kill: bool = True) -> str:
     """Data in the project folder, which a single-node cluster's pods mount with hostPath."""
     data = project / "data"
     base = os.environ.get("FLYTE_DOCKER_BASE_IMAGE")
+    # host_kill is left out unless False, so a version from before it (--before) reads the config too.
     return f"""storage:
   data: {data}
   runs: {project / "runs.db"}
@@ -100,15 +105,15 @@ backends:
   docker:
     max_concurrent_actions: 500
     echo: false
-  kubernetes:
+{"" if host_kill else "    host_kill: false" + chr(10)}  kubernetes:
     namespace: {K8S_NAMESPACE}
     data_host_path: {data}
 """ + (f"    base_image: {base}\n" if base else "")
 
 
-def _project(tmp: Path) -> Path:
+def _project(tmp: Path, host_kill: bool = True) -> Path:
     (tmp / ".flyte").mkdir(parents=True, exist_ok=True)
-    (tmp / ".flyte" / "config.yaml").write_text(_config(tmp))
+    (tmp / ".flyte" / "config.yaml").write_text(_config(tmp, host_kill))
     (tmp / "cbench_tasks.py").write_text(TASKS)
     return tmp
 
@@ -303,12 +308,13 @@ def _available(backend: str) -> str | None:
 
 def main(backends: tuple[str, ...] = ("docker", "kubernetes"), fan_outs: tuple[int, ...] = FAN_OUTS,
          hows: tuple[str, ...] = ("ctrl-c", "runs-abort"), throughput_too: bool = True,
-         before: str | None = None) -> dict[str, Any]:
+         before: str | None = None, engine_kill: bool = False) -> dict[str, Any]:
     """Run the benchmark and return its figures (a backend that cannot run is reported as skipped;
     ``before``: a source tree to compare the abort figures with, see the module doc)."""
     out: dict[str, Any] = {"abort_s": {}, "actions_per_s": {}, "skipped": {}}
     with tempfile.TemporaryDirectory() as tmp:
         project = _project(Path(tmp))
+        by_engine = _project(Path(tmp) / "engine-kill", host_kill=False) if engine_kill else None
         for backend in backends:
             why = _available(backend)
             if why is not None:
@@ -324,6 +330,8 @@ def main(backends: tuple[str, ...] = ("docker", "kubernetes"), fan_outs: tuple[i
                 for n in fan_outs:
                     if before is not None:  # first, so neither version always runs on a warmer engine
                         figures.setdefault(f"{how} {BEFORE}", {})[n] = abort_latency(backend, project, n, how, before)
+                    if by_engine is not None and backend == "docker":
+                        figures.setdefault(f"{how} {ENGINE_KILL}", {})[n] = abort_latency(backend, by_engine, n, how)
                     figures[how][n] = abort_latency(backend, project, n, how)
             out["abort_command_start_s"] = abort_command_start(project)
         if throughput_too and "docker" in backends and "docker" not in out["skipped"]:
@@ -376,5 +384,7 @@ if __name__ == "__main__":
     how_list = tuple((option("--how") or "ctrl-c,runs-abort").split(","))
     before_tree = option("--before")
     no_throughput = "--no-throughput" in argv
+    by_engine_too = "--engine-kill" in argv
     args = [a for a in argv if not a.startswith("--")]
-    report(main(tuple(args) or ("docker", "kubernetes"), fan, how_list, not no_throughput, before_tree))
+    report(main(tuple(args) or ("docker", "kubernetes"), fan, how_list, not no_throughput, before_tree,
+                by_engine_too))

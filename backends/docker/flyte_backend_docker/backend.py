@@ -91,7 +91,10 @@ class DockerBackend:
       ``flyte.with_runcontext(max_action_concurrency=N)`` takes precedence). Containers waiting for
       their children do not count;
     - ``security``: how containers are confined (``user``, ``read_only_root``,
-      ``unrestricted_environments``; see :class:`~flyte_backend_docker.options.SecurityOptions`).
+      ``unrestricted_environments``; see :class:`~flyte_backend_docker.options.SecurityOptions`);
+    - ``host_kill`` (default True): an abort kills the containers' processes from this host, without
+      waiting for the engine, where it can (see :mod:`~flyte_backend_docker.hostkill`); False: the
+      engine kills them.
     """
 
     name = "docker"
@@ -122,7 +125,7 @@ class DockerBackend:
         self._slots = Slots(self.opts.max_concurrent_actions or default_concurrency())
         self._loop: asyncio.AbstractEventLoop | None = None
         self._cleanups: set[asyncio.Future[None]] = set()  # removals of exited containers
-        self._killer = HostKiller(engine_is_local(os.environ.get("DOCKER_HOST")))  # aborts without the engine
+        self._killer = HostKiller(self.opts.host_kill and engine_is_local(os.environ.get("DOCKER_HOST")))
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -346,12 +349,21 @@ class DockerBackend:
 
     async def _execute_reused(self, spec: ActionSpec, tag: str, base: str, outcome_path: str) -> ActionOutcome:
         """Run one attempt on a warm container of its environment's pool."""
-        assert self._pools is not None
+        assert self._pools is not None and self._watch is not None
         self._live[spec.action] = spec.attempt
+        started = time.monotonic()
         try:
-            result = await self._pools.execute(spec, tag, f"{base}.spec.json")
+            try:
+                result = await self._pools.execute(spec, tag, f"{base}.spec.json")
+            except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
+                return _engine_gone(spec, EngineGone(
+                    f"the Docker engine cannot be reached: it restarted or stopped ({e})"))
             if result.kind == "done" and os.path.exists(outcome_path):
                 return _with_action(read_outcome(outcome_path), spec)
+            if result.kind in ("lost", "failed") and self._watch.broke_since(started):
+                # Its replica was stopped (or could not start) because the engine restarted.
+                return _engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped its "
+                                                     "reusable container"))
             return _pool_failure(spec, result)
         finally:
             await self._end(spec, base)

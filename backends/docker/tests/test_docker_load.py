@@ -352,23 +352,58 @@ def parts(n: int) -> int:
 """
 
 
-def test_engine_restart_fails_the_run_and_loses_nothing(project: Path, private_engine: PrivateEngine,
-                                                        default_image: str) -> None:
-    """The engine (a private one: never the shared engine) is killed and started again mid-run: the
-    run ends failed with an error saying so and what to do, what had finished keeps its outputs,
-    and nothing of the run is left on the engine."""
-    (project / "restart_tasks.py").write_text(RESTART_TASKS.format(image=default_image))
-    engine = private_engine.client
-    assert engine is not None
-    on_engine = {"DOCKER_HOST": private_engine.host}
-    proc = start_cli_run(project, "restarted", "parts", "--n", "6", file="restart_tasks.py", **on_engine)
+RESTART_REUSED_TASKS = RESTART_TASKS + """
+
+warm = flyte.TaskEnvironment(name="restarted_warm", image="{image}", reusable=flyte.ReusePolicy(replicas=3))
+
+
+@warm.task
+def warm_part(i: int) -> int:
+    if i % 2:
+        time.sleep(600)
+    return i * 10
+
+
+@env.task
+def warm_parts(n: int) -> int:
+    return sum(flyte.map(warm_part, range(n)))
+"""
+
+RESTART_RAW_TASKS = RESTART_TASKS + """
+
+from flyte.extras import ContainerTask
+
+# A container task running the image as it is: odd parts are still running when the engine restarts.
+raw_part = ContainerTask(name="raw_part", image="{image}", inputs={{"i": int}}, outputs={{"o": int}},
+                         command=["sh", "-c", "if [ $(({{{{.inputs.i}}}} % 2)) -eq 1 ]; then sleep 600; fi; "
+                                  "echo $(({{{{.inputs.i}}}} * 10)) > /var/outputs/o"])
+raw_env = flyte.TaskEnvironment.from_task("restarted_raw", raw_part)
+caller = flyte.TaskEnvironment(name="restarted_caller", image="{image}", depends_on=[raw_env])
+
+
+@caller.task
+async def raw_parts(n: int) -> int:
+    import asyncio
+    return sum(await asyncio.gather(*(raw_part(i=i) for i in range(n))))
+"""
+
+
+def restart_mid_run(project: Path, engine: PrivateEngine, module: str, task: str) -> dict[str, Any]:
+    """Run ``task`` (6 parts, the odd ones sleeping) of ``module`` on the private ``engine``; once the
+    even parts finished and the odd ones run (the parent and 3 containers), kill the engine and start
+    it again. Check the run failed saying so and what to do, that what had finished keeps its outputs,
+    and that nothing of the run is left on the engine; return the run as ``flyte runs show`` has it."""
+    (project / "restart_tasks.py").write_text(module)
+    client = engine.client
+    assert client is not None
+    proc = start_cli_run(project, "restarted", task, "--n", "6", file="restart_tasks.py", DOCKER_HOST=engine.host)
     try:
         def settled() -> bool:
             shown = json.loads(cli(project, "runs", "show", "restarted", "--json").stdout or "{}")
             done = [a for a in shown.get("actions", []) if a["phase"] == "succeeded"]
-            return len(done) == 3 and len(containers_of(engine, "restarted", running=True)) == 4
+            return len(done) == 3 and len(containers_of(client, "restarted", running=True)) == 4
         wait_until(settled, "the even parts to finish")
-        private_engine.restart()
+        engine.restart()
         _, err = proc.communicate(timeout=600)  # a guard against a hang, not a timing assertion
     finally:
         proc.kill()
@@ -381,7 +416,33 @@ def test_engine_restart_fails_the_run_and_loses_nothing(project: Path, private_e
     assert "flyte run --recover restarted" in message, message
     finished = [a["action"] for a in shown["actions"] if a["phase"] == "succeeded"]
     assert len(finished) == 3
-    outputs = sorted(json.loads(cli(project, "runs", "outputs", "restarted", a, "--json").stdout)["o0"]
-                     for a in finished)
+    outputs = sorted(v for a in finished
+                     for v in json.loads(cli(project, "runs", "outputs", "restarted", a, "--json").stdout).values())
     assert outputs == [0, 20, 40]
-    assert containers_of(private_engine.client, "restarted") == []
+    assert containers_of(engine.client, "restarted") == []
+    return shown
+
+
+def test_engine_restart_fails_the_run_and_loses_nothing(project: Path, private_engine: PrivateEngine,
+                                                        default_image: str) -> None:
+    """The engine (a private one: never the shared engine) is killed and started again mid-run: the
+    run ends failed with an error saying so and what to do, what had finished keeps its outputs,
+    and nothing of the run is left on the engine."""
+    restart_mid_run(project, private_engine, RESTART_TASKS.format(image=default_image), "parts")
+
+
+def test_engine_restart_fails_a_run_on_reusable_containers_the_same_way(
+        project: Path, private_engine: PrivateEngine, default_image: str) -> None:
+    """As above, with the parts on warm replicas of a reusable environment (three, all busy with the
+    sleeping parts when the engine restarts)."""
+    shown = restart_mid_run(project, private_engine, RESTART_REUSED_TASKS.format(image=default_image), "warm_parts")
+    failed = [a for a in shown["actions"] if a["phase"] == "failed"]
+    assert failed and all("--recover" in a["error"]["message"] for a in failed), failed
+
+
+def test_engine_restart_fails_a_run_of_container_tasks_the_same_way(
+        project: Path, private_engine: PrivateEngine, default_image: str) -> None:
+    """As above, with the parts raw container tasks (``flyte.extras.ContainerTask``) running the image as it is."""
+    shown = restart_mid_run(project, private_engine, RESTART_RAW_TASKS.format(image=default_image), "raw_parts")
+    failed = [a for a in shown["actions"] if a["phase"] == "failed"]
+    assert failed and all("--recover" in a["error"]["message"] for a in failed), failed
