@@ -354,37 +354,23 @@ def parts(n: int) -> int:
 
 RESTART_REUSED_TASKS = RESTART_TASKS + """
 
-warm = flyte.TaskEnvironment(name="restarted_warm", image="{image}", reusable=flyte.ReusePolicy(replicas=3))
+warm = flyte.TaskEnvironment(name="restarted_warm", image="{image}", reusable=flyte.ReusePolicy(replicas=1))
 
 
 @warm.task
-def warm_part(i: int) -> int:
-    if i % 2:
-        time.sleep(600)
-    return i * 10
-
-
-@env.task
-def warm_parts(n: int) -> int:
-    return sum(flyte.map(warm_part, range(n)))
+def warm_sleeper() -> int:
+    print("warm and sleeping", flush=True)
+    time.sleep(600)
+    return 1
 """
 
 RESTART_RAW_TASKS = RESTART_TASKS + """
 
 from flyte.extras import ContainerTask
 
-# A container task running the image as it is: odd parts are still running when the engine restarts.
-raw_part = ContainerTask(name="raw_part", image="{image}", inputs={{"i": int}}, outputs={{"o": int}},
-                         command=["sh", "-c", "if [ $(({{{{.inputs.i}}}} % 2)) -eq 1 ]; then sleep 600; fi; "
-                                  "echo $(({{{{.inputs.i}}}} * 10)) > /var/outputs/o"])
-raw_env = flyte.TaskEnvironment.from_task("restarted_raw", raw_part)
-caller = flyte.TaskEnvironment(name="restarted_caller", image="{image}", depends_on=[raw_env])
-
-
-@caller.task
-async def raw_parts(n: int) -> int:
-    import asyncio
-    return sum(await asyncio.gather(*(raw_part(i=i) for i in range(n))))
+# A container task running the image as it is.
+raw_sleeper = ContainerTask(name="raw_sleeper", image="{image}", outputs={{"o": int}},
+                            command=["sh", "-c", "sleep 600; echo 1 > /var/outputs/o"])
 """
 
 
@@ -431,18 +417,46 @@ def test_engine_restart_fails_the_run_and_loses_nothing(project: Path, private_e
     restart_mid_run(project, private_engine, RESTART_TASKS.format(image=default_image), "parts")
 
 
-def test_engine_restart_fails_a_run_on_reusable_containers_the_same_way(
-        project: Path, private_engine: PrivateEngine, default_image: str) -> None:
-    """As above, with the parts on warm replicas of a reusable environment (three, all busy with the
-    sleeping parts when the engine restarts)."""
-    shown = restart_mid_run(project, private_engine, RESTART_REUSED_TASKS.format(image=default_image), "warm_parts")
-    failed = [a for a in shown["actions"] if a["phase"] == "failed"]
-    assert failed and all("--recover" in a["error"]["message"] for a in failed), failed
+def restart_under(project: Path, engine: PrivateEngine, module: str, task: str,
+                  started: Callable[[], bool]) -> str:
+    """Run ``task`` of ``module`` alone on the private ``engine``; once ``started()`` holds, kill the
+    engine and start it again. Check the run failed saying so and what to do, and that nothing of
+    it is left on the engine; return the run's error message."""
+    (project / "restart_tasks.py").write_text(module)
+    proc = start_cli_run(project, "restarted", task, file="restart_tasks.py", DOCKER_HOST=engine.host)
+    try:
+        wait_until(started, f"{task} to run")
+        engine.restart()
+        _, err = proc.communicate(timeout=600)  # a guard against a hang, not a timing assertion
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err, err
+    shown = json.loads(cli(project, "runs", "show", "restarted", "--json").stdout)
+    assert shown["run"]["phase"] == "failed"
+    message = str(shown["run"]["error"]["message"])
+    assert "Docker engine" in message and "restarted" in message, message
+    assert "flyte run --recover restarted" in message, message
+    assert containers_of(engine.client, "restarted") == []
+    return message
 
 
-def test_engine_restart_fails_a_run_of_container_tasks_the_same_way(
+def test_engine_restart_fails_an_attempt_on_a_reusable_container_the_same_way(
         project: Path, private_engine: PrivateEngine, default_image: str) -> None:
-    """As above, with the parts raw container tasks (``flyte.extras.ContainerTask``) running the image as it is."""
-    shown = restart_mid_run(project, private_engine, RESTART_RAW_TASKS.format(image=default_image), "raw_parts")
-    failed = [a for a in shown["actions"] if a["phase"] == "failed"]
-    assert failed and all("--recover" in a["error"]["message"] for a in failed), failed
+    """As above, for an attempt running on a warm replica of a reusable environment."""
+    def started() -> bool:
+        return "warm and sleeping" in cli(project, "runs", "logs", "restarted").stdout
+
+    message = restart_under(project, private_engine, RESTART_REUSED_TASKS.format(image=default_image),
+                            "warm_sleeper", started)
+    assert "warm_sleeper" in message, message
+
+
+def test_engine_restart_fails_a_container_task_the_same_way(
+        project: Path, private_engine: PrivateEngine, default_image: str) -> None:
+    """As above, for a raw container task (``flyte.extras.ContainerTask``) running its image as it is."""
+    client = private_engine.client
+    assert client is not None
+    message = restart_under(project, private_engine, RESTART_RAW_TASKS.format(image=default_image), "raw_sleeper",
+                            lambda: len(containers_of(client, "restarted", running=True)) == 1)
+    assert "raw_sleeper" in message, message
