@@ -125,6 +125,7 @@ class DockerBackend:
         self._slots = Slots(self.opts.max_concurrent_actions or default_concurrency())
         self._loop: asyncio.AbstractEventLoop | None = None
         self._cleanups: set[asyncio.Future[None]] = set()  # removals of exited containers
+        self._killed: set[asyncio.Future[int]] = set()  # exits of containers killed from here, not yet recorded
         self._killer = HostKiller(self.opts.host_kill and engine_is_local(os.environ.get("DOCKER_HOST")))
 
     # --- lifecycle ---------------------------------------------------------------------------------
@@ -305,11 +306,15 @@ class DockerBackend:
                 # without waiting for the engine: on a busy engine, kills and exits of many
                 # containers are processed one after another (see docs/docker.md).
                 await asyncio.shield(self._release(spec.action))
-            # Removing it is housekeeping nobody waits for (but the run's end). A timed-out one
-            # has a grace to stop by itself before the engine kills it; an aborted one none.
-            grace = KILLED_EXIT_SECONDS if killed else 0.0 if aborted else STOP_GRACE_SECONDS
+            # Removing it is housekeeping nobody waits for (but the run's end). One killed here
+            # is removed once the engine recorded its exit, and those of all killed with it (see
+            # _dispose); one timed out, or aborted where it cannot be killed from here, has a grace
+            # to stop by itself (its channel is dropped) before the engine kills it.
+            if killed:
+                self._killed.add(exit_code)
+                exit_code.add_done_callback(self._killed.discard)
             removal = asyncio.ensure_future(self._dispose(cid, exit_code if stopping else None,
-                                                          keep=failed and self.keep_failed, grace=grace))
+                                                          keep=failed and self.keep_failed, killed=killed))
             self._cleanups.add(removal)
             removal.add_done_callback(self._cleanups.discard)
             await self._end(spec, base)
@@ -521,14 +526,18 @@ class DockerBackend:
         with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
             await self._api(self._client.api.kill, cid)
 
-    async def _dispose(self, cid: str, stopping: asyncio.Future[int] | None, keep: bool,
-                       grace: float = STOP_GRACE_SECONDS) -> None:
-        """Remove an attempt's container once it ended; ``stopping``: the exit of one told to stop
-        (or killed from this host), waited for at most ``grace`` seconds before the engine kills it."""
+    async def _dispose(self, cid: str, stopping: asyncio.Future[int] | None, keep: bool, killed: bool = False) -> None:
+        """Remove an attempt's container once it ended; ``stopping``: the exit of one told to stop,
+        waited for at most :data:`STOP_GRACE_SECONDS` before the engine kills it. One ``killed`` from
+        this host waits (at most :data:`KILLED_EXIT_SECONDS`) until the engine recorded the exits of
+        every container killed with it: removals before that only slow the engine down."""
         try:
-            if stopping is not None and grace > 0:
-                with contextlib.suppress(TimeoutError, EngineGone):
-                    await asyncio.wait_for(asyncio.shield(stopping), grace)
+            if stopping is not None:
+                waits = {stopping, *self._killed} if killed else {stopping}
+                done, _ = await asyncio.wait(waits, timeout=KILLED_EXIT_SECONDS if killed else STOP_GRACE_SECONDS)
+                for fut in done:  # retrieved: an engine that went away is the run's end's to report
+                    if not fut.cancelled():
+                        fut.exception()
         finally:
             if self._watch is not None:
                 self._watch.forget(cid)

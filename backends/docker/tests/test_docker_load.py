@@ -145,10 +145,16 @@ def test_concurrency_is_bounded_only_by_the_setting(project: Path, tasks: Any,
         s.close()
 
 
-def test_ctrl_c_at_fan_out_100_leaves_nothing(project: Path, docker_client: docker.DockerClient) -> None:
+@pytest.mark.parametrize("host_kill", [True, False], ids=["host-kill", "engine-kill"])
+def test_ctrl_c_at_fan_out_100_leaves_nothing(project: Path, docker_client: docker.DockerClient,
+                                              host_kill: bool) -> None:
     """SIGINT to ``flyte run`` while 100 children run or wait for a place (by default fewer than 100
     run at once on a small machine): every container of the run is killed (its processes too, not
-    only the engine's record of them), none of the queued ones ever starts, and nothing is left."""
+    only the engine's record of them), none of the queued ones ever starts, and nothing is left;
+    whether the driver kills them itself (``host_kill``, where it can) or leaves it to the engine."""
+    if not host_kill:
+        (project / ".flyte").mkdir()
+        (project / ".flyte" / "config.yaml").write_text("backends:\n  docker:\n    host_kill: false\n")
     proc = start_cli_run(project, "ctrlc100", "fan_sleep", "--n", "100")
     try:
         wait_until(lambda: len(containers_of(docker_client, "ctrlc100", running=True)) >= 20,
