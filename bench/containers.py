@@ -16,10 +16,17 @@
   containers and on reusable ones (``flyte.ReusePolicy(replicas=(1, 4), concurrency=8)``): the
   98 actions beyond a run of 2 divided by the difference in wall time, with the image built.
 
+With ``--before DIR`` (a source tree of another version of the project, e.g. ``git archive
+<commit> flyte flyte_core backends/docker | tar -x -C DIR``), each abort figure is also measured
+with that version's core and docker backend (put first on ``PYTHONPATH``), alternating with this
+one in the same run, and reported as the ratio after/before. With ``--engine-kill``, each abort
+figure is also measured with ``backends.docker.host_kill: false`` (the engine kills the containers,
+as wherever this process cannot signal them itself: a remote engine, another user's containers).
+
 Backends without an engine/cluster are skipped with the reason. Run it as
 ``python bench/containers.py [docker|kubernetes ...] [--fan-out 10,100] [--how ctrl-c,runs-abort]
-[--no-throughput]`` or within ``nox -s bench`` (``FLYTE_BENCH_CONTAINERS=0`` leaves it out: it
-starts hundreds of containers).
+[--no-throughput] [--before DIR] [--engine-kill]`` or within ``nox -s bench`` (``FLYTE_BENCH_CONTAINERS=0`` leaves
+it out: it starts hundreds of containers).
 """
 
 from __future__ import annotations
@@ -78,14 +85,19 @@ async def fan_warm(n: int) -> int:
     return sum(await asyncio.gather(*(warm_noop.aio(i) for i in range(n))))
 '''
 
+#: How figures measured with ``--before`` are named.
+BEFORE = "(before)"
+#: How figures measured with ``--engine-kill`` are named.
+ENGINE_KILL = "(host_kill: false)"
 #: The namespace kubernetes runs use (set up as `flyte kubernetes setup` does; the e2e tests' by default).
 K8S_NAMESPACE = os.environ.get("FLYTE_BENCH_K8S_NAMESPACE", "flyte-e2e")
 
 
-def _config(project: Path) -> str:
+def _config(project: Path, host_kill: bool = True) -> str:
     """Data in the project folder, which a single-node cluster's pods mount with hostPath."""
     data = project / "data"
     base = os.environ.get("FLYTE_DOCKER_BASE_IMAGE")
+    # host_kill is left out unless False, so a version from before it (--before) reads the config too.
     return f"""storage:
   data: {data}
   runs: {project / "runs.db"}
@@ -93,25 +105,31 @@ backends:
   docker:
     max_concurrent_actions: 500
     echo: false
-  kubernetes:
+{"" if host_kill else "    host_kill: false" + chr(10)}  kubernetes:
     namespace: {K8S_NAMESPACE}
     data_host_path: {data}
 """ + (f"    base_image: {base}\n" if base else "")
 
 
-def _project(tmp: Path) -> Path:
+def _project(tmp: Path, host_kill: bool = True) -> Path:
     (tmp / ".flyte").mkdir(parents=True, exist_ok=True)
-    (tmp / ".flyte" / "config.yaml").write_text(_config(tmp))
+    (tmp / ".flyte" / "config.yaml").write_text(_config(tmp, host_kill))
     (tmp / "cbench_tasks.py").write_text(TASKS)
     return tmp
 
 
-def _env(project: Path) -> dict[str, str]:
-    return {**os.environ, "FLYTE_HOME": str(project / "home")}
+def _env(project: Path, code: str | None = None) -> dict[str, str]:
+    """The environment of a flyte command; ``code``: a source tree whose core and docker backend
+    shadow the installed ones (``--before``)."""
+    env = {**os.environ, "FLYTE_HOME": str(project / "home")}
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join([code, os.path.join(code, "backends", "docker"),
+                                             *filter(None, [os.environ.get("PYTHONPATH")])])
+    return env
 
 
-def _flyte(project: Path, *args: str, **kw: Any) -> Any:
-    return subprocess.Popen([sys.executable, "-m", "flyte_core.cli", *args], cwd=project, env=_env(project),
+def _flyte(project: Path, *args: str, code: str | None = None, **kw: Any) -> Any:
+    return subprocess.Popen([sys.executable, "-m", "flyte_core.cli", *args], cwd=project, env=_env(project, code),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
 
 
@@ -173,15 +191,16 @@ def _until_stopped(running: Callable[[], int], pids: list[int] | None, t0: float
         time.sleep(0.02)
 
 
-def abort_latency(backend: str, project: Path, n: int, how: str) -> dict[str, float]:
+def abort_latency(backend: str, project: Path, n: int, how: str, code: str | None = None) -> dict[str, float]:
     """Seconds from the abort (``ctrl-c`` or ``runs-abort``) to nothing of the run running as the
     engine/API server reports it (``engine_s``), and on docker to no process of it left
-    (``processes_s``); ``exit_s``: to ``flyte run`` exiting (its containers removed)."""
+    (``processes_s``); ``exit_s``: to ``flyte run`` exiting (its containers removed). ``code``: run
+    another version of the project (see ``--before``)."""
     running = _running_counter(backend)
-    run = f"cb-{backend[:3]}-{how[:1]}{n}-{os.getpid()}"
+    run = f"cb-{backend[:3]}-{how[:1]}{n}-{'b' if code else ''}{os.getpid()}"
     local = ["--local-controller"] if backend == "kubernetes" else []  # Ctrl-C aborts instead of detaching
     proc = _flyte(project, "run", "--no-progress", *local, "--backend", backend, "--name", run, "cbench_tasks.py",
-                  "fan_sleep", "--n", str(n))
+                  "fan_sleep", "--n", str(n), code=code)
     try:
         deadline = time.monotonic() + 1800
         while running(run) < n + 1:
@@ -194,7 +213,7 @@ def abort_latency(backend: str, project: Path, n: int, how: str) -> dict[str, fl
             proc.send_signal(signal.SIGINT)
         else:
             subprocess.Popen([sys.executable, "-m", "flyte_core.cli", "runs", "abort", run], cwd=project,
-                             env=_env(project), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             env=_env(project, code), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         out = _until_stopped(lambda: running(run), pids, t0)
         proc.wait(timeout=300)
         out["exit_s"] = time.perf_counter() - t0
@@ -288,11 +307,14 @@ def _available(backend: str) -> str | None:
 
 
 def main(backends: tuple[str, ...] = ("docker", "kubernetes"), fan_outs: tuple[int, ...] = FAN_OUTS,
-         hows: tuple[str, ...] = ("ctrl-c", "runs-abort"), throughput_too: bool = True) -> dict[str, Any]:
-    """Run the benchmark and return its figures (a backend that cannot run is reported as skipped)."""
+         hows: tuple[str, ...] = ("ctrl-c", "runs-abort"), throughput_too: bool = True,
+         before: str | None = None, engine_kill: bool = False) -> dict[str, Any]:
+    """Run the benchmark and return its figures (a backend that cannot run is reported as skipped;
+    ``before``: a source tree to compare the abort figures with, see the module doc)."""
     out: dict[str, Any] = {"abort_s": {}, "actions_per_s": {}, "skipped": {}}
     with tempfile.TemporaryDirectory() as tmp:
         project = _project(Path(tmp))
+        by_engine = _project(Path(tmp) / "engine-kill", host_kill=False) if engine_kill else None
         for backend in backends:
             why = _available(backend)
             if why is not None:
@@ -304,7 +326,13 @@ def main(backends: tuple[str, ...] = ("docker", "kubernetes"), fan_outs: tuple[i
                 figures["baseline: bare containers exit by themselves"] = {n: engine_floor(n, "self")
                                                                           for n in fan_outs}
             for how in hows:
-                figures[how] = {n: abort_latency(backend, project, n, how) for n in fan_outs}
+                figures[how] = {}
+                for n in fan_outs:
+                    if before is not None:  # first, so neither version always runs on a warmer engine
+                        figures.setdefault(f"{how} {BEFORE}", {})[n] = abort_latency(backend, project, n, how, before)
+                    if by_engine is not None and backend == "docker":
+                        figures.setdefault(f"{how} {ENGINE_KILL}", {})[n] = abort_latency(backend, by_engine, n, how)
+                    figures[how][n] = abort_latency(backend, project, n, how)
             out["abort_command_start_s"] = abort_command_start(project)
         if throughput_too and "docker" in backends and "docker" not in out["skipped"]:
             out["actions_per_s"] = {"fresh": throughput(project, "fan_fresh"),
@@ -328,6 +356,10 @@ def report(r: dict[str, Any]) -> None:
                     if "processes_s" in f and "processes_s" in floor[n]:
                         line += f"; processes x{f['processes_s'] / floor[n]['processes_s']:.2f}"
                     line += ")"
+                old = hows.get(f"{how} {BEFORE}", {}).get(n)
+                if old is not None:
+                    line += "; after/before: " + ", ".join(f"{k[:-2]} x{f[k] / old[k]:.2f}" for k in
+                                                           ("processes_s", "engine_s", "exit_s") if k in f and k in old)
                 print(line)
     if "abort_command_start_s" in r:
         print(f"baseline of runs-abort: `flyte runs abort` itself starts in {r['abort_command_start_s']:.2f} s")
@@ -350,6 +382,9 @@ if __name__ == "__main__":
 
     fan = tuple(int(x) for x in (option("--fan-out") or ",".join(map(str, FAN_OUTS))).split(","))
     how_list = tuple((option("--how") or "ctrl-c,runs-abort").split(","))
+    before_tree = option("--before")
     no_throughput = "--no-throughput" in argv
+    by_engine_too = "--engine-kill" in argv
     args = [a for a in argv if not a.startswith("--")]
-    report(main(tuple(args) or ("docker", "kubernetes"), fan, how_list, not no_throughput))
+    report(main(tuple(args) or ("docker", "kubernetes"), fan, how_list, not no_throughput, before_tree,
+                by_engine_too))

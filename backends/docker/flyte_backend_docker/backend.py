@@ -34,6 +34,7 @@ import docker.errors
 import requests.exceptions
 
 from flyte_backend_docker.engine import EngineCalls, EngineGone, ExitWatch, Slots, default_concurrency
+from flyte_backend_docker.hostkill import HostKiller, engine_is_local
 from flyte_backend_docker.images import ImageBuildError
 from flyte_backend_docker.labels import (
     CONTROLLER_LABEL,
@@ -77,6 +78,9 @@ from flyte_core.extend import (
 CODE_DIR = "/flyte/code"
 #: How long a container told to stop (abort, timeout) has to stop by itself before the engine kills it.
 STOP_GRACE_SECONDS = 3.0
+#: How long the removal of a container killed from this host waits for the engine to record its exit
+#: (removing it sooner only queues behind that on the engine).
+KILLED_EXIT_SECONDS = 30.0
 #: How long the run's end waits for an engine that is away (restarting) to remove the run's containers.
 ENGINE_RETURN_SECONDS = 30.0
 log = logging.getLogger("flyte.docker")
@@ -97,7 +101,10 @@ class DockerBackend:
       ``flyte.with_runcontext(max_action_concurrency=N)`` takes precedence). Containers waiting for
       their children do not count;
     - ``security``: how containers are confined (``user``, ``read_only_root``,
-      ``unrestricted_environments``; see :class:`~flyte_backend_docker.options.SecurityOptions`).
+      ``unrestricted_environments``; see :class:`~flyte_backend_docker.options.SecurityOptions`);
+    - ``host_kill`` (default True): an abort kills the containers' processes from this host, without
+      waiting for the engine, where it can (see :mod:`~flyte_backend_docker.hostkill`); False: the
+      engine kills them.
     """
 
     name = "docker"
@@ -130,6 +137,8 @@ class DockerBackend:
         self._slots = Slots(self.opts.max_concurrent_actions or default_concurrency())
         self._loop: asyncio.AbstractEventLoop | None = None
         self._cleanups: set[asyncio.Future[None]] = set()  # removals of exited containers
+        self._killed: set[asyncio.Future[int]] = set()  # exits of containers killed from here, not yet recorded
+        self._killer = HostKiller(self.opts.host_kill and engine_is_local(os.environ.get("DOCKER_HOST")))
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -261,16 +270,19 @@ class DockerBackend:
         pumped: asyncio.Future[None] = self._loop.create_future()
         pump = threading.Thread(target=self._pump, args=(cid, spec, tail, pumped), daemon=True,
                                 name=f"flyte-docker-logs-{spec.action}")
-        failed, running, exited = True, False, False
+        failed, running, exited, aborted = True, False, False, False
         started = time.monotonic()
         try:
             try:
-                await self._api(self._client.api.start, cid)
+                await self._api(self._start, cid)
             except docker.errors.APIError as e:
                 refused = _start_refused(spec, e)
                 if refused is None:
                     raise
                 return refused
+            except asyncio.CancelledError:  # aborted while it started: it runs now
+                running = aborted = True
+                raise
             running = True
             pump.start()
             try:
@@ -279,6 +291,9 @@ class DockerBackend:
                 return _timeout(spec)
             except EngineGone as e:
                 return _engine_gone(spec, e)
+            except asyncio.CancelledError:
+                aborted = True
+                raise
             exited = True
             with contextlib.suppress(TimeoutError):  # the rest of its output, already on its way
                 await asyncio.wait_for(asyncio.shield(pumped), 5)
@@ -294,15 +309,24 @@ class DockerBackend:
             return _crashed(spec, code, list(tail))
         finally:
             self._live.pop(spec.action, None)  # from now on the channel refuses its requests
-            if running and not exited:  # timed out or aborted: it still runs
+            stopping = running and not exited  # timed out or aborted: it still runs
+            # Aborted: SIGKILL from this host when possible (hostkill.py), before anything else;
+            # the engine, which handles kills one after another, only records the exit.
+            killed = stopping and aborted and self._killer.kill(cid)
+            if stopping:
                 # Dropping its channel connections makes its worker exit at once (worker.py),
                 # without waiting for the engine: on a busy engine, kills and exits of many
                 # containers are processed one after another (see docs/docker.md).
                 await asyncio.shield(self._release(spec.action))
-            # Removing it is housekeeping nobody waits for (but the run's end); the engine kills it
-            # only if it did not stop by itself within the grace.
-            removal = asyncio.ensure_future(self._dispose(cid, exit_code if running and not exited else None,
-                                                          keep=failed and self.keep_failed))
+            # Removing it is housekeeping nobody waits for (but the run's end). One killed here
+            # is removed once the engine recorded its exit, and those of all killed with it (see
+            # _dispose); one timed out, or aborted where it cannot be killed from here, has a grace
+            # to stop by itself (its channel is dropped) before the engine kills it.
+            if killed:
+                self._killed.add(exit_code)
+                exit_code.add_done_callback(self._killed.discard)
+            removal = asyncio.ensure_future(self._dispose(cid, exit_code if stopping else None,
+                                                          keep=failed and self.keep_failed, killed=killed))
             self._cleanups.add(removal)
             removal.add_done_callback(self._cleanups.discard)
             await self._end(spec, base)
@@ -338,6 +362,7 @@ class DockerBackend:
         if self._client is not None:
             self._client.close()
             self._client = None
+        self._killer.close()
         self._api.close()
 
     # --- reusable containers -----------------------------------------------------------------------
@@ -346,8 +371,9 @@ class DockerBackend:
                               writer: tuple[int, int] | None) -> ActionOutcome:
         """Run one attempt on a warm container of its environment's pool. Its spec and outcome go to the
         worker's own folder, and its store folders are lent to the worker while it runs (see ``lending``)."""
-        assert self._pools is not None
+        assert self._pools is not None and self._watch is not None
         self._live[spec.action] = spec.attempt
+        started = time.monotonic()
         placed: dict[str, Any] = {}
 
         def place(worker: str) -> str:
@@ -365,11 +391,19 @@ class DockerBackend:
             return f"{base}.spec.json"
 
         try:
-            result = await self._pools.execute(spec, tag, place)
+            try:
+                result = await self._pools.execute(spec, tag, place)
+            except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
+                return _engine_gone(spec, EngineGone(
+                    f"the Docker engine cannot be reached: it restarted or stopped ({e})"))
             await asyncio.to_thread(reclaim, placed.pop("loans", []))
             outcome_path = f"{placed.get('base')}.outcome.json"
             if result.kind == "done" and os.path.exists(outcome_path):
                 return _with_action(read_outcome(outcome_path), spec)
+            if result.kind in ("lost", "failed") and self._watch.broke_since(started):
+                # Its replica was stopped (or could not start) because the engine restarted.
+                return _engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped its "
+                                                     "reusable container"))
             return _pool_failure(spec, result)
         finally:
             if placed.get("loans"):  # ended abnormally (aborted): the folders go back all the same
@@ -524,6 +558,16 @@ class DockerBackend:
         if self._run is not None:
             self._run.log("a0", 0, "build", line)
 
+    def _start(self, cid: str) -> None:
+        """Start a container (on an API thread) and hold its main process to abort it directly
+        (:mod:`~flyte_backend_docker.hostkill`), when the engine runs on this machine."""
+        assert self._client is not None
+        self._client.api.start(cid)
+        if self._killer.enabled:
+            with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException,
+                                     KeyError, TypeError, ValueError):
+                self._killer.track(cid, int(self._client.api.inspect_container(cid)["State"]["Pid"]))
+
     async def _kill(self, cid: str) -> None:
         """Stop a running container now (SIGKILL: an aborted or timed-out attempt gets no grace)."""
         assert self._client is not None
@@ -532,16 +576,22 @@ class DockerBackend:
         with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
             await self._api(self._client.api.kill, cid)
 
-    async def _dispose(self, cid: str, stopping: asyncio.Future[int] | None, keep: bool) -> None:
-        """Remove an attempt's container once it ended; ``stopping``: the exit of one told to stop
-        itself, waited for at most :data:`STOP_GRACE_SECONDS` before the engine kills it."""
+    async def _dispose(self, cid: str, stopping: asyncio.Future[int] | None, keep: bool, killed: bool = False) -> None:
+        """Remove an attempt's container once it ended; ``stopping``: the exit of one told to stop,
+        waited for at most :data:`STOP_GRACE_SECONDS` before the engine kills it. One ``killed`` from
+        this host waits (at most :data:`KILLED_EXIT_SECONDS`) until the engine recorded the exits of
+        every container killed with it: removals before that only slow the engine down."""
         try:
             if stopping is not None:
-                with contextlib.suppress(TimeoutError, EngineGone):
-                    await asyncio.wait_for(asyncio.shield(stopping), STOP_GRACE_SECONDS)
+                waits = {stopping, *self._killed} if killed else {stopping}
+                done, _ = await asyncio.wait(waits, timeout=KILLED_EXIT_SECONDS if killed else STOP_GRACE_SECONDS)
+                for fut in done:  # retrieved: an engine that went away is the run's end's to report
+                    if not fut.cancelled():
+                        fut.exception()
         finally:
             if self._watch is not None:
                 self._watch.forget(cid)
+            self._killer.forget(cid)
         await self._remove(cid, keep)
 
     async def _remove(self, cid: str, keep: bool) -> None:

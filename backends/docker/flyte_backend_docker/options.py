@@ -54,6 +54,8 @@ class DockerOptions:
     cache_dir: str | None = None
     max_concurrent_actions: int | None = attrs.field(default=None, validator=at_least(1))
     security: SecurityOptions = attrs.field(factory=SecurityOptions)
+    #: Aborts SIGKILL containers' processes from this host when the engine is local (hostkill.py).
+    host_kill: bool = True
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> DockerOptions:

@@ -1,21 +1,27 @@
 """The docker backend's way to run a task that brings its own image (a ``RawContainerTask``, e.g.
 ``flyte.extras.ContainerTask``): a container of that image as it is, its inputs staged as files in a
-host folder mounted into it, its outputs read back from there once it exits."""
+host folder mounted into it, its outputs read back from there once it exits. Its exit is followed
+through the run's event watch (:class:`~flyte_backend_docker.engine.ExitWatch`) as a task
+container's is, so an abort, a timeout or an engine restart ends it the same way."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
 import tempfile
 import threading
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import docker
 import docker.errors
+import requests.exceptions
 
+from flyte_backend_docker.engine import EngineGone
 from flyte_backend_docker.labels import labels_for
 from flyte_backend_docker.resources import container_limits
 from flyte_backend_docker.sandbox import give
@@ -32,12 +38,13 @@ async def execute_raw(backend: DockerBackend, spec: ActionSpec, task: Any) -> Ac
     stage its inputs, run its image to the end (at most ``spec.timeout``), encode its outputs; the
     container and the folder are removed however it ends."""
     assert backend._run is not None and backend._client is not None and backend._dir is not None
-    assert backend._secrets is not None
-    run = backend._run
+    assert backend._secrets is not None and backend._watch is not None
+    run, watch = backend._run, backend._watch
     # The folder of its inputs and outputs belongs to the container's user (it writes the outputs).
     writer = backend._sandbox.writer(task.env.name)
     workdir = give(tempfile.mkdtemp(dir=backend._dir, prefix=f"{spec.action}-{spec.attempt}-"), writer)
     cid: str | None = None
+    running = aborted = False
     try:
         try:
             values = run.engine.decode_inputs(task.name, task.interface, spec.inputs, run.conversion)
@@ -49,22 +56,30 @@ async def execute_raw(backend: DockerBackend, spec: ActionSpec, task: Any) -> Ac
         volumes = {**secret_volumes, **{h: {"bind": c, "mode": "rw"} for h, c in call.mounts.items()}}
         backend._live[spec.action] = spec.attempt
         labels = labels_for(spec, os.getpid(), socket.gethostname(), run.store)
-        cid = await asyncio.to_thread(
+        cid = await backend._api(
             backend._create, call.image, call.command, labels,
             volumes, {**spec.env_vars, **env}, container_limits(task.env.resources), None, task.env.name)
+        exit_code = watch.exited(cid)  # asked before it starts: its exit cannot be missed
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         pump = threading.Thread(target=backend._pump_lines, args=(cid, spec, tail), daemon=True,
                                 name=f"flyte-docker-logs-{spec.action}")
-        await asyncio.to_thread(backend._client.api.start, cid)
-        pump.start()
+        started = time.monotonic()
         try:
-            status = await asyncio.wait_for(asyncio.to_thread(backend._client.api.wait, cid), spec.timeout)
+            await backend._api(backend._start, cid)
+            running = True
+            pump.start()
+            code = await asyncio.wait_for(asyncio.shield(exit_code), spec.timeout)
         except TimeoutError:
             return timeout_outcome(spec)
+        except asyncio.CancelledError:
+            running = aborted = True  # a cancelled start still completed (EngineCalls)
+            raise
+        running = False
         await asyncio.to_thread(pump.join, 5)
         if not tail:  # a command that ended before the attach began: read what it printed from the engine
             await asyncio.to_thread(_replay_logs, backend, cid, spec, tail)
-        code = int(status.get("StatusCode", -1))
+        if code != 0 and watch.broke_since(started):  # stopped by the engine's restart, not by its command
+            return engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped it"))
         if code != 0:
             msg = (f"ContainerTask '{task.name}': the command in image '{call.image}' exited with code {code}."
                    + ("\nLast output lines:\n" + "\n".join(tail) if tail else ""))
@@ -75,10 +90,19 @@ async def execute_raw(backend: DockerBackend, spec: ActionSpec, task: Any) -> Ac
         except Exception as e:
             return ActionOutcome(error=error_info(e, spec.action), final=True)
         return ActionOutcome(outputs=outputs)
+    except EngineGone as e:
+        return engine_gone(spec, e)
+    except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
+        return engine_gone(spec, EngineGone(f"the Docker engine cannot be reached: it restarted or stopped ({e})"))
     finally:
         backend._live.pop(spec.action, None)
         if cid is not None:
-            await asyncio.shield(backend._remove(cid, keep=False))
+            if running and aborted:
+                backend._killer.kill(cid)  # at once, from this host when it can (hostkill.py)
+            watch.forget(cid)
+            backend._killer.forget(cid)
+            with contextlib.suppress(requests.exceptions.ConnectionError):  # the engine is away: the run's end
+                await asyncio.shield(backend._remove(cid, keep=False))
         backend._secrets.release(spec.action)
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -101,6 +125,13 @@ def _replay_logs(backend: DockerBackend, cid: str, spec: ActionSpec, tail: deque
         raw = backend._client.api.logs(cid, stdout=stream == "stdout", stderr=stream == "stderr")
         for line in raw.splitlines():
             backend._emit(spec, stream, line, tail)
+
+
+def engine_gone(spec: ActionSpec, e: EngineGone) -> ActionOutcome:
+    """The outcome of an attempt whose container was lost with its engine (as for task containers)."""
+    from flyte_backend_docker.backend import _engine_gone
+
+    return _engine_gone(spec, e)
 
 
 def timeout_outcome(spec: ActionSpec) -> ActionOutcome:

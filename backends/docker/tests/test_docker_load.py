@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,21 @@ def containers_of(client: docker.DockerClient, run: str, running: bool = False) 
     return list(found)
 
 
+def main_pids(client: docker.DockerClient, run: str) -> list[int]:
+    """The host pids of the main processes of ``run``'s running containers."""
+    states = (client.api.inspect_container(c["Id"])["State"] for c in containers_of(client, run, running=True))
+    return [int(s["Pid"]) for s in states if int(s["Pid"]) > 0]
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie has ended: it only waits to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def wait_until(check: Callable[[], bool], what: str, timeout: float = 600) -> None:
     """Poll ``check`` until it holds (a guard against a hung test, not a timing assertion)."""
     deadline = time.monotonic() + timeout
@@ -130,38 +146,54 @@ def test_concurrency_is_bounded_only_by_the_setting(project: Path, tasks: Any,
         s.close()
 
 
-def test_ctrl_c_at_fan_out_100_leaves_nothing(project: Path, docker_client: docker.DockerClient) -> None:
-    proc = start_cli_run(project, "ctrlc100", "fan_sleep", "--n", "100")
+@pytest.mark.parametrize("host_kill", [True, False], ids=["host-kill", "engine-kill"])
+def test_ctrl_c_at_fan_out_100_leaves_nothing(project: Path, docker_client: docker.DockerClient,
+                                              host_kill: bool) -> None:
+    """SIGINT to ``flyte run`` while 100 children run or wait for a place (by default fewer than 100
+    run at once on a small machine): every container of the run is killed (its processes too, not
+    only the engine's record of them), none of the queued ones ever starts, and nothing is left;
+    whether the driver kills them itself (``host_kill``, where it can) or leaves it to the engine."""
+    if not host_kill:
+        (project / ".flyte").mkdir()
+        (project / ".flyte" / "config.yaml").write_text("backends:\n  docker:\n    host_kill: false\n")
+    ctrlc = f"ctrlc100-{uuid.uuid4().hex[:8]}"  # this run only: other suites may run on the engine
+    proc = start_cli_run(project, ctrlc, "fan_sleep", "--n", "100")
     try:
-        wait_until(lambda: len(containers_of(docker_client, "ctrlc100", running=True)) >= 20,
+        wait_until(lambda: len(containers_of(docker_client, ctrlc, running=True)) >= 20,
                    "the fan-out to start")
+        pids = main_pids(docker_client, ctrlc)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=300)  # a guard against a hang, not a timing
     finally:
         proc.kill()
     assert proc.returncode == 130
     assert "Traceback" not in err and "CancelledError" not in err, err
-    assert containers_of(docker_client, "ctrlc100") == []
-    shown = json.loads(cli(project, "runs", "show", "ctrlc100", "--json").stdout)
+    assert containers_of(docker_client, ctrlc) == []
+    assert [p for p in pids if alive(p)] == []
+    shown = json.loads(cli(project, "runs", "show", ctrlc, "--json").stdout)
     assert shown["run"]["phase"] == "aborted"
     assert {a["phase"] for a in shown["actions"]} <= {"aborted", "queued"}
 
 
 def test_runs_abort_at_fan_out_100_leaves_nothing(project: Path, docker_client: docker.DockerClient) -> None:
-    proc = start_cli_run(project, "abort100", "fan_sleep", "--n", "100")
+    abort = f"abort100-{uuid.uuid4().hex[:8]}"  # this run only: other suites may run on the engine
+    proc = start_cli_run(project, abort, "fan_sleep", "--n", "100")
     try:
-        wait_until(lambda: len(containers_of(docker_client, "abort100", running=True)) >= 20,
+        wait_until(lambda: len(containers_of(docker_client, abort, running=True)) >= 20,
                    "the fan-out to start")
-        r = cli(project, "runs", "abort", "abort100")
+        pids = main_pids(docker_client, abort)
+        r = cli(project, "runs", "abort", abort)
         assert r.returncode == 0, r.stderr
-        _, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=300)  # a guard against a hang, not a timing
     finally:
         proc.kill()
     assert proc.returncode != 0
     assert "Traceback" not in err and "CancelledError" not in err, err
-    assert containers_of(docker_client, "abort100") == []
-    shown = json.loads(cli(project, "runs", "show", "abort100", "--json").stdout)
+    assert containers_of(docker_client, abort) == []
+    assert [p for p in pids if alive(p)] == []
+    shown = json.loads(cli(project, "runs", "show", abort, "--json").stdout)
     assert shown["run"]["phase"] == "aborted"
+    assert {a["phase"] for a in shown["actions"]} <= {"aborted", "queued"}
 
 
 def test_a_failing_parent_stops_its_subtree(session: Session, tasks: Any, docker_client: docker.DockerClient) -> None:
@@ -209,37 +241,38 @@ def test_driver_killed_leaves_nothing_and_recover_redoes_only_unfinished(
     (project / "kill_tasks.py").write_text(KILL_TASKS)
     # In the run's folder of the default data store of FLYTE_HOME: mounted (read-only) in its containers
     # and in those of the run that recovers it; nothing else of the store is.
-    marker = project / "home" / "data" / "runs" / "killed9" / "go"
+    killed, recovered9 = (f"{n}-{uuid.uuid4().hex[:8]}" for n in ("killed9", "recovered9"))  # this suite's only
+    marker = project / "home" / "data" / "runs" / killed / "go"
     cmd = [sys.executable, "-m", "flyte_core.cli", "run", "--no-progress", "--backend", "docker"]
-    proc = subprocess.Popen([*cmd, "--name", "killed9", "kill_tasks.py", "parts", "--n", "10", "--marker",
+    proc = subprocess.Popen([*cmd, "--name", killed, "kill_tasks.py", "parts", "--n", "10", "--marker",
                              str(marker)], cwd=project, env=cli_env(project), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         # Every part started and the even ones ended: 1 parent and 5 waiting parts run.
         def settled() -> bool:
-            shown = json.loads(cli(project, "runs", "show", "killed9", "--json").stdout or "{}")
+            shown = json.loads(cli(project, "runs", "show", killed, "--json").stdout or "{}")
             done = [a for a in shown.get("actions", []) if a["phase"] == "succeeded"]
-            return len(done) == 5 and len(containers_of(docker_client, "killed9", running=True)) == 6
+            return len(done) == 5 and len(containers_of(docker_client, killed, running=True)) == 6
         wait_until(settled, "the even parts to finish")
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=60)
         # The containers notice their controller is gone and stop themselves: nobody removes them.
-        wait_until(lambda: not containers_of(docker_client, "killed9", running=True), "the containers to stop",
+        wait_until(lambda: not containers_of(docker_client, killed, running=True), "the containers to stop",
                    timeout=120)
     finally:
         proc.kill()
     # The next command of the store settles the run and removes what is left.
-    shown = json.loads(cli(project, "runs", "show", "killed9", "--json").stdout)
+    shown = json.loads(cli(project, "runs", "show", killed, "--json").stdout)
     assert shown["run"]["phase"] == "interrupted"
-    assert "Cleaned up: removed 6 container(s) of run killed9" in shown["run"]["error"]["message"]
-    assert containers_of(docker_client, "killed9") == []
+    assert f"Cleaned up: removed 6 container(s) of run {killed}" in shown["run"]["error"]["message"]
+    assert containers_of(docker_client, killed) == []
     marker.write_text("go")
-    r = subprocess.run([*cmd, "--name", "recovered9", "--recover", "killed9", "kill_tasks.py", "parts", "--n", "10",
+    r = subprocess.run([*cmd, "--name", recovered9, "--recover", killed, "kill_tasks.py", "parts", "--n", "10",
                         "--marker", str(marker)], cwd=project, env=cli_env(project), capture_output=True, text=True,
                        timeout=900)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == str(sum(range(10)))
-    shown = json.loads(cli(project, "runs", "show", "recovered9", "--json").stdout)
+    shown = json.loads(cli(project, "runs", "show", recovered9, "--json").stdout)
     actions = {a["action"]: a for a in shown["actions"]}
     recovered = sorted(int(a.rsplit(".", 1)[1]) - 1 for a, rec in actions.items() if rec.get("recovered_from"))
     assert recovered == [0, 2, 4, 6, 8]  # only the unfinished (odd) parts and the parent ran again
@@ -329,23 +362,44 @@ def parts(n: int) -> int:
 """
 
 
-def test_engine_restart_fails_the_run_and_loses_nothing(project: Path, private_engine: PrivateEngine,
-                                                        default_image: str) -> None:
-    """The engine (a private one: never the shared engine) is killed and started again mid-run: the
-    run ends failed with an error saying so and what to do, what had finished keeps its outputs,
-    and nothing of the run is left on the engine."""
-    (project / "restart_tasks.py").write_text(RESTART_TASKS.format(image=default_image))
-    engine = private_engine.client
-    assert engine is not None
-    on_engine = {"DOCKER_HOST": private_engine.host}
-    proc = start_cli_run(project, "restarted", "parts", "--n", "6", file="restart_tasks.py", **on_engine)
+RESTART_REUSED_TASKS = RESTART_TASKS + """
+
+warm = flyte.TaskEnvironment(name="restarted_warm", image="{image}", reusable=flyte.ReusePolicy(replicas=1))
+
+
+@warm.task
+def warm_sleeper() -> int:
+    print("warm and sleeping", flush=True)
+    time.sleep(600)
+    return 1
+"""
+
+RESTART_RAW_TASKS = RESTART_TASKS + """
+
+from flyte.extras import ContainerTask
+
+# A container task running the image as it is.
+raw_sleeper = ContainerTask(name="raw_sleeper", image="{image}", outputs={{"o": int}},
+                            command=["sh", "-c", "sleep 600; echo 1 > /var/outputs/o"])
+"""
+
+
+def restart_mid_run(project: Path, engine: PrivateEngine, module: str, task: str) -> dict[str, Any]:
+    """Run ``task`` (6 parts, the odd ones sleeping) of ``module`` on the private ``engine``; once the
+    even parts finished and the odd ones run (the parent and 3 containers), kill the engine and start
+    it again. Check the run failed saying so and what to do, that what had finished keeps its outputs,
+    and that nothing of the run is left on the engine; return the run as ``flyte runs show`` has it."""
+    (project / "restart_tasks.py").write_text(module)
+    client = engine.client
+    assert client is not None
+    proc = start_cli_run(project, "restarted", task, "--n", "6", file="restart_tasks.py", DOCKER_HOST=engine.host)
     try:
         def settled() -> bool:
             shown = json.loads(cli(project, "runs", "show", "restarted", "--json").stdout or "{}")
             done = [a for a in shown.get("actions", []) if a["phase"] == "succeeded"]
-            return len(done) == 3 and len(containers_of(engine, "restarted", running=True)) == 4
+            return len(done) == 3 and len(containers_of(client, "restarted", running=True)) == 4
         wait_until(settled, "the even parts to finish")
-        private_engine.restart()
+        engine.restart()
         _, err = proc.communicate(timeout=600)  # a guard against a hang, not a timing assertion
     finally:
         proc.kill()
@@ -358,7 +412,61 @@ def test_engine_restart_fails_the_run_and_loses_nothing(project: Path, private_e
     assert "flyte run --recover restarted" in message, message
     finished = [a["action"] for a in shown["actions"] if a["phase"] == "succeeded"]
     assert len(finished) == 3
-    outputs = sorted(json.loads(cli(project, "runs", "outputs", "restarted", a, "--json").stdout)["o0"]
-                     for a in finished)
+    outputs = sorted(v for a in finished
+                     for v in json.loads(cli(project, "runs", "outputs", "restarted", a, "--json").stdout).values())
     assert outputs == [0, 20, 40]
-    assert containers_of(private_engine.client, "restarted") == []
+    assert containers_of(engine.client, "restarted") == []
+    return shown
+
+
+def test_engine_restart_fails_the_run_and_loses_nothing(project: Path, private_engine: PrivateEngine,
+                                                        default_image: str) -> None:
+    """The engine (a private one: never the shared engine) is killed and started again mid-run: the
+    run ends failed with an error saying so and what to do, what had finished keeps its outputs,
+    and nothing of the run is left on the engine."""
+    restart_mid_run(project, private_engine, RESTART_TASKS.format(image=default_image), "parts")
+
+
+def restart_under(project: Path, engine: PrivateEngine, module: str, task: str,
+                  started: Callable[[], bool]) -> str:
+    """Run ``task`` of ``module`` alone on the private ``engine``; once ``started()`` holds, kill the
+    engine and start it again. Check the run failed saying so and what to do, and that nothing of
+    it is left on the engine; return the run's error message."""
+    (project / "restart_tasks.py").write_text(module)
+    proc = start_cli_run(project, "restarted", task, file="restart_tasks.py", DOCKER_HOST=engine.host)
+    try:
+        wait_until(started, f"{task} to run")
+        engine.restart()
+        _, err = proc.communicate(timeout=600)  # a guard against a hang, not a timing assertion
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err, err
+    shown = json.loads(cli(project, "runs", "show", "restarted", "--json").stdout)
+    assert shown["run"]["phase"] == "failed"
+    message = str(shown["run"]["error"]["message"])
+    assert "Docker engine" in message and "restarted" in message, message
+    assert "flyte run --recover restarted" in message, message
+    assert containers_of(engine.client, "restarted") == []
+    return message
+
+
+def test_engine_restart_fails_an_attempt_on_a_reusable_container_the_same_way(
+        project: Path, private_engine: PrivateEngine, default_image: str) -> None:
+    """As above, for an attempt running on a warm replica of a reusable environment."""
+    def started() -> bool:
+        return "warm and sleeping" in cli(project, "runs", "logs", "restarted").stdout
+
+    message = restart_under(project, private_engine, RESTART_REUSED_TASKS.format(image=default_image),
+                            "warm_sleeper", started)
+    assert "warm_sleeper" in message, message
+
+
+def test_engine_restart_fails_a_container_task_the_same_way(
+        project: Path, private_engine: PrivateEngine, default_image: str) -> None:
+    """As above, for a raw container task (``flyte.extras.ContainerTask``) running its image as it is."""
+    client = private_engine.client
+    assert client is not None
+    message = restart_under(project, private_engine, RESTART_RAW_TASKS.format(image=default_image), "raw_sleeper",
+                            lambda: len(containers_of(client, "restarted", running=True)) == 1)
+    assert "raw_sleeper" in message, message

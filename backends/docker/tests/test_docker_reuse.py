@@ -283,7 +283,7 @@ def test_ctrl_c_removes_the_warm_containers(project: Path, docker_client: docker
     try:
         assert wait_until(lambda: any(c["State"] == "running" for c in containers_of(docker_client, stopreuse)))
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=120)
+        proc.communicate(timeout=300)  # a guard against a hang, not a timing
     finally:
         proc.kill()
     assert proc.returncode == 130
