@@ -101,6 +101,7 @@ if TYPE_CHECKING:
     from flyte_core.images.layers import secrets_of as secrets_of
     from flyte_core.images.spec import Image as Image
     from flyte_core.plugins.hookspecs import hookimpl as hookimpl
+    from flyte_core.plugins.lazy import lazy_exports as lazy_exports
     from flyte_core.plugins.manager import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
     from flyte_core.plugins.manager import PluginFailure as PluginFailure
     from flyte_core.plugins.manager import PluginInfo as PluginInfo
@@ -229,6 +230,7 @@ _BY_MODULE: dict[str, str] = {
     "flyte_core.images.layers": "Layer PythonWheels is_own_wheels read_script_metadata requirement_name secrets_of",
     "flyte_core.images.spec": "Image",
     "flyte_core.plugins.hookspecs": "hookimpl",
+    "flyte_core.plugins.lazy": "lazy_exports",
     "flyte_core.plugins.manager": "PluginSet PluginInfo PluginFailure ENTRY_POINT_GROUP",
     "flyte_core.run.backend": (
         "Backend BackendFactory BackendRegistry BackendRun RunController ActionSpec ActionOutcome"
@@ -284,7 +286,7 @@ _WHERE: dict[str, tuple[str, str]] = {
 
 __all__ = [
     # Hooks and plugins
-    "hookimpl", "PluginSet", "PluginInfo", "PluginFailure", "ENTRY_POINT_GROUP",
+    "hookimpl", "PluginSet", "PluginInfo", "PluginFailure", "ENTRY_POINT_GROUP", "lazy_exports",
     # Backends
     "Backend", "BackendFactory", "BackendRegistry", "BackendRun", "RunController", "ActionSpec", "ActionOutcome",
     "RunSettings",

@@ -89,6 +89,18 @@ class DirectPath:
         self.reuse.finish(claim, None, self.run_name, action)
         self._fail(call, 1, outcome.error, 0)
 
+    def _queued(self, call: _Call) -> bool:
+        """Record ``call`` queued; True when it looks up a cache or a call in flight first, False when
+        nothing comes between queued and running (both are recorded in one change)."""
+        task = call.task
+        if not self._looks_up(task):
+            now = time.time()
+            self.recorder.queued_running(self.run_name, call.action, call.parent, task.name, call.group, now,
+                                         call.inputs, now)
+            return False
+        self.recorder.queued(self.run_name, call.action, call.parent, task.name, call.group, time.time(), call.inputs)
+        return True
+
     def _run_plain(self, call: _Call) -> Mapping[str, Any]:
         """One attempt, run in this thread when the backend can (else on the loop): the lifecycle
         of an action with no retry or timeout, without the attempt generator; a cache hit (or
@@ -96,11 +108,7 @@ class DirectPath:
         task, rec, action = call.task, self.recorder, call.action
         self.unhonoured.check(task)
         claim = None
-        if not self._looks_up(task):  # nothing between queued and running: one change
-            now = time.time()
-            rec.queued_running(self.run_name, action, call.parent, task.name, call.group, now, call.inputs, now)
-        else:
-            rec.queued(self.run_name, action, call.parent, task.name, call.group, time.time(), call.inputs)
+        if self._queued(call):
             claim = self.reuse.claim(task, call.inputs)
             if claim is not None:
                 hit = self.reuse.cached(claim)
@@ -142,11 +150,7 @@ class DirectPath:
         self.running.started(action, parent)
         claim = None
         try:
-            if not self._looks_up(task):  # nothing between queued and running: one change
-                now = time.time()
-                rec.queued_running(self.run_name, action, parent, task.name, call.group, now, call.inputs, now)
-            else:
-                rec.queued(self.run_name, action, parent, task.name, call.group, time.time(), call.inputs)
+            if self._queued(call):
                 claim = self.reuse.claim(task, call.inputs)
                 if claim is not None:
                     hit = self.reuse.cached(claim)

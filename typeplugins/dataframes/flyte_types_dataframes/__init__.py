@@ -9,7 +9,9 @@ those columns and checks that a frame being written has them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flyte_core.extend import lazy_exports
 
 if TYPE_CHECKING:
     from flyte_types_dataframes.dataframe import CSV, PARQUET, DataFrame
@@ -23,13 +25,4 @@ _LAZY = {
 
 __all__ = ["CSV", "PARQUET", "DataFrame"]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)

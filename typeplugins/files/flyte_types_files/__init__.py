@@ -5,7 +5,9 @@ Users import them as ``from flyte.io import File, Dir`` (or ``flyte.File`` / ``f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flyte_core.extend import lazy_exports
 
 if TYPE_CHECKING:
     from flyte_types_files.directory import Dir, EmptyDir
@@ -20,13 +22,4 @@ _LAZY = {
 
 __all__ = ["Dir", "EmptyDir", "File"]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
