@@ -47,7 +47,17 @@ from flyte_backend_docker.labels import (
 )
 from flyte_backend_docker.lending import POOL_DIR, WorkerFolders, forget, lend, reclaim, worker_folders
 from flyte_backend_docker.options import DockerOptions
-from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
+from flyte_backend_docker.outcomes import (
+    crashed,
+    engine_gone,
+    oom_killed,
+    pool_failure,
+    refused,
+    start_refused,
+    timed_out,
+    with_action,
+)
+from flyte_backend_docker.pool import POOL_LABEL, PoolManager
 from flyte_backend_docker.rawtask import execute_raw
 from flyte_backend_docker.resources import container_limits, describe_memory
 from flyte_backend_docker.sandbox import Sandbox, give
@@ -57,7 +67,6 @@ from flyte_core.extend import (
     ActionSpec,
     BackendRun,
     ChannelServer,
-    ErrorInfo,
     FlyteUsageError,
     ImageBuilder,
     RawContainerTask,
@@ -199,7 +208,7 @@ class DockerBackend:
         if isinstance(spec.task, RawContainerTask):
             return await execute_raw(self, spec, spec.task)
         if is_nested_function(spec.task):
-            return _refused(spec, f"it is defined inside a function ({spec.task.func.__qualname__}); a container "
+            return refused(spec, f"it is defined inside a function ({spec.task.func.__qualname__}); a container "
                                   "can only import tasks defined at module level")
         tag = await self._tag(spec)
         ref = task_ref(spec.task, spec.code_root)
@@ -222,7 +231,7 @@ class DockerBackend:
             try:
                 return await self._execute_fresh(spec, tag, base, ws.outcome_path, writable)
             except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
-                return _engine_gone(spec, EngineGone(
+                return engine_gone(spec, EngineGone(
                     f"the Docker engine cannot be reached: it restarted or stopped ({e})"))
             finally:
                 self._slots.release(spec.action)
@@ -276,7 +285,7 @@ class DockerBackend:
             try:
                 await self._api(self._start, cid)
             except docker.errors.APIError as e:
-                refused = _start_refused(spec, e)
+                refused = start_refused(spec, e)
                 if refused is None:
                     raise
                 return refused
@@ -288,9 +297,9 @@ class DockerBackend:
             try:
                 code = await asyncio.wait_for(asyncio.shield(exit_code), spec.timeout)
             except TimeoutError:
-                return _timeout(spec)
+                return timed_out(spec)
             except EngineGone as e:
-                return _engine_gone(spec, e)
+                return engine_gone(spec, e)
             except asyncio.CancelledError:
                 aborted = True
                 raise
@@ -298,15 +307,15 @@ class DockerBackend:
             with contextlib.suppress(TimeoutError):  # the rest of its output, already on its way
                 await asyncio.wait_for(asyncio.shield(pumped), 5)
             if os.path.exists(outcome_path):
-                outcome = _with_action(read_outcome(outcome_path), spec)
+                outcome = with_action(read_outcome(outcome_path), spec)
                 failed = outcome.error is not None
                 return outcome
             if self._watch.broke_since(started):  # it was stopped by the engine's restart, not by its task
-                return _engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped it"))
+                return engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped it"))
             state = (await self._api(self._client.api.inspect_container, cid))["State"]
             if state.get("OOMKilled"):
-                return _oom(spec, describe_memory(resources), list(tail))
-            return _crashed(spec, code, list(tail))
+                return oom_killed(spec, describe_memory(resources), list(tail))
+            return crashed(spec, code, list(tail))
         finally:
             self._live.pop(spec.action, None)  # from now on the channel refuses its requests
             stopping = running and not exited  # timed out or aborted: it still runs
@@ -394,17 +403,17 @@ class DockerBackend:
             try:
                 result = await self._pools.execute(spec, tag, place)
             except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
-                return _engine_gone(spec, EngineGone(
+                return engine_gone(spec, EngineGone(
                     f"the Docker engine cannot be reached: it restarted or stopped ({e})"))
             await asyncio.to_thread(reclaim, placed.pop("loans", []))
             outcome_path = f"{placed.get('base')}.outcome.json"
             if result.kind == "done" and os.path.exists(outcome_path):
-                return _with_action(read_outcome(outcome_path), spec)
+                return with_action(read_outcome(outcome_path), spec)
             if result.kind in ("lost", "failed") and self._watch.broke_since(started):
                 # Its replica was stopped (or could not start) because the engine restarted.
-                return _engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped its "
+                return engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped its "
                                                      "reusable container"))
-            return _pool_failure(spec, result)
+            return pool_failure(spec, result)
         finally:
             if placed.get("loans"):  # ended abnormally (aborted): the folders go back all the same
                 await asyncio.shield(asyncio.to_thread(reclaim, placed["loans"]))
@@ -692,76 +701,6 @@ def _local_root(root: str) -> str | None:
     return None if "://" in root else root
 
 
-def _refused(spec: ActionSpec, why: str) -> ActionOutcome:
-    return ActionOutcome(error=ErrorInfo("ModuleLoadError", "user", f"Task '{spec.task_name}' cannot run in a "
-                                         f"container: {why}.", action=spec.action), final=True)
-
-
 def _resolve(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
-
-
-def _start_refused(spec: ActionSpec, e: docker.errors.APIError) -> ActionOutcome | None:
-    """The engine would not start the container for a reason the user can fix; None for others."""
-    text = str(e.explanation or e)
-    if "could not select device driver" in text or ("gpu" in text.lower() and "capabilit" in text):
-        assert spec.task is not None
-        gpu = spec.task.env.resources.gpu if spec.task.env.resources is not None else None
-        return ActionOutcome(error=ErrorInfo(
-            "GPUUnavailableError", "user",
-            f"Task '{spec.task_name}' requests GPUs (Resources(gpu={gpu!r})), but this Docker engine has no GPU "
-            "runtime; install the NVIDIA Container Toolkit and restart the engine, run on a backend with GPUs "
-            f"(e.g. kubernetes), or drop the gpu request (task.override(resources=...)). The engine said: {text}",
-            action=spec.action), final=True)
-    return None
-
-
-def _engine_gone(spec: ActionSpec, e: EngineGone) -> ActionOutcome:
-    """The attempt's container was lost with its engine: say so, and how to redo only what is missing."""
-    host = os.environ.get("DOCKER_HOST") or "the default socket"
-    return ActionOutcome(error=ErrorInfo(
-        "TaskInterruptedError", "system",
-        f"The container of action {spec.action} (task '{spec.task_name}', attempt {spec.attempt}) was lost: {e} "
-        f"(engine: {host}). Everything that finished is kept in the run store: once `docker info` answers again, "
-        f"`flyte run --recover {spec.run_name} ...` (same program and inputs) redoes only the unfinished actions.",
-        action=spec.action), final=True)
-
-
-def _timeout(spec: ActionSpec) -> ActionOutcome:
-    return ActionOutcome(error=ErrorInfo(
-        "TaskTimeoutError", "user",
-        f"Task '{spec.task_name}' did not finish within its timeout of {spec.timeout:g}s; its container was "
-        "stopped.", action=spec.action))
-
-
-def _oom(spec: ActionSpec, limit: str, tail: list[str]) -> ActionOutcome:
-    msg = (f"Task '{spec.task_name}' (action {spec.action}) exceeded its memory limit of {limit} and was killed; "
-           "raise Resources(memory=...) or use less memory.")
-    if tail:
-        msg += "\nLast output lines:\n" + "\n".join(tail)
-    return ActionOutcome(error=ErrorInfo("OOMError", "user", msg, action=spec.action))
-
-
-def _crashed(spec: ActionSpec, code: int, tail: list[str]) -> ActionOutcome:
-    msg = (f"The container of action {spec.action} (task '{spec.task_name}', attempt {spec.attempt}) exited "
-           f"with code {code} before the task finished.")
-    if tail:
-        msg += "\nLast output lines:\n" + "\n".join(tail)
-    return ActionOutcome(error=ErrorInfo("TaskInterruptedError", "system", msg, action=spec.action))
-
-
-def _with_action(outcome: ActionOutcome, spec: ActionSpec) -> ActionOutcome:
-    if outcome.error is not None and outcome.error.action is None:
-        return attrs.evolve(outcome, error=attrs.evolve(outcome.error, action=spec.action))
-    return outcome
-
-
-def _pool_failure(spec: ActionSpec, result: PoolResult) -> ActionOutcome:
-    """The outcome of an attempt on a warm container that ended without one; shaped as on fresh ones."""
-    assert spec.task is not None
-    if result.kind == "timeout":
-        return _timeout(spec)
-    if result.oom:
-        return _oom(spec, describe_memory(spec.task.env.resources), list(result.tail))
-    return ActionOutcome(error=ErrorInfo("TaskInterruptedError", "system", result.message(spec), action=spec.action))

@@ -23,6 +23,7 @@ import requests.exceptions
 
 from flyte_backend_docker.engine import EngineGone
 from flyte_backend_docker.labels import labels_for
+from flyte_backend_docker.outcomes import engine_gone, timed_out
 from flyte_backend_docker.resources import container_limits
 from flyte_backend_docker.sandbox import give
 from flyte_core.extend import ActionOutcome, ActionSpec, ErrorInfo, FlyteUsageError, error_info
@@ -70,7 +71,7 @@ async def execute_raw(backend: DockerBackend, spec: ActionSpec, task: Any) -> Ac
             pump.start()
             code = await asyncio.wait_for(asyncio.shield(exit_code), spec.timeout)
         except TimeoutError:
-            return timeout_outcome(spec)
+            return timed_out(spec)
         except asyncio.CancelledError:
             running = aborted = True  # a cancelled start still completed (EngineCalls)
             raise
@@ -125,17 +126,3 @@ def _replay_logs(backend: DockerBackend, cid: str, spec: ActionSpec, tail: deque
         raw = backend._client.api.logs(cid, stdout=stream == "stdout", stderr=stream == "stderr")
         for line in raw.splitlines():
             backend._emit(spec, stream, line, tail)
-
-
-def engine_gone(spec: ActionSpec, e: EngineGone) -> ActionOutcome:
-    """The outcome of an attempt whose container was lost with its engine (as for task containers)."""
-    from flyte_backend_docker.backend import _engine_gone
-
-    return _engine_gone(spec, e)
-
-
-def timeout_outcome(spec: ActionSpec) -> ActionOutcome:
-    """The outcome of an attempt stopped at its timeout."""
-    from flyte_backend_docker.backend import _timeout
-
-    return _timeout(spec)
