@@ -384,56 +384,36 @@ raw_sleeper = ContainerTask(name="raw_sleeper", image="{image}", outputs={{"o": 
 """
 
 
-def restart_mid_run(project: Path, engine: PrivateEngine, module: str, task: str) -> dict[str, Any]:
-    """Run ``task`` (6 parts, the odd ones sleeping) of ``module`` on the private ``engine``; once the
-    even parts finished and the odd ones run (the parent and 3 containers), kill the engine and start
-    it again. Check the run failed saying so and what to do, that what had finished keeps its outputs,
-    and that nothing of the run is left on the engine; return the run as ``flyte runs show`` has it."""
-    (project / "restart_tasks.py").write_text(module)
-    client = engine.client
+def test_engine_restart_fails_the_run_and_loses_nothing(project: Path, private_engine: PrivateEngine,
+                                                        default_image: str) -> None:
+    """The engine (a private one: never the shared engine) is killed and started again mid-run, once
+    the even parts of 6 finished and the odd ones run (the parent and 3 containers): the run ends
+    failed with an error saying so and what to do, what had finished keeps its outputs, and nothing
+    of the run is left on the engine."""
+    client = private_engine.client
     assert client is not None
-    proc = start_cli_run(project, "restarted", task, "--n", "6", file="restart_tasks.py", DOCKER_HOST=engine.host)
-    try:
-        def settled() -> bool:
-            shown = json.loads(cli(project, "runs", "show", "restarted", "--json").stdout or "{}")
-            done = [a for a in shown.get("actions", []) if a["phase"] == "succeeded"]
-            return len(done) == 3 and len(containers_of(client, "restarted", running=True)) == 4
-        wait_until(settled, "the even parts to finish")
-        engine.restart()
-        _, err = proc.communicate(timeout=600)  # a guard against a hang, not a timing assertion
-    finally:
-        proc.kill()
-    assert proc.returncode == 1, err
-    assert "Traceback" not in err, err
-    shown = json.loads(cli(project, "runs", "show", "restarted", "--json").stdout)
-    assert shown["run"]["phase"] == "failed"
-    message = shown["run"]["error"]["message"]
-    assert "Docker engine" in message and "restarted" in message, message
-    assert "flyte run --recover restarted" in message, message
+
+    def settled() -> bool:
+        shown = json.loads(cli(project, "runs", "show", "restarted", "--json").stdout or "{}")
+        done = [a for a in shown.get("actions", []) if a["phase"] == "succeeded"]
+        return len(done) == 3 and len(containers_of(client, "restarted", running=True)) == 4
+
+    shown = restart_under(project, private_engine, RESTART_TASKS.format(image=default_image), "parts", settled,
+                          "--n", "6")
     finished = [a["action"] for a in shown["actions"] if a["phase"] == "succeeded"]
     assert len(finished) == 3
     outputs = sorted(v for a in finished
                      for v in json.loads(cli(project, "runs", "outputs", "restarted", a, "--json").stdout).values())
     assert outputs == [0, 20, 40]
-    assert containers_of(engine.client, "restarted") == []
-    return shown
 
 
-def test_engine_restart_fails_the_run_and_loses_nothing(project: Path, private_engine: PrivateEngine,
-                                                        default_image: str) -> None:
-    """The engine (a private one: never the shared engine) is killed and started again mid-run: the
-    run ends failed with an error saying so and what to do, what had finished keeps its outputs,
-    and nothing of the run is left on the engine."""
-    restart_mid_run(project, private_engine, RESTART_TASKS.format(image=default_image), "parts")
-
-
-def restart_under(project: Path, engine: PrivateEngine, module: str, task: str,
-                  started: Callable[[], bool]) -> str:
-    """Run ``task`` of ``module`` alone on the private ``engine``; once ``started()`` holds, kill the
-    engine and start it again. Check the run failed saying so and what to do, and that nothing of
-    it is left on the engine; return the run's error message."""
+def restart_under(project: Path, engine: PrivateEngine, module: str, task: str, started: Callable[[], bool],
+                  *args: str) -> dict[str, Any]:
+    """Run ``task`` of ``module`` (with CLI ``args``) on the private ``engine``; once ``started()``
+    holds, kill the engine and start it again. Check the run failed saying so and what to do, and
+    that nothing of it is left on the engine; return the run as ``flyte runs show`` has it."""
     (project / "restart_tasks.py").write_text(module)
-    proc = start_cli_run(project, "restarted", task, file="restart_tasks.py", DOCKER_HOST=engine.host)
+    proc = start_cli_run(project, "restarted", task, *args, file="restart_tasks.py", DOCKER_HOST=engine.host)
     try:
         wait_until(started, f"{task} to run")
         engine.restart()
@@ -442,13 +422,13 @@ def restart_under(project: Path, engine: PrivateEngine, module: str, task: str,
         proc.kill()
     assert proc.returncode == 1, err
     assert "Traceback" not in err, err
-    shown = json.loads(cli(project, "runs", "show", "restarted", "--json").stdout)
+    shown: dict[str, Any] = json.loads(cli(project, "runs", "show", "restarted", "--json").stdout)
     assert shown["run"]["phase"] == "failed"
     message = str(shown["run"]["error"]["message"])
     assert "Docker engine" in message and "restarted" in message, message
     assert "flyte run --recover restarted" in message, message
     assert containers_of(engine.client, "restarted") == []
-    return message
+    return shown
 
 
 def test_engine_restart_fails_an_attempt_on_a_reusable_container_the_same_way(
@@ -458,7 +438,7 @@ def test_engine_restart_fails_an_attempt_on_a_reusable_container_the_same_way(
         return "warm and sleeping" in cli(project, "runs", "logs", "restarted").stdout
 
     message = restart_under(project, private_engine, RESTART_REUSED_TASKS.format(image=default_image),
-                            "warm_sleeper", started)
+                            "warm_sleeper", started)["run"]["error"]["message"]
     assert "warm_sleeper" in message, message
 
 
@@ -467,6 +447,7 @@ def test_engine_restart_fails_a_container_task_the_same_way(
     """As above, for a raw container task (``flyte.extras.ContainerTask``) running its image as it is."""
     client = private_engine.client
     assert client is not None
-    message = restart_under(project, private_engine, RESTART_RAW_TASKS.format(image=default_image), "raw_sleeper",
-                            lambda: len(containers_of(client, "restarted", running=True)) == 1)
+    shown = restart_under(project, private_engine, RESTART_RAW_TASKS.format(image=default_image), "raw_sleeper",
+                          lambda: len(containers_of(client, "restarted", running=True)) == 1)
+    message = shown["run"]["error"]["message"]
     assert "raw_sleeper" in message, message
