@@ -4,6 +4,7 @@ every distribution (and of any project with flyte-core installed) a temporary FL
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,28 @@ def test_this_suite_runs_with_a_temporary_flyte_home(flyte_home: Path) -> None:
     assert os.environ["FLYTE_HOME"] == str(flyte_home)
     assert Path.home() / ".flyte" not in (flyte_home, *flyte_home.parents)
     assert "FLYTE_CONFIG" not in os.environ
+
+
+INTERRUPTIBLE = '''
+import signal, subprocess, sys
+
+
+def test_a_started_process_takes_ctrl_c():
+    # What a Ctrl-C test checks first: the child it starts turns SIGINT into KeyboardInterrupt.
+    probe = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout == "True\\n"
+'''
+
+
+def test_processes_tests_start_take_ctrl_c_when_the_suite_was_started_with_sigint_ignored(tmp_path: Path) -> None:
+    # As from `nohup ... &` in a script: pytest starts with SIGINT ignored, which its children inherit.
+    (tmp_path / "test_interrupt.py").write_text(INTERRUPTIBLE)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_interrupt.py"],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:flyte_core",
+                        "test_interrupt.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert r.returncode == 1, "without the plugin the child ignores SIGINT: this test would prove nothing"

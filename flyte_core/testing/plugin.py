@@ -1,8 +1,8 @@
 """The pytest plugin flyte-core installs (entry point ``pytest11``): every test of every project that
 has flyte-core installed runs against a temporary ``FLYTE_HOME``, so a test suite never writes runs,
 cache entries or secrets into the user's own ``~/.flyte``; tests skipped by a fixture for one reason
-(no cluster reachable, say) give one line of the skip summary, not one each; and fixtures for plugin
-authors.
+(no cluster reachable, say) give one line of the skip summary, not one each; processes a test starts
+can be interrupted with SIGINT however pytest itself was started; and fixtures for plugin authors.
 
 Turn it off for a test session with ``pytest -p no:flyte_core``.
 """
@@ -10,6 +10,7 @@ Turn it off for a test session with ``pytest -p no:flyte_core``.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -20,6 +21,19 @@ from flyte_core.config.files import CONFIG_ENV, HOME_ENV
 from flyte_core.plugins.manager import PluginSet
 from flyte_core.run.session import Session
 from flyte_core.testing.kit import HookRecorder, in_project, make_plugins, write_project
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give SIGINT its default handler when pytest was started with it ignored.
+
+    A shell starts background commands (``cmd &`` without job control, ``nohup``) with SIGINT
+    ignored, and an ignored signal stays ignored across ``exec``: every ``flyte run`` a test starts
+    would then ignore the Ctrl-C the test sends it, and the test's result would depend on how the
+    suite was launched. A handled signal is reset to the default by ``exec``, so the processes tests
+    start get Python's usual KeyboardInterrupt, as they do from a terminal.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", autouse=True)
