@@ -34,10 +34,22 @@ def _duration(start: float | None, end: float | None) -> str:
 
 
 def _get_run(state: CliState, name: str) -> RunRecord:
-    rec = state.session().get_run(name)
+    rec = state.run_store().get_run(name)
+    if rec is None or not rec.phase.is_terminal:  # missing, or maybe without a controller: the session says
+        rec = state.session().get_run(name)
     if rec is None:
         fail_usage(state.session().no_such_run(name))
     return rec
+
+
+def _settled(state: CliState, runs: list[RunRecord]) -> list[RunRecord]:
+    """``runs`` as the session sees them: a run not finished may have lost its controller (or be
+    driven elsewhere, through a launcher plugin); a finished one is what the store holds, so a list
+    of finished runs needs no session (and no plugins)."""
+    if all(r.phase.is_terminal for r in runs):
+        return runs
+    session = state.session()
+    return [r if r.phase.is_terminal else session.get_run(r.name) or r for r in runs]
 
 
 def _jsonable(obj: Any) -> Any:
@@ -61,8 +73,8 @@ def list_runs(state: CliState, status: str | None, task: str | None, since: str 
               as_json: bool) -> None:
     """Runs, newest first."""
     as_json = as_json or state.as_json  # flyte --output-format json
-    runs = state.session().list_runs(limit=limit, phase=Phase(status) if status else None, task=task,
-                                     since=_since(since) if since else None)
+    runs = _settled(state, state.run_store().list_runs(limit=limit, phase=Phase(status) if status else None,
+                                                       task=task, since=_since(since) if since else None))
     if as_json:
         click.echo(json.dumps([_jsonable(r) for r in runs], indent=2))
         return
@@ -92,7 +104,7 @@ def show_run(state: CliState, run: str, as_json: bool, follow: bool, limit: int,
     """A run's action tree with phase, duration and attempts per action (a page of a large run)."""
     as_json = as_json or state.as_json  # flyte --output-format json
     rec = _get_run(state, run)
-    store = state.session().runs
+    store = state.run_store()
     actions = store.get_actions(run, offset=offset, limit=limit or None)
     if (limit and len(actions) == limit) or offset:
         total = store.count_actions(run)

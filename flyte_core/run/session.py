@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from flyte_core.config.files import Config, flyte_home, load_config
+from flyte_core.config.files import Config, load_config
 from flyte_core.config.schema import ConfigValueError
 from flyte_core.errors.core import FlyteUsageError, RunAbortedError, TaskInputError
 from flyte_core.plugins.manager import PluginSet, make_plugin_set, process_plugins
@@ -29,7 +29,6 @@ from flyte_core.run.settings import RunSettings
 from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
 from flyte_core.runstore.store import RunStore
 from flyte_core.security.names import optional_name
-from flyte_core.security.privatefiles import private_dir
 from flyte_core.storage.datastore import DataStore
 from flyte_core.task.kinds import TaskKindRegistry
 from flyte_core.task.template import TaskTemplate
@@ -128,13 +127,9 @@ class Session:
             if self._runs is None:
                 arg = self._run_store_arg
                 if arg is None or isinstance(arg, str):
-                    from flyte_core.runstore.sqlite import SQLiteRunStore
+                    from flyte_core.runstore.local import open_run_store
 
-                    path = Path(arg or self.config.runs_path).expanduser()
-                    home = flyte_home()
-                    if path.absolute().is_relative_to(home.absolute()):
-                        private_dir(home)  # FLYTE_HOME holds runs and secrets: owner-only
-                    self._runs = SQLiteRunStore(path)
+                    self._runs = open_run_store(arg or self.config.runs_path)
                 else:
                     self._runs = arg
             return self._runs
