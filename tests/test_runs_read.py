@@ -123,10 +123,11 @@ def test_reading_a_finished_run_loads_no_plugin(store: Path) -> None:
 
 def test_runs_abort_starts_without_the_kubernetes_client(tmp_path: Path) -> None:
     """A project on the kubernetes backend: aborting a run (here one that is not there) needs the client
-    only for a run a launcher drives in the cluster."""
+    only for a run a launcher drives in the cluster, and plugins only for a run still going."""
     (tmp_path / ".flyte").mkdir()
     (tmp_path / ".flyte" / "config.yaml").write_text("backend: kubernetes\nbackends:\n  kubernetes:\n"
                                                      "    namespace: flyte-test\n")
     loaded = _modules(tmp_path, _cli("runs", "abort", "no-such-run"))
     assert "flyte_core.run.session" in loaded  # it did get as far as asking the session
     assert not {m for m in loaded if m == "kubernetes" or m.startswith("kubernetes.")}
+    assert not {m for m in loaded if m.startswith(("flyte_backend_", "flyte_types_"))}  # no plugin loaded

@@ -35,10 +35,10 @@ def _duration(start: float | None, end: float | None) -> str:
 
 def _get_run(state: CliState, name: str) -> RunRecord:
     rec = state.run_store().get_run(name)
-    if rec is None or not rec.phase.is_terminal:  # missing, or maybe without a controller: the session says
-        rec = state.session().get_run(name)
     if rec is None:
         fail_usage(state.session().no_such_run(name))
+    if not rec.phase.is_terminal:  # its controller may be gone, or drive it elsewhere: the session settles it
+        rec = state.session().get_run(name) or rec
     return rec
 
 

@@ -91,9 +91,10 @@ class Session:
         self._backend_options = dict(backend_options or {})
         self._autoload_plugins = autoload_plugins
         self._named_plugins = tuple(plugins)
-        #: This session's plugins: the process's own unless it names plugins or turns autoload off.
-        self.plugins: PluginSet = (make_plugin_set(autoload=autoload_plugins, plugins=plugins)
-                                   if plugins or autoload_plugins is not None else process_plugins())
+        # This session's plugins: its own if it names plugins or turns autoload off, else the process's,
+        # loaded on first use (reading a finished run from the store needs none).
+        self._plugins: PluginSet | None = (make_plugin_set(autoload=autoload_plugins, plugins=plugins)
+                                           if plugins or autoload_plugins is not None else None)
         self.engine = TypeEngine(
             lambda key, hint: self.plugins.hook.flyte_type_transformer(python_type=key, hint=hint)
         )
@@ -108,13 +109,20 @@ class Session:
         #: Settings given to ``flyte.init`` that are accepted and have no effect here.
         self.notices: list[str] = []
 
+    @property
+    def plugins(self) -> PluginSet:
+        """This session's plugins: the process's own unless it names plugins or turns autoload off."""
+        if self._plugins is None:
+            self._plugins = process_plugins()
+        return self._plugins
+
     def add_plugins(self, *plugins: Any) -> None:
         """Load more plugins (modules, objects or dotted names) into this session; call it before the
         session's first run, which reads the plugins' registries once. The session then has a plugin
         manager of its own: the process's, shared with other sessions, is left as it is. Workers
         load these plugins too when they are importable (a module in the project folder)."""
         self._named_plugins += plugins
-        self.plugins = make_plugin_set(autoload=self._autoload_plugins, plugins=self._named_plugins)
+        self._plugins = make_plugin_set(autoload=self._autoload_plugins, plugins=self._named_plugins)
         with self._lock:
             self._backends = self._task_kinds = self._launchers = None
 
