@@ -139,15 +139,16 @@ def complete_run_names(ctx: click.Context, param: click.Parameter, incomplete: s
     """Shell completion of a RUN argument: names of recent runs in the run store, newest first."""
     from click.shell_completion import CompletionItem
 
-    from flyte_core.run.session import Session
+    from flyte_core.config.files import load_config
+    from flyte_core.runstore.local import open_run_store
 
     config = ctx.find_root().params.get("config")
     try:
-        session = Session(config=config)
+        store = open_run_store(load_config(config).runs_path)  # no session: completions must be quick
         try:
-            runs = session.runs.list_runs(limit=200)
+            runs = store.list_runs(limit=200)
         finally:
-            session.close()
+            store.close()
     except Exception:  # a completion never prints errors into the user's shell
         return []
     return [CompletionItem(r.name, help=f"{r.task} {r.phase.value}") for r in runs if r.name.startswith(incomplete)]
