@@ -117,7 +117,7 @@ def show_run(state: CliState, run: str, as_json: bool, follow: bool, limit: int,
 
     console = Console()
     if follow and not rec.phase.is_terminal:
-        rec, actions = _follow(state, run, console)
+        rec, actions = _follow(state, run, console, offset=offset, limit=limit or None)
     console.print(_header(rec), highlight=False)
     console.print(build_tree(actions))
     if rec.error is not None:
@@ -131,21 +131,24 @@ def _header(rec: RunRecord) -> str:
             f"{rec.backend} · {_duration(rec.started_at, rec.ended_at)}")
 
 
-def _follow(state: CliState, run: str, console: Console) -> tuple[RunRecord, list[ActionRecord]]:
+def _follow(state: CliState, run: str, console: Console, *, offset: int,
+            limit: int | None) -> tuple[RunRecord, list[ActionRecord]]:
     session = state.session()
     try:
-        rec = follow_run(session, run, console)
+        rec = follow_run(session, run, console, offset=offset, limit=limit)
     except KeyboardInterrupt:
         console.print("[yellow]Stopped following; the run goes on.[/yellow]")
         rec = _get_run(state, run)
-    return rec, session.runs.get_actions(run)
+    return rec, session.runs.get_actions(run, offset=offset, limit=limit)
 
 
-def follow_run(session: Session, run: str, console: Console, *, logs: bool = False, progress: bool = True) -> RunRecord:
-    """Keep the action tree (and, with ``logs``, what the tasks print) on ``console`` until the
-    run ends; return its final record. The run may be driven by another process or machine, so
-    the run store is what there is to watch (a launched run's launcher keeps it current).
-    KeyboardInterrupt is left to the caller: leaving never stops the run."""
+def follow_run(session: Session, run: str, console: Console, *, logs: bool = False, progress: bool = True,
+               offset: int = 0, limit: int | None = 1000) -> RunRecord:
+    """Keep the action tree (a page of it: ``limit`` actions from ``offset``, all for None) and,
+    with ``logs``, what the tasks print on ``console`` until the run ends; return its final record.
+    The run may be driven by another process or machine, so the run store is what there is to watch
+    (a launched run's launcher keeps it current). KeyboardInterrupt is left to the caller: leaving
+    never stops the run."""
     from rich.console import Group
     from rich.live import Live
     from rich.markup import escape as rich_escape
@@ -170,7 +173,7 @@ def follow_run(session: Session, run: str, console: Console, *, logs: bool = Fal
             if rec.phase.is_terminal:
                 break
             if live is not None:
-                live.update(Group(_header(rec), build_tree(session.runs.get_actions(run))))
+                live.update(Group(_header(rec), build_tree(session.runs.get_actions(run, offset=offset, limit=limit))))
             time.sleep(0.3)
             rec = session.get_run(run) or rec
     new_lines()
