@@ -19,8 +19,9 @@ import dispatch
 import docker_backend
 import frames
 import issue17
+import runstore
 
-NAMES = ("issue17", "dispatch", "cache", "frames", "docker", "containers")
+NAMES = ("issue17", "runstore", "dispatch", "cache", "frames", "docker", "containers")
 
 
 def main() -> None:
@@ -28,8 +29,8 @@ def main() -> None:
     for machine-readable output)."""
     chosen = [a for a in sys.argv[1:] if a in NAMES] or list(NAMES)
     results: dict[str, object] = {}
-    for name, fn in (("issue17", issue17.main), ("dispatch", dispatch.main), ("cache", cache.main),
-                     ("frames", frames.main)):
+    for name, fn in (("issue17", issue17.main), ("runstore", runstore.main), ("dispatch", dispatch.main),
+                     ("cache", cache.main), ("frames", frames.main)):
         if name in chosen:
             results[name] = fn()
     if "docker" in chosen:
@@ -45,6 +46,9 @@ def main() -> None:
     if "issue17" in results:
         print("== issue 17: flyte-core, Flyte 2 2.12.1 and plain Python (fresh interpreters) ==")
         issue17.report(results["issue17"])  # type: ignore[arg-type]
+    if "runstore" in results:
+        print("== reading a large run store (FLYTE_BENCH_STORE_ACTIONS, default 1,000,000) ==")
+        runstore.report(results["runstore"])  # type: ignore[arg-type]
     if "dispatch" in results:
         print("== task dispatch (local backend, full tracking) ==")
         dispatch.report(results["dispatch"])  # type: ignore[arg-type]

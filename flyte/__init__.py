@@ -7,66 +7,95 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flyte import errors
 from flyte_core import __version__
-from flyte_core.api.platform import (
-    Link,
-    current_domain,
-    current_project,
-    deploy,
-    init_from_api_key,
-    init_in_cluster,
-    init_passthrough,
-    is_control_plane_available,
-    rerun,
-    system_logger,
-)
-from flyte_core.images.spec import Image
-from flyte_core.runstore.records import Phase as ActionPhase
-from flyte_core.runtime.checkpoint import BaseCheckpoint, Checkpoint, latest_checkpoint
-from flyte_core.runtime.context import ActionID, TaskContext, custom_context, get_custom_context
-from flyte_core.runtime.context import public as ctx
-from flyte_core.runtime.group import group
-from flyte_core.runtime.logs import logger
-from flyte_core.runtime.trace import trace
-from flyte_core.security.secrets import Secret, SecretRequest
-from flyte_core.task.cachepolicy import CachePolicy
-from flyte_core.task.devices import AMD_GPU, APPLE_SILICON, GPU, HABANA_GAUDI, TPU, Device, DeviceClass, Neuron
-from flyte_core.task.environment import TaskEnvironment
-from flyte_core.task.mapping import map
-from flyte_core.task.settings import (
-    Backoff,
-    Cache,
-    CacheRequest,
-    Documentation,
-    PodTemplate,
-    Resources,
-    RetryStrategy,
-    ReusePolicy,
-    Timeout,
-    TimeoutType,
-)
-from flyte_core.task.template import TaskTemplate
-from flyte_core.task.triggers import (
-    Cron,
-    FixedRate,
-    OnArtifact,
-    Trigger,
-    TriggeredArtifact,
-    TriggeredPartition,
-    TriggerTime,
-)
 
-if TYPE_CHECKING:  # what the lazy names below are, for type checkers
+if TYPE_CHECKING:  # what every name below is, for type checkers; at run time each is imported on first use
+    from flyte import errors
     from flyte_core.api.build import ImageBuild, build, build_images
+    from flyte_core.api.platform import (
+        Link,
+        current_domain,
+        current_project,
+        deploy,
+        init_from_api_key,
+        init_in_cluster,
+        init_passthrough,
+        is_control_plane_available,
+        rerun,
+        system_logger,
+    )
     from flyte_core.api.runs import current_session, init, init_from_config, run, with_runcontext
+    from flyte_core.images.spec import Image
     from flyte_core.run.handle import ActionOutputs, Run
     from flyte_core.run.session import Session
+    from flyte_core.runstore.records import Phase as ActionPhase
+    from flyte_core.runtime.checkpoint import BaseCheckpoint, Checkpoint, latest_checkpoint
+    from flyte_core.runtime.context import ActionID, TaskContext, custom_context, get_custom_context
+    from flyte_core.runtime.context import public as ctx
+    from flyte_core.runtime.group import group
+    from flyte_core.runtime.logs import logger
+    from flyte_core.runtime.trace import trace
+    from flyte_core.security.secretspec import Secret, SecretRequest
+    from flyte_core.task.cachepolicy import CachePolicy
+    from flyte_core.task.devices import AMD_GPU, APPLE_SILICON, GPU, HABANA_GAUDI, TPU, Device, DeviceClass, Neuron
+    from flyte_core.task.environment import TaskEnvironment
+    from flyte_core.task.mapping import map
+    from flyte_core.task.settings import (
+        Backoff,
+        Cache,
+        CacheRequest,
+        Documentation,
+        PodTemplate,
+        Resources,
+        RetryStrategy,
+        ReusePolicy,
+        Timeout,
+        TimeoutType,
+    )
+    from flyte_core.task.template import TaskTemplate
+    from flyte_core.task.triggers import (
+        Cron,
+        FixedRate,
+        OnArtifact,
+        Trigger,
+        TriggeredArtifact,
+        TriggeredPartition,
+        TriggerTime,
+    )
 
-Environment = TaskEnvironment
-#: Flyte 2's class of async tasks; here one class serves sync and async tasks alike.
-AsyncFunctionTaskTemplate = TaskTemplate
+    Environment = TaskEnvironment
+    AsyncFunctionTaskTemplate = TaskTemplate
 
+#: Flyte 2's names for core names (``Environment``; ``AsyncFunctionTaskTemplate``, Flyte 2's class of async
+#: tasks: here one class serves sync and async tasks alike).
+_RENAMED = {
+    "Environment": ("flyte_core.task.environment", "TaskEnvironment"),
+    "AsyncFunctionTaskTemplate": ("flyte_core.task.template", "TaskTemplate"),
+    "ActionPhase": ("flyte_core.runstore.records", "Phase"), "ctx": ("flyte_core.runtime.context", "public"),
+}
+
+
+# Defining tasks needs only the task model: the rest (contexts, images, triggers, checkpoints, logging, ...)
+# is imported when a name is first used, so `import flyte` costs little more than Python's own start.
+_CORE = {
+    "flyte_core.api.platform": ("Link", "current_domain", "current_project", "deploy", "init_from_api_key",
+                                "init_in_cluster", "init_passthrough", "is_control_plane_available", "rerun",
+                                "system_logger"),
+    "flyte_core.images.spec": ("Image",),
+    "flyte_core.runtime.checkpoint": ("BaseCheckpoint", "Checkpoint", "latest_checkpoint"),
+    "flyte_core.runtime.context": ("ActionID", "TaskContext", "custom_context", "get_custom_context"),
+    "flyte_core.runtime.group": ("group",), "flyte_core.runtime.logs": ("logger",),
+    "flyte_core.runtime.trace": ("trace",), "flyte_core.security.secretspec": ("Secret", "SecretRequest"),
+    "flyte_core.task.cachepolicy": ("CachePolicy",),
+    "flyte_core.task.devices": ("AMD_GPU", "APPLE_SILICON", "GPU", "HABANA_GAUDI", "TPU", "Device", "DeviceClass",
+                                "Neuron"),
+    "flyte_core.task.environment": ("TaskEnvironment",), "flyte_core.task.mapping": ("map",),
+    "flyte_core.task.settings": ("Backoff", "Cache", "CacheRequest", "Documentation", "PodTemplate", "Resources",
+                                 "RetryStrategy", "ReusePolicy", "Timeout", "TimeoutType"),
+    "flyte_core.task.template": ("TaskTemplate",),
+    "flyte_core.task.triggers": ("Cron", "FixedRate", "OnArtifact", "Trigger", "TriggeredArtifact",
+                                 "TriggeredPartition", "TriggerTime"),
+}
 
 # Running needs the session machinery (run store, controller, cattrs, ...): imported on first use,
 # so task code that only defines tasks — and every worker process or container — starts faster.
@@ -77,6 +106,8 @@ _LAZY = {
     "ImageBuild": "flyte_core.api.build", "build": "flyte_core.api.build", "build_images": "flyte_core.api.build",
 }
 
+
+_LAZY.update({name: module for module, names in _CORE.items() for name in names})
 
 # Apps (flyte.serve, with_servecontext) come from the flyte-apps plugin, imported on first use.
 _LAZY.update({"serve": "flyte_apps.serve", "with_servecontext": "flyte_apps.serve", "AppHandle": "flyte_apps.serve"})
@@ -99,6 +130,17 @@ def __getattr__(name: str) -> object:
                               f"{dist.removeprefix('flyte-')}).") from None
         globals()[name] = value
         return value
+    if name in _RENAMED:
+        import importlib
+
+        module, attr = _RENAMED[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    if name == "errors":  # the flyte.errors submodule (importing it sets the attribute too)
+        import importlib
+
+        return importlib.import_module("flyte.errors")
     # flyte.File and flyte.Directory, as the seed lists them, come from the files type plugin.
     if name == "report":  # flyte.report without importing it first, as in Flyte 2
         import importlib
@@ -109,6 +151,11 @@ def __getattr__(name: str) -> object:
 
         return io.File if name == "File" else io.Dir
     raise AttributeError(f"module 'flyte' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    """Every public name, loaded or not (as with eager imports)."""
+    return sorted(set(globals()) | set(__all__) | {"errors"})
 
 
 def version() -> str:

@@ -18,12 +18,6 @@ if TYPE_CHECKING:
 @hookimpl(tryfirst=True)
 def flyte_add_cli_commands(cli: click.Group) -> None:
     """Add run, runs, plugins, cache, secrets, build and create (before any plugin's commands)."""
-    from flyte_core.cli.build_cmd import build_cmd, create_cmd
-    from flyte_core.cli.cache_cmd import cache_cmd
-    from flyte_core.cli.plugins_cmd import plugins_cmd
-    from flyte_core.cli.run_cmd import run_cmd
-    from flyte_core.cli.runs_cmd import runs_cmd
-    from flyte_core.cli.secrets_cmd import secrets_cmd
+    from flyte_core.cli.commands import add_builtin_commands
 
-    for command in (run_cmd, runs_cmd, plugins_cmd, cache_cmd, secrets_cmd, build_cmd, create_cmd):
-        cli.add_command(command)
+    add_builtin_commands(cli)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from flyte_core.run.session import Session
+    from flyte_core.runstore.store import RunStore
 
 
 @attrs.define
@@ -28,6 +29,7 @@ class CliState:
     output_format: str = "table"
     #: ``-v`` given this many times.
     verbosity: int = 0
+    _store: RunStore | None = None
 
     @property
     def as_json(self) -> bool:
@@ -41,6 +43,18 @@ class CliState:
 
             self._session = Session(config=self.config_path, **kwargs)
         return self._session
+
+    def run_store(self) -> RunStore:
+        """The run store of the config file: the session's if one is made, else opened alone (no
+        plugins loaded), for commands that only read what a run recorded."""
+        if self._session is not None:
+            return self._session.runs
+        if self._store is None:
+            from flyte_core.config.files import load_config
+            from flyte_core.runstore.local import open_run_store
+
+            self._store = open_run_store(load_config(self.config_path).runs_path)
+        return self._store
 
 
 #: The choices of ``flyte --output-format`` (Flyte 2's).
@@ -125,15 +139,16 @@ def complete_run_names(ctx: click.Context, param: click.Parameter, incomplete: s
     """Shell completion of a RUN argument: names of recent runs in the run store, newest first."""
     from click.shell_completion import CompletionItem
 
-    from flyte_core.run.session import Session
+    from flyte_core.config.files import load_config
+    from flyte_core.runstore.local import open_run_store
 
     config = ctx.find_root().params.get("config")
     try:
-        session = Session(config=config)
+        store = open_run_store(load_config(config).runs_path)  # no session: completions must be quick
         try:
-            runs = session.runs.list_runs(limit=200)
+            runs = store.list_runs(limit=200)
         finally:
-            session.close()
+            store.close()
     except Exception:  # a completion never prints errors into the user's shell
         return []
     return [CompletionItem(r.name, help=f"{r.task} {r.phase.value}") for r in runs if r.name.startswith(incomplete)]

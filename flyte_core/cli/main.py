@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from flyte_core import __version__
+from flyte_core.cli.commands import BUILTIN, add_builtin_commands, builtin_command
 from flyte_core.cli.common import OUTPUT_FORMATS, CliState, fail_usage, set_verbosity
 from flyte_core.errors.core import FlyteUsageError
 from flyte_core.plugins.known import COMMANDS
@@ -16,21 +17,40 @@ from flyte_core.plugins.known import COMMANDS
 
 class _FlyteGroup(click.Group):
     """Turns usage errors (flyte-core's and click's own: a missing or badly typed input) into one
-    clear line and exit code 2, and names the package of a command whose plugin is missing."""
+    clear line and exit code 2, and names the package of a command whose plugin is missing.
 
-    def invoke(self, ctx: click.Context) -> Any:
+    A built-in command is imported when it is used (:mod:`flyte_core.cli.commands`); the plugins'
+    commands (``flyte_add_cli_commands``) are added when a name is not a built-in one or the commands
+    are listed (``--help``, completion), so ``flyte runs list`` loads no plugin it does not use."""
+
+    _plugin_commands_added = False
+
+    def add_plugin_commands(self) -> None:
+        """Add every plugin's commands (once); a command named like a built-in one does not replace it.
+        When the plugins cannot be loaded, the built-in commands alone, with a warning."""
+        if self._plugin_commands_added:
+            return
+        self._plugin_commands_added = True
+        from flyte_core.plugins.manager import process_plugins
+
         try:
-            return super().invoke(ctx)
+            process_plugins().hook.flyte_add_cli_commands(cli=self)
         except FlyteUsageError as e:
-            state = ctx.find_object(CliState)
-            if state is not None and state.verbosity:  # -v: the whole story, then the one line
-                import traceback
+            click.echo(f"warning: plugin commands unavailable: {e}", err=True)
+        add_builtin_commands(self)
 
-                traceback.print_exc()
-            fail_usage(str(e))
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.add_plugin_commands()
+        return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         cmd = super().get_command(ctx, cmd_name)
+        if cmd is None and cmd_name in BUILTIN:
+            cmd = builtin_command(cmd_name)
+            self.add_command(cmd)
+        if cmd is None:
+            self.add_plugin_commands()
+            cmd = super().get_command(ctx, cmd_name)
         if cmd is None and cmd_name in COMMANDS and not ctx.resilient_parsing:
             fail_usage(f"'flyte {cmd_name}' comes with a plugin that is not loaded; to use it, "
                        f"{COMMANDS[cmd_name].install_hint()}; `flyte plugins` lists plugins that failed to load.")
@@ -80,18 +100,10 @@ def cli(ctx: click.Context, config: str | None, verbose: int, output_format: str
 
 
 def build() -> click.Group:
-    """The full command tree: every ``flyte_add_cli_commands`` implementation of the process's plugin
-    manager, the built-in commands (:mod:`flyte_core.cli.builtin_commands`) first. When the plugins
-    cannot be loaded, the built-in commands alone, with a warning."""
-    from flyte_core.plugins.manager import process_plugins
-
-    try:
-        process_plugins().hook.flyte_add_cli_commands(cli=cli)
-    except FlyteUsageError as e:
-        from flyte_core.cli import builtin_commands
-
-        click.echo(f"warning: plugin commands unavailable: {e}", err=True)
-        builtin_commands.flyte_add_cli_commands(cli=cli)
+    """The command tree: the built-in commands (:mod:`flyte_core.cli.commands`; the internal plugin
+    :mod:`flyte_core.cli.builtin_commands` adds the same through the hook) and every other
+    ``flyte_add_cli_commands`` implementation, each added when first needed (see ``_FlyteGroup``)."""
+    cli._plugin_commands_added = False  # the plugins may have changed since the last build (tests)
     return cli
 
 

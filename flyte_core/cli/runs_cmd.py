@@ -34,10 +34,22 @@ def _duration(start: float | None, end: float | None) -> str:
 
 
 def _get_run(state: CliState, name: str) -> RunRecord:
-    rec = state.session().get_run(name)
+    rec = state.run_store().get_run(name)
     if rec is None:
         fail_usage(state.session().no_such_run(name))
+    if not rec.phase.is_terminal:  # its controller may be gone, or drive it elsewhere: the session settles it
+        rec = state.session().get_run(name) or rec
     return rec
+
+
+def _settled(state: CliState, runs: list[RunRecord]) -> list[RunRecord]:
+    """``runs`` as the session sees them: a run not finished may have lost its controller (or be
+    driven elsewhere, through a launcher plugin); a finished one is what the store holds, so a list
+    of finished runs needs no session (and no plugins)."""
+    if all(r.phase.is_terminal for r in runs):
+        return runs
+    session = state.session()
+    return [r if r.phase.is_terminal else session.get_run(r.name) or r for r in runs]
 
 
 def _jsonable(obj: Any) -> Any:
@@ -61,8 +73,8 @@ def list_runs(state: CliState, status: str | None, task: str | None, since: str 
               as_json: bool) -> None:
     """Runs, newest first."""
     as_json = as_json or state.as_json  # flyte --output-format json
-    runs = state.session().list_runs(limit=limit, phase=Phase(status) if status else None, task=task,
-                                     since=_since(since) if since else None)
+    runs = _settled(state, state.run_store().list_runs(limit=limit, phase=Phase(status) if status else None,
+                                                       task=task, since=_since(since) if since else None))
     if as_json:
         click.echo(json.dumps([_jsonable(r) for r in runs], indent=2))
         return
@@ -92,7 +104,7 @@ def show_run(state: CliState, run: str, as_json: bool, follow: bool, limit: int,
     """A run's action tree with phase, duration and attempts per action (a page of a large run)."""
     as_json = as_json or state.as_json  # flyte --output-format json
     rec = _get_run(state, run)
-    store = state.session().runs
+    store = state.run_store()
     actions = store.get_actions(run, offset=offset, limit=limit or None)
     if (limit and len(actions) == limit) or offset:
         total = store.count_actions(run)
@@ -105,7 +117,7 @@ def show_run(state: CliState, run: str, as_json: bool, follow: bool, limit: int,
 
     console = Console()
     if follow and not rec.phase.is_terminal:
-        rec, actions = _follow(state, run, console)
+        rec, actions = _follow(state, run, console, offset=offset, limit=limit or None)
     console.print(_header(rec), highlight=False)
     console.print(build_tree(actions))
     if rec.error is not None:
@@ -119,21 +131,24 @@ def _header(rec: RunRecord) -> str:
             f"{rec.backend} · {_duration(rec.started_at, rec.ended_at)}")
 
 
-def _follow(state: CliState, run: str, console: Console) -> tuple[RunRecord, list[ActionRecord]]:
+def _follow(state: CliState, run: str, console: Console, *, offset: int,
+            limit: int | None) -> tuple[RunRecord, list[ActionRecord]]:
     session = state.session()
     try:
-        rec = follow_run(session, run, console)
+        rec = follow_run(session, run, console, offset=offset, limit=limit)
     except KeyboardInterrupt:
         console.print("[yellow]Stopped following; the run goes on.[/yellow]")
         rec = _get_run(state, run)
-    return rec, session.runs.get_actions(run)
+    return rec, session.runs.get_actions(run, offset=offset, limit=limit)
 
 
-def follow_run(session: Session, run: str, console: Console, *, logs: bool = False, progress: bool = True) -> RunRecord:
-    """Keep the action tree (and, with ``logs``, what the tasks print) on ``console`` until the
-    run ends; return its final record. The run may be driven by another process or machine, so
-    the run store is what there is to watch (a launched run's launcher keeps it current).
-    KeyboardInterrupt is left to the caller: leaving never stops the run."""
+def follow_run(session: Session, run: str, console: Console, *, logs: bool = False, progress: bool = True,
+               offset: int = 0, limit: int | None = 1000) -> RunRecord:
+    """Keep the action tree (a page of it: ``limit`` actions from ``offset``, all for None) and,
+    with ``logs``, what the tasks print on ``console`` until the run ends; return its final record.
+    The run may be driven by another process or machine, so the run store is what there is to watch
+    (a launched run's launcher keeps it current). KeyboardInterrupt is left to the caller: leaving
+    never stops the run."""
     from rich.console import Group
     from rich.live import Live
     from rich.markup import escape as rich_escape
@@ -158,7 +173,7 @@ def follow_run(session: Session, run: str, console: Console, *, logs: bool = Fal
             if rec.phase.is_terminal:
                 break
             if live is not None:
-                live.update(Group(_header(rec), build_tree(session.runs.get_actions(run))))
+                live.update(Group(_header(rec), build_tree(session.runs.get_actions(run, offset=offset, limit=limit))))
             time.sleep(0.3)
             rec = session.get_run(run) or rec
     new_lines()

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import attrs
 
 import flyte_core
-from flyte_core.security.secrets import Secret, SecretRequest, to_secrets
+from flyte_core.security.secretspec import Secret, SecretRequest, to_secrets
 
 #: Where Flyte 2 keeps the wheels of its own checkout; here, the ``dist`` folder of flyte-core's checkout.
 #: ``PythonWheels(wheel_dir=DIST_FOLDER, package_name="flyte")`` means "this checkout's flyte", which

@@ -17,7 +17,7 @@ import attrs
 
 from flyte_core.images import layers as L
 from flyte_core.images.layers import Layer
-from flyte_core.security.secrets import Secret, SecretRequest
+from flyte_core.security.secretspec import Secret, SecretRequest
 
 
 def _default_python() -> tuple[int, int]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from flyte_core.config.files import Config, flyte_home, load_config
+from flyte_core.config.files import Config, load_config
 from flyte_core.config.schema import ConfigValueError
 from flyte_core.errors.core import FlyteUsageError, RunAbortedError, TaskInputError
 from flyte_core.plugins.manager import PluginSet, make_plugin_set, process_plugins
@@ -29,7 +29,6 @@ from flyte_core.run.settings import RunSettings
 from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
 from flyte_core.runstore.store import RunStore
 from flyte_core.security.names import optional_name
-from flyte_core.security.privatefiles import private_dir
 from flyte_core.storage.datastore import DataStore
 from flyte_core.task.kinds import TaskKindRegistry
 from flyte_core.task.template import TaskTemplate
@@ -92,9 +91,10 @@ class Session:
         self._backend_options = dict(backend_options or {})
         self._autoload_plugins = autoload_plugins
         self._named_plugins = tuple(plugins)
-        #: This session's plugins: the process's own unless it names plugins or turns autoload off.
-        self.plugins: PluginSet = (make_plugin_set(autoload=autoload_plugins, plugins=plugins)
-                                   if plugins or autoload_plugins is not None else process_plugins())
+        # This session's plugins: its own if it names plugins or turns autoload off, else the process's,
+        # loaded on first use (reading a finished run from the store needs none).
+        self._plugins: PluginSet | None = (make_plugin_set(autoload=autoload_plugins, plugins=plugins)
+                                           if plugins or autoload_plugins is not None else None)
         self.engine = TypeEngine(
             lambda key, hint: self.plugins.hook.flyte_type_transformer(python_type=key, hint=hint)
         )
@@ -109,13 +109,20 @@ class Session:
         #: Settings given to ``flyte.init`` that are accepted and have no effect here.
         self.notices: list[str] = []
 
+    @property
+    def plugins(self) -> PluginSet:
+        """This session's plugins: the process's own unless it names plugins or turns autoload off."""
+        if self._plugins is None:
+            self._plugins = process_plugins()
+        return self._plugins
+
     def add_plugins(self, *plugins: Any) -> None:
         """Load more plugins (modules, objects or dotted names) into this session; call it before the
         session's first run, which reads the plugins' registries once. The session then has a plugin
         manager of its own: the process's, shared with other sessions, is left as it is. Workers
         load these plugins too when they are importable (a module in the project folder)."""
         self._named_plugins += plugins
-        self.plugins = make_plugin_set(autoload=self._autoload_plugins, plugins=self._named_plugins)
+        self._plugins = make_plugin_set(autoload=self._autoload_plugins, plugins=self._named_plugins)
         with self._lock:
             self._backends = self._task_kinds = self._launchers = None
 
@@ -128,13 +135,9 @@ class Session:
             if self._runs is None:
                 arg = self._run_store_arg
                 if arg is None or isinstance(arg, str):
-                    from flyte_core.runstore.sqlite import SQLiteRunStore
+                    from flyte_core.runstore.local import open_run_store
 
-                    path = Path(arg or self.config.runs_path).expanduser()
-                    home = flyte_home()
-                    if path.absolute().is_relative_to(home.absolute()):
-                        private_dir(home)  # FLYTE_HOME holds runs and secrets: owner-only
-                    self._runs = SQLiteRunStore(path)
+                    self._runs = open_run_store(arg or self.config.runs_path)
                 else:
                     self._runs = arg
             return self._runs

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import attrs
 
-from flyte_core.images.spec import Image
-from flyte_core.security.secrets import SecretRequest
 from flyte_core.task.settings import CacheRequest, Resources, RetryStrategy, ReusePolicy, TimeoutType
 from flyte_core.task.template import TaskTemplate, make_task
-from flyte_core.task.triggers import check_task_triggers
+
+if TYPE_CHECKING:  # images and triggers are imported where used: defining tasks needs neither
+    from flyte_core.images.spec import Image
+    from flyte_core.security.secretspec import SecretRequest
 
 _NAME_RE = re.compile(r"^[a-z0-9]+([_-][a-z0-9]+)*$")
 
@@ -68,6 +69,8 @@ class TaskEnvironment:
     @property
     def image_spec(self) -> Image | None:
         """The environment's image as an :class:`Image` (``"auto"`` is the default Debian image)."""
+        from flyte_core.images.spec import Image
+
         if self.image is None or self.image == "auto":
             return Image.from_debian_base()
         if isinstance(self.image, str):
@@ -158,6 +161,8 @@ class TaskEnvironment:
                 max_inline_io_bytes=max_inline_io_bytes, extra={k: v for k, v in kwargs.items() if v},
             )
             if "triggers" in kwargs:
+                from flyte_core.task.triggers import check_task_triggers
+
                 check_task_triggers(t)
             self._tasks[t.name] = t
             return t

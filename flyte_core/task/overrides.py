@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from flyte_core.security.secrets import Secret
+from flyte_core.security.secretspec import Secret
 from flyte_core.task.settings import Backoff, Cache, PodTemplate, Resources, RetryStrategy, ReusePolicy, Timeout
 
 #: The settings classes an override may carry, by name.

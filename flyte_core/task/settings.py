@@ -12,8 +12,6 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from flyte_core.task.cachepolicy import to_policies
-
 CacheBehavior = Literal["auto", "override", "disable"]
 _CACHE_ALIASES = {
     "auto": "auto", "enable": "auto", "enabled": "auto", "on": "auto", "true": "auto", "yes": "auto",
@@ -75,7 +73,10 @@ class Cache:
         object.__setattr__(self, "behavior", norm)
         if isinstance(self.ignored_inputs, str):
             object.__setattr__(self, "ignored_inputs", (self.ignored_inputs,))
-        object.__setattr__(self, "policies", to_policies(self.policies))
+        if self.policies is not None:  # rare: their module (hashlib, inspect) loads only for them
+            from flyte_core.task.cachepolicy import to_policies
+
+            object.__setattr__(self, "policies", to_policies(self.policies))
 
     def is_enabled(self) -> bool:
         """True unless the behavior is 'disable'."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
-import pickle
 import sys
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
@@ -170,6 +168,9 @@ class TaskTemplate(Generic[P, R]):
 def task_by_reference(module: str, name: str, changes: dict[str, Any]) -> TaskTemplate[Any, Any]:
     """The task ``name`` of ``module`` (imported if it is not loaded yet), with ``changes`` applied; how
     a pickled task is rebuilt (see ``TaskTemplate.__reduce_ex__``)."""
+    import importlib
+    import pickle  # both deferred: unpickling a task is rare, defining one is not
+
     mod = sys.modules.get(module) or importlib.import_module(module)
     task = getattr(mod, name, None)
     if not isinstance(task, TaskTemplate):

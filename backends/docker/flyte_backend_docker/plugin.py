@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from flyte_core.extend import Backend, BackendRegistry, hookimpl
+from flyte_core.extend import hookimpl
+
+if TYPE_CHECKING:  # the run machinery: loaded by a run, not by loading the plugin (`flyte --help`)
+    from flyte_core.extend import Backend, BackendRegistry
 
 
 def _docker(options: Mapping[str, Any]) -> Backend:

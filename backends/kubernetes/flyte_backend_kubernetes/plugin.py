@@ -5,11 +5,14 @@ imported until a command or a run needs it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from flyte_core.extend import Backend, BackendRegistry, LauncherRegistry, hookimpl
+from flyte_core.extend import hookimpl
+
+if TYPE_CHECKING:  # the run machinery: loaded by a run, not by loading the plugin (`flyte --help`)
+    from flyte_core.extend import Backend, BackendRegistry, LauncherRegistry
 
 
 def _kubernetes(options: Mapping[str, Any]) -> Backend:

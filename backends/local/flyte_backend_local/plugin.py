@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flyte_core.extend import Backend, BackendRegistry, hookimpl
+from flyte_core.extend import hookimpl
+
+if TYPE_CHECKING:  # the run machinery: loaded by a run, not by loading the plugin (`flyte --help`)
+    from flyte_core.extend import Backend, BackendRegistry
 
 
 def _in_process(options: Mapping[str, Any]) -> Backend:

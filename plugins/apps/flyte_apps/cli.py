@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from flyte_core.extend import CliState, FlyteUsageError, load_file
+from flyte_core.extend import FlyteUsageError
 
-if TYPE_CHECKING:  # imported by the command: every `flyte` command loads it
+if TYPE_CHECKING:  # imported by the command (the task loader too): `flyte --help` loads this module
     from flyte_apps.environment import AppEnvironment
+    from flyte_core.extend import CliState
 
 
 def _pick(apps: dict[str, AppEnvironment], which: str | None, file: str) -> AppEnvironment:
@@ -48,6 +49,7 @@ def serve_cmd(ctx: click.Context, local: bool, env_vars: tuple[str, ...], activa
     Ctrl-C, which stops it and everything it started."""
     from flyte_apps.environment import AppEnvironment
     from flyte_apps.serve import LocalApp, with_servecontext
+    from flyte_core.extend import load_file
 
     pairs: dict[str, str] = {}
     for item in env_vars:

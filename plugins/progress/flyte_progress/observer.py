@@ -41,7 +41,7 @@ class LiveTreeObserver:
     ) -> None:
         self.console = console
         #: The run's state, fed by the events.
-        self.tree = ProgressTree()
+        self.tree = ProgressTree(keep=max_children)
         #: What the live display draws.
         self.view = TreeView(self.tree, max_children=max_children, clock=clock)
         if live is None:

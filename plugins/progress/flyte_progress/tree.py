@@ -79,14 +79,16 @@ class Snapshot:
 class _Bucket:
     """The children of one parent inside one group (group ``None``: not in a group)."""
 
-    __slots__ = ("active", "counts", "ids", "problems", "seq")
+    __slots__ = ("active", "counts", "first", "problems", "seq", "size")
 
     def __init__(self, seq: int) -> None:
         #: Position of the bucket's first member among all the parent's children.
         self.seq = seq
-        self.ids: list[str] = []
+        #: How many members it has had, and the ids of the first ones (as many as the tree keeps).
+        self.size = 0
+        self.first: list[str] = []
         self.counts: Counter[Phase] = Counter()
-        #: Members in a problem phase / in flight, by their index in ``ids``.
+        #: Members in a problem phase / in flight, by their index among the members.
         self.problems: dict[str, int] = {}
         self.active: dict[str, int] = {}
 
@@ -105,10 +107,17 @@ class _Node:
 
 
 class ProgressTree:
-    """The live state of one run's action tree; safe to use from any thread."""
+    """The live state of one run's action tree; safe to use from any thread.
 
-    def __init__(self) -> None:
+    Memory stays bounded however many actions a run has: an action that succeeded is forgotten (only
+    its counts remain) unless a snapshot may still show it: it is among the first ``keep`` children of
+    its parent (or group), or it has children. Failed and in-flight actions are always kept. A
+    snapshot shows at most ``keep`` children per parent and per group.
+    """
+
+    def __init__(self, keep: int = DEFAULT_MAX_CHILDREN) -> None:
         self._lock = threading.Lock()
+        self._keep = keep
         self._run: RunRecord | None = None
         self._nodes: dict[str, _Node] = {}
         #: parent id -> group name (None: ungrouped) -> bucket, in order of first appearance.
@@ -129,7 +138,8 @@ class ProgressTree:
             self._seen_event = True
 
     def apply(self, event: ActionEvent) -> Phase | None:
-        """Record an action's new state; returns the phase it had before (None if it is new)."""
+        """Record an action's new state; returns the phase it had before (None if it is new). An
+        action's terminal event is its last: one it was forgotten after would count as a new action."""
         rec = event.action
         with self._lock:
             self._seen_event = True
@@ -156,6 +166,8 @@ class ProgressTree:
                 bucket.active[rec.action] = node.index
             if rec.phase.is_terminal:
                 node.ended_at = rec.ended_at if rec.ended_at is not None else event.at
+                if rec.phase not in PROBLEM_PHASES and node.index >= self._keep and rec.action not in self._buckets:
+                    del self._nodes[rec.action]  # never shown again: its counts are all that is needed
             else:
                 node.ended_at = None
             return previous
@@ -167,19 +179,22 @@ class ProgressTree:
         bucket = groups.get(rec.group)
         if bucket is None:
             bucket = groups[rec.group] = _Bucket(seq)
-        node = _Node(rec, seq, bucket, len(bucket.ids))
-        bucket.ids.append(rec.action)
+        node = _Node(rec, seq, bucket, bucket.size)
+        bucket.size += 1
+        if node.index < self._keep:
+            bucket.first.append(rec.action)
         self._nodes[rec.action] = node
         return node
 
     def record(self, action: str) -> ActionRecord | None:
-        """The latest record of ``action``, if it has been seen."""
+        """The latest record of ``action``, if it has been seen (and is kept: see the class)."""
         with self._lock:
             node = self._nodes.get(action)
             return node.record if node is not None else None
 
     def snapshot(self, max_children: int = DEFAULT_MAX_CHILDREN) -> Snapshot:
-        """The tree as it is now, showing at most ``max_children`` actions per parent and per group.
+        """The tree as it is now, showing at most ``max_children`` (and at most ``keep``) actions per
+        parent and per group.
 
         When siblings are collapsed, failed ones come first, then those in flight, then the earliest
         of the rest; the shown ones keep their order and the others are summarised.
@@ -203,7 +218,7 @@ class ProgressTree:
                 shown, group_hidden = self._pick(bucket, limit)
                 view = GroupView(
                     name,
-                    len(bucket.ids),
+                    bucket.size,
                     _positive(bucket.counts),
                     tuple(self._action_view(i, limit) for i in shown),
                     group_hidden,
@@ -218,24 +233,24 @@ class ProgressTree:
         return ActionView(node.record, node.ended_at, children, hidden)
 
     def _pick(self, bucket: _Bucket, limit: int) -> tuple[list[str], HiddenView | None]:
-        ids = bucket.ids
-        if len(ids) <= limit:
-            return list(ids), None
-        chosen = heapq.nsmallest(limit, bucket.problems.values())
+        limit = min(limit, self._keep)
+        if bucket.size <= limit:
+            return list(bucket.first), None
+        # index -> id: failed ones first, then those in flight, then the earliest of the rest (which are
+        # among the first `keep`: fewer than `limit` of those can be taken already).
+        chosen = dict(heapq.nsmallest(limit, ((i, a) for a, i in bucket.problems.items())))
         if len(chosen) < limit:
-            chosen += heapq.nsmallest(limit - len(chosen), bucket.active.values())
-        taken = set(chosen)
+            chosen.update(heapq.nsmallest(limit - len(chosen), ((i, a) for a, i in bucket.active.items())))
         index = 0
         while len(chosen) < limit:
-            if index not in taken:
-                chosen.append(index)
+            if index not in chosen:
+                chosen[index] = bucket.first[index]
             index += 1
-        chosen.sort()
-        shown = [ids[i] for i in chosen]
+        shown = [chosen[i] for i in sorted(chosen)]
         rest = Counter(bucket.counts)
         for action in shown:
             rest[self._nodes[action].record.phase] -= 1
-        return shown, HiddenView(len(ids) - len(shown), _positive(rest))
+        return shown, HiddenView(bucket.size - len(shown), _positive(rest))
 
 
 def _positive(counts: Counter[Phase]) -> dict[Phase, int]:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flyte_progress.display import build_tree, format_duration, short_task_name
 from flyte_progress.observer import LiveTreeObserver
-from flyte_progress.tree import ProgressTree
+from flyte_progress.tree import ActionView, ProgressTree
 from rich.console import Console
 
 import flyte
@@ -166,8 +166,8 @@ def test_collapsed_siblings_fill_up_with_the_earliest_after_those_in_flight() ->
 def test_failures_are_never_collapsed_away() -> None:
     obs = LiveTreeObserver(Console(file=io.StringIO()), live=False, clock=clock)
     obs.on_action(action_event("a0", Phase.RUNNING, task="env.main"))
-    for i in range(1, 101):
-        obs.on_action(action_event(f"a0.{i}", Phase.SUCCEEDED))
+    for i in range(1, 101):  # a0.77 is retried: a terminal event is an action's last
+        obs.on_action(action_event(f"a0.{i}", Phase.RUNNING if i == 77 else Phase.SUCCEEDED))
     obs.on_action(action_event("a0.77", Phase.RUNNING, attempts=2))
     obs.on_action(action_event("a0.77", Phase.FAILED, attempts=2))
     out = render(obs)
@@ -376,3 +376,24 @@ def test_a_real_run_ends_with_a_succeeded_tree(flyte_session: Session, threads_r
     assert "└── ✓ a0 total" in final
     assert "✓ squares (25: 25 ✓)" in final
     assert "… 5 more (5 ✓)" in final
+
+
+def test_a_large_run_is_summarised_without_keeping_every_action() -> None:
+    tree = ProgressTree(keep=20)
+    tree.apply(action_event("a0", Phase.RUNNING, task="env.main"))
+    for i in range(1, 10_001):
+        tree.apply(action_event(f"a0.{i}", Phase.RUNNING))
+        tree.apply(action_event(f"a0.{i}", Phase.FAILED if i == 7000 else Phase.SUCCEEDED))
+    tree.apply(action_event("a0.10001", Phase.RUNNING))
+    # succeeded actions past the first 20 are forgotten; the shown, failed and running ones are kept
+    assert tree.record("a0.20") is not None and tree.record("a0.21") is None and tree.record("a0.9999") is None
+    assert tree.record("a0.7000") is not None and tree.record("a0.10001") is not None
+    snap = tree.snapshot(50)  # at most what the tree keeps per parent
+    assert snap.total == 10_002
+    assert dict(snap.counts) == {Phase.RUNNING: 2, Phase.SUCCEEDED: 9_999, Phase.FAILED: 1}
+    (root,) = snap.roots
+    assert isinstance(root, ActionView)
+    shown = [c.record.action for c in root.children if isinstance(c, ActionView)]
+    assert shown == [f"a0.{i}" for i in range(1, 19)] + ["a0.7000", "a0.10001"]
+    assert root.hidden is not None and root.hidden.count == 9_981 and dict(root.hidden.counts) == {
+        Phase.SUCCEEDED: 9_981}

@@ -8,15 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from flyte_core.extend import CliState, TaskTemplate, load_file, task_triggers, tasks_in
-
 # The schedules (croniter), the scheduler (the run machinery) and rich are imported by the commands
-# that use them: every `flyte` command loads this group.
+# that use them, the task machinery (through flyte_core.extend) too: `flyte --help` loads this group.
 if TYPE_CHECKING:
+    from flyte_core.extend import CliState, TaskTemplate
     from flyte_triggers.scheduler import Firing
 
 
 def _tasks(ctx: click.Context, path: str) -> list[TaskTemplate[Any, Any]]:
+    from flyte_core.extend import load_file, tasks_in  # the task machinery, only for a command that runs
+
     state: CliState = ctx.find_root().obj
     return list(tasks_in(load_file(path, state.session().root_dir)).values())
 
@@ -35,6 +36,7 @@ def list_cmd(ctx: click.Context, file: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from flyte_core.extend import task_triggers
     from flyte_triggers.schedule import check, next_fire
 
     now = datetime.now(UTC)

@@ -4,11 +4,30 @@
 Users import these names from ``flyte.types``.
 """
 
-from flyte_types_transformers.engine import TypeEngine
-from flyte_types_transformers.extras import FlytePickle, Renderable
-from flyte_types_transformers.interface import guess_interface
-from flyte_types_transformers.strings import literal_string_repr
-from flyte_types_transformers.transformer import TypeTransformer, TypeTransformerFailedError
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flyte_core.extend import lazy_exports
+
+if TYPE_CHECKING:
+    from flyte_types_transformers.engine import TypeEngine
+    from flyte_types_transformers.extras import FlytePickle, Renderable
+    from flyte_types_transformers.interface import guess_interface
+    from flyte_types_transformers.strings import literal_string_repr
+    from flyte_types_transformers.transformer import TypeTransformer, TypeTransformerFailedError
+
+# Imported on first use: loading the plugin (every run does) must not import the engine, whose
+# registry being loaded is how the plugin knows a transformer may have been registered.
+_LAZY = {
+    "TypeEngine": "flyte_types_transformers.engine",
+    "FlytePickle": "flyte_types_transformers.extras",
+    "Renderable": "flyte_types_transformers.extras",
+    "guess_interface": "flyte_types_transformers.interface",
+    "literal_string_repr": "flyte_types_transformers.strings",
+    "TypeTransformer": "flyte_types_transformers.transformer",
+    "TypeTransformerFailedError": "flyte_types_transformers.transformer",
+}
 
 __all__ = [
     "FlytePickle",
@@ -19,3 +38,5 @@ __all__ = [
     "guess_interface",
     "literal_string_repr",
 ]
+
+__getattr__ = lazy_exports(__name__, _LAZY)

@@ -19,17 +19,19 @@ if TYPE_CHECKING:
 def flyte_type_transformer(python_type: Any, hint: Any) -> TypeTransformer | None:
     """An adapter over the Flyte 2 transformer registered for ``python_type`` (or named in the
     hint's ``Annotated`` metadata); None when there is none."""
-    engine_mod = sys.modules.get("flyte_types_transformers.engine")
-    if engine_mod is None:  # nothing was ever registered in this process: answer without importing
+    # Every user transformer subclasses TypeTransformer: until its module is imported (the package
+    # imports it on first use), no transformer exists in this process, so answer without importing.
+    transformer_mod = sys.modules.get("flyte_types_transformers.transformer")
+    if transformer_mod is None:
         return None
-    from flyte_types_transformers.transformer import TypeTransformer as Flyte2Transformer
+    engine_mod = sys.modules.get("flyte_types_transformers.engine")  # None: nothing registered
 
     found = None
     if typing.get_origin(hint) is typing.Annotated:
-        found = next((m for m in typing.get_args(hint)[1:] if isinstance(m, Flyte2Transformer)), None)
-    if found is None and typing.get_origin(hint) not in (None, typing.Annotated):
+        found = next((m for m in typing.get_args(hint)[1:] if isinstance(m, transformer_mod.TypeTransformer)), None)
+    if found is None and engine_mod is not None and typing.get_origin(hint) not in (None, typing.Annotated):
         found = engine_mod.TypeEngine.registered(hint)  # a generic registered as such (list[Point])
-    if found is None:
+    if found is None and engine_mod is not None:
         found = engine_mod.TypeEngine.registered(python_type)
     if found is None:
         return None
