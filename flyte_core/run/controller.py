@@ -58,6 +58,8 @@ class _Call:
     group: str | None
     #: The caller's custom context (None: the run's, for the root action).
     custom_context: Mapping[str, str] | None = None
+    #: The outputs the cache served it with, when it was served at once (see DirectPath._queued).
+    served: Mapping[str, Any] | None = None
 
 
 class Controller(DirectPath):

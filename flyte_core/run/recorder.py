@@ -37,6 +37,7 @@ _BATCH = 5000
 #: Queue items at which producers wait for the writer (bounded memory under any load).
 _MAX_QUEUED = 50_000
 _QUEUED, _RUNNING, _SUCCEEDED = Phase.QUEUED, Phase.RUNNING, Phase.SUCCEEDED
+_CACHE_HIT = "cache hit"
 
 
 class _Live:
@@ -148,6 +149,13 @@ class Recorder:
         self._live[action] = live
         self._put(("started", live.snapshot(), (_RUNNING, 1, at, "")))
 
+    def served_at_once(self, run: str, action: str, parent: str | None, task: str, group: str | None,
+                       created: float, inputs: dict[str, Any], at: float, outputs: dict[str, Any]) -> None:
+        """:meth:`queued` then :meth:`served` as one change: a call whose lookup found its outputs
+        (a cache hit) is one row. Hooks and observers are still told both."""
+        self._put(("served", (run, action, parent, task, _SUCCEEDED, 0, group, created, at, at, inputs, outputs,
+                              None, True, None, False), (_SUCCEEDED, 0, at, mask(_CACHE_HIT))))
+
     def started(self, action: str, attempt: int, at: float) -> None:
         """The action's attempt ``attempt`` started running."""
         live = self._live.get(action)
@@ -177,7 +185,7 @@ class Recorder:
         if live is None:
             return
         live.phase, live.started_at, live.ended_at, live.outputs, live.cache_hit = _SUCCEEDED, at, at, outputs, True
-        self._put(("action", live.snapshot(), (_SUCCEEDED, 0, at, mask("cache hit"))))
+        self._put(("action", live.snapshot(), (_SUCCEEDED, 0, at, mask(_CACHE_HIT))))
 
     def update_action(self, action: str, phase: Phase, attempt: int, message: str = "", **changes: Any) -> None:
         """Move an action to ``phase`` (with any other field changes) and record the event."""
@@ -252,7 +260,7 @@ class Recorder:
         events: list[EventRecord] = []
         logs: list[LogLine] = []
         for kind, obj, extra in items:
-            if kind == "action" or kind == "started":
+            if kind == "action" or kind == "started" or kind == "served":
                 actions[obj[1]] = obj  # the latest state of each action wins
                 if obj[15]:  # explicit: every change is an event row
                     events.append(EventRecord(obj[0], obj[1], extra[0], extra[1], extra[2], extra[3]))
@@ -282,8 +290,9 @@ class Recorder:
                     _safely(obs.on_run, ev)
             elif kind == "action" and self._tell_actions:
                 self._tell(obj, extra)
-            elif kind == "started" and self._tell_actions:  # queued_running: the queued state first
-                self._tell((*obj[:4], _QUEUED, 0, obj[6], obj[7], None, *obj[9:]), (_QUEUED, 0, obj[7], ""))
+            elif (kind == "started" or kind == "served") and self._tell_actions:  # the queued state first
+                queued = (*obj[:4], _QUEUED, 0, obj[6], obj[7], None, None, obj[10], None, None, False, *obj[14:])
+                self._tell(queued, (_QUEUED, 0, obj[7], ""))
                 self._tell(obj, extra)
             elif kind == "log":
                 for obs in self._observers:

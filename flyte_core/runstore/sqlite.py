@@ -300,6 +300,12 @@ class SQLiteRunStore:
             params.append(limit)
         return [cache_from_row(r) for r in self._read(sql, params)]
 
+    def recent_cache_outputs(self, task: str, limit: int) -> list[tuple[str, str]]:
+        """The keys and outputs (JSON text) of the ``limit`` most recent cache entries of ``task``
+        (what a run's in-memory cache index starts from: no record built per entry)."""
+        sql = "SELECT key, outputs FROM cache WHERE task = ? ORDER BY created_at DESC LIMIT ?"
+        return [(r[0], r[1]) for r in self._read(sql, (task, limit))]
+
     def delete_cache(self, task: str | None = None) -> int:
         """Delete cache entries (of one task, if given); return how many."""
         n = len(self.list_cache(task))

@@ -84,6 +84,10 @@ class RunStore(Protocol):
         """Cache entries (of one task, if given), newest first; at most ``limit``."""
         ...
 
+    def recent_cache_outputs(self, task: str, limit: int) -> list[tuple[str, str]]:
+        """The keys and outputs (JSON text) of the ``limit`` most recent cache entries of ``task``."""
+        ...
+
     def delete_cache(self, task: str | None = None) -> int:
         """Delete cache entries (of one task, if given); return how many."""
         ...
