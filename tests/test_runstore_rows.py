@@ -148,6 +148,10 @@ def test_retried_and_failed_actions_keep_every_change(session: Session, tasks) -
     {"x": {"t": "int", "v": 2, "d": -(10**30)}}, {"x": {"t": "str", "v": 1, "d": 'quote " and \\ back'}},
     {"a": {"t": "int", "v": 1, "d": 1}, "b": {"t": "int", "v": 1, "d": 2}}, {"ü": {"t": "int", "v": 1, "d": 3}},
     {"x": {"t": "float", "v": 1, "d": float("nan")}}, {}, None,
+    {"x": {"t": "float", "v": 1, "d": float("-inf")}}, {"x": {"t": "float", "v": 1, "d": -0.0}},
+    {"x": {"t": "float", "v": 1, "d": 1.5e-300}}, {"x": {"t": "str", "v": 1, "d": "line\nü \U0001f600 \x00"}},
+    {"x": {"t": "bool", "v": 1, "d": False}}, {"x": {"t": "int", "v": True, "d": 1}},
+    {"x": {"t": 'q"t', "v": 1, "d": 1}}, {"x": {"d": 1, "t": "int"}},
 ])
 def test_tiny_literals_are_written_as_the_json_encoder_would(value: object) -> None:
     from flyte_core.runstore.sqlrows import from_json, literals_to_json, to_json

@@ -81,8 +81,9 @@ def _record(s: tuple[Any, ...]) -> ActionRecord:
 
 
 def _row(s: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (s[0], s[1], s[2], s[3], s[4].value, s[5], s[6], s[7], s[8], s[9], literals_to_json(s[10]),
-            literals_to_json(s[11]), None if s[12] is None else error_to_json(s[12]), int(s[13]), s[14], int(s[15]))
+    # The phase (a str enum) binds as its text and the flags (bools) as 0 or 1, as they are.
+    return (*s[:10], literals_to_json(s[10]), literals_to_json(s[11]), None if s[12] is None else error_to_json(s[12]),
+            *s[13:])
 
 
 class Recorder:

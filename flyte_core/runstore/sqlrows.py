@@ -83,18 +83,35 @@ def to_json(value: Any) -> str | None:
 
 
 def literals_to_json(value: dict[str, Any] | None) -> str | None:
-    """:func:`to_json` of a literal map, written directly for the common tiny one (a single int or
-    bool literal, as most task inputs and outputs are): the same JSON, without the encoder."""
+    """:func:`to_json` of a literal map, written directly for the common tiny one (a single bool,
+    int, str or finite float literal, as most task inputs and outputs are): the same JSON, without
+    the encoder; the text before the payload is made once per literal name, type and version."""
     if value is not None and len(value) == 1:
-        ((name, lit),) = value.items()
-        if type(lit) is dict and len(lit) == 3 and name.isascii() and name.isidentifier():
-            t, v, d = lit.get("t"), lit.get("v"), lit.get("d")
-            if type(t) is str and type(v) is int and t.isascii() and t.isidentifier():
-                if type(d) is int:
-                    return f'{{"{name}":{{"t":"{t}","v":{v},"d":{d}}}}}'
-                if type(d) is bool:
-                    return f'{{"{name}":{{"t":"{t}","v":{v},"d":{"true" if d else "false"}}}}}'
+        for name, lit in value.items():
+            if type(lit) is dict and len(lit) == 3:
+                t, v, d = lit.get("t"), lit.get("v"), lit.get("d")
+                if type(t) is str and type(v) is int and type(name) is str:
+                    head = _HEADS.get((name, t, v)) or _head(name, t, v)
+                    td = type(d)
+                    if td is int or (td is float and d - d == 0.0):  # NaN and infinities: the encoder's way
+                        return f"{head}{d!r}}}}}"
+                    if td is bool:
+                        return head + ("true}}" if d else "false}}")
+                    if td is str:
+                        return f"{head}{_json_str(d)}}}}}"
     return to_json(value)
+
+
+#: ``{"<name>":{"t":"<t>","v":<v>,"d":`` by (name, t, v): the text of a tiny literal map before its payload.
+_HEADS: dict[tuple[str, str, int], str] = {}
+_json_str = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str (ensure_ascii)
+
+
+def _head(name: str, t: str, v: int) -> str:
+    head = f"{{{_json_str(name)}:{{\"t\":{_json_str(t)},\"v\":{v!r},\"d\":"
+    if len(_HEADS) < 10_000:  # a handful in practice: one per input/output name and type
+        _HEADS[(name, t, v)] = head
+    return head
 
 
 def from_json(text: str | None) -> Any:
