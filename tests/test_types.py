@@ -15,7 +15,6 @@ from flyte_core.errors.core import TypeTransformerError
 from flyte_core.plugins.manager import make_plugin_set
 from flyte_core.types import ConversionContext, TypeEngine
 from flyte_core.types.builtins import PickleFallbackWarning
-from flyte_core.types.interface import NativeInterface
 
 _ps = make_plugin_set(autoload=False)
 ENGINE = TypeEngine(lambda key, hint: _ps.hook.flyte_type_transformer(python_type=key, hint=hint))
@@ -234,40 +233,3 @@ def test_cli_forms_of_core_types() -> None:
     assert parse_duration("90") == dt.timedelta(seconds=90)
     with pytest.raises(ValueError, match="is not a duration"):
         parse_duration("soon")
-
-
-def _general_path(value: Any, hint: Any) -> dict[str, Any]:
-    """The literal the converter itself writes (what the engine's scalar fast path must match)."""
-    conv = ENGINE.converter(hint)
-    return {"t": conv.transformer, "v": conv.version, "d": conv.to_literal(value, CTX)}
-
-
-@given(st.one_of(*(st.tuples(st.just(h), s) for h, s in scalars.items() if h is not bytes)))
-@settings(max_examples=200, deadline=None)
-def test_scalar_fast_path_writes_and_reads_what_the_converter_does(pair: tuple[Any, Any]) -> None:
-    hint, value = pair
-
-    def f(x: int) -> int: ...
-    f.__annotations__ = {"x": hint, "return": hint}
-    iface = NativeInterface.from_function(f, "t")
-    literals = ENGINE.encode_inputs("t", iface, {"x": value}, CTX)
-    assert json.dumps(literals["x"]) == json.dumps(_general_path(value, hint))
-    out = ENGINE.encode_output("t", iface, value, CTX)
-    assert json.dumps(out["o0"]) == json.dumps(literals["x"])
-    # Through the store's JSON and back: the same value, of the same type.
-    back = ENGINE.decode_inputs("t", iface, json.loads(json.dumps(literals)), CTX)["x"]
-    again = ENGINE.decode_output("t", iface, json.loads(json.dumps(out)), CTX)
-    for got in (back, again):
-        assert type(got) is type(value)
-        assert got == value or (isinstance(value, float) and math.isnan(value) and math.isnan(got))
-
-
-def test_scalar_fast_path_keeps_the_general_checks() -> None:
-    def f(x: int, s: str) -> int: ...
-    iface = NativeInterface.from_function(f, "t")
-    with pytest.raises(Exception, match="input 'x'"):
-        ENGINE.encode_inputs("t", iface, {"x": True, "s": "a"}, CTX)  # a bool is not an int
-    with pytest.raises(Exception, match="written by transformer 'str'"):
-        ENGINE.decode_inputs("t", iface, {"x": {"t": "str", "v": 1, "d": 1}, "s": {"t": "str", "v": 1, "d": "a"}}, CTX)
-    with pytest.raises(Exception, match="input 's' is missing"):
-        ENGINE.decode_inputs("t", iface, {"x": {"t": "int", "v": 1, "d": 1}}, CTX)

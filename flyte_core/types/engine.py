@@ -34,8 +34,6 @@ class TypeEngine:
         self._lookup = lookup
         self._cache: dict[Any, Converter] = {}
         self.offload_bytes = offload_bytes
-        #: id(interface) -> (interface, its inputs' plans, its output's plan), see :meth:`_plan`.
-        self._plans: dict[int, tuple[NativeInterface, tuple[_Slot, ...], _Slot | None]] = {}
 
     def converter(self, hint: Any) -> Converter:
         """The converter for ``hint`` (cached)."""
@@ -109,13 +107,7 @@ class TypeEngine:
     ) -> dict[str, Literal]:
         """Convert bound inputs to literals; a value that does not fit names the task and input."""
         out: dict[str, Literal] = {}
-        limit = self.offload_bytes // 6
-        for inp, t, version, native in self._plan(iface)[1]:
-            if native is not None:
-                v = values[inp.name]
-                if type(v) is native and _inline_scalar(v, limit):
-                    out[inp.name] = {"t": t, "v": version, "d": v}
-                    continue
+        for inp in iface.inputs:
             try:
                 out[inp.name] = self.to_literal(values[inp.name], inp.hint, ctx)
             except TypeTransformerError as e:
@@ -132,13 +124,7 @@ class TypeEngine:
     ) -> dict[str, Any]:
         """Convert input literals back to Python values."""
         out: dict[str, Any] = {}
-        for inp, t, version, native in self._plan(iface)[1]:
-            if native is not None:
-                lit = literals.get(inp.name)
-                d = lit.get("d") if type(lit) is dict else None
-                if type(d) is native and lit["t"] == t and lit["v"] == version:  # type: ignore[index]
-                    out[inp.name] = d
-                    continue
+        for inp in iface.inputs:
             try:
                 out[inp.name] = self.to_python(literals[inp.name], inp.hint, ctx)
             except KeyError:
@@ -159,10 +145,6 @@ class TypeEngine:
                     f"'-> {type(value).__name__}'."
                 )
             return {}
-        slot = self._plan(iface)[2]
-        if slot is not None and slot[3] is not None and type(value) is slot[3] and _inline_scalar(
-                value, self.offload_bytes // 6):
-            return {OUTPUT_NAME: {"t": slot[1], "v": slot[2], "d": value}}
         try:
             return {OUTPUT_NAME: self.to_literal(value, iface.output, ctx)}
         except (TypeError, ValueError) as e:
@@ -179,12 +161,6 @@ class TypeEngine:
         task with one output returns it, as in Flyte 2)."""
         if iface.output is None:
             return None
-        slot = self._plan(iface)[2]
-        if slot is not None and slot[3] is not None:
-            lit = literals.get(OUTPUT_NAME)
-            d = lit.get("d") if type(lit) is dict else None
-            if type(d) is slot[3] and lit["t"] == slot[1] and lit["v"] == slot[2]:  # type: ignore[index]
-                return d
         try:
             value = self.to_python(literals[OUTPUT_NAME], iface.output, ctx)
             fields = output_fields(iface.output)
@@ -195,40 +171,6 @@ class TypeEngine:
             raise
         except (TypeError, ValueError) as e:
             raise TypeTransformerError(f"Task '{task}', output: {e}") from None
-
-
-    def _plan(self, iface: NativeInterface) -> tuple[NativeInterface, tuple[_Slot, ...], _Slot | None]:
-        """Each input of ``iface`` (and its output) with its converter and that converter's
-        ``native`` type, resolved once per interface; a hint that cannot be resolved yet gets None
-        and takes the general path (which reports it)."""
-        plan = self._plans.get(id(iface))
-        if plan is None or plan[0] is not iface:
-            out = None if iface.output is None else self._slot(iface.output, None)
-            if out is not None and output_fields(iface.output) is not None:
-                out = (None, "", 0, None)  # a NamedTuple: its one field is returned, not the tuple
-            plan = self._plans[id(iface)] = (iface, tuple(self._slot(i.hint, i) for i in iface.inputs), out)
-        return plan
-
-    def _slot(self, hint: Any, inp: Any) -> _Slot:
-        try:
-            conv = self.converter(hint)
-        except Exception:  # the general path raises it with the task and parameter named
-            return (inp, "", 0, None)
-        return (inp, conv.transformer, conv.version, conv.native)
-
-
-#: An input (None for the output), its converter's transformer name and version, and the
-#: converter's ``native`` type: None when values take the general path.
-_Slot = tuple[Any, str, int, type | None]
-
-
-def _inline_scalar(v: Any, str_limit: int) -> bool:
-    """Whether ``v`` (of a converter's native type) is its own payload, inline: a float that is
-    finite (NaN and infinities are written as text), a string short enough never to be offloaded."""
-    t = type(v)
-    if t is str:
-        return len(v) <= str_limit
-    return t is not float or v - v == 0.0
 
 
 def _lookup_keys(hint: Any) -> list[Any]:

@@ -35,7 +35,7 @@ class Scalar:
             return v
 
         return Converter(self.name, self.version, to_literal, identity, accepts, {"type": self.name},
-                         py_type=py_type, native=py_type if py_type in (bool, int, str) else None)
+                         py_type=py_type)
 
 
 class Float:
@@ -58,8 +58,7 @@ class Float:
         def to_python(p: Any, _ctx: ConversionContext) -> float:
             return float(p)
 
-        return Converter(self.name, self.version, to_literal, to_python, accepts, {"type": "float"}, py_type=float,
-                         native=float)
+        return Converter(self.name, self.version, to_literal, to_python, accepts, {"type": "float"}, py_type=float)
 
 
 class Bytes:

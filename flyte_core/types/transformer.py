@@ -40,9 +40,7 @@ class Converter:
     ``accepts(value)`` is a cheap check used to pick a member of a ``Union``; ``py_type`` is the
     class values have (when there is one), preferred when several Union members accept a value.
     ``from_cli`` parses a command-line string (None: the CLI parses JSON and shapes it to the hint),
-    and ``cli_form`` says in ``--help`` what form is expected. ``native`` (the built-in bool, int,
-    str and float only) is a type whose values are their own payload both ways, so the engine
-    writes and reads them without calling the converter (the same literal).
+    and ``cli_form`` says in ``--help`` what form is expected.
     """
 
     transformer: str
@@ -54,7 +52,6 @@ class Converter:
     py_type: type | None = None
     from_cli: Callable[[str], Any] | None = None
     cli_form: str = ""
-    native: type | None = None
 
 
 @runtime_checkable
