@@ -89,7 +89,8 @@ def literals_to_json(value: dict[str, Any] | None) -> str | None:
     if value is not None and len(value) == 1:
         for name, lit in value.items():
             if type(lit) is dict and len(lit) == 3:
-                t, v, d = lit.get("t"), lit.get("v"), lit.get("d")
+                t, v = lit.get("t"), lit.get("v")
+                d: Any = lit.get("d")
                 if type(t) is str and type(v) is int and type(name) is str:
                     head = _HEADS.get((name, t, v)) or _head(name, t, v)
                     td = type(d)
