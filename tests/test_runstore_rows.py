@@ -170,3 +170,18 @@ def test_a_tiny_recorder_queue_pushes_back_without_losing_or_blocking(session: S
     assert run.outputs()[0] == sum(range(1, 2001))
     actions = session.runs.get_actions(run.name)
     assert len(actions) == 2001 and {a.phase for a in actions} == {Phase.SUCCEEDED}
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 31, 32, 33, 100])
+def test_multi_row_statements_write_every_row_in_order_and_upsert(n: int) -> None:
+    from flyte_core.runstore.sqlrows import insert_sql, multi_row_statements
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, a INTEGER, b TEXT)")
+    sql = insert_sql("t", ("k", "a", "b"), key=("k",))
+    rows = [(f"k{i}", i, None if i % 3 else f"b{i}") for i in range(n)]
+    rows += [("k0", -1, "again")] if n else []  # a later row of the same key updates it in place
+    for statement, params in multi_row_statements(sql, rows):
+        db.execute(statement, params)
+    got = db.execute("SELECT k, a, b FROM t ORDER BY rowid").fetchall()
+    assert got == ([("k0", -1, "again"), *rows[1:n]] if n else [])

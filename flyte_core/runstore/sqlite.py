@@ -52,6 +52,7 @@ from flyte_core.runstore.sqlrows import (
     from_json,
     implied_events,
     insert_sql,
+    multi_row_statements,
     run_from_row,
     to_json,
 )
@@ -214,12 +215,10 @@ class SQLiteRunStore:
 
         def run() -> None:
             with self._transaction() as conn:
-                if actions:
-                    conn.executemany(action_sql, actions)
-                if event_rows:
-                    conn.executemany(insert_sql("events", EVENT_COLUMNS), event_rows)
-                if log_rows:
-                    conn.executemany(insert_sql("logs", LOG_COLUMNS), log_rows)
+                for sql, rows in ((action_sql, actions), (insert_sql("events", EVENT_COLUMNS), event_rows),
+                                  (insert_sql("logs", LOG_COLUMNS), log_rows)):
+                    for statement, params in multi_row_statements(sql, rows):
+                        conn.execute(statement, params)
         if actions or event_rows or log_rows:
             self._retry(run)
 

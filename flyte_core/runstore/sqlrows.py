@@ -4,7 +4,7 @@ become rows and rows records again (used by :mod:`flyte_core.runstore.sqlite`)."
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from flyte_core import wire
@@ -75,6 +75,27 @@ def insert_sql(table: str, columns: Sequence[str], key: Sequence[str] = (), upda
         updates = ", ".join(f"{c} = excluded.{c}" for c in (update or columns) if c not in key)
         sql += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
     return sql
+
+
+#: Most rows one multi-row statement writes (16 columns each stays under SQLite's oldest limit
+#: of 999 bound values).
+_MAX_ROWS_PER_STATEMENT = 32
+
+
+def multi_row_statements(sql: str, rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[str, list[Any]]]:
+    """``sql`` (an :func:`insert_sql` of one row) applied to ``rows`` as a few multi-row statements,
+    each with its parameters: 32 rows, then 16, 8, ... 1 for the rest, so a handful of statement
+    texts are ever prepared. One statement per 32 rows instead of one per row: the Python-to-SQLite
+    step (which releases and retakes the GIL) is paid per statement."""
+    head, _, rest = sql.partition(" VALUES (")
+    one, _, tail = rest.partition(")")
+    i, n = 0, _MAX_ROWS_PER_STATEMENT
+    while i < len(rows):
+        while n > len(rows) - i:
+            n //= 2
+        part = rows[i:i + n]
+        yield f"{head} VALUES {', '.join(['(' + one + ')'] * n)}{tail}", [v for row in part for v in row]
+        i += n
 
 
 def to_json(value: Any) -> str | None:
