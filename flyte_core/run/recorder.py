@@ -69,6 +69,15 @@ class _Live:
         self.error, self.cache_hit, self.recovered_from = r.error, r.cache_hit, r.recovered_from
         self.explicit = explicit
 
+    @classmethod
+    def of(cls, s: tuple[Any, ...]) -> _Live:
+        """The live state of an action kept as a snapshot tuple so far (see :meth:`Recorder.queued_running`)."""
+        live = cls.__new__(cls)
+        (live.run, live.action, live.parent, live.task, live.phase, live.attempts, live.group, live.created_at,
+         live.started_at, live.ended_at, live.inputs, live.outputs, live.error, live.cache_hit, live.recovered_from,
+         live.explicit) = s
+        return live
+
     def snapshot(self) -> tuple[Any, ...]:
         """The state now, as a plain tuple (in ``ACTION_COLUMNS`` order, literals not yet encoded)."""
         return (self.run, self.action, self.parent, self.task, self.phase, self.attempts, self.group,
@@ -94,8 +103,9 @@ class Recorder:
         self._hook = hook
         self._observers = observers
         self.run = run
-        #: Unfinished actions only: a finished one is in the store (or on its way there).
-        self._live: dict[str, _Live] = {}
+        #: Unfinished actions only: a finished one is in the store (or on its way there). An action
+        #: started by :meth:`queued_running` is its snapshot tuple until anything but success happens.
+        self._live: dict[str, _Live | tuple[Any, ...]] = {}
         self._lock = threading.Lock()
         self._store_failed = False
         # Checked once per run: building events nobody receives is most of the cost of telling them.
@@ -141,14 +151,11 @@ class Recorder:
                        created: float, inputs: dict[str, Any], at: float) -> None:
         """:meth:`queued` then :meth:`started` (attempt 1, at ``at``) as one change: a call with
         nothing to look up in between (most calls). Hooks and observers are still told both."""
-        live = _Live.__new__(_Live)
-        live.run, live.action, live.parent, live.task = run, action, parent, task
-        live.phase, live.attempts, live.group, live.created_at, live.started_at, live.ended_at = (
-            _RUNNING, 1, group, created, at, None)
-        live.inputs, live.outputs, live.error, live.cache_hit, live.recovered_from = inputs, None, None, False, None
-        live.explicit = False
-        self._live[action] = live
-        self._put(("started", live.snapshot(), (_RUNNING, 1, at, "")))
+        # Kept as this tuple (no _Live) until something other than success happens to the action.
+        snap = (run, action, parent, task, _RUNNING, 1, group, created, at, None, inputs, None, None, False, None,
+                False)
+        self._live[action] = snap
+        self._put(("started", snap, (_RUNNING, 1, at, "")))
 
     def served_at_once(self, run: str, action: str, parent: str | None, task: str, group: str | None,
                        created: float, inputs: dict[str, Any], at: float, outputs: dict[str, Any]) -> None:
@@ -159,7 +166,7 @@ class Recorder:
 
     def started(self, action: str, attempt: int, at: float) -> None:
         """The action's attempt ``attempt`` started running."""
-        live = self._live.get(action)
+        live = self._unpacked(action, self._live.get(action))
         if live is None:
             return
         if attempt > 1 and not live.explicit:
@@ -172,7 +179,12 @@ class Recorder:
     def succeeded(self, action: str, attempt: int, at: float, outputs: dict[str, Any]) -> None:
         """The action's attempt ``attempt`` succeeded with ``outputs`` (literals)."""
         live = self._live.pop(action, None)
-        if live is None:
+        if type(live) is tuple:  # the common case: queued and running so far
+            attempts = attempt if attempt > live[5] else live[5]
+            self._put(("action", (*live[:4], _SUCCEEDED, attempts, live[6], live[7], live[8], at, live[10], outputs,
+                                  *live[12:]), (_SUCCEEDED, attempt, at, "")))
+            return
+        if not isinstance(live, _Live):
             return
         live.phase, live.ended_at, live.outputs = _SUCCEEDED, at, outputs
         if attempt > live.attempts:
@@ -182,7 +194,7 @@ class Recorder:
     def served(self, action: str, at: float, outputs: dict[str, Any]) -> None:
         """The action was served from the cache at ``at`` (no attempt ran): :meth:`update_action` to
         SUCCEEDED with message "cache hit", for the common case."""
-        live = self._live.pop(action, None)
+        live = self._unpacked(None, self._live.pop(action, None))
         if live is None:
             return
         live.phase, live.started_at, live.ended_at, live.outputs, live.cache_hit = _SUCCEEDED, at, at, outputs, True
@@ -196,7 +208,8 @@ class Recorder:
         if message:
             message = mask(message)
         with self._lock:
-            live = self._live.pop(action, None) if phase.is_terminal else self._live.get(action)
+            live = self._unpacked(None if phase.is_terminal else action,
+                                  self._live.pop(action, None) if phase.is_terminal else self._live.get(action))
         if live is None:
             return
         unusual = (phase is not _SUCCEEDED and not (phase is _RUNNING and attempt <= 1)) or attempt > 1
@@ -222,6 +235,15 @@ class Recorder:
             self._thread.join()
         for obs in self._observers:
             _safely(obs.close)
+
+    def _unpacked(self, action: str | None, live: _Live | tuple[Any, ...] | None) -> _Live | None:
+        """``live`` as a :class:`_Live` (made from its snapshot tuple if it is one, and kept for
+        ``action`` unless None: the action was taken out of the live set)."""
+        if type(live) is tuple:
+            live = _Live.of(live)
+            if action is not None:
+                self._live[action] = live
+        return live  # type: ignore[return-value]
 
     def _go_explicit(self, live: _Live) -> None:
         """From now on every change of this action is an event row; the ordinary ones it had so far
