@@ -276,6 +276,7 @@ class Recorder:
             self._persist(items)
             self._room.set()
             self._notify(items)
+        self.store.release_connection()  # the next run's writer takes it over
 
     def _persist(self, items: list[tuple[Any, Any, Any]]) -> None:
         runs: dict[str, RunRecord] = {}

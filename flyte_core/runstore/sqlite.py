@@ -4,9 +4,9 @@ Concurrency model:
 
 - **Threads** — each thread gets its own connection (``threading.local``). A single shared
   connection behind a lock would serialise reads behind writes; per-thread connections let WAL
-  readers proceed while another thread writes. Every connection is also remembered in a list so
-  :meth:`SQLiteRunStore.close` can close them all (hence ``check_same_thread=False``; each
-  connection is still only *used* by the thread that opened it).
+  readers proceed while another thread writes. A thread done with the store hands its connection
+  on (:meth:`SQLiteRunStore.release_connection`); :meth:`SQLiteRunStore.close` closes them all
+  (:mod:`flyte_core.runstore.sqlconn`; a connection is only *used* by one thread at a time).
 - **Processes** — the database runs in WAL mode with a 10 s ``busy_timeout``; every write batch is
   one ``BEGIN IMMEDIATE`` transaction (taking the write lock up front, so two writers never
   deadlock upgrading a read lock), retried with backoff if SQLite still reports the file locked.
@@ -35,6 +35,7 @@ from flyte_core.runstore.records import (
     Phase,
     RunRecord,
 )
+from flyte_core.runstore.sqlconn import ThreadConnections
 from flyte_core.runstore.sqlrows import (
     ACTION_COLUMNS,
     CACHE_COLUMNS,
@@ -58,7 +59,6 @@ from flyte_core.runstore.sqlrows import (
 )
 from flyte_core.security.privatefiles import private_file
 
-_BUSY_TIMEOUT_MS = 10_000
 _LOCK_RETRIES = 8
 
 _T = TypeVar("_T")
@@ -85,8 +85,7 @@ class SQLiteRunStore:
         # Runs hold inputs, outputs, logs and errors: owner-only, like the secret store. SQLite gives
         # its -wal and -shm files the database file's mode.
         private_file(self.path)
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._conns = ThreadConnections(self.path)
         self._lock = threading.Lock()
         self._closed = False
         self._retry(self._create_schema)
@@ -101,21 +100,12 @@ class SQLiteRunStore:
         """This thread's (and process's) connection, opened on first use."""
         if self._closed:
             raise RuntimeError(f"{self!r} is closed.")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                   check_same_thread=False)
-            try:
-                conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-            except BaseException:
-                conn.close()
-                raise
-            self._local.conn, self._local.pid = conn, os.getpid()
-            with self._lock:
-                self._all.append(conn)
-        return conn
+        return self._conns.get()
+
+    def release_connection(self) -> None:
+        """The calling thread is done with the store (a run's recorder when the run ends): its
+        connection is handed to the next thread instead of staying with this one."""
+        self._conns.release()
 
     def _retry(self, fn: Callable[[], _T]) -> _T:
         """Call ``fn``, retrying with backoff while the database is locked by another writer."""
@@ -394,6 +384,4 @@ class SQLiteRunStore:
         """Close every connection this store opened; the store cannot be used afterwards."""
         with self._lock:
             self._closed = True
-            conns, self._all = self._all, []
-        for conn in conns:
-            conn.close()
+        self._conns.close()

@@ -92,6 +92,11 @@ class RunStore(Protocol):
         """Delete cache entries (of one task, if given); return how many."""
         ...
 
+    def release_connection(self) -> None:
+        """The calling thread is done with the store (a run's recorder, when its run ends): anything
+        it holds open for this thread may go to the next thread."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...
