@@ -197,9 +197,11 @@ class Controller(DirectPath):
 
     def _next_id(self, parent: str) -> str:
         # Ids follow call order within a parent, so a re-run gives the same calls the same ids.
-        with self._counter_lock:
-            counter = self._counters.setdefault(parent, itertools.count(1))
-            return f"{parent}.{next(counter)}"
+        counter = self._counters.get(parent)
+        if counter is None:
+            with self._counter_lock:
+                counter = self._counters.setdefault(parent, itertools.count(1))
+        return f"{parent}.{next(counter)}"  # itertools.count: next() is atomic
 
     def _new_call(self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> _Call:
         parent_ctx = context.current()

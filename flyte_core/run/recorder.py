@@ -264,21 +264,28 @@ class Recorder:
     # --- the writer thread -----------------------------------------------------------------
 
     def _write_loop(self) -> None:
-        stop = False
+        stop, get, more = False, self._q.get, self._q.get_nowait
         while not stop:
-            items = [self._q.get()]
-            while len(items) < _BATCH:
-                try:
-                    items.append(self._q.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(kind is _STOP for kind, _, _ in items)
-            self._persist(items)
+            items = [get()]
+            add = items.append
+            try:
+                while len(items) < _BATCH:
+                    add(more())
+            except queue.Empty:
+                pass
+            stop = any(item[0] is _STOP for item in items)
+            told = self._persist(items)
             self._room.set()
-            self._notify(items)
+            if self._tell_actions or self._observers:
+                self._notify(items)
+            else:  # nobody listens to actions or logs: only the run's phase changes go to the hook
+                for run in told:
+                    _safely(self._hook.flyte_run_event, event=RunEvent(run, run.phase))
         self.store.release_connection()  # the next run's writer takes it over
 
-    def _persist(self, items: list[tuple[Any, Any, Any]]) -> None:
+    def _persist(self, items: list[tuple[Any, Any, Any]]) -> list[RunRecord]:
+        """Write ``items`` in one batch; return the run records among them that changed phase."""
+        told: list[RunRecord] = []
         runs: dict[str, RunRecord] = {}
         actions: dict[str, tuple[Any, ...]] = {}
         events: list[EventRecord] = []
@@ -292,6 +299,8 @@ class Recorder:
                 events.append(EventRecord(obj[0], obj[1], extra[0], extra[1], extra[2], extra[3]))
             elif kind == "run":
                 runs[obj.name] = obj
+                if extra:
+                    told.append(obj)
             elif kind == "log":
                 logs.append(obj)
         try:
@@ -304,6 +313,7 @@ class Recorder:
             self._store_failed = True
         except Exception:  # the run goes on; the failure is visible in the log
             log.exception("flyte-core could not write to the run store %r", self.store)
+        return told
 
     def _notify(self, items: list[tuple[Any, Any, Any]]) -> None:
         for kind, obj, extra in items:
