@@ -100,11 +100,11 @@ class DirectPath:
             self.recorder.queued_running(self.run_name, call.action, call.parent, task.name, call.group, now,
                                          call.inputs, now)
             return False, None
-        claim = self.reuse.claim(task, call.inputs)
-        if claim is not None and claim.hit is not None:  # the common hit: one row, nothing to wake
-            outputs = call.served = claim.hit.outputs
+        claim = self.reuse.claim_or_outputs(task, call.inputs)
+        if claim is not None and not isinstance(claim, Claim):  # the common hit: one row, nothing to wake
+            call.served = claim
             self.recorder.served_at_once(self.run_name, call.action, call.parent, task.name, call.group, now,
-                                         call.inputs, time.time(), dict(outputs))
+                                         call.inputs, time.time(), dict(claim))
             return False, None
         self.recorder.queued(self.run_name, call.action, call.parent, task.name, call.group, now, call.inputs)
         return True, claim

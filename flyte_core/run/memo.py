@@ -86,6 +86,27 @@ class Reuse:
 
     def claim(self, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> Claim | None:
         """A claim for a cacheable call (None when the task does not cache)."""
+        found = self._lookup(task, inputs)
+        if found is None:
+            return None
+        key, version, outputs = found
+        if outputs is not None:
+            return Claim(task.name, key, version, "auto", hit=Hit(outputs, cache_hit=True))
+        return self._claim(task, key, version)
+
+    def claim_or_outputs(self, task: TaskTemplate[Any, Any],
+                         inputs: Mapping[str, Any]) -> Claim | Mapping[str, Any] | None:
+        """:meth:`claim`, except that a cache hit (nothing to run, nobody to wake) is its outputs."""
+        found = self._lookup(task, inputs)
+        if found is None:
+            return None
+        key, version, outputs = found
+        return outputs if outputs is not None else self._claim(task, key, version)
+
+    def _lookup(self, task: TaskTemplate[Any, Any],
+                inputs: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any] | None] | None:
+        """The call's cache key and version, and its cached outputs if they are to be reused (None
+        when the task does not cache)."""
         if self.cache is None or not task.cache.is_enabled():
             return None
         parts = self._keys.get(id(task))
@@ -93,15 +114,15 @@ class Reuse:
             version = task_version(task)
             parts = self._keys[id(task)] = (task, version, key_prefix(task.name, version, task.cache.salt),
                                             task.cache.get_ignored_inputs())
-        version = parts[1]
         key = key_from(parts[2], parts[3], inputs)
         # Flyte 2: "override" caches like "auto", with the version given by version_override;
         # only the run's overwrite_cache option recomputes (and replaces the entry).
+        return key, parts[1], None if self.overwrite else self.cache.outputs(task.name, key)
+
+    def _claim(self, task: TaskTemplate[Any, Any], key: str, version: str) -> Claim:
+        """A claim for a call not served from the cache: it leads (runs and fills the cache) or
+        waits for an identical call in flight."""
         behavior = "recompute" if self.overwrite else "auto"
-        if behavior == "auto":  # the common hit: no in-flight bookkeeping
-            outputs = self.cache.outputs(task.name, key)
-            if outputs is not None:
-                return Claim(task.name, key, version, behavior, hit=Hit(outputs, cache_hit=True))
         claim = Claim(task.name, key, version, behavior, looked=behavior == "auto")
         with self._lock:
             running = self._inflight.get((task.name, key))
