@@ -196,3 +196,49 @@ def test_cache_cli_list_and_clear(tmp_path: Path) -> None:
     assert flyte_cli("cache", "clear").stdout.strip() == "Removed 1 cache entry."
     assert flyte_cli("run", "wf.py", "square", "--x", "3").returncode == 0
     assert counter(tmp_path) == "xnxx"
+
+
+class _Seen:
+    """An observer keeping every action event it is told."""
+
+    def __init__(self) -> None:
+        self.actions: list[tuple[str, str, int, str, bool]] = []
+
+    def on_run(self, event: object) -> None:
+        pass
+
+    def on_action(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.actions.append((event.action.action, str(event.phase), event.attempt, event.message,
+                             event.action.cache_hit))
+
+    def on_log(self, action: str, stream: str, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_cache_hit_is_one_row_and_observers_see_queued_then_served(tmp_path: Path, mod) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from flyte_core.run.session import RunOptions
+    from flyte_core.runstore.records import Phase
+
+    m = mod()
+    s = session(tmp_path)
+    try:
+        seen = _Seen()
+        run = s.run_with(RunOptions(observers=(seen,)), m.pipeline, (3,), {})
+        hit = run.actions()[2]
+        assert (hit.action, hit.phase, hit.cache_hit, hit.attempts) == ("a0.2", Phase.SUCCEEDED, True, 0)
+        assert hit.outputs == {"o0": {"t": "int", "v": 1, "d": 3}} and hit.inputs == {"x": {"t": "int", "v": 1, "d": 3}}
+        assert hit.created_at <= hit.started_at == hit.ended_at  # type: ignore[operator]
+        with sqlite3.connect(tmp_path / "runs.db") as db:
+            assert db.execute("SELECT count(*) FROM events WHERE action = 'a0.2'").fetchone() == (0,)
+        events = s.runs.get_events(run.name, "a0.2")
+        assert [(e.phase, e.attempt, e.message) for e in events] == [
+            (Phase.QUEUED, 0, ""), (Phase.SUCCEEDED, 0, "cache hit")]
+        assert [e for e in seen.actions if e[0] == "a0.2"] == [
+            ("a0.2", "queued", 0, "", False), ("a0.2", "succeeded", 0, "cache hit", True)]
+    finally:
+        s.close()

@@ -334,3 +334,32 @@ def test_import_run_brings_a_copy_up_to_date_once(tmp_path: Path) -> None:
     assert [line.line for _, line in target.get_logs("r1")] == ["one", "two", "three"]
     source.close()
     target.close()
+
+
+def test_a_thread_done_with_the_store_hands_its_connection_to_the_next(tmp_path: Path) -> None:
+    from flyte_core.runstore.sqlconn import ThreadConnections
+
+    conns = ThreadConnections(tmp_path / "c.db")
+    seen: list[object] = []
+
+    def use(release: bool) -> None:
+        conn = conns.get()
+        conn.execute("CREATE TABLE IF NOT EXISTS t (x)")
+        seen.append(conn)
+        if release:
+            conns.release()
+
+    for release in (True, False, False):
+        t = threading.Thread(target=use, args=(release,))
+        t.start()
+        t.join()
+    assert seen[1] is seen[0]  # taken over after the first thread released it
+    assert seen[2] is not seen[1]  # the second kept its own
+    mine = conns.get()
+    mine.execute("BEGIN")
+    conns.release()  # inside a transaction: kept by this thread
+    assert conns.get() is mine
+    mine.execute("ROLLBACK")
+    conns.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        seen[0].execute("SELECT 1")  # type: ignore[attr-defined]

@@ -148,6 +148,10 @@ def test_retried_and_failed_actions_keep_every_change(session: Session, tasks) -
     {"x": {"t": "int", "v": 2, "d": -(10**30)}}, {"x": {"t": "str", "v": 1, "d": 'quote " and \\ back'}},
     {"a": {"t": "int", "v": 1, "d": 1}, "b": {"t": "int", "v": 1, "d": 2}}, {"ü": {"t": "int", "v": 1, "d": 3}},
     {"x": {"t": "float", "v": 1, "d": float("nan")}}, {}, None,
+    {"x": {"t": "float", "v": 1, "d": float("-inf")}}, {"x": {"t": "float", "v": 1, "d": -0.0}},
+    {"x": {"t": "float", "v": 1, "d": 1.5e-300}}, {"x": {"t": "str", "v": 1, "d": "line\nü \U0001f600 \x00"}},
+    {"x": {"t": "bool", "v": 1, "d": False}}, {"x": {"t": "int", "v": True, "d": 1}},
+    {"x": {"t": 'q"t', "v": 1, "d": 1}}, {"x": {"d": 1, "t": "int"}},
 ])
 def test_tiny_literals_are_written_as_the_json_encoder_would(value: object) -> None:
     from flyte_core.runstore.sqlrows import from_json, literals_to_json, to_json
@@ -166,3 +170,18 @@ def test_a_tiny_recorder_queue_pushes_back_without_losing_or_blocking(session: S
     assert run.outputs()[0] == sum(range(1, 2001))
     actions = session.runs.get_actions(run.name)
     assert len(actions) == 2001 and {a.phase for a in actions} == {Phase.SUCCEEDED}
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 31, 32, 33, 100])
+def test_multi_row_statements_write_every_row_in_order_and_upsert(n: int) -> None:
+    from flyte_core.runstore.sqlrows import insert_sql, multi_row_statements
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, a INTEGER, b TEXT)")
+    sql = insert_sql("t", ("k", "a", "b"), key=("k",))
+    rows = [(f"k{i}", i, None if i % 3 else f"b{i}") for i in range(n)]
+    rows += [("k0", -1, "again")] if n else []  # a later row of the same key updates it in place
+    for statement, params in multi_row_statements(sql, rows):
+        db.execute(statement, params)
+    got = db.execute("SELECT k, a, b FROM t ORDER BY rowid").fetchall()
+    assert got == ([("k0", -1, "again"), *rows[1:n]] if n else [])

@@ -76,14 +76,20 @@ def inputs_hash(inputs: Mapping[str, Any], ignored: tuple[str, ...] = ()) -> str
 def cache_key(task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> tuple[str, str]:
     """``(key, version)`` for a call of ``task`` with these input literals."""
     version = task_version(task)
-    h = _key_prefix(task.name, version, task.cache.salt).copy()
-    h.update(inputs_hash(inputs, task.cache.get_ignored_inputs()).encode())
+    return key_from(key_prefix(task.name, version, task.cache.salt), task.cache.get_ignored_inputs(), inputs), version
+
+
+def key_from(prefix: Any, ignored: tuple[str, ...], inputs: Mapping[str, Any]) -> str:
+    """The cache key of a call with these input literals, from its task's :func:`key_prefix` and
+    ignored inputs (what :func:`cache_key` computes; a run works these out once per task)."""
+    h = prefix.copy()
+    h.update(inputs_hash(inputs, ignored).encode())
     h.update(b"\0")
-    return h.hexdigest(), version
+    return str(h.hexdigest())
 
 
 @functools.lru_cache(maxsize=1024)
-def _key_prefix(name: str, version: str, salt: str) -> Any:
+def key_prefix(name: str, version: str, salt: str) -> Any:
     """The key's hash fed with the parts that are the same for every call of a task (copied per call)."""
     h = hashlib.sha256()
     for part in (name, version, salt):
@@ -99,31 +105,47 @@ PRELOAD = 20_000
 class Cache:
     """Cached outputs, kept in the data store (shared by every machine using it) and indexed in
     the run store, with an in-memory index in front for the run using it: a task's most recent
-    entries are loaded on its first lookup, and every entry read or written is kept, so a hit
-    is a dictionary lookup; anything not in memory is looked up in the run store as before."""
+    entries are loaded on its first lookup (their outputs as text, decoded when first hit), and
+    every entry read or written is kept, so a hit is a dictionary lookup; anything not in memory
+    is looked up in the run store as before."""
 
     def __init__(self, runs: RunStore, data: DataStore) -> None:
         self.runs = runs
         self.data = data
-        self._index: dict[tuple[str, str], CacheEntry] = {}
+        #: Outputs known in memory, by (task, key).
+        self._hits: dict[tuple[str, str], Mapping[str, Any]] = {}
+        #: Outputs of preloaded entries not asked for yet, as JSON text, by (task, key).
+        self._preloaded: dict[tuple[str, str], str] = {}
         self._loaded: set[str] = set()
 
     def _path(self, task: str, key: str) -> str:
         return f"cache/{task}/{key}.json"
 
-    def get(self, task: str, key: str) -> CacheEntry | None:
-        """The entry for ``task`` and ``key``; an entry another machine wrote to the shared data
-        store is found there and added to this run store's index."""
+    def outputs(self, task: str, key: str) -> Mapping[str, Any] | None:
+        """The cached outputs for ``task`` and ``key`` (those of :meth:`get`), or None: the lookup
+        of a call, a dictionary lookup when the entry is in memory."""
+        found = self._hits.get((task, key))
+        if found is not None:
+            return found
         if task not in self._loaded:
             self._loaded.add(task)
-            for e in self.runs.list_cache(task, limit=PRELOAD):
-                self._index.setdefault((task, e.key), e)
-        entry = self._index.get((task, key))
-        if entry is not None:
-            return entry
+            for k, stored in self.runs.recent_cache_outputs(task, PRELOAD):
+                self._preloaded.setdefault((task, k), stored)
+        text = self._preloaded.pop((task, key), None)
+        if text is not None:
+            outputs: Mapping[str, Any] = json.loads(text)
+            self._hits[(task, key)] = outputs
+            return outputs
+        entry = self.get(task, key)
+        if entry is None:
+            return None
+        self._hits[(task, key)] = entry.outputs
+        return entry.outputs
+
+    def get(self, task: str, key: str) -> CacheEntry | None:
+        """The entry for ``task`` and ``key`` in the run store; an entry another machine wrote to
+        the shared data store is found there and added to this run store's index."""
         entry = self.runs.get_cache(task, key)
-        if entry is not None:
-            self._index[(task, key)] = entry
         if entry is not None:
             return entry
         path = self._path(task, key)
@@ -133,7 +155,6 @@ class Cache:
         entry = CacheEntry(task=task, key=key, version=raw["version"], outputs=raw["outputs"], run=raw["run"],
                            action=raw["action"], created_at=raw["created_at"])
         self.runs.put_cache(entry)
-        self._index[(task, key)] = entry
         return entry
 
     def put(self, task: str, key: str, version: str, outputs: Mapping[str, Any], run: str, action: str) -> CacheEntry:
@@ -144,13 +165,15 @@ class Cache:
                 "created_at": entry.created_at}
         self.data.put_bytes(self._path(task, key), json.dumps(body).encode())
         self.runs.put_cache(entry)
-        self._index[(task, key)] = entry
+        self._hits[(task, key)] = entry.outputs
+        self._preloaded.pop((task, key), None)
         return entry
 
     def clear(self, task: str | None = None) -> int:
         """Delete entries (of one task, if given) from the index and the data store; return how many."""
         n = self.runs.delete_cache(task)
-        self._index = {k: e for k, e in self._index.items() if task is not None and k[0] != task}
+        self._hits = {k: e for k, e in self._hits.items() if task is not None and k[0] != task}
+        self._preloaded = {k: e for k, e in self._preloaded.items() if task is not None and k[0] != task}
         self._loaded = {t for t in self._loaded if task is not None and t != task}
         path = "cache" if task is None else f"cache/{task}"
         if self.data.exists(path):

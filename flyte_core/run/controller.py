@@ -58,6 +58,8 @@ class _Call:
     group: str | None
     #: The caller's custom context (None: the run's, for the root action).
     custom_context: Mapping[str, str] | None = None
+    #: The outputs the cache served it with, when it was served at once (see DirectPath._queued).
+    served: Mapping[str, Any] | None = None
 
 
 class Controller(DirectPath):
@@ -195,9 +197,11 @@ class Controller(DirectPath):
 
     def _next_id(self, parent: str) -> str:
         # Ids follow call order within a parent, so a re-run gives the same calls the same ids.
-        with self._counter_lock:
-            counter = self._counters.setdefault(parent, itertools.count(1))
-            return f"{parent}.{next(counter)}"
+        counter = self._counters.get(parent)
+        if counter is None:
+            with self._counter_lock:
+                counter = self._counters.setdefault(parent, itertools.count(1))
+        return f"{parent}.{next(counter)}"  # itertools.count: next() is atomic
 
     def _new_call(self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> _Call:
         parent_ctx = context.current()
@@ -222,31 +226,20 @@ class Controller(DirectPath):
         return consts[0], consts[1], consts[2], consts[3]
 
     def _spec(self, call: _Call, attempt: int) -> ActionSpec:
-        task = call.task
+        # Positional arguments, in the classes' field order: this runs for every attempt.
+        task, settings = call.task, self.settings
         env_vars, timeout, version, ref = self._task_consts(task)
         ctx = context.TaskContext(
-            action=context.ActionID(call.action, self.run_name),
-            attempt=attempt,
-            task_name=task.name,
-            mode="local",
-            backend=self.backend.name,
-            raw_data_path=self.settings.raw_data_path,
-            run_base_dir=self.settings.run_base_dir,
+            context.ActionID(call.action, self.run_name), attempt, task.name, "local", self.backend.name,
+            settings.raw_data_path, settings.run_base_dir,
             # The group holds this call, not the calls its task makes (Flyte 2: a child starts ungrouped).
-            group_data=None,
-            custom_context=call.custom_context if call.custom_context is not None else self.settings.custom_context,
-            env_vars=self.settings.env_vars,
-            dispatcher=self,
-            version=version,
-            run_start_time=self.settings.started_at,
-            disable_run_cache=self.settings.disable_run_cache,
-            recovered_run_dirs=self.settings.recovered_run_dirs,
+            None,
+            call.custom_context if call.custom_context is not None else settings.custom_context,
+            settings.env_vars, self, version, settings.started_at, settings.disable_run_cache,
+            settings.recovered_run_dirs,
         )
-        return ActionSpec(
-            run_name=self.run_name, action=call.action, parent=call.parent, attempt=attempt,
-            task_name=task.name, task_ref=ref, inputs=call.inputs, code_root=self.settings.code_root,
-            timeout=timeout, env_vars=env_vars, context=ctx, task=task, plugins=self.settings.plugins,
-        )
+        return ActionSpec(self.run_name, call.action, call.parent, attempt, task.name, ref, call.inputs,
+                          settings.code_root, timeout, env_vars, ctx, task, settings.plugins)
 
     def _lifecycle(self, call: _Call) -> Steps:
         """The attempts of one action: yields specs to run and sleeps; returns output literals."""

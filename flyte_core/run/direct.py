@@ -89,17 +89,25 @@ class DirectPath:
         self.reuse.finish(claim, None, self.run_name, action)
         self._fail(call, 1, outcome.error, 0)
 
-    def _queued(self, call: _Call) -> bool:
-        """Record ``call`` queued; True when it looks up a cache or a call in flight first, False when
-        nothing comes between queued and running (both are recorded in one change)."""
+    def _queued(self, call: _Call) -> tuple[bool, Claim | None]:
+        """Record ``call`` queued, and claim its cache entry if its task caches. (True, claim) when
+        a lookup or a call in flight comes next; (False, None) when nothing comes between queued
+        and running (both recorded in one change) or when the cache had its outputs (queued and
+        served recorded in one change: :attr:`_Call.served` holds them)."""
         task = call.task
+        now = time.time()
         if not self._looks_up(task):
-            now = time.time()
             self.recorder.queued_running(self.run_name, call.action, call.parent, task.name, call.group, now,
                                          call.inputs, now)
-            return False
-        self.recorder.queued(self.run_name, call.action, call.parent, task.name, call.group, time.time(), call.inputs)
-        return True
+            return False, None
+        claim = self.reuse.claim_or_outputs(task, call.inputs)
+        if claim is not None and not isinstance(claim, Claim):  # the common hit: one row, nothing to wake
+            call.served = claim
+            self.recorder.served_at_once(self.run_name, call.action, call.parent, task.name, call.group, now,
+                                         call.inputs, time.time(), dict(claim))
+            return False, None
+        self.recorder.queued(self.run_name, call.action, call.parent, task.name, call.group, now, call.inputs)
+        return True, claim
 
     def _run_plain(self, call: _Call) -> Mapping[str, Any]:
         """One attempt, run in this thread when the backend can (else on the loop): the lifecycle
@@ -107,9 +115,10 @@ class DirectPath:
         an identical call in flight) serves it without running."""
         task, rec, action = call.task, self.recorder, call.action
         self.unhonoured.check(task)
-        claim = None
-        if self._queued(call):
-            claim = self.reuse.claim(task, call.inputs)
+        looks_up, claim = self._queued(call)
+        if call.served is not None:
+            return call.served
+        if looks_up:
             if claim is not None:
                 hit = self.reuse.cached(claim)
                 if hit is None and claim.wait is not None:  # an identical call is running: share its result
@@ -150,8 +159,10 @@ class DirectPath:
         self.running.started(action, parent)
         claim = None
         try:
-            if self._queued(call):
-                claim = self.reuse.claim(task, call.inputs)
+            looks_up, claim = self._queued(call)
+            if call.served is not None:
+                return call.served
+            if looks_up:
                 if claim is not None:
                     hit = self.reuse.cached(claim)
                     if hit is None and claim.wait is not None:  # an identical call is running: share its result

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from flyte_core.run.cache import Cache, cache_key, inputs_hash
+from flyte_core.run.cache import Cache, inputs_hash, key_from, key_prefix, task_version
 from flyte_core.runstore.records import ActionRecord, Phase
 from flyte_core.task.template import TaskTemplate
 
@@ -59,6 +59,10 @@ class Reuse:
         self.overwrite = overwrite
         self._inflight: dict[tuple[str, str], Future[Mapping[str, Any] | None]] = {}
         self._lock = threading.Lock()
+        #: id(task) -> (task, version, key prefix, ignored inputs): the parts of its cache keys
+        #: that are the same for every call, worked out on its first call (the task is held so
+        #: its id is not reused).
+        self._keys: dict[int, tuple[TaskTemplate[Any, Any], str, Any, tuple[str, ...]]] = {}
 
     @property
     def recovering(self) -> bool:
@@ -82,16 +86,43 @@ class Reuse:
 
     def claim(self, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> Claim | None:
         """A claim for a cacheable call (None when the task does not cache)."""
+        found = self._lookup(task, inputs)
+        if found is None:
+            return None
+        key, version, outputs = found
+        if outputs is not None:
+            return Claim(task.name, key, version, "auto", hit=Hit(outputs, cache_hit=True))
+        return self._claim(task, key, version)
+
+    def claim_or_outputs(self, task: TaskTemplate[Any, Any],
+                         inputs: Mapping[str, Any]) -> Claim | Mapping[str, Any] | None:
+        """:meth:`claim`, except that a cache hit (nothing to run, nobody to wake) is its outputs."""
+        found = self._lookup(task, inputs)
+        if found is None:
+            return None
+        key, version, outputs = found
+        return outputs if outputs is not None else self._claim(task, key, version)
+
+    def _lookup(self, task: TaskTemplate[Any, Any],
+                inputs: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any] | None] | None:
+        """The call's cache key and version, and its cached outputs if they are to be reused (None
+        when the task does not cache)."""
         if self.cache is None or not task.cache.is_enabled():
             return None
-        key, version = cache_key(task, inputs)
+        parts = self._keys.get(id(task))
+        if parts is None:
+            version = task_version(task)
+            parts = self._keys[id(task)] = (task, version, key_prefix(task.name, version, task.cache.salt),
+                                            task.cache.get_ignored_inputs())
+        key = key_from(parts[2], parts[3], inputs)
         # Flyte 2: "override" caches like "auto", with the version given by version_override;
         # only the run's overwrite_cache option recomputes (and replaces the entry).
+        return key, parts[1], None if self.overwrite else self.cache.outputs(task.name, key)
+
+    def _claim(self, task: TaskTemplate[Any, Any], key: str, version: str) -> Claim:
+        """A claim for a call not served from the cache: it leads (runs and fills the cache) or
+        waits for an identical call in flight."""
         behavior = "recompute" if self.overwrite else "auto"
-        if behavior == "auto":  # the common hit: no in-flight bookkeeping
-            entry = self.cache.get(task.name, key)
-            if entry is not None:
-                return Claim(task.name, key, version, behavior, hit=Hit(entry.outputs, cache_hit=True))
         claim = Claim(task.name, key, version, behavior, looked=behavior == "auto")
         with self._lock:
             running = self._inflight.get((task.name, key))
@@ -107,8 +138,8 @@ class Reuse:
             return claim.hit
         if claim.behavior != "auto" or self.cache is None or claim.looked:
             return None
-        entry = self.cache.get(claim.task, claim.key)
-        return Hit(entry.outputs, cache_hit=True) if entry is not None else None
+        outputs = self.cache.outputs(claim.task, claim.key)
+        return Hit(outputs, cache_hit=True) if outputs is not None else None
 
     def release(self, claim: Claim | None, outputs: Mapping[str, Any]) -> None:
         """A claimed call was served from the cache: wake calls waiting on it, keep nothing."""

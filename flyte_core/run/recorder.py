@@ -37,6 +37,7 @@ _BATCH = 5000
 #: Queue items at which producers wait for the writer (bounded memory under any load).
 _MAX_QUEUED = 50_000
 _QUEUED, _RUNNING, _SUCCEEDED = Phase.QUEUED, Phase.RUNNING, Phase.SUCCEEDED
+_CACHE_HIT = "cache hit"
 
 
 class _Live:
@@ -68,6 +69,15 @@ class _Live:
         self.error, self.cache_hit, self.recovered_from = r.error, r.cache_hit, r.recovered_from
         self.explicit = explicit
 
+    @classmethod
+    def of(cls, s: tuple[Any, ...]) -> _Live:
+        """The live state of an action kept as a snapshot tuple so far (see :meth:`Recorder.queued_running`)."""
+        live = cls.__new__(cls)
+        (live.run, live.action, live.parent, live.task, live.phase, live.attempts, live.group, live.created_at,
+         live.started_at, live.ended_at, live.inputs, live.outputs, live.error, live.cache_hit, live.recovered_from,
+         live.explicit) = s
+        return live
+
     def snapshot(self) -> tuple[Any, ...]:
         """The state now, as a plain tuple (in ``ACTION_COLUMNS`` order, literals not yet encoded)."""
         return (self.run, self.action, self.parent, self.task, self.phase, self.attempts, self.group,
@@ -80,8 +90,9 @@ def _record(s: tuple[Any, ...]) -> ActionRecord:
 
 
 def _row(s: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (s[0], s[1], s[2], s[3], s[4].value, s[5], s[6], s[7], s[8], s[9], literals_to_json(s[10]),
-            literals_to_json(s[11]), None if s[12] is None else error_to_json(s[12]), int(s[13]), s[14], int(s[15]))
+    # The phase (a str enum) binds as its text and the flags (bools) as 0 or 1, as they are.
+    return (*s[:10], literals_to_json(s[10]), literals_to_json(s[11]), None if s[12] is None else error_to_json(s[12]),
+            *s[13:])
 
 
 class Recorder:
@@ -92,8 +103,9 @@ class Recorder:
         self._hook = hook
         self._observers = observers
         self.run = run
-        #: Unfinished actions only: a finished one is in the store (or on its way there).
-        self._live: dict[str, _Live] = {}
+        #: Unfinished actions only: a finished one is in the store (or on its way there). An action
+        #: started by :meth:`queued_running` is its snapshot tuple until anything but success happens.
+        self._live: dict[str, _Live | tuple[Any, ...]] = {}
         self._lock = threading.Lock()
         self._store_failed = False
         # Checked once per run: building events nobody receives is most of the cost of telling them.
@@ -139,18 +151,22 @@ class Recorder:
                        created: float, inputs: dict[str, Any], at: float) -> None:
         """:meth:`queued` then :meth:`started` (attempt 1, at ``at``) as one change: a call with
         nothing to look up in between (most calls). Hooks and observers are still told both."""
-        live = _Live.__new__(_Live)
-        live.run, live.action, live.parent, live.task = run, action, parent, task
-        live.phase, live.attempts, live.group, live.created_at, live.started_at, live.ended_at = (
-            _RUNNING, 1, group, created, at, None)
-        live.inputs, live.outputs, live.error, live.cache_hit, live.recovered_from = inputs, None, None, False, None
-        live.explicit = False
-        self._live[action] = live
-        self._put(("started", live.snapshot(), (_RUNNING, 1, at, "")))
+        # Kept as this tuple (no _Live) until something other than success happens to the action.
+        snap = (run, action, parent, task, _RUNNING, 1, group, created, at, None, inputs, None, None, False, None,
+                False)
+        self._live[action] = snap
+        self._put(("started", snap, (_RUNNING, 1, at, "")))
+
+    def served_at_once(self, run: str, action: str, parent: str | None, task: str, group: str | None,
+                       created: float, inputs: dict[str, Any], at: float, outputs: dict[str, Any]) -> None:
+        """:meth:`queued` then :meth:`served` as one change: a call whose lookup found its outputs
+        (a cache hit) is one row. Hooks and observers are still told both."""
+        self._put(("served", (run, action, parent, task, _SUCCEEDED, 0, group, created, at, at, inputs, outputs,
+                              None, True, None, False), (_SUCCEEDED, 0, at, mask(_CACHE_HIT))))
 
     def started(self, action: str, attempt: int, at: float) -> None:
         """The action's attempt ``attempt`` started running."""
-        live = self._live.get(action)
+        live = self._unpacked(action, self._live.get(action))
         if live is None:
             return
         if attempt > 1 and not live.explicit:
@@ -163,7 +179,12 @@ class Recorder:
     def succeeded(self, action: str, attempt: int, at: float, outputs: dict[str, Any]) -> None:
         """The action's attempt ``attempt`` succeeded with ``outputs`` (literals)."""
         live = self._live.pop(action, None)
-        if live is None:
+        if type(live) is tuple:  # the common case: queued and running so far
+            attempts = attempt if attempt > live[5] else live[5]
+            self._put(("action", (*live[:4], _SUCCEEDED, attempts, live[6], live[7], live[8], at, live[10], outputs,
+                                  *live[12:]), (_SUCCEEDED, attempt, at, "")))
+            return
+        if not isinstance(live, _Live):
             return
         live.phase, live.ended_at, live.outputs = _SUCCEEDED, at, outputs
         if attempt > live.attempts:
@@ -173,11 +194,11 @@ class Recorder:
     def served(self, action: str, at: float, outputs: dict[str, Any]) -> None:
         """The action was served from the cache at ``at`` (no attempt ran): :meth:`update_action` to
         SUCCEEDED with message "cache hit", for the common case."""
-        live = self._live.pop(action, None)
+        live = self._unpacked(None, self._live.pop(action, None))
         if live is None:
             return
         live.phase, live.started_at, live.ended_at, live.outputs, live.cache_hit = _SUCCEEDED, at, at, outputs, True
-        self._put(("action", live.snapshot(), (_SUCCEEDED, 0, at, mask("cache hit"))))
+        self._put(("action", live.snapshot(), (_SUCCEEDED, 0, at, mask(_CACHE_HIT))))
 
     def update_action(self, action: str, phase: Phase, attempt: int, message: str = "", **changes: Any) -> None:
         """Move an action to ``phase`` (with any other field changes) and record the event."""
@@ -187,7 +208,8 @@ class Recorder:
         if message:
             message = mask(message)
         with self._lock:
-            live = self._live.pop(action, None) if phase.is_terminal else self._live.get(action)
+            live = self._unpacked(None if phase.is_terminal else action,
+                                  self._live.pop(action, None) if phase.is_terminal else self._live.get(action))
         if live is None:
             return
         unusual = (phase is not _SUCCEEDED and not (phase is _RUNNING and attempt <= 1)) or attempt > 1
@@ -214,6 +236,15 @@ class Recorder:
         for obs in self._observers:
             _safely(obs.close)
 
+    def _unpacked(self, action: str | None, live: _Live | tuple[Any, ...] | None) -> _Live | None:
+        """``live`` as a :class:`_Live` (made from its snapshot tuple if it is one, and kept for
+        ``action`` unless None: the action was taken out of the live set)."""
+        if type(live) is tuple:
+            live = _Live.of(live)
+            if action is not None:
+                self._live[action] = live
+        return live  # type: ignore[return-value]
+
     def _go_explicit(self, live: _Live) -> None:
         """From now on every change of this action is an event row; the ordinary ones it had so far
         (queued, then running for attempt 1) are written as rows too."""
@@ -233,26 +264,34 @@ class Recorder:
     # --- the writer thread -----------------------------------------------------------------
 
     def _write_loop(self) -> None:
-        stop = False
+        stop, get, more = False, self._q.get, self._q.get_nowait
         while not stop:
-            items = [self._q.get()]
-            while len(items) < _BATCH:
-                try:
-                    items.append(self._q.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(kind is _STOP for kind, _, _ in items)
-            self._persist(items)
+            items = [get()]
+            add = items.append
+            try:
+                while len(items) < _BATCH:
+                    add(more())
+            except queue.Empty:
+                pass
+            stop = any(item[0] is _STOP for item in items)
+            told = self._persist(items)
             self._room.set()
-            self._notify(items)
+            if self._tell_actions or self._observers:
+                self._notify(items)
+            else:  # nobody listens to actions or logs: only the run's phase changes go to the hook
+                for run in told:
+                    _safely(self._hook.flyte_run_event, event=RunEvent(run, run.phase))
+        self.store.release_connection()  # the next run's writer takes it over
 
-    def _persist(self, items: list[tuple[Any, Any, Any]]) -> None:
+    def _persist(self, items: list[tuple[Any, Any, Any]]) -> list[RunRecord]:
+        """Write ``items`` in one batch; return the run records among them that changed phase."""
+        told: list[RunRecord] = []
         runs: dict[str, RunRecord] = {}
         actions: dict[str, tuple[Any, ...]] = {}
         events: list[EventRecord] = []
         logs: list[LogLine] = []
         for kind, obj, extra in items:
-            if kind == "action" or kind == "started":
+            if kind == "action" or kind == "started" or kind == "served":
                 actions[obj[1]] = obj  # the latest state of each action wins
                 if obj[15]:  # explicit: every change is an event row
                     events.append(EventRecord(obj[0], obj[1], extra[0], extra[1], extra[2], extra[3]))
@@ -260,6 +299,8 @@ class Recorder:
                 events.append(EventRecord(obj[0], obj[1], extra[0], extra[1], extra[2], extra[3]))
             elif kind == "run":
                 runs[obj.name] = obj
+                if extra:
+                    told.append(obj)
             elif kind == "log":
                 logs.append(obj)
         try:
@@ -272,6 +313,7 @@ class Recorder:
             self._store_failed = True
         except Exception:  # the run goes on; the failure is visible in the log
             log.exception("flyte-core could not write to the run store %r", self.store)
+        return told
 
     def _notify(self, items: list[tuple[Any, Any, Any]]) -> None:
         for kind, obj, extra in items:
@@ -282,8 +324,9 @@ class Recorder:
                     _safely(obs.on_run, ev)
             elif kind == "action" and self._tell_actions:
                 self._tell(obj, extra)
-            elif kind == "started" and self._tell_actions:  # queued_running: the queued state first
-                self._tell((*obj[:4], _QUEUED, 0, obj[6], obj[7], None, *obj[9:]), (_QUEUED, 0, obj[7], ""))
+            elif (kind == "started" or kind == "served") and self._tell_actions:  # the queued state first
+                queued = (*obj[:4], _QUEUED, 0, obj[6], obj[7], None, None, obj[10], None, None, False, *obj[14:])
+                self._tell(queued, (_QUEUED, 0, obj[7], ""))
                 self._tell(obj, extra)
             elif kind == "log":
                 for obs in self._observers:

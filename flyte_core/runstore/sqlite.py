@@ -4,9 +4,9 @@ Concurrency model:
 
 - **Threads** — each thread gets its own connection (``threading.local``). A single shared
   connection behind a lock would serialise reads behind writes; per-thread connections let WAL
-  readers proceed while another thread writes. Every connection is also remembered in a list so
-  :meth:`SQLiteRunStore.close` can close them all (hence ``check_same_thread=False``; each
-  connection is still only *used* by the thread that opened it).
+  readers proceed while another thread writes. A thread done with the store hands its connection
+  on (:meth:`SQLiteRunStore.release_connection`); :meth:`SQLiteRunStore.close` closes them all
+  (:mod:`flyte_core.runstore.sqlconn`; a connection is only *used* by one thread at a time).
 - **Processes** — the database runs in WAL mode with a 10 s ``busy_timeout``; every write batch is
   one ``BEGIN IMMEDIATE`` transaction (taking the write lock up front, so two writers never
   deadlock upgrading a read lock), retried with backoff if SQLite still reports the file locked.
@@ -35,6 +35,7 @@ from flyte_core.runstore.records import (
     Phase,
     RunRecord,
 )
+from flyte_core.runstore.sqlconn import ThreadConnections
 from flyte_core.runstore.sqlrows import (
     ACTION_COLUMNS,
     CACHE_COLUMNS,
@@ -52,12 +53,12 @@ from flyte_core.runstore.sqlrows import (
     from_json,
     implied_events,
     insert_sql,
+    multi_row_statements,
     run_from_row,
     to_json,
 )
 from flyte_core.security.privatefiles import private_file
 
-_BUSY_TIMEOUT_MS = 10_000
 _LOCK_RETRIES = 8
 
 _T = TypeVar("_T")
@@ -84,8 +85,7 @@ class SQLiteRunStore:
         # Runs hold inputs, outputs, logs and errors: owner-only, like the secret store. SQLite gives
         # its -wal and -shm files the database file's mode.
         private_file(self.path)
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._conns = ThreadConnections(self.path)
         self._lock = threading.Lock()
         self._closed = False
         self._retry(self._create_schema)
@@ -100,21 +100,12 @@ class SQLiteRunStore:
         """This thread's (and process's) connection, opened on first use."""
         if self._closed:
             raise RuntimeError(f"{self!r} is closed.")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                   check_same_thread=False)
-            try:
-                conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-            except BaseException:
-                conn.close()
-                raise
-            self._local.conn, self._local.pid = conn, os.getpid()
-            with self._lock:
-                self._all.append(conn)
-        return conn
+        return self._conns.get()
+
+    def release_connection(self) -> None:
+        """The calling thread is done with the store (a run's recorder when the run ends): its
+        connection is handed to the next thread instead of staying with this one."""
+        self._conns.release()
 
     def _retry(self, fn: Callable[[], _T]) -> _T:
         """Call ``fn``, retrying with backoff while the database is locked by another writer."""
@@ -214,12 +205,10 @@ class SQLiteRunStore:
 
         def run() -> None:
             with self._transaction() as conn:
-                if actions:
-                    conn.executemany(action_sql, actions)
-                if event_rows:
-                    conn.executemany(insert_sql("events", EVENT_COLUMNS), event_rows)
-                if log_rows:
-                    conn.executemany(insert_sql("logs", LOG_COLUMNS), log_rows)
+                for sql, rows in ((action_sql, actions), (insert_sql("events", EVENT_COLUMNS), event_rows),
+                                  (insert_sql("logs", LOG_COLUMNS), log_rows)):
+                    for statement, params in multi_row_statements(sql, rows):
+                        conn.execute(statement, params)
         if actions or event_rows or log_rows:
             self._retry(run)
 
@@ -299,6 +288,12 @@ class SQLiteRunStore:
             sql += " LIMIT ?"
             params.append(limit)
         return [cache_from_row(r) for r in self._read(sql, params)]
+
+    def recent_cache_outputs(self, task: str, limit: int) -> list[tuple[str, str]]:
+        """The keys and outputs (JSON text) of the ``limit`` most recent cache entries of ``task``
+        (what a run's in-memory cache index starts from: no record built per entry)."""
+        sql = "SELECT key, outputs FROM cache WHERE task = ? ORDER BY created_at DESC LIMIT ?"
+        return [(r[0], r[1]) for r in self._read(sql, (task, limit))]
 
     def delete_cache(self, task: str | None = None) -> int:
         """Delete cache entries (of one task, if given); return how many."""
@@ -389,6 +384,4 @@ class SQLiteRunStore:
         """Close every connection this store opened; the store cannot be used afterwards."""
         with self._lock:
             self._closed = True
-            conns, self._all = self._all, []
-        for conn in conns:
-            conn.close()
+        self._conns.close()

@@ -4,7 +4,7 @@ become rows and rows records again (used by :mod:`flyte_core.runstore.sqlite`)."
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from flyte_core import wire
@@ -77,24 +77,63 @@ def insert_sql(table: str, columns: Sequence[str], key: Sequence[str] = (), upda
     return sql
 
 
+#: Most rows one multi-row statement writes (16 columns each stays under SQLite's oldest limit
+#: of 999 bound values).
+_MAX_ROWS_PER_STATEMENT = 32
+
+
+def multi_row_statements(sql: str, rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[str, list[Any]]]:
+    """``sql`` (an :func:`insert_sql` of one row) applied to ``rows`` as a few multi-row statements,
+    each with its parameters: 32 rows, then 16, 8, ... 1 for the rest, so a handful of statement
+    texts are ever prepared. One statement per 32 rows instead of one per row: the Python-to-SQLite
+    step (which releases and retakes the GIL) is paid per statement."""
+    head, _, rest = sql.partition(" VALUES (")
+    one, _, tail = rest.partition(")")
+    i, n = 0, _MAX_ROWS_PER_STATEMENT
+    while i < len(rows):
+        while n > len(rows) - i:
+            n //= 2
+        part = rows[i:i + n]
+        yield f"{head} VALUES {', '.join(['(' + one + ')'] * n)}{tail}", [v for row in part for v in row]
+        i += n
+
+
 def to_json(value: Any) -> str | None:
     """JSON text of a dict (or None)."""
     return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 def literals_to_json(value: dict[str, Any] | None) -> str | None:
-    """:func:`to_json` of a literal map, written directly for the common tiny one (a single int or
-    bool literal, as most task inputs and outputs are): the same JSON, without the encoder."""
+    """:func:`to_json` of a literal map, written directly for the common tiny one (a single bool,
+    int, str or finite float literal, as most task inputs and outputs are): the same JSON, without
+    the encoder; the text before the payload is made once per literal name, type and version."""
     if value is not None and len(value) == 1:
-        ((name, lit),) = value.items()
-        if type(lit) is dict and len(lit) == 3 and name.isascii() and name.isidentifier():
-            t, v, d = lit.get("t"), lit.get("v"), lit.get("d")
-            if type(t) is str and type(v) is int and t.isascii() and t.isidentifier():
-                if type(d) is int:
-                    return f'{{"{name}":{{"t":"{t}","v":{v},"d":{d}}}}}'
-                if type(d) is bool:
-                    return f'{{"{name}":{{"t":"{t}","v":{v},"d":{"true" if d else "false"}}}}}'
+        for name, lit in value.items():
+            if type(lit) is dict and len(lit) == 3:
+                t, v = lit.get("t"), lit.get("v")
+                d: Any = lit.get("d")
+                if type(t) is str and type(v) is int and type(name) is str:
+                    head = _HEADS.get((name, t, v)) or _head(name, t, v)
+                    td = type(d)
+                    if td is int or (td is float and d - d == 0.0):  # NaN and infinities: the encoder's way
+                        return f"{head}{d!r}}}}}"
+                    if td is bool:
+                        return head + ("true}}" if d else "false}}")
+                    if td is str:
+                        return f"{head}{_json_str(d)}}}}}"
     return to_json(value)
+
+
+#: ``{"<name>":{"t":"<t>","v":<v>,"d":`` by (name, t, v): the text of a tiny literal map before its payload.
+_HEADS: dict[tuple[str, str, int], str] = {}
+_json_str = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str (ensure_ascii)
+
+
+def _head(name: str, t: str, v: int) -> str:
+    head = f"{{{_json_str(name)}:{{\"t\":{_json_str(t)},\"v\":{v!r},\"d\":"
+    if len(_HEADS) < 10_000:  # a handful in practice: one per input/output name and type
+        _HEADS[(name, t, v)] = head
+    return head
 
 
 def from_json(text: str | None) -> Any:

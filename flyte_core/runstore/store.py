@@ -84,8 +84,17 @@ class RunStore(Protocol):
         """Cache entries (of one task, if given), newest first; at most ``limit``."""
         ...
 
+    def recent_cache_outputs(self, task: str, limit: int) -> list[tuple[str, str]]:
+        """The keys and outputs (JSON text) of the ``limit`` most recent cache entries of ``task``."""
+        ...
+
     def delete_cache(self, task: str | None = None) -> int:
         """Delete cache entries (of one task, if given); return how many."""
+        ...
+
+    def release_connection(self) -> None:
+        """The calling thread is done with the store (a run's recorder, when its run ends): anything
+        it holds open for this thread may go to the next thread."""
         ...
 
     def close(self) -> None:

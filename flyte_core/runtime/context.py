@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextvars
 import itertools
 import os
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -43,14 +42,15 @@ class Sequence:
     context blocks): numbers the attempt's ``flyte.durable`` calls from 0, so a retry or a
     recovered run meets the same calls in the same order and replays their values."""
 
+    __slots__ = ("_count",)
+
     def __init__(self) -> None:
+        # itertools.count: next() is atomic, so no lock (one is made per attempt, most never used).
         self._count = itertools.count()
-        self._lock = threading.Lock()
 
     def next(self) -> int:
         """The next number."""
-        with self._lock:
-            return next(self._count)
+        return next(self._count)
 
 
 @attrs.frozen
