@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -144,16 +145,18 @@ def test_rbac_and_setup(tmp_path: Path, kube: Any) -> None:
 def test_prune_deletes_pods_of_dead_controllers(tmp_path: Path, kube: Any) -> None:
     from flyte_backend_kubernetes.names import CONTROLLER_ANNOTATION, RUN_LABEL
 
+    # A name of this test's own: a leftover of another session's test on the cluster cannot clash with it.
+    ghost = f"ghost-{uuid.uuid4().hex[:8]}"
     dead = subprocess.Popen(["true"])
     dead.wait()
     kube.create_namespaced_pod(NAMESPACE, {
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "ghost-a0-1", "labels": {RUN_LABEL: "ghost"},
+        "metadata": {"name": f"{ghost}-a0-1", "labels": {RUN_LABEL: ghost},
                      "annotations": {CONTROLLER_ANNOTATION: f"{dead.pid}@{__import__('socket').gethostname()}"}},
         "spec": {"restartPolicy": "Never", "containers": [
             {"name": "primary", "image": BASE_IMAGE, "imagePullPolicy": "Never", "command": ["sleep", "600"]}]},
     })
     r = cli(tmp_path, "kubernetes", "prune", "--namespace", NAMESPACE)
     assert r.returncode == 0, r.stderr
-    assert "ghost" in r.stdout
-    assert pods_of(kube, "ghost") == []
+    assert ghost in r.stdout
+    assert pods_of(kube, ghost) == []
