@@ -39,6 +39,17 @@ class _FlyteGroup(click.Group):
             click.echo(f"warning: plugin commands unavailable: {e}", err=True)
         add_builtin_commands(self)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FlyteUsageError as e:
+            state = ctx.find_object(CliState)
+            if state is not None and state.verbosity:  # -v: the whole story, then the one line
+                import traceback
+
+                traceback.print_exc()
+            fail_usage(str(e))
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         self.add_plugin_commands()
         return super().list_commands(ctx)
