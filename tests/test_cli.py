@@ -105,6 +105,12 @@ def test_runs_list_show_and_logs(tmp_path: Path) -> None:
     logs = flyte(tmp_path, "runs", "logs", "first")
     assert logs.stdout == "[a0] adding 1 2\n"
     assert flyte(tmp_path, "runs", "show", "nope").returncode == 2
+    assert flyte(tmp_path, "runs", "outputs", "first").stdout == 'o0: "3.0"\n'
+    assert flyte(tmp_path, "runs", "outputs", "first", "a0", "--json").stdout == '{\n  "o0": "3.0"\n}\n'
+    missing = flyte(tmp_path, "runs", "outputs", "first", "a0.7")
+    assert missing.returncode == 2 and "Run 'first' has no action 'a0.7'" in missing.stderr
+    failed_child = flyte(tmp_path, "runs", "outputs", "second", "a0.1")
+    assert failed_child.returncode == 2 and "Action 'a0.1' has no outputs: it is failed." in failed_child.stderr
 
 
 def test_local_flag_and_plugins_listing(tmp_path: Path) -> None:

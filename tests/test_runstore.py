@@ -77,6 +77,8 @@ def test_action_round_trip_with_every_field(store: SQLiteRunStore) -> None:
     store.put_actions([full, root])
     assert store.get_actions("r1") == [root, full]  # creation order, not insertion order
     assert store.get_actions("other") == []
+    assert store.get_action("r1", "a0.1") == full and store.get_action("r1", "a0") == root
+    assert store.get_action("r1", "a0.9") is None and store.get_action("other", "a0") is None
     store.put_actions([])  # no-op
 
 

@@ -247,7 +247,7 @@ def run_outputs(state: CliState, run: str, action: str | None, as_json: bool) ->
     if action is None or action == "a0":
         outputs, phase = rec.outputs, rec.phase
     else:
-        found = next((a for a in session.runs.get_actions(run) if a.action == action), None)
+        found = session.runs.get_action(run, action)
         if found is None:
             fail_usage(f"Run '{run}' has no action '{action}'; see `flyte runs show {run}`.")
         outputs, phase = found.outputs, found.phase

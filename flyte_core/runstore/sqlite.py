@@ -344,6 +344,12 @@ class SQLiteRunStore:
             params += [-1 if limit is None else limit, offset]
         return [action_from_row(r) for r in self._read(sql, params)]
 
+    def get_action(self, run: str, action: str) -> ActionRecord | None:
+        """The action ``action`` of ``run``, or None: one row read by the primary key."""
+        sql = f"SELECT {', '.join(ACTION_COLUMNS)} FROM actions WHERE run = ? AND action = ?"
+        rows = self._read(sql, (run, action))
+        return action_from_row(rows[0]) if rows else None
+
     def count_actions(self, run: str) -> int:
         """How many actions ``run`` has."""
         return int(self._read("SELECT count(*) FROM actions WHERE run = ?", (run,))[0][0])

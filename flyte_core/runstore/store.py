@@ -51,6 +51,10 @@ class RunStore(Protocol):
         those not in a terminal phase."""
         ...
 
+    def get_action(self, run: str, action: str) -> ActionRecord | None:
+        """The action ``action`` (an id like ``a0.1``) of ``run``, or None."""
+        ...
+
     def count_actions(self, run: str) -> int:
         """How many actions ``run`` has."""
         ...
