@@ -24,23 +24,12 @@ def _flag(request: Request, name: str) -> bool:
     return request.query_params.get(name, "").lower() in ("1", "true", "yes")
 
 
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    """An integer query parameter clamped to [low, high]; ValueError if it is not a number."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return min(max(int(raw), low), high)
-    except ValueError:
-        raise ValueError(f"'{name}' must be a whole number, got {raw!r}") from None
-
-
 def list_runs(request: Request) -> JSONResponse:
     """``/api/runs?phase=&task=&limit=&html=``: runs, newest first."""
     state = views.ui(request)
     try:
         phase = views.parse_phase(request.query_params.get("phase"))
-        limit = _int(request, "limit", state.runs_limit, 1, 1000)
+        limit = views.int_param(request, "limit", state.runs_limit, 1, 1000)
     except ValueError as e:
         return _error(400, f"Bad query parameter: {e}.")
     now = time.time()
@@ -53,15 +42,20 @@ def list_runs(request: Request) -> JSONResponse:
 
 
 def get_run(request: Request) -> JSONResponse:
-    """``/api/runs/{name}?html=``: the run and its actions (creation order)."""
+    """``/api/runs/{name}?offset=&limit=&html=``: the run and a page of its actions (creation
+    order; ``limit`` defaults to 1,000), with ``page``: its offset, limit and the run's total."""
     name = request.path_params["name"]
-    found = views.run_state(views.ui(request).data, name)
+    try:
+        offset, limit = views.page_params(request)
+    except ValueError as e:
+        return _error(400, f"Bad query parameter: {e}.")
+    found = views.run_state(views.ui(request).data, name, offset, limit)
     if found is None:
         return _error(404, f"No run named '{name}'.")
-    run, actions, now = found
-    body: dict[str, Any] = {"run": run, "actions": actions}
+    run, actions, now, pager = found
+    body: dict[str, Any] = {"run": run, "actions": actions, "page": pager}
     if _flag(request, "html"):
-        body["html"] = views.run_fragments(request, run, actions, now)
+        body["html"] = views.run_fragments(request, run, actions, now, pager)
     return JSONResponse(body, headers=_NO_STORE)
 
 
@@ -74,7 +68,7 @@ def get_logs(request: Request) -> JSONResponse:
     if data.run(name) is None:
         return _error(404, f"No run named '{name}'.")
     try:
-        after = _int(request, "after", 0, 0, 2**62)
+        after = views.int_param(request, "after", 0, 0, 2**62)
     except ValueError as e:
         return _error(400, f"Bad query parameter: {e}.")
     action = request.query_params.get("action") or None

@@ -32,9 +32,13 @@ class UiData:
         """The run called ``name``, or None."""
         return self.session.runs.get_run(name)
 
-    def actions(self, name: str) -> list[ActionRecord]:
-        """The run's actions in creation order."""
-        return self.session.runs.get_actions(name)
+    def actions(self, name: str, *, offset: int = 0, limit: int | None = None) -> list[ActionRecord]:
+        """The run's actions in creation order: all, or ``limit`` of them from ``offset``."""
+        return self.session.runs.get_actions(name, offset=offset, limit=limit)
+
+    def count_actions(self, name: str) -> int:
+        """How many actions the run has."""
+        return self.session.runs.count_actions(name)
 
     def logs(self, name: str, action: str | None = None, *, after: int = 0) -> list[tuple[int, LogLine]]:
         """Log lines after sequence number ``after``, of the run or of ``action`` and its descendants."""

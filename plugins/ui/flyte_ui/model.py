@@ -111,6 +111,17 @@ def log_view(seq: int, line: LogLine) -> dict[str, Any]:
             "line": line.line}
 
 
+def pager(offset: int, limit: int, total: int) -> dict[str, Any]:
+    """Where a page of ``limit`` actions from ``offset`` sits among the run's ``total``: the
+    first and last shown (1-based, ``last`` < ``first`` when the page is empty) and the offsets
+    of the previous and next pages (None where there is none)."""
+    last = min(offset + limit, total)
+    return {
+        "offset": offset, "limit": limit, "total": total, "first": offset + 1, "last": last,
+        "prev": max(offset - limit, 0) if offset > 0 else None, "next": last if last < total else None,
+    }
+
+
 def tree_rows(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The action tree in display order: each action after its parent, children in creation
     order, and the children of one group gathered under a group row at the first member's place.

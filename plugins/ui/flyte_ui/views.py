@@ -35,6 +35,12 @@ REPORT_HEADERS = {
 }
 
 
+#: How many actions a run's page shows at once (``?limit=``, at most ``MAX_PAGE``): a run of a
+#: million actions is read a page at a time, as ``flyte runs show`` does.
+DEFAULT_PAGE = 1000
+MAX_PAGE = 10000
+
+
 @attrs.define
 class UiState:
     """What every endpoint needs, kept on ``app.state.ui``."""
@@ -71,6 +77,23 @@ def not_found(request: Request, message: str) -> HTMLResponse:
     return page(request, "not_found.html", status_code=404, message=message)
 
 
+def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter clamped to [low, high]; ValueError if it is not a number."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return min(max(int(raw), low), high)
+    except ValueError:
+        raise ValueError(f"'{name}' must be a whole number, got {raw!r}") from None
+
+
+def page_params(request: Request) -> tuple[int, int]:
+    """The ``offset`` and ``limit`` of the page of actions asked for (ValueError if not numbers)."""
+    return (int_param(request, "offset", 0, 0, 2**62),
+            int_param(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE))
+
+
 def parse_phase(value: str | None) -> Phase | None:
     """The phase named in a query parameter; None for empty; ValueError for an unknown name."""
     if not value:
@@ -89,26 +112,30 @@ def runs_fragment(request: Request, runs: list[dict[str, Any]]) -> str:
 
 
 def run_fragments(request: Request, run: dict[str, Any], actions: list[dict[str, Any]],
-                  now: float) -> dict[str, str]:
-    """The live parts of a run's page: header, action tree and timeline."""
+                  now: float, pager: dict[str, Any]) -> dict[str, str]:
+    """The live parts of a run's page: header, action tree (with its pager) and timeline."""
     rows = model.tree_rows(actions)
     return {
         "header": render(request, "_run_header.html", run=run),
-        "tree": render(request, "_tree.html", rows=rows),
+        "tree": render(request, "_tree.html", rows=rows, pager=pager),
         "timeline": render(request, "_timeline.html", timeline=model.timeline(run, rows, now)),
     }
 
 
-def run_state(data: UiData, name: str) -> tuple[dict[str, Any], list[dict[str, Any]], float] | None:
-    """A run and its actions as view dicts (one clock for both), or None if there is no such run."""
+RunState = tuple[dict[str, Any], list[dict[str, Any]], float, dict[str, Any]]
+
+
+def run_state(data: UiData, name: str, offset: int = 0, limit: int = DEFAULT_PAGE) -> RunState | None:
+    """A run, a page of its actions as view dicts (one clock for both) and the pager, or None if
+    there is no such run."""
     rec = data.run(name)
     if rec is None:
         return None
     now = time.time()
     # Actions are read after the run, so a run seen terminal never shows a stale live action.
     reports = data.report_actions(name)
-    actions = [model.action_view(a, now, reports) for a in data.actions(name)]
-    return model.run_view(rec, now), actions, now
+    actions = [model.action_view(a, now, reports) for a in data.actions(name, offset=offset, limit=limit)]
+    return model.run_view(rec, now), actions, now, model.pager(offset, limit, data.count_actions(name))
 
 
 # --- pages ---------------------------------------------------------------------------------------------------
@@ -130,12 +157,16 @@ def runs_page(request: Request) -> HTMLResponse:
 def run_page(request: Request) -> HTMLResponse:
     """``/runs/{name}``: header, action tree, timeline and a details panel for the clicked action."""
     name = request.path_params["name"]
-    found = run_state(ui(request).data, name)
+    try:
+        offset, limit = page_params(request)
+    except ValueError:
+        offset, limit = 0, DEFAULT_PAGE  # a hand-edited bad number shows the first page
+    found = run_state(ui(request).data, name, offset, limit)
     if found is None:
         return not_found(request, f"No run named '{name}'.")
-    run, actions, now = found
-    return page(request, "run.html", run=run, parts=run_fragments(request, run, actions, now),
-                initial={"run": run, "actions": actions})
+    run, actions, now, pager = found
+    return page(request, "run.html", run=run, parts=run_fragments(request, run, actions, now, pager),
+                initial={"run": run, "actions": actions, "page": pager})
 
 
 def report_page(request: Request) -> Response:

@@ -3,6 +3,7 @@ tree and timeline models; the ``flyte ui`` command."""
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import warnings
@@ -76,6 +77,30 @@ def test_run_with_actions(client: TestClient, runs: Runs) -> None:
     out = summary["outputs"][0]
     assert '"total": 5' in out["value"] and '"count": 3' in out["value"]  # the payload, readably
     assert '"d"' in out["literal"]  # and the whole literal
+
+
+def test_run_actions_are_read_a_page_at_a_time(client: TestClient, runs: Runs) -> None:
+    whole = client.get(f"/api/runs/{runs.ok}?html=1").json()
+    total = len(whole["actions"])
+    assert total > 4 and whole["page"] == {"offset": 0, "limit": 1000, "total": total, "first": 1,
+                                           "last": total, "prev": None, "next": None}
+    assert "pager" not in whole["html"]["tree"]  # everything fits: no pager
+    first = client.get(f"/api/runs/{runs.ok}?html=1&limit=2").json()
+    assert first["actions"] == whole["actions"][:2] and first["page"]["next"] == 2 and first["page"]["prev"] is None
+    tree = first["html"]["tree"]
+    assert f"actions 1\N{EN DASH}2 of {total}" in tree and 'href="?offset=2&amp;limit=2"' in tree
+    assert first["html"]["timeline"].count('class="bar ') == 2
+    second = client.get(f"/api/runs/{runs.ok}?offset=2&limit=2").json()
+    assert second["actions"] == whole["actions"][2:4] and second["page"]["prev"] == 0
+    past = client.get(f"/api/runs/{runs.ok}?html=1&offset={total + 5}&limit=2").json()
+    assert past["actions"] == [] and f"no actions past {total}" in past["html"]["tree"]
+    bad = client.get(f"/api/runs/{runs.ok}?limit=many")
+    assert bad.status_code == 400 and "'limit' must be a whole number" in bad.json()["error"]
+    page = client.get(f"/runs/{runs.ok}?offset=1&limit=3").text
+    assert f"actions 2\N{EN DASH}4 of {total}" in page and page.count('class="bar ') == 3
+    initial = json.loads(re.search(r'<script type="application/json" id="initial">(.*?)</script>', page, re.S)[1])
+    assert (initial["page"]["offset"], initial["page"]["limit"]) == (1, 3)  # the script polls the same page
+    assert client.get(f"/runs/{runs.ok}?limit=many").status_code == 200  # a bad number: the first page
 
 
 def test_run_error_and_unknown_run(client: TestClient, runs: Runs) -> None:

@@ -13,6 +13,8 @@
   const details = document.getElementById("details");
 
   let state = JSON.parse(document.getElementById("initial").textContent);
+  // The page of actions shown (a large run is read a page at a time): every poll asks for the same.
+  const pageQuery = new URLSearchParams({ offset: String(state.page.offset), limit: String(state.page.limit) });
   const shown = {}; // fragment name -> the HTML last put in
   let selected = null; // selected action id
   let infoKey = null; // what the info part of the panel shows (re-rendered when it changes)
@@ -159,7 +161,7 @@
 
   async function poll() {
     try {
-      const resp = await fetch(`${apiPath}?html=1`, { cache: "no-store" });
+      const resp = await fetch(`${apiPath}?html=1&${pageQuery}`, { cache: "no-store" });
       if (resp.ok) apply(await resp.json());
     } catch (err) {
       // Server restarting or gone: keep the page as it is and try again.
