@@ -12,7 +12,6 @@ sleeps for what is left. Outside a task they are the plain clock.
 
 from __future__ import annotations
 
-import asyncio
 import time as _time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -54,6 +53,8 @@ def _time_sync() -> float:
 
 
 async def _time_async() -> float:
+    import asyncio  # loaded already (this runs on its loop); a sync worker never imports it
+
     return await asyncio.to_thread(recorded, "time")  # the record may be a round trip to the controller
 
 
@@ -62,6 +63,8 @@ def _now_sync() -> datetime:
 
 
 async def _now_async() -> datetime:
+    import asyncio  # loaded already (this runs on its loop); a sync worker never imports it
+
     return datetime.fromtimestamp(await asyncio.to_thread(recorded, "now"))
 
 
@@ -72,6 +75,8 @@ def _sleep_sync(seconds: float) -> None:
 
 
 async def _sleep_async(seconds: float) -> None:
+    import asyncio  # loaded already (this runs on its loop); a sync worker never imports it
+
     left = await asyncio.to_thread(recorded, "sleep") + seconds - _time.time()
     if left > 0:
         await asyncio.sleep(left)

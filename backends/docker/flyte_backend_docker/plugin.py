@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import click
-
 from flyte_core.extend import hookimpl
 
-if TYPE_CHECKING:  # the run machinery: loaded by a run, not by loading the plugin (`flyte --help`)
+if TYPE_CHECKING:
+    # The run machinery is loaded by a run, and click by the command line (flyte_backend_docker.cli),
+    # not by loading the plugin: a task container's worker loads every plugin and needs neither.
+    import click
+
     from flyte_core.extend import Backend, BackendRegistry
 
 
@@ -31,29 +33,6 @@ def flyte_register_image_builders(registry: Any) -> None:
     from flyte_backend_docker.images import docker_image_builder
 
     registry.add("docker", docker_image_builder)
-
-
-@click.group("docker")
-def docker_cmd() -> None:
-    """The Docker backend's housekeeping."""
-
-
-@docker_cmd.command("prune")
-@click.option("--run", default=None, help="Remove every container of this run (default: of runs whose driver died).")
-@click.option("--any-store", is_flag=True,
-              help="Also remove leftovers of runs recorded in other run stores (other projects or FLYTE_HOMEs).")
-@click.pass_context
-def prune_cmd(ctx: click.Context, run: str | None, any_store: bool) -> None:
-    """Remove task containers left behind by runs whose controller is gone (of this run store's runs)."""
-    import docker
-
-    from flyte_backend_docker.labels import prune_dead
-    from flyte_core.extend import CliState
-
-    store = None if any_store else ctx.ensure_object(CliState).session().store_key
-    client = docker.from_env()
-    runs = prune_dead(client, store, run)
-    click.echo(f"Removed containers of {len(runs)} run(s){': ' + ', '.join(runs) if runs else ''}.")
 
 
 @hookimpl
@@ -79,4 +58,6 @@ def flyte_run_interrupted(run: Any, options: Mapping[str, Any], store: str) -> s
 @hookimpl
 def flyte_add_cli_commands(cli: click.Group) -> None:
     """``flyte docker prune``."""
+    from flyte_backend_docker.cli import docker_cmd
+
     cli.add_command(docker_cmd)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import click
-
 from flyte_core.extend import hookimpl
 from flyte_example_plugin.money import Money
 
 if TYPE_CHECKING:
+    import click
+
     from flyte_core.extend import ActionEvent, Backend, BackendRegistry, TypeTransformer
 
 #: Every action event this plugin was told about, oldest first (at least the last MAX_EVENTS).
@@ -55,13 +55,14 @@ def flyte_register_backends(registry: BackendRegistry) -> None:
     registry.add("example-echo", _echo_backend)
 
 
-@click.command("example-hello")
-def example_hello() -> None:
-    """Say hello (shows how a plugin adds a command to ``flyte``)."""
-    click.echo("hello from example plugin")
-
-
 @hookimpl
 def flyte_add_cli_commands(cli: click.Group) -> None:
     """Add ``flyte example-hello``."""
+    import click  # only the command line needs it: a task's worker loads this plugin too
+
+    @click.command("example-hello")
+    def example_hello() -> None:
+        """Say hello (shows how a plugin adds a command to ``flyte``)."""
+        click.echo("hello from example plugin")
+
     cli.add_command(example_hello)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import click
+from typing import TYPE_CHECKING
 
 from flyte_core.extend import hookimpl
+
+if TYPE_CHECKING:  # click comes with the command line; a task's worker loads this plugin without it
+    import click
 
 
 @hookimpl
