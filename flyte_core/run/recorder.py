@@ -109,7 +109,8 @@ class Recorder:
         self._lock = threading.Lock()
         self._store_failed = False
         # Checked once per run: building events nobody receives is most of the cost of telling them.
-        self._tell_actions = bool(observers) or _implemented(hook, "flyte_action_event")
+        self._hook_actions = _implemented(hook, "flyte_action_event")
+        self._tell_actions = bool(observers) or self._hook_actions
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._room = threading.Event()
         self._thread = threading.Thread(target=self._write_loop, name=f"flyte-recorder-{run.name}", daemon=True)
@@ -334,10 +335,11 @@ class Recorder:
 
     def _tell(self, snapshot: tuple[Any, ...], extra: tuple[Any, ...]) -> None:
         aev = ActionEvent(snapshot[0], _record(snapshot), *extra)
-        try:  # _safely, written out: this runs for every phase change of every action
-            self._hook.flyte_action_event(event=aev)
-        except Exception:
-            log.exception("flyte observer %r failed", self._hook.flyte_action_event)
+        if self._hook_actions:  # a progress display alone does not pay for calling an unimplemented hook
+            try:  # _safely, written out: this runs for every phase change of every action
+                self._hook.flyte_action_event(event=aev)
+            except Exception:
+                log.exception("flyte observer %r failed", self._hook.flyte_action_event)
         for obs in self._observers:
             _safely(obs.on_action, aev)
 
