@@ -108,3 +108,40 @@ def _probe_in(home: Path, cwd: Path) -> dict[str, object]:
     out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, cwd=cwd,
                          check=True)
     return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+# As PROBE, in an environment whose prefix is the folder in FROZEN_PREFIX (as a task image's venv):
+# the frozen record is looked for under it.
+PREFIXED = "import os, sys\nsys.prefix = os.environ['FROZEN_PREFIX']\n"
+
+
+def _run_prefixed(code: str, prefix: Path, cwd: Path, site: Path | None = None) -> str:
+    env = {**os.environ, "FLYTE_HOME": str(cwd / "no-such-home"), "FROZEN_PREFIX": str(prefix)}
+    if site is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
+    return subprocess.run([sys.executable, "-c", PREFIXED + code], env=env, capture_output=True, text=True,
+                          cwd=cwd, check=True).stdout
+
+
+def test_an_image_freezes_its_entry_points_and_its_workers_read_them(tmp_path: Path) -> None:
+    """`python -m flyte_core.plugins.entrypoints` (an image's last build step) records the entry
+    points under the environment's prefix; a worker with no FLYTE_HOME, started from another
+    folder (its code, with no distributions), finds them there without scanning."""
+    prefix, site, code = tmp_path / "venv", tmp_path / "site", tmp_path / "code"
+    for d in (prefix, site, code):
+        d.mkdir()
+    _dist(site, "flyte-one", "1.0", "one")
+    frozen = _run_prefixed("from flyte_core.plugins.entrypoints import freeze\nprint(freeze())", prefix, tmp_path,
+                           site).strip()
+    assert frozen == str(prefix / "share" / "flyte" / "entry-points.json") and Path(frozen).is_file()
+
+    worker = json.loads(_run_prefixed(PROBE, prefix, code, site))
+    assert worker["scanned"] is False and ["one", "flyte-one", "1.0"] in worker["found"]
+    scanned = json.loads(_run_prefixed(PROBE.replace('entry_points("flyte")', '_scan("flyte")').replace(
+        "import entry_points", "import _scan"), prefix, code, site))
+    assert scanned["found"] == worker["found"]  # what a scan finds
+
+    _dist(site, "flyte-two", "2.0", "two")  # installed after the freeze: the record is stale
+    later = json.loads(_run_prefixed(PROBE, prefix, code, site))
+    assert later["scanned"] is True and ["two", "flyte-two", "2.0"] in later["found"]
+    assert not (code / "no-such-home").exists()  # and nothing was written for it

@@ -9,6 +9,13 @@ fingerprint: then the entry points are scanned again. The last few fingerprints 
 environments (or ``python`` and the ``flyte`` command, whose ``sys.path`` differ) sharing one
 ``FLYTE_HOME`` do not scan in turns. The cache is only written when ``FLYTE_HOME`` exists (a
 session makes it); a cache that cannot be read or written is not used.
+
+An environment that never changes (a task image) can hold the same record, read-only, at
+``<sys.prefix>/share/flyte/entry-points.json``: ``python -m flyte_core.plugins.entrypoints``
+writes it there (the docker backend's images do, as their last build step), so each task
+container's worker finds its plugins without a scan, although its ``FLYTE_HOME`` is empty. Folders
+on ``sys.path`` without distributions (the code folder a worker runs from) are not part of the
+fingerprint, so the record made at build time matches the worker's.
 """
 
 from __future__ import annotations
@@ -52,24 +59,53 @@ def entry_points(group: str) -> list[FoundEntryPoint]:
     """The entry points of ``group`` installed for this interpreter, sorted by name."""
     path = _cache_file()
     key = _fingerprint(group)
-    kept: list[Any] = []
-    if path is not None:
-        with contextlib.suppress(OSError, ValueError, TypeError, KeyError), open(path) as f:
-            data = json.load(f)
-            kept = [k for k in data if isinstance(k, dict) and "key" in k] if isinstance(data, list) else []
-            for known in kept:
-                if known["key"] == key:
-                    return [FoundEntryPoint(*e) for e in known["entry_points"]]
+    kept = _read(path) if path is not None else []
+    for known in [*kept, *_read(frozen_file())]:
+        if known["key"] == key:
+            with contextlib.suppress(TypeError):  # a damaged record: scan instead
+                return [FoundEntryPoint(*e) for e in known["entry_points"]]
     found = _scan(group)
     if path is not None:
-        entry = {"key": key, "entry_points": [attrs.astuple(e) for e in found]}
-        with contextlib.suppress(OSError, TypeError):
-            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            with open(tmp, "w") as f:
-                json.dump([entry, *kept[: _KEEP - 1]], f)
-            os.replace(tmp, path)  # whole files only: concurrent writers cannot leave half of one
+        _write(path, [_entry(key, found), *kept[: _KEEP - 1]])
     return found
+
+
+def frozen_file() -> str:
+    """Where an environment that never changes keeps its entry points (read-only at run time)."""
+    return os.path.join(sys.prefix, "share", "flyte", "entry-points.json")
+
+
+def freeze(groups: tuple[str, ...] = ("flyte",)) -> str:
+    """Record the entry points of ``groups`` for this environment in :func:`frozen_file` (run as
+    the last step of building an image); returns the file's path."""
+    path = frozen_file()
+    _write(path, [_entry(_fingerprint(g), _scan(g)) for g in groups], strict=True)
+    return path
+
+
+def _entry(key: list[Any], found: list[FoundEntryPoint]) -> dict[str, Any]:
+    return {"key": key, "entry_points": [attrs.astuple(e) for e in found]}
+
+
+def _read(path: str) -> list[dict[str, Any]]:
+    """The records kept in ``path``; none when it is missing or unreadable."""
+    with contextlib.suppress(OSError, ValueError, TypeError), open(path) as f:
+        data = json.load(f)
+        return [k for k in data if isinstance(k, dict) and "key" in k and "entry_points" in k] \
+            if isinstance(data, list) else []
+    return []
+
+
+def _write(path: str, records: list[dict[str, Any]], strict: bool = False) -> None:
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o755 if strict else 0o700, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            json.dump(records, f)
+        os.replace(tmp, path)  # whole files only: concurrent writers cannot leave half of one
+    except (OSError, TypeError):
+        if strict:
+            raise
 
 
 def _scan(group: str) -> list[FoundEntryPoint]:
@@ -111,5 +147,10 @@ def _fingerprint(group: str) -> list[Any]:
             continue
         except OSError:
             continue
-        out.append([folder, sorted(dists)])
+        if dists:  # a folder without distributions (a code folder) adds no entry points
+            out.append([folder, sorted(dists)])
     return out
+
+
+if __name__ == "__main__":
+    print(freeze())

@@ -86,6 +86,10 @@ SECRETS_DIR = "/etc/flyte/secrets"
 SECRETS_ENV = ".flyte-build-env"
 #: Where own wheels are put for the final reinstall (removed in the same step).
 OWN_WHEELS = "/tmp/flyte-own-wheels"
+#: The last step of an image that installs flyte-core: records the plugins' entry points in its venv, so
+#: each task container's worker finds them without scanning every distribution
+#: (flyte_core.plugins.entrypoints; a copy between stages would change the files' times it checks).
+FREEZE_ENTRY_POINTS = "python3 -m flyte_core.plugins.entrypoints >/dev/null"
 #: Layer kinds that can install Python packages, after which flyte-core's own packages are
 #: reinstalled so that a dependency on Flyte 2's ``flyte`` distribution cannot replace them.
 INSTALLING = frozenset({"pip", "requirements", "uv_project", "uv_script", "poetry_project", "wheels", "commands"})
@@ -153,6 +157,8 @@ def render_plan(image: Image, base_image: str, wheel_names: list[str], own_names
                 builder.secret_step(SecretStep(command, secrets))
     if image.install_flyte and own and any(layer.kind in INSTALLING for layer in image.layers):
         builder.own_last(base, wheel_names, own)
+    if image.install_flyte:  # in the final stage, last: the record must match the files as they end up
+        builder.lines.append(f"RUN {FREEZE_ENTRY_POINTS}")
     return builder.finish()
 
 

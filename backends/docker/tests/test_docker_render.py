@@ -18,12 +18,21 @@ OWN_LAST = [
     "RUN python3 -m pip uninstall -y -q flyte && python3 -m pip install --no-cache-dir --no-index --no-deps "
     "--force-reinstall /tmp/flyte-own-wheels/*.whl && rm -rf /tmp/flyte-own-wheels",
 ]
+#: The last line of an image that installs flyte-core: its plugins' entry points recorded.
+FREEZE = "RUN python3 -m flyte_core.plugins.entrypoints >/dev/null"
+
+
+def body(text: str) -> list[str]:
+    """The lines of a Dockerfile that installs flyte-core, without its last line (:data:`FREEZE`)."""
+    lines = text.splitlines()
+    assert lines[-1] == FREEZE
+    return lines[:-1]
 
 
 def lines_after_preamble(image: Image) -> list[str]:
     """The layer lines of a default image (after the venv's ENV PATH line, before the own-wheels step)."""
     text, _ = render(image, BASE, ["flyte-core"])
-    lines = text.splitlines()
+    lines = body(text)
     lines = lines[lines.index("ENV PATH=/opt/flyte/bin:$PATH VIRTUAL_ENV=/opt/flyte") + 1:]
     return lines[:-2] if lines[-2:] == OWN_LAST else lines
 
@@ -42,6 +51,7 @@ def test_default_image() -> None:
         f"FROM {BASE}",
         "COPY --from=flyte-venv /opt/flyte /opt/flyte",
         "ENV PATH=/opt/flyte/bin:$PATH VIRTUAL_ENV=/opt/flyte",
+        FREEZE,
     ]
 
 
@@ -85,7 +95,7 @@ def test_requirements(tmp_path: Path) -> None:
     req.write_text("requests\n")
     text, files = render(Image.from_debian_base().with_requirements(req, pre=True), BASE, ["flyte-core"])
     assert files == [("layers/0/requirements.txt", req)]
-    assert text.splitlines()[-4:] == [
+    assert body(text)[-4:] == [
         'COPY ["layers/0/requirements.txt", "/tmp/flyte-layers-0-requirements.txt"]',
         "RUN python3 -m pip install --no-cache-dir --pre -r /tmp/flyte-layers-0-requirements.txt "
         "&& rm -f /tmp/flyte-layers-0-requirements.txt",
@@ -121,9 +131,9 @@ def test_copy_files(tmp_path: Path) -> None:
     b.write_text("b")
     text, files = render(Image.from_debian_base().with_source_file([a, b], dst="/app"), BASE, ["flyte-core"])
     assert files == [("layers/0/a.py", a), ("layers/0/b b.py", b)]
-    assert text.splitlines()[-1] == 'COPY ["layers/0/a.py", "layers/0/b b.py", "/app/"]'
+    assert body(text)[-1] == 'COPY ["layers/0/a.py", "layers/0/b b.py", "/app/"]'
     text, _ = render(Image.from_debian_base().with_source_file(a, dst="/app/main.py"), BASE, ["flyte-core"])
-    assert text.splitlines()[-1] == 'COPY ["layers/0/a.py", "/app/main.py"]'
+    assert body(text)[-1] == 'COPY ["layers/0/a.py", "/app/main.py"]'
 
 
 def test_copy_dir_with_dockerignore(tmp_path: Path) -> None:
@@ -137,9 +147,9 @@ def test_copy_dir_with_dockerignore(tmp_path: Path) -> None:
     image = Image.from_debian_base().with_dockerignore(ignore).with_source_folder(src, dst="/srv")
     text, files = render(image, BASE, ["flyte-core"])
     assert files == [("layers/1/data.csv", src / "data.csv"), ("layers/1/pkg/mod.py", src / "pkg" / "mod.py")]
-    assert text.splitlines()[-1] == 'COPY ["layers/1/", "/srv/proj/"]'
+    assert body(text)[-1] == 'COPY ["layers/1/", "/srv/proj/"]'
     contents = Image.from_debian_base().with_source_folder(src, dst="/srv", copy_contents_only=True)
-    assert render(contents, BASE, ["flyte-core"])[0].splitlines()[-1] == 'COPY ["layers/0/", "/srv/"]'
+    assert body(render(contents, BASE, ["flyte-core"])[0])[-1] == 'COPY ["layers/0/", "/srv/"]'
 
 
 def test_copy_dir_empty_makes_the_folder(tmp_path: Path) -> None:
@@ -158,7 +168,7 @@ def test_uv_project(tmp_path: Path) -> None:
     lock.write_text("version = 1\n")
     text, files = render(Image.from_debian_base().with_uv_project(pyproject, uvlock=lock), BASE, ["flyte-core"])
     assert files == [("layers/0/pyproject.toml", pyproject), ("layers/0/uv.lock", lock)]
-    assert "uv export --frozen" in text.splitlines()[-3]
+    assert "uv export --frozen" in body(text)[-3]
 
 
 def test_from_dockerfile_is_its_own_text_and_folder(tmp_path: Path) -> None:
@@ -191,7 +201,7 @@ def test_missing_files_are_named(tmp_path: Path) -> None:
 def test_own_wheels_are_reinstalled_last_only_after_installing_layers() -> None:
     text, _ = render(Image.from_debian_base().with_pip_packages("unionai-reuse"), BASE,
                      ["flyte-core", "flyte-backend-docker", "s3fs"], ["flyte-core", "flyte-backend-docker"])
-    assert text.splitlines()[-2:] == [
+    assert body(text)[-2:] == [
         "COPY --from=flyte-venv /tmp/wheels/flyte_core-*.whl /tmp/wheels/flyte_backend_docker-*.whl "
         "/tmp/flyte-own-wheels/",
         OWN_LAST[1],
@@ -280,10 +290,10 @@ def test_code_bundle(tmp_path: Path) -> None:
              .with_code_bundle(copy_style="all", dst="/app"))
     text, files = render(image, BASE, ["flyte-core"], code_root=root)
     assert sorted(name for name, _ in files) == ["layers/1/.dockerignore", "layers/1/pkg/mod.py"]
-    assert text.splitlines()[-1] == 'COPY ["layers/1/", "/app/"]'
+    assert body(text)[-1] == 'COPY ["layers/1/", "/app/"]'
     # loaded_modules: only files of modules imported from the root (none here).
     text, files = render(Image.from_debian_base().with_code_bundle(), BASE, ["flyte-core"], code_root=root)
-    assert files == [] and text.splitlines()[-1] == "RUN mkdir -p ."
+    assert files == [] and body(text)[-1] == "RUN mkdir -p ."
 
 
 def test_secret_layers_split_the_build() -> None:
@@ -300,7 +310,7 @@ def test_secret_layers_split_the_build() -> None:
     assert step == SecretStep("python3 -m pip install --no-cache-dir private", (Secret(key="gh-token"),))
     assert isinstance(last, Segment)
     # The last segment reinstalls our wheels, so it carries the venv stage again (a cache hit).
-    lines = last.text.splitlines()
+    lines = body(last.text)
     assert lines[0] == f"FROM {BASE} AS flyte-venv" and f"FROM {PREVIOUS}" in lines
     assert lines[lines.index(f"FROM {PREVIOUS}") + 1:] == ["WORKDIR /srv", *OWN_LAST]
     with pytest.raises(DockerfileError, match="render_plan"):
