@@ -117,6 +117,20 @@ def test_runs_list_run_page_details_report_and_timeline(
     shutil.copyfile(shot, SCREENSHOT_COPY)
 
 
+def test_a_run_page_shows_a_page_of_actions_and_links_the_next(page: Any, server: ServerThread, runs: Runs) -> None:
+    actions = [a.action for a in runs.session.runs.get_actions(runs.ok)]
+    page.goto(f"{server.url}/runs/{runs.ok}?limit=2")
+    expect(page.locator("#tree .pager")).to_contain_text(f"actions 1\N{EN DASH}2 of {len(actions)}")
+    expect(page.locator("#tree .row.action")).to_have_count(2)
+    page.get_by_role("link", name="next 2 \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}").click()
+    page.wait_for_url(f"**/runs/{runs.ok}?offset=2&limit=2")
+    expect(page.locator("#tree .pager")).to_contain_text(f"actions 3\N{EN DASH}4 of {len(actions)}")
+    shown = page.locator("#tree .row.action").evaluate_all("rows => rows.map(r => r.dataset.action)")
+    assert shown == actions[2:4]
+    page.locator(f'#tree .row[data-action="{actions[2]}"]').click()  # an action of this page opens
+    expect(page.locator("#details h2")).to_contain_text(actions[2])
+
+
 def test_failed_run_page_shows_the_error_escaped(page: Any, server: ServerThread, runs: Runs) -> None:
     page.goto(f"{server.url}/runs/{runs.failed}")
     expect(page.locator("#run-phase")).to_have_text("✗ failed")
