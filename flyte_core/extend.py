@@ -23,7 +23,9 @@ Worker host (backends running task bodies in other processes, containers, pods)
     :func:`worker_spec` turns an :class:`ActionSpec` into a :class:`WorkerSpec` file; the worker
     runs ``python -m flyte_core.worker.entrypoint SPEC`` (or :func:`worker_main` / :func:`run_worker_attempt`
     in a process of the backend's own) and writes the outcome (:func:`write_outcome`), which the
-    backend reads back with :func:`read_outcome`. Nested task calls of worker bodies reach the run's
+    backend reads back with :func:`read_outcome`; a backend with a connection of its own to a
+    long-lived worker passes both inline instead (:meth:`WorkerSpec.to_json`, :func:`outcome_to_json`,
+    :func:`outcome_from_json`). Nested task calls of worker bodies reach the run's
     controller (``BackendRun.controller``, a :class:`RunController`) through a :class:`ChannelServer`
     the backend starts. :func:`make_bundle` packs the project's code into the data store for workers
     to :func:`extract_bundle`. Workers load the session's plugins too (the installed ones, and those the
@@ -207,6 +209,8 @@ if TYPE_CHECKING:
     from flyte_core.worker.entrypoint import exit_code as worker_exit_code
     from flyte_core.worker.entrypoint import flush_output as flush_worker_output
     from flyte_core.worker.entrypoint import main as worker_main
+    from flyte_core.worker.entrypoint import outcome_from_json as outcome_from_json
+    from flyte_core.worker.entrypoint import outcome_to_json as outcome_to_json
     from flyte_core.worker.entrypoint import read_outcome as read_outcome
     from flyte_core.worker.entrypoint import run as run_worker_attempt
     from flyte_core.worker.entrypoint import worker_spec as worker_spec
@@ -273,8 +277,9 @@ _BY_MODULE: dict[str, str] = {
     "flyte_core.worker.channel_client": "task_ref is_nested_function tell_finished watch_controller",
     "flyte_core.worker.channel_server": "ChannelServer MAX_SOCKET_PATH:CHANNEL_PATH_LIMIT",
     "flyte_core.worker.entrypoint": (
-        "WorkerSpec worker_spec write_outcome read_outcome run:run_worker_attempt main:worker_main "
-        "exit_code:worker_exit_code flush_output:flush_worker_output SCHEMA_VERSION:WORKER_SCHEMA_VERSION"
+        "WorkerSpec worker_spec write_outcome read_outcome outcome_to_json outcome_from_json run:run_worker_attempt "
+        "main:worker_main exit_code:worker_exit_code flush_output:flush_worker_output "
+        "SCHEMA_VERSION:WORKER_SCHEMA_VERSION"
     ),
     "flyte_core.worker.environment": "worker_environment",
     "flyte_core.worker.findtask": "find_task",
@@ -294,7 +299,8 @@ __all__ = [
     "run_task_async", "error_info", "LineSink", "capture_output", "output_sink", "worker_environment",
     "controller_alive", "to_device", "RawContainerTask", "ContainerCall",
     # Worker host (out-of-process backends)
-    "WorkerSpec", "worker_spec", "write_outcome", "read_outcome", "run_worker_attempt", "worker_main",
+    "WorkerSpec", "worker_spec", "write_outcome", "read_outcome", "outcome_to_json", "outcome_from_json",
+    "run_worker_attempt", "worker_main",
     "worker_exit_code", "flush_worker_output", "find_task", "WORKER_SCHEMA_VERSION", "ChannelServer",
     "make_bundle", "extract_bundle", "bundle_files", "BundleError",
     "CHANNEL_PATH_LIMIT", "task_ref", "is_nested_function", "tell_finished", "watch_controller",

@@ -100,9 +100,11 @@ class Column:
 
 def fitted_table(console: Console, columns: list[Column], rows: list[list[str]]) -> Table:
     """A table of ``rows`` that fits the console's width: optional columns are dropped, last first,
-    until every unwrappable cell fits on one line (wide terminals show them all)."""
+    until every unwrappable cell fits on one line (wide terminals show them all). Cells are rich
+    markup without emoji codes (``:x:`` stays as it is, and rich's emoji table is never loaded)."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     needs = [_width_needed(c, [row[i] for row in rows]) for i, c in enumerate(columns)]
     keep = list(range(len(columns)))
@@ -112,9 +114,9 @@ def fitted_table(console: Console, columns: list[Column], rows: list[list[str]])
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for i in keep:
         c = columns[i]
-        table.add_column(c.header, no_wrap=not c.wrap, min_width=None if c.wrap else needs[i], overflow="fold")
+        table.add_column(Text(c.header), no_wrap=not c.wrap, min_width=None if c.wrap else needs[i], overflow="fold")
     for row in rows:
-        table.add_row(*(row[i] for i in keep))
+        table.add_row(*(Text.from_markup(row[i], emoji=False) for i in keep))
     return table
 
 
@@ -127,7 +129,7 @@ _WRAP_WIDTH = 30
 def _width_needed(column: Column, cells: list[str]) -> int:
     from rich.text import Text
 
-    texts = [Text.from_markup(c) for c in cells] + [Text(column.header)]
+    texts = [Text.from_markup(c, emoji=False) for c in cells] + [Text(column.header)]
     full = max(t.cell_len for t in texts)
     if not column.wrap:
         return full

@@ -53,6 +53,16 @@ class AttemptMounts:
     writable: tuple[str, ...]
 
 
+def refers_to_store(values: Any) -> bool:
+    """True when literals (or anything inside them) hold a reference to data in a store: an
+    offloaded value, a File, Dir or DataFrame. Only a reference carries a content ``hash``."""
+    if isinstance(values, dict):
+        return "hash" in values or any(refers_to_store(v) for v in values.values())
+    if isinstance(values, list):
+        return any(refers_to_store(v) for v in values)
+    return False
+
+
 class StoreView:
     """One run's view of a local data store rooted at ``root``: ``visible`` folders (the run's own
     first, then the recovered runs') are mounted; anything else under ``root`` a literal refers to is
@@ -106,6 +116,11 @@ class StoreView:
         """``values`` (input or output literals by name) with every reference to a foreign part of
         the store replaced by one to its import; unchanged when there is none."""
         return {name: self._rewrite(v) for name, v in values.items()}
+
+    def refers(self, values: Any) -> bool:
+        """True when ``values`` hold a reference to the store, which :meth:`literals` may have to
+        import; False for plain values, which it returns as they are (see :func:`refers_to_store`)."""
+        return refers_to_store(values)
 
     def outputs_for(self, action: str, outputs: dict[str, Any]) -> dict[str, Any]:
         """A child's ``outputs`` as the worker of ``action`` (its caller) receives them over the channel."""

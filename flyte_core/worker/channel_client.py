@@ -10,6 +10,7 @@ Kept light on imports: every worker process loads this module before running its
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -47,7 +48,11 @@ def task_ref(task: TaskTemplate[Any, Any], code_root: str) -> TaskRef:
     The file is relative to ``code_root`` when inside it, so a container can mount the code
     elsewhere.
     """
-    func = task.func
+    return _func_ref(task.func, code_root)
+
+
+@functools.lru_cache(maxsize=4096)  # backends ask for every attempt; it depends only on these two
+def _func_ref(func: Callable[..., Any], code_root: str) -> TaskRef:
     module = "__main__" if func.__module__ == MAIN_ALIAS else func.__module__
     mod = sys.modules.get(func.__module__)
     path = getattr(mod, "__file__", None) or getattr(getattr(func, "__code__", None), "co_filename", None)

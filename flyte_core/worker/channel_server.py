@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from flyte_core.errors.core import BaseRuntimeError, CodeLoadError, TaskInterruptedError
 from flyte_core.run.failures import to_exception
 from flyte_core.runstore.records import ErrorInfo
+from flyte_core.storage.storeview import refers_to_store
 from flyte_core.task.template import TaskRef, TaskTemplate
 from flyte_core.worker.channel_errors import error_from_dict, error_to_dict
 from flyte_core.worker.findtask import find_task
@@ -67,7 +68,8 @@ OnWaiting = Callable[[str, bool], None]
 #: Told ``(action, attempt)`` when that attempt's worker says its outcome is written (``finished``).
 OnFinished = Callable[[str, int], None]
 #: ``outputs_for(action, outputs)``: the output literals of a child as ``action``'s worker receives them
-#: (run in a thread: it may touch the data store).
+#: (run in a thread: it may touch the data store). Called only for outputs that refer to the store
+#: (:func:`~flyte_core.storage.storeview.refers_to_store`); plain values reach the worker as they are.
 OutputsFor = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
@@ -308,7 +310,7 @@ class ChannelServer:
                 outputs = await self._ctrl().call_encoded(task, parent, inputs, group, custom)
             finally:
                 self._waiting(conn, -1)
-            if self._outputs_for is not None:  # e.g. make what the child returned visible to the caller
+            if self._outputs_for is not None and refers_to_store(outputs):  # see OutputsFor
                 return {"outputs": await asyncio.to_thread(self._outputs_for, conn.action, dict(outputs))}
             return {"outputs": dict(outputs)}
         if op == "trace_started":

@@ -144,17 +144,27 @@ def worker_spec(
     )
 
 
+def outcome_to_json(outcome: ActionOutcome) -> dict[str, Any]:
+    """An outcome as a JSON object (what an outcome file holds), for backends that pass it inline."""
+    return {**attrs.asdict(outcome), "schema": SCHEMA_VERSION}
+
+
+def outcome_from_json(data: dict[str, Any]) -> ActionOutcome:
+    """Read an outcome written by :func:`outcome_to_json` (in the backend's process)."""
+    from flyte_core import wire
+    outcome: ActionOutcome = wire.load(data, ActionOutcome)
+    return outcome
+
+
 def write_outcome(path: str, outcome: ActionOutcome) -> None:
     """Write an outcome file atomically (the backend never sees half a file)."""
-    _write_json(path, {**attrs.asdict(outcome), "schema": SCHEMA_VERSION})
+    _write_json(path, outcome_to_json(outcome))
 
 
 def read_outcome(path: str) -> ActionOutcome:
     """Read an outcome file written by :func:`write_outcome` (in the backend's process)."""
-    from flyte_core import wire
     with _open(path, "r") as f:
-        outcome: ActionOutcome = wire.load(json.load(f), ActionOutcome)
-    return outcome
+        return outcome_from_json(json.load(f))
 
 
 def run(spec: WorkerSpec) -> ActionOutcome:

@@ -18,6 +18,7 @@ run's raw data folder (as every task container can), never another action's data
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -59,33 +60,75 @@ def worker_folders(tmp_dir: str, run_dir: str | None, worker: str, writer: tuple
 
 
 def lend(paths: list[str], folders: WorkerFolders, run_dir: str, writer: tuple[int, int] | None) -> list[Loan]:
-    """Lend the store folders ``paths`` (inside ``run_dir``) to the worker owning ``folders``."""
+    """Lend the store folders ``paths`` (inside ``run_dir``) to the worker owning ``folders``.
+
+    Written for few system calls: this runs for every attempt on a warm container, and most lend
+    folders that do not exist yet (an action's first attempt)."""
     assert folders.data is not None
     loans = []
     for place in paths:
-        held = os.path.join(folders.data, os.path.relpath(place, run_dir))
-        os.makedirs(os.path.dirname(held), exist_ok=True)
-        if os.path.isdir(place) and not os.path.islink(place):
+        rel = place[len(run_dir) + 1:] if place.startswith(run_dir + os.sep) else os.path.relpath(place, run_dir)
+        held = os.path.join(folders.data, rel)
+        try:
+            st = os.lstat(place)
+        except FileNotFoundError:
+            st = None
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            os.makedirs(os.path.dirname(held), exist_ok=True)
             os.rename(place, held)  # an action's folder with earlier attempts' checkpoints
-        elif os.path.islink(place):
-            os.unlink(place)  # left by a controller that died mid-attempt
-        give(held, writer)
-        os.makedirs(os.path.dirname(place), exist_ok=True)
-        os.symlink(held, place)
+            give(held, writer)
+        else:
+            if st is not None:
+                os.unlink(place)  # a link left by a controller that died mid-attempt
+            _own_folder(held, writer)
+        try:
+            os.symlink(held, place)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(place), exist_ok=True)
+            os.symlink(held, place)
         loans.append(Loan(place, held))
     return loans
+
+
+def _own_folder(path: str, writer: tuple[int, int] | None) -> None:
+    """Make ``path`` (in a worker's folder) a real folder handed to ``writer``. Whatever the worker
+    left there is never followed: a link planted in place of a future attempt's folder would
+    otherwise have this (root) process hand its target over."""
+    try:
+        os.mkdir(path)
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
+    except FileExistsError:
+        pass
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags)
+    except OSError:  # a link or a file: removed, not followed
+        os.unlink(path)
+        os.mkdir(path)
+        fd = os.open(path, flags)
+    try:
+        if writer is not None and writer != (os.geteuid(), os.getegid()):
+            os.fchown(fd, *writer)
+        os.fchmod(fd, 0o755)  # as give() makes it, whatever the umask
+    finally:
+        os.close(fd)
 
 
 def reclaim(loans: list[Loan]) -> None:
     """Take lent folders back to their places, out of the worker's reach."""
     for loan in loans:
-        if os.path.islink(loan.place):
-            os.unlink(loan.place)
-        if os.path.isdir(loan.held) and not os.path.islink(loan.held):
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            os.unlink(loan.place)  # our link (a folder there is not ours to remove: it stays)
+        try:
+            st = os.lstat(loan.held)
+        except FileNotFoundError:
+            st = None
+        if st is not None and stat.S_ISDIR(st.st_mode):
             os.rename(loan.held, loan.place)
             _unshare(loan.place)
         else:  # gone, or replaced by a link to elsewhere: the attempt left nothing there
-            if os.path.lexists(loan.held):
+            if st is not None:
                 os.unlink(loan.held)
             os.makedirs(loan.place, exist_ok=True)
 

@@ -51,15 +51,17 @@ Emit = Callable[[ActionSpec, str, str], None]
 
 @attrs.frozen
 class PoolResult:
-    """How an attempt on a replica ended: ``done`` (its outcome file is written), ``exit`` (it ended
-    without one, with ``code``), ``timeout``, ``lost`` (the replica died: ``code``, ``oom``, and ``why``
-    if the host stopped it), or ``failed`` (no replica could start: ``why``); ``tail``: its last lines."""
+    """How an attempt on a replica ended: ``done`` (with its ``outcome``, the JSON object the worker
+    sent, or None when it wrote the spec's outcome file instead), ``exit`` (it ended without one,
+    with ``code``), ``timeout``, ``lost`` (the replica died: ``code``, ``oom``, and ``why`` if the host
+    stopped it), or ``failed`` (no replica could start: ``why``); ``tail``: its last lines."""
 
     kind: str
     code: int = 0
     oom: bool = False
     why: str = ""
     tail: tuple[str, ...] = ()
+    outcome: dict[str, Any] | None = None
 
     def message(self, spec: ActionSpec) -> str:
         """What went wrong, for an attempt that ended without an outcome (not by timeout or OOM)."""
@@ -82,7 +84,7 @@ def pool_key(spec: ActionSpec, tag: str) -> tuple[str, ...]:
 @attrs.define(eq=False)
 class _Attempt:
     spec: ActionSpec
-    path: str  # its spec file: its name on the control connection
+    aid: str  # its name on the control connection: <action>-<attempt>
     exclusive: bool
     pool: Pool
     done: asyncio.Future[dict[str, Any]] = attrs.field(factory=lambda: asyncio.get_running_loop().create_future())
@@ -224,9 +226,9 @@ class PoolManager:
         self._server = await asyncio.start_unix_server(self._serve, path=self.path, limit=MAX_MESSAGE)
         self._reaper = asyncio.ensure_future(self._reap())
 
-    async def execute(self, spec: ActionSpec, tag: str, place: Callable[[str], str]) -> PoolResult:
+    async def execute(self, spec: ActionSpec, tag: str, place: Callable[[str], dict[str, Any]]) -> PoolResult:
         """Run an attempt on a replica of its environment's pool; ``place(worker_id)``, called once the
-        replica is chosen, puts the attempt's spec file where that replica reads it and returns its path."""
+        replica is chosen, readies what that replica needs for it and returns its worker spec (JSON)."""
         assert spec.task is not None and spec.task.env.reusable is not None
         if (pool := self.pools.get(key := pool_key(spec, tag))) is None:
             pool = self.pools[key] = Pool(self, spec.task.env.reusable, spec, tag)
@@ -236,16 +238,17 @@ class PoolManager:
             raise r  # e.g. a missing secret: the user's to fix, reported as on fresh containers
         if isinstance(r, Exception):
             return PoolResult("failed", why=str(r))
+        aid = f"{spec.action}-{spec.attempt}"
         try:
             # Synchronous: the replica stays this attempt's until it is registered below.
-            spec_path = place(r.wid)
+            worker_spec = place(r.wid)
         except Exception:
             pool.notify()
             raise
-        attempt = r.running[spec_path] = self._attempts[spec.action] = _Attempt(spec, spec_path, exclusive, pool)
+        attempt = r.running[aid] = self._attempts[spec.action] = _Attempt(spec, aid, exclusive, pool)
         try:
             assert r.writer is not None
-            r.writer.write((json.dumps({"spec": spec_path}) + "\n").encode())
+            r.writer.write((json.dumps({"run": aid, "spec": worker_spec}, separators=(",", ":")) + "\n").encode())
             try:
                 reply = await asyncio.wait_for(asyncio.shield(attempt.done), spec.timeout)
             except TimeoutError:
@@ -260,9 +263,10 @@ class PoolManager:
                 return attrs.evolve(ex, why=r.stopping or "", tail=tuple(attempt.tail) or ex.tail)
             if "exit" in reply:
                 return PoolResult("exit", code=int(reply["exit"]), tail=tuple(attempt.tail))
-            return PoolResult("done")
+            outcome = reply.get("outcome")
+            return PoolResult("done", outcome=outcome if isinstance(outcome, dict) else None)
         finally:
-            r.running.pop(spec_path, None)
+            r.running.pop(aid, None)
             if self._attempts.get(spec.action) is attempt:
                 del self._attempts[spec.action]
             if not r.running:

@@ -5,14 +5,20 @@
 The worker unpacks the run's code bundle once, connects to the pool's control socket on the host
 (bind-mounted into the container) and says ``{"hello": WORKER_ID}``. Then, newline-delimited JSON:
 
-- host -> worker ``{"spec": PATH}``: run the attempt whose :class:`~flyte_core.worker.entrypoint.WorkerSpec`
-  is at PATH, in a thread of its own (the pool sends a second attempt before the first ended only
-  to async tasks, up to the policy's ``concurrency``, or while the first waits for its children);
-- worker -> host ``{"log": PATH, "stream": "stdout"|"stderr", "line": TEXT}``: a line the attempt
+- host -> worker ``{"run": ID, "spec": SPEC}``: run the attempt ID (``<action>-<attempt>``) whose
+  :class:`~flyte_core.worker.entrypoint.WorkerSpec` is SPEC (its JSON object), in a thread of its own
+  (the pool sends a second attempt before the first ended only to async tasks, up to the policy's
+  ``concurrency``, or while the first waits for its children);
+- worker -> host ``{"log": ID, "stream": "stdout"|"stderr", "line": TEXT}``: a line the attempt
   printed (captured per attempt by :mod:`flyte_core.runtime.logcapture`; it also reaches the container's
   own output, which the pool quotes if the worker dies);
-- worker -> host ``{"done": PATH}`` once the outcome file is written, or ``{"done": PATH, "exit":
-  CODE}`` when the attempt ended without an outcome (``sys.exit`` in the task, a broken spec).
+- worker -> host ``{"done": ID, "outcome": OUTCOME}`` when the attempt ended with an outcome (its JSON
+  object); ``{"done": ID}`` when that outcome is too long for one message and was written to the
+  spec's ``outcome_path`` (in the worker's own folder) instead; or ``{"done": ID, "exit": CODE}`` when
+  the attempt ended without an outcome (``sys.exit`` in the task, a broken spec).
+
+Spec and outcome travel on the connection, not as files: an attempt on a warm worker costs no
+file of its own, and its channel token never touches a disk.
 
 Modules stay imported between attempts: that is the point of a warm worker. The worker exits when
 the host closes the connection; a timed-out or aborted attempt is stopped by killing the container.
@@ -29,6 +35,9 @@ from typing import Any
 
 #: Longest line sent in one message; longer ones are cut in pieces (the host reads lines whole).
 MAX_LINE = 32 * 1024
+#: Longest outcome sent in a message (the host reads messages up to 16 MiB); a longer one (a huge
+#: error message) goes to the spec's outcome file.
+MAX_INLINE_OUTCOME = 8 * 1024 * 1024
 
 
 class Control:
@@ -42,7 +51,11 @@ class Control:
 
     def send(self, msg: dict[str, Any]) -> None:
         """Send one message (whole: attempts in other threads send too)."""
-        data = (json.dumps(msg, separators=(",", ":")) + "\n").encode()
+        self.send_text(json.dumps(msg, separators=(",", ":")))
+
+    def send_text(self, text: str) -> None:
+        """Send one message already encoded as a line of JSON."""
+        data = (text + "\n").encode()
         with self._lock:
             self._sock.sendall(data)
 
@@ -64,30 +77,44 @@ def main(argv: list[str] | None = None) -> int:
     control.send({"hello": worker_id})
     with capture_output():
         for msg in control.messages():
-            path = msg.get("spec")
-            if isinstance(path, str):
-                threading.Thread(target=run_attempt, args=(control, path), daemon=True,
-                                 name=f"flyte-attempt-{os.path.basename(path)}").start()
+            aid, spec = msg.get("run"), msg.get("spec")
+            if isinstance(aid, str) and isinstance(spec, dict):
+                threading.Thread(target=run_attempt, args=(control, aid, spec), daemon=True,
+                                 name=f"flyte-attempt-{aid}").start()
     return 0
 
 
-def run_attempt(control: Control, path: str) -> None:
-    """Run the attempt whose spec is at ``path``, forwarding what it prints; then say it is done."""
+def run_attempt(control: Control, aid: str, data: dict[str, Any]) -> None:
+    """Run attempt ``aid`` of spec ``data``, forwarding what it prints; then send its outcome."""
     import traceback
 
-    from flyte_core.extend import LineSink, WorkerSpec, output_sink, run_worker_attempt, worker_exit_code, write_outcome
+    from flyte_core.extend import (
+        LineSink,
+        WorkerSpec,
+        outcome_to_json,
+        output_sink,
+        run_worker_attempt,
+        worker_exit_code,
+        write_outcome,
+    )
 
     def forward(stream: str, line: str) -> None:
         for start in range(0, max(len(line), 1), MAX_LINE):
-            control.send({"log": path, "stream": stream, "line": line[start:start + MAX_LINE]})
+            control.send({"log": aid, "stream": stream, "line": line[start:start + MAX_LINE]})
 
     lines = LineSink(forward)
-    reply: dict[str, Any] = {"done": path}
+    reply: dict[str, Any] = {"done": aid}
+    text: str | None = None
     with output_sink(lines):
         try:
-            spec = WorkerSpec.read(path)
+            spec = WorkerSpec.from_json(data)
             _preload(spec)
-            write_outcome(spec.outcome_path, run_worker_attempt(spec))
+            outcome = run_worker_attempt(spec)
+            encoded = json.dumps(outcome_to_json(outcome), separators=(",", ":"))
+            if len(encoded) > MAX_INLINE_OUTCOME:  # ASCII (json's default): its length is its size
+                write_outcome(spec.outcome_path, outcome)
+            else:
+                text = encoded
         except SystemExit as e:  # sys.exit() in a task body: reported as the exit of a fresh container
             reply["exit"] = worker_exit_code(e)
         except BaseException:
@@ -101,7 +128,10 @@ def run_attempt(control: Control, path: str) -> None:
                     pass
     lines.flush()
     try:
-        control.send(reply)
+        if text is not None:  # the outcome as it was encoded, not decoded and encoded again
+            control.send_text(f'{{"done":{json.dumps(aid)},"outcome":{text}}}')
+        else:
+            control.send(reply)
     except OSError:
         pass  # the host went away: the main loop ends too
 

@@ -90,3 +90,18 @@ def test_a_lent_folder_the_worker_replaced_by_a_link_comes_back_empty(tmp_path: 
     os.symlink("/etc", loan.held)  # the worker points its folder elsewhere
     reclaim([loan])
     assert (run_dir / "a3").is_dir() and not (run_dir / "a3").is_symlink() and not os.listdir(run_dir / "a3")
+
+
+def test_a_link_the_worker_plants_where_a_future_attempt_is_lent_is_never_followed(tmp_path: Path) -> None:
+    run_dir, outside = tmp_path / "r1", tmp_path / "host-secret"
+    outside.mkdir(mode=0o700)
+    folders = worker_folders(str(tmp_path), str(run_dir), "w3", None)
+    assert folders.data is not None
+    planted = Path(folders.data) / "a7"  # where action a7's folder will be held
+    planted.symlink_to(outside)
+    (loan,) = lend([str(run_dir / "a7")], folders, str(run_dir), (4242, 4242))
+    # The link was replaced by a folder of the worker's; the host folder kept its owner and mode.
+    assert not planted.is_symlink() and planted.is_dir() and planted.stat().st_uid == 4242
+    assert outside.stat().st_uid == os.getuid() and outside.stat().st_mode & 0o777 == 0o700
+    reclaim([loan])
+    assert (run_dir / "a7").is_dir() and not (run_dir / "a7").is_symlink()

@@ -77,6 +77,22 @@ def boom(x: int) -> int:
 
 
 @solo.task
+def loud(n: int) -> int:
+    raise ValueError("x" * n)
+
+
+@plain.task
+def loud_then_count(n: int) -> list[str]:
+    first = count()
+    try:
+        loud(n)
+        outcome = "no error"
+    except Exception as e:
+        outcome = str(e)
+    return [first, str("x" * n in outcome), count()]
+
+
+@solo.task
 def die() -> int:
     print("about to exit hard", flush=True)
     os._exit(3)
@@ -253,6 +269,16 @@ def test_task_error_keeps_its_traceback_and_the_worker(session: Session, tasks: 
     first, outcome, after = session.run(tasks.fail_then_count).outputs()[0]
     assert "bad input 7" in outcome and "in boom" in outcome
     assert after == f"{first.split('/')[0]}/3"  # same worker, module state intact (boom counted too)
+
+
+def test_an_outcome_too_long_for_one_message_comes_back_whole(session: Session, tasks: Any) -> None:
+    from flyte_backend_docker.pool import MAX_MESSAGE
+
+    # An error message longer than the control connection's longest message: the outcome goes
+    # through the worker's own folder instead, and the worker serves the next call as before.
+    first, whole, after = session.run(tasks.loud_then_count, n=MAX_MESSAGE + 1000).outputs()[0]
+    assert whole == "True"
+    assert after == f"{first.split('/')[0]}/2"
 
 
 def test_crash_fails_its_attempts_with_the_last_lines(session: Session, tasks: Any,
