@@ -96,8 +96,15 @@ class WorkerSpec:
     blocked_plugins: list[str] = attrs.field(factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The spec as a JSON object, stamped with :data:`SCHEMA_VERSION`."""
-        return {**attrs.asdict(self), "schema": SCHEMA_VERSION}
+        """The spec as a JSON object, stamped with :data:`SCHEMA_VERSION` (to be serialised at
+        once: its dicts and lists are the spec's own, not copies)."""
+        # attrs.asdict walks every value for nested attrs classes; only ``task`` is one (a backend
+        # of warm workers makes one of these per attempt).
+        data = {name: getattr(self, name) for name in _SPEC_FIELDS}
+        task = self.task
+        data["task"] = {"module": task.module, "name": task.name, "file": task.file}
+        data["schema"] = SCHEMA_VERSION
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> WorkerSpec:
@@ -119,6 +126,10 @@ class WorkerSpec:
         """Read a spec file (a path, or an fsspec URL for workers on other machines)."""
         with _open(path, "r") as f:
             return cls.from_json(json.load(f))
+
+
+#: The fields of a worker spec, in order.
+_SPEC_FIELDS = tuple(f.name for f in attrs.fields(WorkerSpec))
 
 
 def worker_spec(

@@ -94,12 +94,22 @@ def _own_folder(path: str, writer: tuple[int, int] | None) -> None:
     """Make ``path`` (in a worker's folder) a real folder handed to ``writer``. Whatever the worker
     left there is never followed: a link planted in place of a future attempt's folder would
     otherwise have this (root) process hand its target over."""
+    handed = writer is not None and writer != (os.geteuid(), os.getegid())
     try:
-        os.mkdir(path)
-    except FileNotFoundError:
-        os.makedirs(path, exist_ok=True)
+        try:
+            os.mkdir(path, 0o755)
+        except FileNotFoundError:  # its parents, the first time
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.mkdir(path, 0o755)
     except FileExistsError:
         pass
+    else:  # new and ours: the common case, in as few system calls as it takes
+        if handed:
+            assert writer is not None
+            os.chown(path, *writer, follow_symlinks=False)  # a link swapped in meanwhile is not followed
+        st = os.lstat(path)
+        if stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o755:  # the umask left it as give() makes it
+            return
     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
     try:
         fd = os.open(path, flags)
@@ -108,7 +118,8 @@ def _own_folder(path: str, writer: tuple[int, int] | None) -> None:
         os.mkdir(path)
         fd = os.open(path, flags)
     try:
-        if writer is not None and writer != (os.geteuid(), os.getegid()):
+        if handed:
+            assert writer is not None
             os.fchown(fd, *writer)
         os.fchmod(fd, 0o755)  # as give() makes it, whatever the umask
     finally:
@@ -143,12 +154,12 @@ def forget(folders: WorkerFolders) -> None:
 def _unshare(tree: str) -> None:
     """Replace each file of ``tree`` that has another hard link (one the worker may have kept in its
     folder to write it later) by a copy of its own."""
-    for top, _, files in os.walk(tree):
-        for name in files:
-            path = os.path.join(top, name)
-            st = os.lstat(path)
-            if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
-                fd, tmp = tempfile.mkstemp(dir=top, prefix=".unshare-")
+    with os.scandir(tree) as entries:  # not os.walk: most trees are empty, and this runs per attempt
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                _unshare(entry.path)
+            elif entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_nlink > 1:
+                fd, tmp = tempfile.mkstemp(dir=tree, prefix=".unshare-")
                 os.close(fd)
-                shutil.copy2(path, tmp)
-                os.replace(tmp, path)
+                shutil.copy2(entry.path, tmp)
+                os.replace(tmp, entry.path)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import socket
 import sys
 import threading
@@ -76,12 +77,47 @@ def main(argv: list[str] | None = None) -> int:
     control = Control(control_path)
     control.send({"hello": worker_id})
     with capture_output():
+        threads = Threads()
         for msg in control.messages():
             aid, spec = msg.get("run"), msg.get("spec")
             if isinstance(aid, str) and isinstance(spec, dict):
-                threading.Thread(target=run_attempt, args=(control, aid, spec), daemon=True,
-                                 name=f"flyte-attempt-{aid}").start()
+                threads.submit(run_attempt, control, aid, spec)
     return 0
+
+
+class Threads:
+    """Runs each job in a thread of its own at once, reusing threads that are done with earlier
+    ones (starting a thread costs more than a trivial attempt). Never makes a job wait for a thread:
+    an attempt waiting for its children must not hold up the next one."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Any, tuple[Any, ...]]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+
+    @property
+    def idle(self) -> int:
+        """How many threads wait for a job."""
+        with self._lock:
+            return self._idle
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        """Run ``fn(*args)`` in an idle thread, or a new one when none is idle."""
+        with self._lock:
+            reuse = self._idle > 0
+            if reuse:
+                self._idle -= 1  # that thread is this job's: the next submit will not count on it
+        if reuse:
+            self._jobs.put((fn, args))
+        else:
+            threading.Thread(target=self._serve, args=(fn, args), daemon=True, name="flyte-attempt").start()
+
+    def _serve(self, fn: Any, args: tuple[Any, ...]) -> None:
+        while True:
+            fn(*args)
+            with self._lock:
+                self._idle += 1
+            fn, args = self._jobs.get()
 
 
 def run_attempt(control: Control, aid: str, data: dict[str, Any]) -> None:
