@@ -119,6 +119,8 @@ def test_reading_a_finished_run_loads_no_plugin(store: Path) -> None:
                                                             "flyte_apps", "flyte_ui", "pluggy")))
         assert plugins == [], f"flyte {' '.join(args)} imported {plugins}"
         assert "flyte_core.run.session" not in loaded and "kubernetes" not in loaded
+    # The list is a plain table (flyte_core.cli.table): rich costs more than the rest of the command.
+    assert not any(m.split(".")[0] == "rich" for m in _modules(store, _cli("runs", "list")))
 
 
 def test_runs_abort_starts_without_the_kubernetes_client(tmp_path: Path) -> None:

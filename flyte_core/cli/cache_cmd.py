@@ -8,7 +8,7 @@ import time
 import attrs
 import click
 
-from flyte_core.cli.common import CliState, Column, fitted_table
+from flyte_core.cli.common import CliState
 
 
 @click.group("cache")
@@ -29,13 +29,13 @@ def list_cache(state: CliState, task: str | None, as_json: bool) -> None:
     if not entries:
         click.echo(f"no cache entries{f' of {task}' if task else ''}", err=True)
         return
-    from rich.console import Console
+    from flyte_core.cli.table import Cell, Column, print_table
 
-    console = Console()
     columns = [Column("task"), Column("key"), Column("from run"), Column("created"), Column("version", optional=True)]
-    rows = [[e.task, e.key[:12], f"{e.run} {e.action}",
-             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.created_at)), e.version] for e in entries]
-    console.print(fitted_table(console, columns, rows))
+    rows: list[list[Cell]] = [[e.task, e.key[:12], f"{e.run} {e.action}",
+                               time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.created_at)), e.version]
+                              for e in entries]
+    print_table(columns, rows)
 
 
 @cache_cmd.command("clear")

@@ -13,7 +13,6 @@ import click
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
     from rich.console import Console
-    from rich.table import Table
 
     from flyte_core.run.session import Session
     from flyte_core.runstore.store import RunStore
@@ -86,55 +85,6 @@ def err_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
-
-
-@attrs.frozen
-class Column:
-    """A table column: ``optional`` columns are left out when the terminal is too narrow (the last
-    optional one first); ``wrap`` columns may wrap at spaces, the others are never wrapped or cut."""
-
-    header: str
-    optional: bool = False
-    wrap: bool = False
-
-
-def fitted_table(console: Console, columns: list[Column], rows: list[list[str]]) -> Table:
-    """A table of ``rows`` that fits the console's width: optional columns are dropped, last first,
-    until every unwrappable cell fits on one line (wide terminals show them all). Cells are rich
-    markup without emoji codes (``:x:`` stays as it is, and rich's emoji table is never loaded)."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    needs = [_width_needed(c, [row[i] for row in rows]) for i, c in enumerate(columns)]
-    keep = list(range(len(columns)))
-    optional = [i for i, c in enumerate(columns) if c.optional]
-    while optional and sum(needs[i] for i in keep) + _GAP * (len(keep) - 1) > console.width:
-        keep.remove(optional.pop())
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for i in keep:
-        c = columns[i]
-        table.add_column(Text(c.header), no_wrap=not c.wrap, min_width=None if c.wrap else needs[i], overflow="fold")
-    for row in rows:
-        table.add_row(*(Text.from_markup(row[i], emoji=False) for i in keep))
-    return table
-
-
-#: Columns are apart by a space, a (blank) rule and a space.
-_GAP = 3
-#: A wrapping column keeps at least this many cells when its text is longer.
-_WRAP_WIDTH = 30
-
-
-def _width_needed(column: Column, cells: list[str]) -> int:
-    from rich.text import Text
-
-    texts = [Text.from_markup(c, emoji=False) for c in cells] + [Text(column.header)]
-    full = max(t.cell_len for t in texts)
-    if not column.wrap:
-        return full
-    longest_word = max((Text(w).cell_len for t in texts for w in t.plain.split()), default=0)
-    return max(longest_word, min(full, _WRAP_WIDTH))
 
 
 def complete_run_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:

@@ -7,7 +7,7 @@ import json
 import attrs
 import click
 
-from flyte_core.cli.common import CliState, Column, fitted_table
+from flyte_core.cli.common import CliState
 
 
 @click.command("plugins")
@@ -26,17 +26,16 @@ def plugins_cmd(state: CliState, as_json: bool) -> None:
             "failures": [attrs.asdict(f) for f in failures],
         }, indent=2))
         return
-    rows = []
+    from flyte_core.cli.table import Cell, Column, print_table
+
+    rows: list[list[Cell]] = []
     for i in infos:
         provides = [h.removeprefix("flyte_") for h in i.hooks]
         extra = [f"backend:{b}" for b, owner in backends.items() if owner == i.name]
         rows.append([i.name, ", ".join(extra + provides), i.distribution or "-", i.version or "-"])
-    from rich.console import Console
-
-    console = Console()
     columns = [Column("plugin"), Column("provides", wrap=True), Column("distribution", optional=True),
                Column("version", optional=True)]
-    console.print(fitted_table(console, columns, rows))
+    print_table(columns, rows)
     for f in failures:
-        console.print(f"[red]✗ {f.name}[/red] ({f.distribution or '?'} {f.version or ''}) failed to load: "
-                      f"{f.error}\n  hint: {f.hint}", highlight=False)
+        click.echo(click.style(f"✗ {f.name}", fg="red") + f" ({f.distribution or '?'} {f.version or ''}) failed to "
+                   f"load: {f.error}\n  hint: {f.hint}")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import click
 
-from flyte_core.cli.common import CliState, Column, complete_run_names, fail_usage, fitted_table
+from flyte_core.cli.common import CliState, complete_run_names, fail_usage
 from flyte_core.runstore.records import ActionRecord, Phase, RunRecord
 
 if TYPE_CHECKING:  # rich is imported by the commands that print with it
@@ -81,15 +81,24 @@ def list_runs(state: CliState, status: str | None, task: str | None, since: str 
     if not runs:
         click.echo("no runs" + (" match" if status or task or since else " yet"), err=True)
         return
-    from rich.console import Console
+    from flyte_core.cli.table import Cell, Column, print_table
 
-    console = Console()
     columns = [Column("run"), Column("task"), Column("phase"), Column("started"), Column("duration", optional=True),
                Column("backend", optional=True)]
-    rows = [[r.name, r.task, f"{_ICON.get(r.phase, '')} {r.phase.value}",
-             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at)), _duration(r.started_at, r.ended_at),
-             r.backend] for r in runs]
-    console.print(fitted_table(console, columns, rows))
+    rows: list[list[Cell]] = [
+        [r.name, r.task, [*_icon(r.phase), (f" {r.phase.value}", None)],
+         time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at)), _duration(r.started_at, r.ended_at),
+         r.backend] for r in runs]
+    print_table(columns, rows)
+
+
+def _icon(phase: Phase) -> list[tuple[str, str | None]]:
+    """The phase's icon in its colour, as a table cell's piece (``_ICON``'s markup, for click)."""
+    markup = _ICON.get(phase, "")
+    if not markup.startswith("["):
+        return [(markup, None)] if markup else []
+    color, _, rest = markup[1:].partition("]")
+    return [(rest.partition("[/")[0], color)]
 
 
 @runs_cmd.command("show")
