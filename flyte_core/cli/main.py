@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from flyte_core import __version__
-from flyte_core.cli.commands import BUILTIN, add_builtin_commands, builtin_command
+from flyte_core.cli.commands import BUILTIN, builtin_command, listed
 from flyte_core.cli.common import OUTPUT_FORMATS, CliState, fail_usage, set_verbosity
 from flyte_core.errors.core import FlyteUsageError
 from flyte_core.plugins.known import COMMANDS
@@ -19,11 +19,14 @@ class _FlyteGroup(click.Group):
     """Turns usage errors (flyte-core's and click's own: a missing or badly typed input) into one
     clear line and exit code 2, and names the package of a command whose plugin is missing.
 
-    A built-in command is imported when it is used (:mod:`flyte_core.cli.commands`); the plugins'
-    commands (``flyte_add_cli_commands``) are added when a name is not a built-in one or the commands
-    are listed (``--help``, completion), so ``flyte runs list`` loads no plugin it does not use."""
+    A built-in command is imported when it is used (:mod:`flyte_core.cli.commands`), not when it is
+    listed (``--help`` shows its summary); the plugins' commands (``flyte_add_cli_commands``) are
+    added when a name is not a built-in one or the commands are listed (``--help``, completion), so
+    ``flyte runs list`` loads no plugin it does not use."""
 
     _plugin_commands_added = False
+    #: The core's ``flyte_add_cli_commands`` leaves the built-in commands to this group.
+    lazy_builtins = True
 
     def add_plugin_commands(self) -> None:
         """Add every plugin's commands (once); a command named like a built-in one does not replace it.
@@ -33,11 +36,16 @@ class _FlyteGroup(click.Group):
         self._plugin_commands_added = True
         from flyte_core.plugins.manager import process_plugins
 
+        builtins = {name: self.commands[name] for name in BUILTIN if name in self.commands}  # imported so far
         try:
             process_plugins().hook.flyte_add_cli_commands(cli=self)
         except FlyteUsageError as e:
             click.echo(f"warning: plugin commands unavailable: {e}", err=True)
-        add_builtin_commands(self)
+        for name in BUILTIN:
+            if name in builtins:
+                self.commands[name] = builtins[name]
+            else:
+                self.commands.pop(name, None)  # get_command imports the built-in one
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -52,7 +60,17 @@ class _FlyteGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self.add_plugin_commands()
-        return super().list_commands(ctx)
+        return sorted({*self.commands, *BUILTIN})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click's, but a built-in command not imported yet is listed from its summary."""
+        commands = [(name, self.commands.get(name) or listed(name)) if name in BUILTIN
+                    else (name, self.get_command(ctx, name)) for name in self.list_commands(ctx)]
+        shown = [(name, cmd) for name, cmd in commands if cmd is not None and not cmd.hidden]
+        if shown:
+            limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in shown])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         cmd = super().get_command(ctx, cmd_name)
