@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import socket
+import stat
 import sys
 import tempfile
 import threading
@@ -57,7 +58,7 @@ from flyte_backend_docker.outcomes import (
     timed_out,
     with_action,
 )
-from flyte_backend_docker.pool import POOL_LABEL, PoolManager
+from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
 from flyte_backend_docker.rawtask import execute_raw
 from flyte_backend_docker.resources import container_limits, describe_memory
 from flyte_backend_docker.sandbox import Sandbox, give
@@ -411,11 +412,14 @@ class DockerBackend:
             loans.clear()
             if result.kind == "done" and result.outcome is not None:
                 return with_action(outcome_from_json(result.outcome), spec)
-            if result.kind == "done" and os.path.exists(outcome_path):
-                try:
-                    return with_action(read_outcome(outcome_path), spec)
+            if result.kind == "done" and os.path.lexists(outcome_path):
+                try:  # in the worker's folder: a regular file it wrote, never a link it planted
+                    if stat.S_ISREG(os.lstat(outcome_path).st_mode):
+                        return with_action(read_outcome(outcome_path), spec)
                 finally:
                     os.unlink(outcome_path)
+            if result.kind == "done":  # said so, but no outcome came, or not as a file it wrote
+                result = PoolResult("exit", code=1, tail=(*result.tail, "(its outcome was missing or not a file)"))
             if result.kind in ("lost", "failed") and self._watch.broke_since(started):
                 # Its replica was stopped (or could not start) because the engine restarted.
                 return engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped its "
