@@ -19,11 +19,13 @@ if TYPE_CHECKING:  # rich is imported by the commands that print with it
 
     from flyte_core.run.session import Session
 
-_ICON = {
-    Phase.QUEUED: "[dim]○[/dim]", Phase.RUNNING: "[cyan]●[/cyan]", Phase.SUCCEEDED: "[green]✓[/green]",
-    Phase.FAILED: "[red]✗[/red]", Phase.ABORTED: "[yellow]⊘[/yellow]", Phase.TIMED_OUT: "[red]⏱[/red]",
-    Phase.INTERRUPTED: "[yellow]![/yellow]",
+#: Each phase's icon and colour: as rich markup for the tree views, as a click-coloured piece for tables.
+_PHASE_ICON: dict[Phase, tuple[str, str]] = {
+    Phase.QUEUED: ("○", "dim"), Phase.RUNNING: ("●", "cyan"), Phase.SUCCEEDED: ("✓", "green"),
+    Phase.FAILED: ("✗", "red"), Phase.ABORTED: ("⊘", "yellow"), Phase.TIMED_OUT: ("⏱", "red"),
+    Phase.INTERRUPTED: ("!", "yellow"),
 }
+_ICON = {phase: f"[{color}]{icon}[/{color}]" for phase, (icon, color) in _PHASE_ICON.items()}
 
 
 def _duration(start: float | None, end: float | None) -> str:
@@ -86,19 +88,10 @@ def list_runs(state: CliState, status: str | None, task: str | None, since: str 
     columns = [Column("run"), Column("task"), Column("phase"), Column("started"), Column("duration", optional=True),
                Column("backend", optional=True)]
     rows: list[list[Cell]] = [
-        [r.name, r.task, [*_icon(r.phase), (f" {r.phase.value}", None)],
+        [r.name, r.task, [_PHASE_ICON.get(r.phase, ("", None)), (f" {r.phase.value}", None)],
          time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at)), _duration(r.started_at, r.ended_at),
          r.backend] for r in runs]
     print_table(columns, rows)
-
-
-def _icon(phase: Phase) -> list[tuple[str, str | None]]:
-    """The phase's icon in its colour, as a table cell's piece (``_ICON``'s markup, for click)."""
-    markup = _ICON.get(phase, "")
-    if not markup.startswith("["):
-        return [(markup, None)] if markup else []
-    color, _, rest = markup[1:].partition("]")
-    return [(rest.partition("[/")[0], color)]
 
 
 @runs_cmd.command("show")

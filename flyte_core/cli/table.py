@@ -48,17 +48,22 @@ def table_lines(columns: list[Column], rows: list[list[Cell]], width: int) -> li
     """The lines of the table (with colour codes): a header, a rule, then each row (a wrapped cell
     continues on the following lines)."""
     texts = [[_plain(cell) for cell in row] for row in rows]
-    needs = [_width_needed(c, [row[i] for row in texts]) for i, c in enumerate(columns)]
+    cells = [[c.header, *(row[i] for row in texts)] for i, c in enumerate(columns)]
+    full = [max(display_width(text) for text in column) for column in cells]  # every cell on one line
+    # The least a wrapping column can have: its longest word. Before optional columns are left out,
+    # it asks for WRAP_WIDTH cells (fewer when it is narrower).
+    least = [max((display_width(w) for text in column for w in text.split()), default=0) if c.wrap else full[i]
+             for i, (c, column) in enumerate(zip(columns, cells, strict=True))]
+    needs = [max(least[i], min(full[i], WRAP_WIDTH)) if c.wrap else full[i] for i, c in enumerate(columns)]
     keep = list(range(len(columns)))
     optional = [i for i, c in enumerate(columns) if c.optional]
     while optional and _total(needs[i] for i in keep) > width:
         keep.remove(optional.pop())
-    widths = {i: max(display_width(columns[i].header), max((display_width(r[i]) for r in texts), default=0))
-              for i in keep}
+    widths = {i: full[i] for i in keep}
     spare = width - _total(widths.values())
     for i in reversed(keep):  # wrapping columns give up what the others need, down to their longest word
         if spare < 0 and columns[i].wrap:
-            give = min(-spare, widths[i] - _longest_word([row[i] for row in texts] + [columns[i].header]))
+            give = min(-spare, widths[i] - least[i])
             widths[i] -= give
             spare += give
     lines = [_join([(click.style(columns[i].header, bold=True), widths[i] - display_width(columns[i].header))
@@ -82,19 +87,6 @@ def display_width(text: str) -> int:
         return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
                for ch in text)
-
-
-def _width_needed(column: Column, cells: list[str]) -> int:
-    """The room a column asks for before optional columns are left out: all of its widest cell, or
-    for a wrapping one at least WRAP_WIDTH cells (less when it is narrower)."""
-    full = max([display_width(c) for c in cells] + [display_width(column.header)])
-    if not column.wrap:
-        return full
-    return max(_longest_word([*cells, column.header]), min(full, WRAP_WIDTH))
-
-
-def _longest_word(texts: list[str]) -> int:
-    return max((display_width(w) for t in texts for w in t.split()), default=0)
 
 
 def _total(widths: Iterable[int]) -> int:
