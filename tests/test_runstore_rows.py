@@ -69,6 +69,15 @@ def broken(x: int) -> int:
 @env.task
 def mixed(x: int) -> int:
     return inc(x) + flaky(x)
+
+
+@env.task
+def grouped(x: int) -> int:
+    total = inc(x)
+    for name in ("0", "", "g"):
+        with flyte.group(name):
+            total += inc(x)
+    return total
 '''
 
 
@@ -219,3 +228,40 @@ def test_multi_row_statements_write_every_row_in_order_and_upsert(n: int) -> Non
         db.execute(statement, params)
     got = db.execute("SELECT k, a, b FROM t ORDER BY rowid").fetchall()
     assert got == ([("k0", -1, "again"), *rows[1:n]] if n else [])
+
+
+def test_missing_texts_flags_and_phases_are_stored_as_sql_values(session: Session, tasks) -> None:  # type: ignore[no-untyped-def]
+    # The recorder binds NULL_TEXT (0) for a missing text and 0/1 for flags (sqlite3 binds those
+    # without an adapter lookup): the store still holds NULL, the phase's text and integers, and a
+    # group named "0" or "" is kept as it is.
+    run = session.run(tasks.grouped, x=1)
+    actions = {a.action: a for a in session.runs.get_actions(run.name)}
+    assert {k: a.group for k, a in actions.items()} == {"a0": None, "a0.1": None, "a0.2": "0", "a0.3": "",
+                                                        "a0.4": "g"}
+    assert actions["a0"].parent is None and actions["a0.1"].parent == "a0"
+    assert all(a.error is None and a.recovered_from is None and not a.cache_hit for a in actions.values())
+    with sqlite3.connect(session.runs.path) as db:  # type: ignore[attr-defined]
+        rows = db.execute("SELECT action, typeof(parent), typeof(grp), grp, phase, typeof(error), "
+                          "typeof(recovered_from), cache_hit, explicit, typeof(cache_hit), typeof(outputs) "
+                          "FROM actions WHERE run = ? ORDER BY action", (run.name,)).fetchall()
+    assert rows == [
+        ("a0", "null", "null", None, "succeeded", "null", "null", 0, 0, "integer", "text"),
+        ("a0.1", "text", "null", None, "succeeded", "null", "null", 0, 0, "integer", "text"),
+        ("a0.2", "text", "text", "0", "succeeded", "null", "null", 0, 0, "integer", "text"),
+        ("a0.3", "text", "text", "", "succeeded", "null", "null", 0, 0, "integer", "text"),
+        ("a0.4", "text", "text", "g", "succeeded", "null", "null", 0, 0, "integer", "text"),
+    ]
+
+
+def test_a_nullable_column_takes_null_text_or_none_and_keeps_every_text() -> None:
+    from flyte_core.runstore.sqlrows import NULL_TEXT, insert_sql, multi_row_statements
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, a TEXT, b TEXT)")
+    sql = insert_sql("t", ("k", "a", "b"), key=("k",), nullable=("a",))
+    assert "NULLIF(?, 0)" in sql
+    rows = [("k1", NULL_TEXT, None), ("k2", None, "x"), ("k3", "0", "0"), ("k4", "", "")]
+    for statement, params in multi_row_statements(sql, rows):
+        db.execute(statement, params)
+    assert db.execute("SELECT k, a, typeof(a), b FROM t ORDER BY k").fetchall() == [
+        ("k1", None, "null", None), ("k2", None, "null", "x"), ("k3", "0", "text", "0"), ("k4", "", "text", "")]

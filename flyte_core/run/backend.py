@@ -27,9 +27,11 @@ if TYPE_CHECKING:
     from flyte_core.types.transformer import ConversionContext
 
 
-@attrs.frozen
+@attrs.define
 class ActionSpec:
-    """Everything a backend needs to run one attempt of one action.
+    """Everything a backend needs to run one attempt of one action. Treat it as read-only: it is
+    not frozen only because it is made for every attempt, and a frozen attrs class sets each
+    field through ``object.__setattr__`` (four times the cost).
 
     ``inputs`` is the literal map; ``task`` is the live task object (usable by in-process
     backends), ``task_ref`` finds it again in another process under ``code_root``.
@@ -53,9 +55,10 @@ class ActionSpec:
     plugins: PluginRefs = attrs.field(factory=PluginRefs)
 
 
-@attrs.frozen
+@attrs.define
 class ActionOutcome:
-    """The result of one attempt: output literals, or an error (never both)."""
+    """The result of one attempt: output literals, or an error (never both). Read-only by
+    convention, like :class:`ActionSpec` (made for every attempt)."""
 
     outputs: Mapping[str, Any] | None = None
     error: ErrorInfo | None = None

@@ -60,6 +60,9 @@ from flyte_core.runstore.sqlrows import (
 from flyte_core.security.privatefiles import private_file
 
 _LOCK_RETRIES = 8
+#: The recorder's upsert of its action rows: a missing text binds as NULL_TEXT (see there).
+_ACTION_UPSERT = insert_sql("actions", ACTION_COLUMNS, key=("run", "action"),
+                            nullable=("parent", "grp", "inputs", "outputs", "error", "recovered_from"))
 
 _T = TypeVar("_T")
 
@@ -198,8 +201,10 @@ class SQLiteRunStore:
     def write_batch(self, actions: Sequence[ActionRow], events: Sequence[EventRecord],
                     logs: Sequence[LogLine]) -> None:
         """Upsert action rows (in ``ACTION_COLUMNS`` order) and append events and log lines, all in
-        one transaction: what a run's recorder has gathered since its last batch."""
-        action_sql = insert_sql("actions", ACTION_COLUMNS, key=("run", "action"))
+        one transaction: what a run's recorder has gathered since its last batch. A missing text
+        in an action row (parent, group, inputs, outputs, error, recovered from) is None or,
+        quicker to bind, :data:`~flyte_core.runstore.sqlrows.NULL_TEXT`."""
+        action_sql = _ACTION_UPSERT
         event_rows = [(e.run, e.action, e.phase.value, e.attempt, e.at, e.message) for e in events]
         log_rows = [(ln.run, ln.action, ln.attempt, ln.at, ln.stream, ln.line) for ln in logs]
 
