@@ -18,10 +18,11 @@ import containers
 import dispatch
 import docker_backend
 import frames
+import instructions
 import issue17
 import runstore
 
-NAMES = ("issue17", "runstore", "dispatch", "cache", "frames", "docker", "containers")
+NAMES = ("issue17", "instructions", "runstore", "dispatch", "cache", "frames", "docker", "containers")
 
 
 def main() -> None:
@@ -29,8 +30,8 @@ def main() -> None:
     for machine-readable output)."""
     chosen = [a for a in sys.argv[1:] if a in NAMES] or list(NAMES)
     results: dict[str, object] = {}
-    for name, fn in (("issue17", issue17.main), ("runstore", runstore.main), ("dispatch", dispatch.main),
-                     ("cache", cache.main), ("frames", frames.main)):
+    for name, fn in (("issue17", issue17.main), ("instructions", instructions.main), ("runstore", runstore.main),
+                     ("dispatch", dispatch.main), ("cache", cache.main), ("frames", frames.main)):
         if name in chosen:
             results[name] = fn()
     if "docker" in chosen:
@@ -46,6 +47,9 @@ def main() -> None:
     if "issue17" in results:
         print("== issue 17: flyte-core, Flyte 2 2.12.1 and plain Python (fresh interpreters) ==")
         issue17.report(results["issue17"])  # type: ignore[arg-type]
+    if results.get("instructions"):
+        print("== instructions per action (valgrind; the same on a loaded machine) ==")
+        instructions.report(results["instructions"])  # type: ignore[arg-type]
     if "runstore" in results:
         print("== reading a large run store (FLYTE_BENCH_STORE_ACTIONS, default 1,000,000) ==")
         runstore.report(results["runstore"])  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 """One workload of issue 17, run in a fresh interpreter and reported as one JSON line.
 
-``python bench/workloads.py WORKLOAD N [--plain]`` runs WORKLOAD (chain, fan, map, cache) over N
+``python bench/workloads.py WORKLOAD N [--plain]`` runs WORKLOAD (chain, fan, map, cache, miss) over N
 actions through ``flyte.run`` in local mode, with whatever ``flyte`` this interpreter imports:
 flyte-core in the project's environment, Flyte 2 in the benchmark's Flyte 2 virtualenv. The same
 file serves both, so both run exactly the same task code. ``--plain`` runs the same functions as a
@@ -65,13 +65,22 @@ def cache_hits(n: int) -> int:
     return total
 
 
-TASKS = {"chain": chain, "fan": fan, "map": map_inc, "cache": cache_hits}
+@env.task
+def cache_misses(n: int) -> int:
+    # Keys no earlier run of this size made: every call misses, runs and stores its outputs.
+    total = 0
+    for i in range(n):
+        total += cached_inc(n * 1_000_003 + i)
+    return total
+
+
+TASKS = {"chain": chain, "fan": fan, "map": map_inc, "cache": cache_hits, "miss": cache_misses}
 
 
 def plain(workload: str, n: int) -> None:
     """The baseline: the same functions called in a plain loop (no orchestration)."""
     f, af = inc.func, ainc.func
-    if workload in ("chain", "map", "cache"):
+    if workload in ("chain", "map", "cache", "miss"):
         total = 0
         for i in range(n):
             total += f(i)

@@ -242,3 +242,46 @@ def test_a_cache_hit_is_one_row_and_observers_see_queued_then_served(tmp_path: P
             ("a0.2", "queued", 0, "", False), ("a0.2", "succeeded", 0, "cache hit", True)]
     finally:
         s.close()
+
+
+def test_new_entries_are_indexed_with_their_actions_by_the_run_writer(tmp_path: Path, mod, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from flyte_core.runstore.sqlite import SQLiteRunStore
+
+    m = mod()
+    s = session(tmp_path)
+    own: list[str] = []  # entries indexed in a transaction of their own (the calling thread)
+    put_cache = SQLiteRunStore.put_cache
+    monkeypatch.setattr(SQLiteRunStore, "put_cache", lambda self, e: (own.append(e.key), put_cache(self, e)))
+    try:
+        run = s.run(m.pipeline, x=5)
+        assert run.outputs()[0] == 15 and counter(tmp_path) == "xu"
+        assert own == []  # the run's writer indexed it, with the action that made it
+        key, _ = cache_key(m.square, {"x": {"t": "int", "v": 1, "d": 5}})
+        entry = s.runs.get_cache("cached.square", key)
+        assert entry is not None and (entry.run, entry.action) == (run.name, "a0.1")
+        assert s.data.exists(f"cache/cached.square/{key}.json")  # and its object, for other machines
+        assert s.run(m.square, x=5).actions()[0].cache_hit  # the next run hits it
+        assert counter(tmp_path) == "xu"
+    finally:
+        s.close()
+
+
+def test_a_lookup_after_a_complete_preload_still_finds_what_another_machine_wrote(tmp_path: Path) -> None:
+    from flyte_core.run.cache import Cache
+    from flyte_core.runstore.sqlite import SQLiteRunStore
+    from flyte_core.storage.datastore import DataStore
+
+    data = DataStore(str(tmp_path / "data"))
+    here, there = SQLiteRunStore(tmp_path / "here.db"), SQLiteRunStore(tmp_path / "there.db")
+    try:
+        mine = Cache(here, data)
+        mine.put("t", "k1", "v", {"o0": 1}, "r1", "a0")
+        looking = Cache(here, data)
+        assert looking.outputs("t", "k1") == {"o0": 1}  # preloads every entry of "t" this store has
+        assert looking.outputs("t", "k2") is None  # not in the run store: only the data store is asked
+        Cache(there, data).put("t", "k2", "v", {"o0": 2}, "r2", "a0")  # another machine, the same data
+        assert looking.outputs("t", "k2") == {"o0": 2}
+        assert here.get_cache("t", "k2") is not None  # and it is indexed here from now on
+    finally:
+        here.close()
+        there.close()

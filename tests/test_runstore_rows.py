@@ -200,9 +200,9 @@ def test_actions_that_end_slowly_are_committed_together(session: Session, tasks,
     batches: list[int] = []
     write_batch = SQLiteRunStore.write_batch
 
-    def counted(self: SQLiteRunStore, actions: Any, events: Any, logs: Any) -> None:
+    def counted(self: SQLiteRunStore, actions: Any, events: Any, logs: Any, **kw: Any) -> None:
         batches.append(len(actions))
-        write_batch(self, actions, events, logs)
+        write_batch(self, actions, events, logs, **kw)
 
     monkeypatch.setattr(SQLiteRunStore, "write_batch", counted)
     run = session.run(tasks.slow_chain, n=60)

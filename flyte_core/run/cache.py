@@ -14,7 +14,7 @@ import functools
 import hashlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flyte_core.runstore.records import CacheEntry
@@ -112,6 +112,17 @@ class Cache:
     def __init__(self, runs: RunStore, data: DataStore) -> None:
         self.runs = runs
         self.data = data
+        #: Indexes a new entry in the run store (after its data-store object is written). A run
+        #: sets its recorder's ``cache_entry`` here, so the entry is indexed with the action that
+        #: made it (one transaction for both, off the calling thread) instead of in a transaction
+        #: of its own. The object itself is written by the calling thread: file system calls on
+        #: the run's writer thread would hand the GIL back and forth with the tasks' thread.
+        self.index: Callable[[CacheEntry], None] = runs.put_cache
+        self._folders: set[str] = set()  # task folders in the data store known to exist
+        #: Tasks whose every run-store entry was preloaded (fewer than PRELOAD): a key not in
+        #: memory is not in the run store either (entries another process adds meanwhile are in
+        #: the data store, which is still looked at).
+        self._complete: set[str] = set()
         #: Outputs known in memory, by (task, key).
         self._hits: dict[tuple[str, str], Mapping[str, Any]] = {}
         #: Outputs of preloaded entries not asked for yet, as JSON text, by (task, key).
@@ -129,14 +140,17 @@ class Cache:
             return found
         if task not in self._loaded:
             self._loaded.add(task)
-            for k, stored in self.runs.recent_cache_outputs(task, PRELOAD):
+            recent = self.runs.recent_cache_outputs(task, PRELOAD)
+            for k, stored in recent:
                 self._preloaded.setdefault((task, k), stored)
+            if len(recent) < PRELOAD:
+                self._complete.add(task)
         text = self._preloaded.pop((task, key), None)
         if text is not None:
             outputs: Mapping[str, Any] = json.loads(text)
             self._hits[(task, key)] = outputs
             return outputs
-        entry = self.get(task, key)
+        entry = self._shared(task, key) if task in self._complete else self.get(task, key)
         if entry is None:
             return None
         self._hits[(task, key)] = entry.outputs
@@ -148,6 +162,11 @@ class Cache:
         entry = self.runs.get_cache(task, key)
         if entry is not None:
             return entry
+        return self._shared(task, key)
+
+    def _shared(self, task: str, key: str) -> CacheEntry | None:
+        """The entry for ``task`` and ``key`` that another machine wrote to the shared data store
+        (added to this run store's index), or None."""
         path = self._path(task, key)
         if not self.data.exists(path):
             return None
@@ -161,13 +180,19 @@ class Cache:
         """Store outputs under ``key`` (replacing any entry)."""
         entry = CacheEntry(task=task, key=key, version=version, outputs=dict(outputs), run=run, action=action,
                            created_at=time.time())
-        body = {"schema": 1, "version": version, "outputs": entry.outputs, "run": run, "action": action,
-                "created_at": entry.created_at}
-        self.data.put_bytes(self._path(task, key), json.dumps(body).encode())
-        self.runs.put_cache(entry)
         self._hits[(task, key)] = entry.outputs
         self._preloaded.pop((task, key), None)
+        self._write_object(entry)
+        self.index(entry)
         return entry
+
+    def _write_object(self, entry: CacheEntry) -> None:
+        """Write ``entry``'s object to the data store (where other machines find it)."""
+        body = {"schema": 1, "version": entry.version, "outputs": entry.outputs, "run": entry.run,
+                "action": entry.action, "created_at": entry.created_at}
+        self.data.put_bytes(self._path(entry.task, entry.key), json.dumps(body).encode(),
+                            parents=entry.task not in self._folders)
+        self._folders.add(entry.task)
 
     def clear(self, task: str | None = None) -> int:
         """Delete entries (of one task, if given) from the index and the data store; return how many."""

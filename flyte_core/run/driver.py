@@ -37,6 +37,8 @@ class RunDriver:
         self.inputs = inputs
         self.backend = backend
         self.recorder = Recorder(session.runs, session.plugins.hook, observers, record)
+        if reuse.cache is not None:  # new entries are indexed by the run's writer, with their actions
+            reuse.cache.index = self.recorder.cache_entry
         self.loop = LoopThread(f"flyte-run-{record.name}")
         self.controller = Controller(run_name=record.name, backend=backend, engine=session.engine,
                                      recorder=self.recorder, loop=self.loop, settings=settings,

@@ -13,6 +13,7 @@ an observer is attached. :meth:`Recorder.close` flushes everything before the ru
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -24,7 +25,7 @@ import attrs
 from flyte_core.errors.core import FlyteUsageError
 from flyte_core.run.events import ActionEvent, RunEvent
 from flyte_core.run.observers import RunObserver
-from flyte_core.runstore.records import ActionRecord, ErrorInfo, EventRecord, LogLine, Phase, RunRecord
+from flyte_core.runstore.records import ActionRecord, CacheEntry, ErrorInfo, EventRecord, LogLine, Phase, RunRecord
 from flyte_core.runstore.sqlrows import NULL_TEXT as _NULL
 from flyte_core.runstore.sqlrows import error_to_json, literals_to_json
 from flyte_core.runstore.store import RunStore
@@ -240,6 +241,11 @@ class Recorder:
             setattr(live, name, value)
         self._put(("action", live.snapshot(), (phase, attempt, now, message)))
 
+    def cache_entry(self, entry: CacheEntry) -> None:
+        """Index a new cache entry in the run store with the run's next batch (in the same
+        transaction as the action that made it) instead of in a transaction of its own."""
+        self._put(("cache", entry, None))
+
     def log(self, action: str, attempt: int, stream: str, text: str) -> None:
         """Record what an action printed or logged (one or more lines); secret values are masked."""
         now = time.time()
@@ -252,6 +258,12 @@ class Recorder:
             self._q.put((_STOP, None, None))
             self._closing.set()
             self._thread.join()
+        late: list[tuple[Any, Any, Any]] = []  # put by a thread that raced the close: written here
+        with contextlib.suppress(queue.Empty):
+            while True:
+                late.append(self._q.get_nowait())
+        if late:
+            self._persist([item for item in late if item[0] is not _STOP])
         for obs in self._observers:
             _safely(obs.close)
 
@@ -324,6 +336,7 @@ class Recorder:
         actions: dict[str, tuple[Any, ...]] = {}
         events: list[EventRecord] = []
         logs: list[LogLine] = []
+        cache: list[CacheEntry] = []
         for kind, obj, extra in items:
             if kind == "action" or kind == "started" or kind == "served":
                 actions[obj[1]] = obj  # the latest state of each action wins
@@ -337,10 +350,16 @@ class Recorder:
                     told.append(obj)
             elif kind == "log":
                 logs.append(obj)
+            elif kind == "cache":
+                cache.append(obj)
         try:
             for run in runs.values():
                 self.store.put_run(run)
-            self.store.write_batch([_row(s) for s in actions.values()], events, logs)
+            rows = [_row(s) for s in actions.values()]
+            if cache:
+                self.store.write_batch(rows, events, logs, cache=cache)
+            else:  # as a store written before write_batch took cache entries is called
+                self.store.write_batch(rows, events, logs)
         except FlyteUsageError as e:  # e.g. a damaged store: its one-line message, once per run
             if not self._store_failed:
                 log.error("%s", e)

@@ -63,6 +63,15 @@ _LOCK_RETRIES = 8
 #: The recorder's upsert of its action rows: a missing text binds as NULL_TEXT (see there).
 _ACTION_UPSERT = insert_sql("actions", ACTION_COLUMNS, key=("run", "action"),
                             nullable=("parent", "grp", "inputs", "outputs", "error", "recovered_from"))
+_EVENT_INSERT = insert_sql("events", EVENT_COLUMNS)
+_LOG_INSERT = insert_sql("logs", LOG_COLUMNS)
+_CACHE_UPSERT = insert_sql("cache", CACHE_COLUMNS, key=("task", "key"))
+
+
+def _cache_row(entry: CacheEntry) -> tuple[Any, ...]:
+    """A cache entry's row, in ``CACHE_COLUMNS`` order."""
+    return (entry.task, entry.key, entry.version, json.dumps(entry.outputs), entry.run, entry.action,
+            entry.created_at)
 
 _T = TypeVar("_T")
 
@@ -199,33 +208,33 @@ class SQLiteRunStore:
         self._write(insert_sql("actions", ACTION_COLUMNS[:-1], key=("run", "action")), rows)
 
     def write_batch(self, actions: Sequence[ActionRow], events: Sequence[EventRecord],
-                    logs: Sequence[LogLine]) -> None:
-        """Upsert action rows (in ``ACTION_COLUMNS`` order) and append events and log lines, all in
-        one transaction: what a run's recorder has gathered since its last batch. A missing text
-        in an action row (parent, group, inputs, outputs, error, recovered from) is None or,
-        quicker to bind, :data:`~flyte_core.runstore.sqlrows.NULL_TEXT`."""
-        action_sql = _ACTION_UPSERT
+                    logs: Sequence[LogLine], cache: Sequence[CacheEntry] = ()) -> None:
+        """Upsert action rows (in ``ACTION_COLUMNS`` order) and cache entries, and append events
+        and log lines, all in one transaction: what a run's recorder has gathered since its last
+        batch. A missing text in an action row (parent, group, inputs, outputs, error, recovered
+        from) is None or, quicker to bind, :data:`~flyte_core.runstore.sqlrows.NULL_TEXT`."""
         event_rows = [(e.run, e.action, e.phase.value, e.attempt, e.at, e.message) for e in events]
         log_rows = [(ln.run, ln.action, ln.attempt, ln.at, ln.stream, ln.line) for ln in logs]
+        cache_rows = [_cache_row(e) for e in cache]
 
         def run() -> None:
             with self._transaction() as conn:
-                for sql, rows in ((action_sql, actions), (insert_sql("events", EVENT_COLUMNS), event_rows),
-                                  (insert_sql("logs", LOG_COLUMNS), log_rows)):
+                for sql, rows in ((_ACTION_UPSERT, actions), (_EVENT_INSERT, event_rows), (_LOG_INSERT, log_rows),
+                                  (_CACHE_UPSERT, cache_rows)):
                     for statement, params in multi_row_statements(sql, rows):
                         conn.execute(statement, params)
-        if actions or event_rows or log_rows:
+        if actions or event_rows or log_rows or cache_rows:
             self._retry(run)
 
     def add_events(self, events: Sequence[EventRecord]) -> None:
         """Append phase changes (one transaction)."""
         rows = [(e.run, e.action, e.phase.value, e.attempt, e.at, e.message) for e in events]
-        self._write(insert_sql("events", EVENT_COLUMNS), rows)
+        self._write(_EVENT_INSERT, rows)
 
     def add_logs(self, lines: Sequence[LogLine]) -> None:
         """Append log lines (one transaction)."""
         rows = [(ln.run, ln.action, ln.attempt, ln.at, ln.stream, ln.line) for ln in lines]
-        self._write(insert_sql("logs", LOG_COLUMNS), rows)
+        self._write(_LOG_INSERT, rows)
 
     def import_run(self, source: str | os.PathLike[str], name: str, labels: Mapping[str, str] = {}) -> bool:
         """Bring run ``name`` up to date from another run-store file of this schema (a copy made
@@ -272,9 +281,7 @@ class SQLiteRunStore:
 
     def put_cache(self, entry: CacheEntry) -> None:
         """Insert or replace a cache entry (by task and key)."""
-        row = (entry.task, entry.key, entry.version, json.dumps(entry.outputs), entry.run, entry.action,
-               entry.created_at)
-        self._write(insert_sql("cache", CACHE_COLUMNS, key=("task", "key")), [row])
+        self._write(_CACHE_UPSERT, [_cache_row(entry)])
 
     def get_cache(self, task: str, key: str) -> CacheEntry | None:
         """The cache entry of ``task`` under ``key``, or None."""

@@ -21,9 +21,10 @@ class RunStore(Protocol):
         ...
 
     def write_batch(self, actions: Sequence[tuple[Any, ...]], events: Sequence[EventRecord],
-                    logs: Sequence[LogLine]) -> None:
+                    logs: Sequence[LogLine], cache: Sequence[CacheEntry] = ()) -> None:
         """Upsert action rows (a run recorder's rows, in the store's column order; a missing text
-        may be ``NULL_TEXT`` instead of None) and append events and log lines, in one transaction."""
+        may be ``NULL_TEXT`` instead of None) and cache entries, and append events and log lines,
+        in one transaction."""
         ...
 
     def add_events(self, events: Sequence[EventRecord]) -> None:

@@ -52,11 +52,12 @@ class DataStore:
             return str(_url_to_fs(url_or_rel, **self.storage_options)[1]) if "://" in url_or_rel else url_or_rel
         return f"{self._root_path}/{url_or_rel.lstrip('/')}"
 
-    def put_bytes(self, rel: str, data: bytes) -> str:
-        """Write ``data`` under the root (parents created); return its URL."""
+    def put_bytes(self, rel: str, data: bytes, parents: bool = True) -> str:
+        """Write ``data`` under the root (its parent folders created, unless ``parents`` is False:
+        the caller knows they exist); return its URL."""
         path = self._path(rel)
         parent = path.rsplit("/", 1)[0]
-        if parent:
+        if parent and parents:
             self.fs.makedirs(parent, exist_ok=True)
         self.fs.pipe_file(path, data)
         return self.url(rel) if "://" not in rel and not rel.startswith("/") else rel
