@@ -57,6 +57,44 @@ def test_inside_git_lists_what_git_would_track(tmp_path: Path) -> None:
     assert bundle_files(root / "pkg") == [".gitignore", "__init__.py", "mod.py"]
 
 
+@pytest.mark.parametrize("in_git", [False, True])
+def test_excluded_stores_are_never_walked_nor_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     in_git: bool) -> None:
+    # A run store and data store inside the project (FLYTE_HOME=./home) hold every run's files:
+    # they are left out of the bundle, and never walked or listed (that took seconds per run).
+    if in_git and shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    root = project(tmp_path / "p")
+    for i in range(50):
+        (root / "home" / "data" / f"a{i}").mkdir(parents=True)
+        (root / "home" / "data" / f"a{i}" / "out.json").write_text("{}")
+    (root / "home" / "runs.db").write_text("sqlite")
+    (root / "sub" / ".flyte").mkdir(parents=True)
+    (root / "sub" / ".flyte" / "state.json").write_text("{}")
+    (root / "sub" / "keep.py").write_text("")
+    if in_git:
+        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    seen: list[str] = []
+    walk, run = os.walk, subprocess.run
+
+    def walking(top: str, *a: object, **kw: object):  # type: ignore[no-untyped-def]
+        for entry in walk(top, *a, **kw):  # type: ignore[arg-type]
+            seen.extend(os.path.join(entry[0], f) for f in entry[2])
+            yield entry
+
+    def running(argv: list[str], *a: object, **kw: object):  # type: ignore[no-untyped-def]
+        out = run(argv, *a, **kw)  # type: ignore[call-overload]
+        if argv[:2] == ["git", "ls-files"]:
+            seen.extend(out.stdout.decode().split("\0"))
+        return out
+
+    monkeypatch.setattr(os, "walk", walking)
+    monkeypatch.setattr(subprocess, "run", running)
+    files = bundle_files(root, exclude=[root / "home" / "data", root / "home" / "runs.db"])
+    assert files == sorted([*EXPECTED, "sub/keep.py"])
+    assert seen and not [f for f in seen if "/home/data/" in f"/{f}" or "/.flyte/" in f"/{f}"]
+
+
 def test_deterministic_and_content_addressed(tmp_path: Path) -> None:
     root = project(tmp_path / "p")
     store = DataStore(str(tmp_path / "store"))

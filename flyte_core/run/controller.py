@@ -173,6 +173,8 @@ class Controller(DirectPath):
         output literals or raises the child's ``flyte.errors`` exception (with ``.info``)."""
         call = _Call(task, self._next_id(parent), parent, dict(inputs), group,
                      dict(custom_context) if custom_context is not None else None)
+        if self._is_plain(task):  # no retry, timeout or recovery: the direct path, as for a call in process
+            return await self._run_plain_async(call)
         return await self._drive_async(self._lifecycle(call), call.action, parent)
 
     # --- the root action ---------------------------------------------------------------------

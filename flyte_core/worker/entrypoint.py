@@ -135,12 +135,15 @@ _SPEC_FIELDS = tuple(f.name for f in attrs.fields(WorkerSpec))
 def worker_spec(
     spec: ActionSpec, *, task: TaskRef, outcome_path: str, conversion: ConversionContext,
     channel_path: str | None, channel_token: str | None, sys_path: Iterable[str] = (),
+    code_root: str | None = None,
 ) -> WorkerSpec:
-    """The :class:`WorkerSpec` for one attempt the controller handed a backend (``spec``)."""
+    """The :class:`WorkerSpec` for one attempt the controller handed a backend (``spec``); its code
+    is imported from ``code_root`` (where the worker sees the code: ``spec.code_root`` if None)."""
     ctx, store = spec.context, conversion.store
     return WorkerSpec(
         run_name=spec.run_name, action=spec.action, attempt=spec.attempt, task=task, task_name=spec.task_name,
-        code_root=spec.code_root, inputs=dict(spec.inputs), outcome_path=outcome_path,
+        code_root=spec.code_root if code_root is None else code_root, inputs=dict(spec.inputs),
+        outcome_path=outcome_path,
         raw_data_path=ctx.raw_data_path, run_base_dir=ctx.run_base_dir,
         data_url=store.root if store is not None else None,
         # Each attempt offloads under its own prefix: workers do not share the host's counter.

@@ -218,8 +218,7 @@ class DockerBackend:
         writer = self._sandbox.writer(spec.task.env.name)
         ws = worker_spec(spec, task=ref, outcome_path="", conversion=self._run.conversion,
                          channel_path=self._server.path,
-                         channel_token=self._server.token_for(spec.action, spec.attempt))
-        ws = attrs.evolve(ws, code_root=self._bundle_dir, sys_path=[])
+                         channel_token=self._server.token_for(spec.action, spec.attempt), code_root=self._bundle_dir)
         if spec.task.env.reusable is not None:
             if self._view is not None and self._view.refers(ws.inputs):  # plain inputs: no thread
                 ws = attrs.evolve(ws, inputs=await asyncio.to_thread(self._view.literals, ws.inputs))
@@ -399,7 +398,7 @@ class DockerBackend:
                 prefix = local_store_path(ws.data_prefix)
                 assert prefix is not None  # the store is local
                 loans.extend(lend([prefix, os.path.join(self._run_dir, spec.action)], folders, self._run_dir, writer))
-            return attrs.evolve(ws, outcome_path=outcome_path).to_json()
+            return {**ws.to_json(), "outcome_path": outcome_path}
 
         try:
             try:
