@@ -81,7 +81,7 @@ def insert_sql(table: str, columns: Sequence[str], key: Sequence[str] = (), upda
     """An INSERT of ``columns``; with ``key``, an upsert that updates every other column (or only
     ``update``) in place (unlike INSERT OR REPLACE this keeps the rowid, so insertion order
     survives updates). A ``nullable`` column takes :data:`NULL_TEXT` (or None) for NULL."""
-    values = ", ".join("NULLIF(?, 0)" if c in nullable else "?" for c in columns)
+    values = ", ".join(f"NULLIF(?, {NULL_TEXT})" if c in nullable else "?" for c in columns)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
     if key:
         updates = ", ".join(f"{c} = excluded.{c}" for c in (update or columns) if c not in key)
