@@ -265,3 +265,18 @@ def test_a_nullable_column_takes_null_text_or_none_and_keeps_every_text() -> Non
         db.execute(statement, params)
     assert db.execute("SELECT k, a, typeof(a), b FROM t ORDER BY k").fetchall() == [
         ("k1", None, "null", None), ("k2", None, "null", "x"), ("k3", "0", "text", "0"), ("k4", "", "text", "")]
+
+
+def test_what_a_thread_puts_as_the_run_closes_is_still_written(session: Session) -> None:
+    # The writer stops at its stop item; a change another thread put after it (a racing close)
+    # used to stay on the queue, never written. close() now writes it.
+    from flyte_core.run import recorder as recorder_module
+    from flyte_core.runstore.records import CacheEntry, RunRecord
+
+    run = RunRecord(name="r-late", task="t", phase=Phase.RUNNING, backend="local", created_at=1.0)
+    rec = recorder_module.Recorder(session.runs, session.plugins.hook, [], run)
+    rec._q.put((recorder_module._STOP, None, None))  # as if close() had just put it
+    rec._thread.join()  # the writer is gone
+    rec.cache_entry(CacheEntry("t", "k", "v", {"o0": 1}, "r-late", "a0", 2.0))
+    rec.close()
+    assert session.runs.get_cache("t", "k") is not None
