@@ -205,8 +205,8 @@ class KubernetesBackend:
         paths = {k: f"{folder}/{k}" for k in ("spec.json", "outcome.json", "log.jsonl")}
         ws = worker_spec(spec, task=task_ref(spec.task, spec.code_root), outcome_path=paths["outcome.json"],
                          conversion=self._run.conversion, channel_path=self._channel_path,
-                         channel_token=self._server.token_for(spec.action, spec.attempt) if self._server else None)
-        ws = attrs.evolve(ws, code_root=self._bundle_dir, sys_path=[])
+                         channel_token=self._server.token_for(spec.action, spec.attempt) if self._server else None,
+                         code_root=self._bundle_dir)
         # The code folder itself is the scratch volume: as the pod's working directory, a folder
         # inside the volume would be made by the runtime, as root.
         confined = confinement(self.opts.security, self._ids, spec.task.env.name, scratch=[self._bundle_dir])
