@@ -71,9 +71,23 @@ def command(argv: Sequence[str], python: str) -> tuple[float, float]:
     (holding a copy of greet.py)."""
     with tempfile.TemporaryDirectory() as home:
         shutil.copy(HERE / "greet.py", home)
-        t0, c0 = time.perf_counter(), _children_cpu()
-        out = subprocess.run(list(argv), env=_env(home, python), cwd=home, capture_output=True, text=True, timeout=600)
-        seconds, cpu = time.perf_counter() - t0, _children_cpu() - c0
+        return command_in(home, argv, python)
+
+
+def cold_hit(python: str, home: str) -> tuple[float, float]:
+    """Wall and CPU time of ``python coldhit.py`` in ``home``, whose first run filled the cache."""
+    script = Path(home) / "coldhit.py"
+    if not script.exists():
+        shutil.copy(HERE / "coldhit.py", script)
+        command_in(home, [python, "coldhit.py"], python)
+    return command_in(home, [python, "coldhit.py"], python)
+
+
+def command_in(home: str, argv: Sequence[str], python: str) -> tuple[float, float]:
+    """Wall and CPU time of one command run in ``home`` (its FLYTE_HOME and working directory)."""
+    t0, c0 = time.perf_counter(), _children_cpu()
+    out = subprocess.run(list(argv), env=_env(home, python), cwd=home, capture_output=True, text=True, timeout=600)
+    seconds, cpu = time.perf_counter() - t0, _children_cpu() - c0
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed:\n{out.stdout[-2000:]}{out.stderr[-3000:]}")
     return seconds, cpu
@@ -112,6 +126,27 @@ def main_table() -> list[Row]:
               "fan": f"fan, gather of {N} async calls (us/action)",
               "map": f"flyte.map over {N} sync items (us/item)",
               "cache": f"cache hit inside a run, {N} calls (us/action)"}
+    hit_label = "cache hit in a new process, over import flyte (s)"
+    # One home per system for the new-process hit: its first run fills the cache, the rest hit.
+    homes = {sys_name: tempfile.mkdtemp(prefix=f"bench-coldhit-{sys_name}-") for sys_name, _, _ in systems[:-1]}
+    try:
+        _measure(systems, labels, hit_label, homes, samples, cpu)
+    finally:
+        for home in homes.values():
+            shutil.rmtree(home, ignore_errors=True)
+    rows = []
+    for label in [*labels.values(), *cold_commands(CORE, False), hit_label]:
+        core = median(samples[(label, "core")])
+        f2 = median(samples[(label, "flyte2")]) if (label, "flyte2") in samples else None
+        plain = median(samples[(label, "plain")]) if (label, "plain") in samples else None
+        f2_cpu = median(cpu[(label, "flyte2")]) if (label, "flyte2") in cpu else None
+        rows.append((label, core, f2, plain, median(cpu[(label, "core")]), f2_cpu))
+    return rows
+
+
+def _measure(systems: list[tuple[str, str, bool]], labels: dict[str, str], hit_label: str, homes: dict[str, str],
+             samples: dict[tuple[str, str], list[float]], cpu: dict[tuple[str, str], list[float]]) -> None:
+    """Fill ``samples`` and ``cpu`` with REPEAT rounds of every workload and command, interleaved."""
     for _ in range(REPEAT):
         for w in labels:
             for sys_name, python, plain in systems:
@@ -123,14 +158,10 @@ def main_table() -> list[Row]:
                 wall, used = command(argv, python)
                 samples.setdefault((label, sys_name), []).append(wall)
                 cpu.setdefault((label, sys_name), []).append(used)
-    rows = []
-    for label in [*labels.values(), *cold_commands(CORE, False)]:
-        core = median(samples[(label, "core")])
-        f2 = median(samples[(label, "flyte2")]) if (label, "flyte2") in samples else None
-        plain = median(samples[(label, "plain")]) if (label, "plain") in samples else None
-        f2_cpu = median(cpu[(label, "flyte2")]) if (label, "flyte2") in cpu else None
-        rows.append((label, core, f2, plain, median(cpu[(label, "core")]), f2_cpu))
-    return rows
+            # The hit's time over this round's `import flyte`, taken just before it.
+            wall, used = cold_hit(python, homes[sys_name])
+            samples.setdefault((hit_label, sys_name), []).append(wall - samples[("import flyte (s)", sys_name)][-1])
+            cpu.setdefault((hit_label, sys_name), []).append(used - cpu[("import flyte (s)", sys_name)][-1])
 
 
 def growth_table() -> list[tuple[str, int, str, float, float, float]]:

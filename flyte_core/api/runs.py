@@ -42,14 +42,14 @@ def _init(
     (``endpoint``, ``project``, ...) are accepted with a notice that they have no effect here
     (``Session.notices``); an unknown keyword is a TypeError."""
     global _default
-    from flyte_core.storage.config import Storage, configure
-
     notices = compat_kwargs.check("init", flyte2, compat_kwargs.INIT)
-    if isinstance(storage, Storage):  # flyte.storage.S3(...) etc.: settings for that store, not a data URL
-        configure(storage)
+    if storage is not None and not isinstance(storage, str):
+        from flyte_core.storage.config import Storage, configure  # only for a flyte.storage object
+
+        if not isinstance(storage, Storage):
+            raise TypeError(f"init(storage=...) takes a data store URL or a flyte.storage object, got {storage!r}.")
+        configure(storage)  # flyte.storage.S3(...) etc.: settings for that store, not a data URL
         storage = None
-    elif storage is not None and not isinstance(storage, str):
-        raise TypeError(f"init(storage=...) takes a data store URL or a flyte.storage object, got {storage!r}.")
     session = Session(config=config, backend=backend, backend_options=backend_options, data_url=storage,
                       run_store=run_store, root_dir=root_dir)
     session.notices.extend(notices)

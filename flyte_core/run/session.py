@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import socket
 import threading
 import time
@@ -390,4 +389,5 @@ class Session:
 
 
 def _new_run_name() -> str:
-    return "r" + secrets.token_hex(5)
+    # What secrets.token_hex(5) returns, without importing secrets (random, hmac, base64) at start-up.
+    return "r" + os.urandom(5).hex()

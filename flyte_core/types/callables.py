@@ -9,8 +9,6 @@ task. Both sides need the same Python version.
 
 from __future__ import annotations
 
-import base64
-import pickle
 from typing import Any
 
 from flyte_core.types.common import mismatch
@@ -21,7 +19,11 @@ from flyte_core.types.transformer import ConversionContext, Converter
 
 def dumps(value: Any) -> str:
     """``value`` pickled with cloudpickle, as base64 text; a TypeError saying what could not be pickled."""
-    import cloudpickle  # on first use: every plugin manager registers this transformer
+    # Imported on first use: every plugin manager registers this transformer, few runs move a function.
+    import base64
+    import pickle
+
+    import cloudpickle
 
     try:
         data = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
@@ -34,6 +36,9 @@ def dumps(value: Any) -> str:
 
 def loads(payload: str) -> Any:
     """The value :func:`dumps` wrote."""
+    import base64
+    import pickle
+
     return pickle.loads(base64.b64decode(payload))
 
 
@@ -50,6 +55,8 @@ class CallableT:
             return dumps(v)
 
         def to_python(p: str, _ctx: ConversionContext) -> Any:
+            import pickle  # loads imported it
+
             try:
                 return loads(p)
             except (pickle.UnpicklingError, AttributeError, ImportError) as e:

@@ -3,7 +3,6 @@ converts whole input and output maps, naming the task and parameter in every err
 
 from __future__ import annotations
 
-import hashlib
 import json
 import typing
 from collections.abc import Callable, Mapping
@@ -80,6 +79,8 @@ class TypeEngine:
         ):
             data = json.dumps(payload, separators=(",", ":")).encode()
             if len(data) > self.offload_bytes:
+                import hashlib  # only offloaded values are hashed here: most processes never need it
+
                 uri = ctx.store.put_bytes(ctx.new_path(".json"), data)
                 # The content hash lets caches key on the value, not on where it was written.
                 return {"t": conv.transformer, "v": conv.version, "uri": uri, "hash": hashlib.sha256(data).hexdigest()}

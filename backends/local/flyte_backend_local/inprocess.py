@@ -8,7 +8,6 @@ pool; a sync child called from a sync body runs inline in the caller's (blocked)
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import threading
 from collections.abc import Iterator, Mapping
@@ -45,6 +44,8 @@ class _Aborted(BaseException):
 
 def _raise_in(thread_id: int, exc: type[BaseException]) -> None:
     """Deliver ``exc`` to a thread at its next bytecode (a thread cannot be killed in Python)."""
+    import ctypes  # only timeouts and aborts need it
+
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc))
 
 

@@ -8,6 +8,21 @@ dicts, Optionals, enums, datetimes, other records, files, frames or the class it
 :data:`DATACLASS` and :data:`ATTRS` are the transformers, for embedders that register them by hand.
 """
 
-from flyte_types_dataclasses.record import ATTRS, DATACLASS, RecordTransformer
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flyte_types_dataclasses.record import ATTRS, DATACLASS, RecordTransformer
 
 __all__ = ["ATTRS", "DATACLASS", "RecordTransformer"]
+
+
+def __getattr__(name: str) -> Any:
+    # The transformers load on first use: the plugin's hook imports them for the first record type
+    # a run meets, so a process whose tasks take none never pays for them.
+    if name in __all__:
+        from flyte_types_dataclasses import record
+
+        return getattr(record, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

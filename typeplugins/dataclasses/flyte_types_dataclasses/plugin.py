@@ -15,7 +15,6 @@ from typing import Any
 import attrs
 
 from flyte_core.extend import TypeTransformer, hookimpl
-from flyte_types_dataclasses.record import ATTRS, DATACLASS
 
 
 @hookimpl(trylast=True)
@@ -34,7 +33,11 @@ def flyte_type_transformer(python_type: Any, hint: Any) -> TypeTransformer | Non
         if target is not python_type and typing.get_origin(target) is not python_type:
             return None
     if dataclasses.is_dataclass(python_type):
+        from flyte_types_dataclasses.record import DATACLASS  # on the first record type: most runs have none
+
         return DATACLASS
     if attrs.has(python_type):
+        from flyte_types_dataclasses.record import ATTRS
+
         return ATTRS
     return None
