@@ -25,7 +25,8 @@ Worker host (backends running task bodies in other processes, containers, pods)
     in a process of the backend's own) and writes the outcome (:func:`write_outcome`), which the
     backend reads back with :func:`read_outcome`; a backend with a connection of its own to a
     long-lived worker passes both inline instead (:meth:`WorkerSpec.to_json`, :func:`outcome_to_json`,
-    :func:`outcome_from_json`). Nested task calls of worker bodies reach the run's
+    :func:`outcome_from_json`); such a worker may borrow an attempt's store folders only when it first
+    writes one (:func:`lend_on_write`, :func:`forget_loan`). Nested task calls of worker bodies reach the run's
     controller (``BackendRun.controller``, a :class:`RunController`) through a :class:`ChannelServer`
     the backend starts. :func:`make_bundle` packs the project's code into the data store for workers
     to :func:`extract_bundle`. Workers load the session's plugins too (the installed ones, and those the
@@ -140,6 +141,8 @@ if TYPE_CHECKING:
     from flyte_core.runtime.context import ActionID as ActionID
     from flyte_core.runtime.context import TaskContext as TaskContext
     from flyte_core.runtime.context import current as current_context
+    from flyte_core.runtime.loans import forget as forget_loan
+    from flyte_core.runtime.loans import lend_on_write as lend_on_write
     from flyte_core.runtime.logcapture import LineSink as LineSink
     from flyte_core.runtime.logcapture import installed as capture_output
     from flyte_core.runtime.logcapture import sink as output_sink
@@ -251,6 +254,7 @@ _BY_MODULE: dict[str, str] = {
     "flyte_core.runstore.sqlite": "SQLiteRunStore",
     "flyte_core.runstore.store": "RunStore",
     "flyte_core.runtime.context": "TaskContext ActionID current:current_context",
+    "flyte_core.runtime.loans": "lend_on_write forget:forget_loan",
     "flyte_core.runtime.logcapture": "LineSink installed:capture_output sink:output_sink",
     "flyte_core.runtime.reportpage": "REPORT_FILE report_url",
     "flyte_core.security.names": "check_name optional_name inside NAME_RULE",
@@ -300,7 +304,7 @@ __all__ = [
     "controller_alive", "to_device", "RawContainerTask", "ContainerCall",
     # Worker host (out-of-process backends)
     "WorkerSpec", "worker_spec", "write_outcome", "read_outcome", "outcome_to_json", "outcome_from_json",
-    "run_worker_attempt", "worker_main",
+    "run_worker_attempt", "worker_main", "lend_on_write", "forget_loan",
     "worker_exit_code", "flush_worker_output", "find_task", "WORKER_SCHEMA_VERSION", "ChannelServer",
     "make_bundle", "extract_bundle", "bundle_files", "BundleError",
     "CHANNEL_PATH_LIMIT", "task_ref", "is_nested_function", "tell_finished", "watch_controller",

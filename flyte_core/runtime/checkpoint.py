@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from flyte_core.runtime.loans import writable
+
 if TYPE_CHECKING:
     from flyte_core.runtime.context import TaskContext
 
@@ -234,7 +236,7 @@ class Checkpoint(BaseCheckpoint):
         (an object store makes an object visible at close, so there it is written directly)."""
         from fsspec.core import url_to_fs
 
-        fs, path = url_to_fs(self._dest)
+        fs, path = url_to_fs(writable(self._dest))
         fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
         if "file" not in fs.protocol and "local" not in fs.protocol:
             with fs.open(path, "wb") as out:

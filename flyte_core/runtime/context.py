@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from flyte_core.runtime.loans import writable
+
 if TYPE_CHECKING:
     from flyte_core.runtime.checkpoint import Checkpoint, CheckpointPaths
     from flyte_core.runtime.dispatcher import Dispatcher
@@ -100,8 +102,9 @@ class TaskContext:
 
     @property
     def output_path(self) -> str:
-        """This action's folder in the data store (its report and checkpoints live there)."""
-        return f"{self.run_base_dir.rstrip('/')}/{self.action.name}"
+        """This action's folder in the data store (its report and checkpoints live there), ready to
+        be written (a warm worker borrows it from its host first: :mod:`flyte_core.runtime.loans`)."""
+        return writable(f"{self.run_base_dir.rstrip('/')}/{self.action.name}")
 
     @property
     def input_path(self) -> str | None:

@@ -18,6 +18,8 @@ import attrs
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
+from flyte_core.runtime.loans import writable
+
 if TYPE_CHECKING:
     from flyte_core.runtime.context import TaskContext
 
@@ -133,7 +135,7 @@ def report_url(run_base_dir: str, action: str) -> str:
 def write_report(report: Report, url: str) -> None:
     """Render ``report`` and write it to ``url`` (any fsspec URL or local path)."""
     data = report.get_final_report().encode("utf-8")
-    fs, path = url_to_fs(url)
+    fs, path = url_to_fs(writable(url))
     fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
     if isinstance(fs, LocalFileSystem):
         # A UI may read the file while the task flushes again: write beside it and rename, so

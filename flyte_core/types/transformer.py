@@ -23,12 +23,16 @@ class ConversionContext:
 
     store: DataStore | None = None
     prefix: str = ""
+    #: Called with ``prefix`` before a path under it is handed out (a warm worker borrows the folder
+    #: from its host then: :func:`flyte_core.runtime.loans.writable`); returns ``prefix``.
+    writable: Callable[[str], str] | None = None
     # itertools.count: next() is atomic, and actions of one run convert concurrently.
     _counter: Iterator[int] = attrs.field(factory=lambda: itertools.count(1))
 
     def new_path(self, suffix: str = "") -> str:
-        """A fresh store path under ``prefix`` for one offloaded part."""
-        return f"{self.prefix.rstrip('/')}/{next(self._counter)}{suffix}"
+        """A fresh store path under ``prefix`` for one offloaded part, about to be written."""
+        prefix = self.prefix if self.writable is None else self.writable(self.prefix)
+        return f"{prefix.rstrip('/')}/{next(self._counter)}{suffix}"
 
 
 @attrs.frozen

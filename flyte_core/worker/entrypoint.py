@@ -320,10 +320,11 @@ def _task_kinds(refs: PluginRefs) -> TaskKindRegistry:
 def _engine(spec: WorkerSpec) -> tuple[Any, ConversionContext]:
     """A type engine and conversion context built like the session's (see Session.__init__); each
     attempt gets its own context (its own offload prefix)."""
+    from flyte_core.runtime.loans import writable
     from flyte_core.types.transformer import ConversionContext
 
     engine, store = _process_engine(spec.data_url, _refs(spec))
-    return engine, ConversionContext(store=store, prefix=spec.data_prefix)
+    return engine, ConversionContext(store=store, prefix=spec.data_prefix, writable=writable)
 
 
 def _import_traceback(e: BaseException) -> str:

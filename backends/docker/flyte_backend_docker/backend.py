@@ -382,27 +382,35 @@ class DockerBackend:
                               writer: tuple[int, int] | None) -> ActionOutcome:
         """Run one attempt on a warm container of its environment's pool. Its spec and outcome travel on
         the pool's control connection (an outcome too long for it comes back through a file in the
-        worker's own folder), and its store folders are lent to the worker while it runs (see ``lending``)."""
+        worker's own folder). Its store folders are lent to the worker while it runs, each only once
+        the worker asks for it before writing there (see ``lending``): most attempts write neither."""
         assert self._pools is not None and self._watch is not None
         self._live[spec.action] = spec.attempt
         started = time.monotonic()
         loans: list[Loan] = []
-        outcome_path = ""
+        outcome_path, chosen = "", ""
+        local = self._run_dir is not None and local_store_path(ws.data_prefix) is not None
 
         def place(worker: str) -> dict[str, Any]:
-            """Called once a worker is chosen: the attempt's folders lent to it, and its spec."""
-            nonlocal outcome_path
-            folders = self._workers[worker]
-            outcome_path = os.path.join(folders.specs, f"{spec.action}-{spec.attempt}.outcome.json")
-            if self._run_dir is not None and folders.data is not None:
-                prefix = local_store_path(ws.data_prefix)
-                assert prefix is not None  # the store is local
-                loans.extend(lend([prefix, os.path.join(self._run_dir, spec.action)], folders, self._run_dir, writer))
+            """Called once a worker is chosen: the attempt's spec for it."""
+            nonlocal outcome_path, chosen
+            chosen = worker
+            outcome_path = os.path.join(self._workers[worker].specs, f"{spec.action}-{spec.attempt}.outcome.json")
             return {**ws.to_json(), "outcome_path": outcome_path}
+
+        def borrow(folder: str) -> None:
+            """Lend the attempt's ``data`` folder (its offloaded values) or its ``action`` folder
+            (checkpoints, report) to its worker, which asked before writing there."""
+            folders = self._workers[chosen]
+            assert self._run_dir is not None and folders.data is not None
+            path = local_store_path(ws.data_prefix) if folder == "data" else os.path.join(self._run_dir, spec.action)
+            assert path is not None
+            if all(loan.place != path for loan in loans):  # asked again (by another thread): lent already
+                loans.extend(lend([path], folders, self._run_dir, writer))
 
         try:
             try:
-                result = await self._pools.execute(spec, tag, place)
+                result = await self._pools.execute(spec, tag, place, borrow if local else None)
             except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
                 return engine_gone(spec, EngineGone(
                     f"the Docker engine cannot be reached: it restarted or stopped ({e})"))

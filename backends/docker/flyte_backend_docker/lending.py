@@ -2,23 +2,26 @@
 
 A warm worker serves many attempts of its environment, but its mounts are fixed when its container
 starts. So it mounts its run's folder of the data store **read-only** and writes only folders of its
-own: ``<run>/.pool/<worker>`` in the store (where its attempts' store folders live while they run)
-and a private folder beside the run's temporary files (its attempts' spec and outcome files).
+own: ``<run>/.pool/<worker>`` in the store (where its attempts' store folders live while they are
+lent) and a private folder beside the run's temporary files (its attempts' outcome files).
 
-Before an attempt goes to a worker, the controller *lends* it the attempt's store folders: each one
-(its offloaded values, ``<run>/data/<action>-<attempt>``; its action's folder of checkpoints and
-report, ``<run>/<action>``) is made (or, for an action's folder that earlier attempts filled, moved)
-inside the worker's own folder, and a symlink at its usual place points there. The attempt writes
-through the usual paths, which is what its outcome records. When the attempt ends the controller
-takes the folders back: the symlink goes and the folder moves back to its place, out of the
-worker's reach; a file the worker also linked from elsewhere in its folder is replaced by a copy,
-so the worker cannot change it later. So a worker can write its running attempts' folders and the
-run's raw data folder (as every task container can), never another action's data.
+An attempt has two store folders: its offloaded values (``<run>/data/<action>-<attempt>``) and its
+action's folder of checkpoints and report (``<run>/<action>``). Most attempts write neither, so
+neither is lent up front: the first time an attempt is about to write one, its worker asks for it
+(``flyte_core.runtime.loans``) and the controller *lends* it: the folder is made (or, for an
+action's folder that earlier attempts filled, moved) inside the worker's own folder, and a symlink
+at its usual place points there. The attempt writes through the usual paths, which is what its
+outcome records. When the attempt ends the controller takes the folders back: the symlink goes and
+the folder moves back to its place, out of the worker's reach (one left empty is removed instead);
+a file the worker also linked from elsewhere in its folder is replaced by a copy, so the worker
+cannot change it later. So a worker can write its running attempts' folders and the run's raw data
+folder (as every task container can), never another action's data.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -63,28 +66,27 @@ def lend(paths: list[str], folders: WorkerFolders, run_dir: str, writer: tuple[i
     """Lend the store folders ``paths`` (inside ``run_dir``) to the worker owning ``folders``.
 
     Written for few system calls: this runs for every attempt on a warm container, and most lend
-    folders that do not exist yet (an action's first attempt)."""
+    folders that do not exist yet (an action's first attempt): the worker's folder is made and
+    linked, and only when something is already at the usual place is it looked at."""
     assert folders.data is not None
     loans = []
     for place in paths:
         rel = place[len(run_dir) + 1:] if place.startswith(run_dir + os.sep) else os.path.relpath(place, run_dir)
         held = os.path.join(folders.data, rel)
-        try:
-            st = os.lstat(place)
-        except FileNotFoundError:
-            st = None
-        if st is not None and stat.S_ISDIR(st.st_mode):
-            os.makedirs(os.path.dirname(held), exist_ok=True)
-            os.rename(place, held)  # an action's folder with earlier attempts' checkpoints
-            give(held, writer)
-        else:
-            if st is not None:
-                os.unlink(place)  # a link left by a controller that died mid-attempt
-            _own_folder(held, writer)
+        _own_folder(held, writer)
         try:
             os.symlink(held, place)
-        except FileNotFoundError:
+        except FileNotFoundError:  # the place's parent, the first time
             os.makedirs(os.path.dirname(place), exist_ok=True)
+            os.symlink(held, place)
+        except FileExistsError:
+            st = os.lstat(place)
+            if stat.S_ISDIR(st.st_mode):  # an action's folder with earlier attempts' checkpoints
+                os.rmdir(held)  # made just above, empty
+                os.rename(place, held)
+                give(held, writer)
+            else:
+                os.unlink(place)  # a link left by a controller that died mid-attempt
             os.symlink(held, place)
         loans.append(Loan(place, held))
     return loans
@@ -127,21 +129,22 @@ def _own_folder(path: str, writer: tuple[int, int] | None) -> None:
 
 
 def reclaim(loans: list[Loan]) -> None:
-    """Take lent folders back to their places, out of the worker's reach."""
+    """Take lent folders back to their places, out of the worker's reach. A folder the attempt left
+    empty (most are) is removed instead: nothing was written there, so nothing comes back."""
     for loan in loans:
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             os.unlink(loan.place)  # our link (a folder there is not ours to remove: it stays)
         try:
-            st = os.lstat(loan.held)
+            os.rmdir(loan.held)  # never follows a link: one the worker put there fails as not a folder
+            continue
         except FileNotFoundError:
-            st = None
-        if st is not None and stat.S_ISDIR(st.st_mode):
-            os.rename(loan.held, loan.place)
-            _unshare(loan.place)
-        else:  # gone, or replaced by a link to elsewhere: the attempt left nothing there
-            if st is not None:
-                os.unlink(loan.held)
-            os.makedirs(loan.place, exist_ok=True)
+            continue  # gone: the attempt left nothing there
+        except OSError as e:
+            if e.errno != errno.ENOTEMPTY and e.errno != errno.EEXIST:
+                os.unlink(loan.held)  # replaced by a link to elsewhere (or a file): nothing comes back
+                continue
+        os.rename(loan.held, loan.place)
+        _unshare(loan.place)
 
 
 def forget(folders: WorkerFolders) -> None:

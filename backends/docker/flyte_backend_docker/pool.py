@@ -90,6 +90,7 @@ class _Attempt:
     done: asyncio.Future[dict[str, Any]] = attrs.field(factory=lambda: asyncio.get_running_loop().create_future())
     tail: deque[str] = attrs.field(factory=lambda: deque(maxlen=TAIL_LINES))
     lent: bool = False  # waiting for its children: its place may be taken
+    borrow: Callable[[str], None] | None = None  # lends one of its store folders when its worker asks
 
 
 @attrs.define(eq=False)
@@ -226,9 +227,12 @@ class PoolManager:
         self._server = await asyncio.start_unix_server(self._serve, path=self.path, limit=MAX_MESSAGE)
         self._reaper = asyncio.ensure_future(self._reap())
 
-    async def execute(self, spec: ActionSpec, tag: str, place: Callable[[str], dict[str, Any]]) -> PoolResult:
+    async def execute(self, spec: ActionSpec, tag: str, place: Callable[[str], dict[str, Any]],
+                      borrow: Callable[[str], None] | None = None) -> PoolResult:
         """Run an attempt on a replica of its environment's pool; ``place(worker_id)``, called once the
-        replica is chosen, readies what that replica needs for it and returns its worker spec (JSON)."""
+        replica is chosen, readies what that replica needs for it and returns its worker spec (JSON).
+        With ``borrow``, the worker writes the attempt's store folders only after asking for each
+        (``"data"`` or ``"action"``): ``borrow(folder)`` lends it, on this loop, before the reply."""
         assert spec.task is not None and spec.task.env.reusable is not None
         if (pool := self.pools.get(key := pool_key(spec, tag))) is None:
             pool = self.pools[key] = Pool(self, spec.task.env.reusable, spec, tag)
@@ -245,10 +249,11 @@ class PoolManager:
         except Exception:
             pool.notify()
             raise
-        attempt = r.running[aid] = self._attempts[spec.action] = _Attempt(spec, aid, exclusive, pool)
+        attempt = r.running[aid] = self._attempts[spec.action] = _Attempt(spec, aid, exclusive, pool, borrow=borrow)
         try:
             assert r.writer is not None
-            r.writer.write((json.dumps({"run": aid, "spec": worker_spec}, separators=(",", ":")) + "\n").encode())
+            msg = {"run": aid, "spec": worker_spec, **({"borrow": True} if borrow is not None else {})}
+            r.writer.write((json.dumps(msg, separators=(",", ":")) + "\n").encode())
             try:
                 reply = await asyncio.wait_for(asyncio.shield(attempt.done), spec.timeout)
             except TimeoutError:
@@ -365,13 +370,15 @@ class PoolManager:
             r.pool.notify()
             while line := await reader.readline():
                 msg = json.loads(line)
-                attempt = r.running.get(msg.get("log") or msg.get("done") or "")
+                attempt = r.running.get(msg.get("log") or msg.get("done") or msg.get("borrow") or "")
                 if attempt is None:
                     continue
                 if "log" in msg:
                     text = str(msg.get("line", ""))
                     attempt.tail.append(text)
                     self._emit(attempt.spec, str(msg.get("stream", "stdout")), text)
+                elif "borrow" in msg:
+                    writer.write(_lent(attempt, msg.get("folder")))
                 elif not attempt.done.done():
                     attempt.done.set_result(msg)
         except (OSError, ValueError):
@@ -402,6 +409,18 @@ class PoolManager:
                     idle = now - r.idle_since
                     if idle >= idle_ttl or (idle >= scaledown and len(pool.replicas) > pool.policy.min_replicas):
                         self.stop(r, IDLE)
+
+
+def _lent(attempt: _Attempt, folder: Any) -> bytes:
+    """The reply to a worker asking for one of ``attempt``'s store folders, lent first."""
+    reply: dict[str, Any] = {"lent": attempt.aid, "folder": folder}
+    try:
+        if attempt.borrow is None or folder not in ("data", "action"):
+            raise ValueError(f"attempt {attempt.aid} has no store folder {folder!r} to lend")
+        attempt.borrow(folder)
+    except Exception as e:  # the worker's write fails with this, not the whole replica
+        reply["error"] = f"{type(e).__name__}: {e}"
+    return (json.dumps(reply, separators=(",", ":")) + "\n").encode()
 
 
 def _seconds(value: int | timedelta) -> float:

@@ -8,7 +8,11 @@ The worker unpacks the run's code bundle once, connects to the pool's control so
 - host -> worker ``{"run": ID, "spec": SPEC}``: run the attempt ID (``<action>-<attempt>``) whose
   :class:`~flyte_core.worker.entrypoint.WorkerSpec` is SPEC (its JSON object), in a thread of its own
   (the pool sends a second attempt before the first ended only to async tasks, up to the policy's
-  ``concurrency``, or while the first waits for its children);
+  ``concurrency``, or while the first waits for its children). With ``"borrow": true`` (a local
+  data store) the attempt's store folders are not lent to the worker yet: the first time the
+  attempt is about to write one, the worker asks for it and waits for the answer:
+- worker -> host ``{"borrow": ID, "folder": "data"|"action"}``; host -> worker ``{"lent": ID,
+  "folder": ...}`` once it is lent, with ``"error"`` when it could not be (the write fails with it);
 - worker -> host ``{"log": ID, "stream": "stdout"|"stderr", "line": TEXT}``: a line the attempt
   printed (captured per attempt by :mod:`flyte_core.runtime.logcapture`; it also reaches the container's
   own output, which the pool quotes if the worker dies);
@@ -26,6 +30,7 @@ the host closes the connection; a timed-out or aborted attempt is stopped by kil
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
@@ -36,6 +41,8 @@ from typing import Any
 
 #: Longest line sent in one message; longer ones are cut in pieces (the host reads lines whole).
 MAX_LINE = 32 * 1024
+#: How long an attempt waits for the host to lend it a folder (a few file-system calls on its side).
+BORROW_TIMEOUT = 120.0
 #: Longest outcome sent in a message (the host reads messages up to 16 MiB); a longer one (a huge
 #: error message) goes to the spec's outcome file.
 MAX_INLINE_OUTCOME = 8 * 1024 * 1024
@@ -49,6 +56,30 @@ class Control:
         self._sock.connect(path)
         self._lock = threading.Lock()
         self._rfile = self._sock.makefile("rb")
+        #: (attempt, folder) -> [answered, error]: borrowings waiting for the host's answer.
+        self._asked: dict[tuple[str, str], tuple[threading.Event, list[str]]] = {}
+
+    def borrow(self, aid: str, folder: str) -> None:
+        """Ask the host to lend attempt ``aid``'s store ``folder`` and wait until it is (an OSError
+        saying why when it cannot be)."""
+        answered, error = self._asked[(aid, folder)] = (threading.Event(), [])
+        try:
+            self.send({"borrow": aid, "folder": folder})
+            if not answered.wait(BORROW_TIMEOUT):
+                raise OSError(f"the host did not lend the {folder} folder of attempt {aid} "
+                              f"within {BORROW_TIMEOUT:.0f} s")
+        finally:
+            self._asked.pop((aid, folder), None)
+        if error:
+            raise OSError(f"the host could not lend the {folder} folder of attempt {aid}: {error[0]}")
+
+    def answered(self, msg: dict[str, Any]) -> None:
+        """The host's answer to :meth:`borrow` (ignored when nobody waits for it any more)."""
+        waiting = self._asked.get((str(msg.get("lent")), str(msg.get("folder"))))
+        if waiting is not None:
+            if "error" in msg:
+                waiting[1].append(str(msg["error"]))
+            waiting[0].set()
 
     def send(self, msg: dict[str, Any]) -> None:
         """Send one message (whole: attempts in other threads send too)."""
@@ -81,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         for msg in control.messages():
             aid, spec = msg.get("run"), msg.get("spec")
             if isinstance(aid, str) and isinstance(spec, dict):
-                threads.submit(run_attempt, control, aid, spec)
+                threads.submit(run_attempt, control, aid, spec, msg.get("borrow") is True)
+            elif "lent" in msg:
+                control.answered(msg)
     return 0
 
 
@@ -120,13 +153,16 @@ class Threads:
             fn, args = self._jobs.get()
 
 
-def run_attempt(control: Control, aid: str, data: dict[str, Any]) -> None:
-    """Run attempt ``aid`` of spec ``data``, forwarding what it prints; then send its outcome."""
+def run_attempt(control: Control, aid: str, data: dict[str, Any], borrow: bool = False) -> None:
+    """Run attempt ``aid`` of spec ``data``, forwarding what it prints; then send its outcome. With
+    ``borrow``, its store folders are asked for when it first writes one."""
     import traceback
 
     from flyte_core.extend import (
         LineSink,
         WorkerSpec,
+        forget_loan,
+        lend_on_write,
         outcome_to_json,
         output_sink,
         run_worker_attempt,
@@ -141,9 +177,14 @@ def run_attempt(control: Control, aid: str, data: dict[str, Any]) -> None:
     lines = LineSink(forward)
     reply: dict[str, Any] = {"done": aid}
     text: str | None = None
+    folders: dict[str, str] = {}
     with output_sink(lines):
         try:
             spec = WorkerSpec.from_json(data)
+            if borrow:  # as the attempt's own paths spell them (ConversionContext.prefix, output_path)
+                folders = {"data": spec.data_prefix, "action": f"{spec.run_base_dir.rstrip('/')}/{spec.action}"}
+                for folder, path in folders.items():
+                    lend_on_write(path, functools.partial(control.borrow, aid, folder))
             _preload(spec)
             outcome = run_worker_attempt(spec)
             encoded = json.dumps(outcome_to_json(outcome), separators=(",", ":"))
@@ -157,6 +198,8 @@ def run_attempt(control: Control, aid: str, data: dict[str, Any]) -> None:
             traceback.print_exc()  # into this attempt's log, where the host quotes it from
             reply["exit"] = 1
         finally:
+            for path in folders.values():
+                forget_loan(path)
             for stream in (sys.stdout, sys.stderr):
                 try:
                     stream.flush()

@@ -132,8 +132,9 @@ def wheelhouse_key(packages: Sequence[Path], extra_requirements: Sequence[str],
     h.update(json.dumps({"python": list(python or sys.version_info[:2]), "platform": sysconfig.get_platform(),
                          "extra": list(extra_requirements)}).encode())
     for package in packages:
+        name = distribution_name(package)  # once: parsing its pyproject.toml per file cost 100 ms a run
         for rel, path in _source_files(package):
-            h.update(f"{distribution_name(package)}:{rel}\0".encode())
+            h.update(f"{name}:{rel}\0".encode())
             h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()[:20]
 

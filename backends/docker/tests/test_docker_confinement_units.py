@@ -82,14 +82,35 @@ def test_a_warm_worker_borrows_an_attempts_folders_and_gives_them_back(tmp_path:
     assert not os.path.exists(folders.data) and not os.path.exists(folders.specs)
 
 
-def test_a_lent_folder_the_worker_replaced_by_a_link_comes_back_empty(tmp_path: Path) -> None:
-    run_dir = tmp_path / "r1"
+def test_a_lent_folder_the_worker_replaced_by_a_link_brings_nothing_back(tmp_path: Path) -> None:
+    run_dir, elsewhere = tmp_path / "r1", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "f").write_text("host")
     folders = worker_folders(str(tmp_path), str(run_dir), "w2", None)
     (loan,) = lend([str(run_dir / "a3")], folders, str(run_dir), None)
     os.rmdir(loan.held)
-    os.symlink("/etc", loan.held)  # the worker points its folder elsewhere
+    os.symlink(elsewhere, loan.held)  # the worker points its folder elsewhere
     reclaim([loan])
-    assert (run_dir / "a3").is_dir() and not (run_dir / "a3").is_symlink() and not os.listdir(run_dir / "a3")
+    assert not os.path.lexists(run_dir / "a3") and not os.path.lexists(loan.held)
+    assert os.listdir(elsewhere) == ["f"]  # the link's target is neither moved nor emptied
+
+
+def test_a_folder_an_attempt_left_empty_is_removed_and_a_retry_gets_its_checkpoints(tmp_path: Path) -> None:
+    run_dir = tmp_path / "r1"
+    folders = worker_folders(str(tmp_path), str(run_dir), "w4", None)
+    assert folders.data is not None
+    prefix, action = run_dir / "data" / "a5-1", run_dir / "a5"
+    loans = lend([str(prefix), str(action)], folders, str(run_dir), None)
+    (action / "checkpoint-1").write_text("one")  # the first attempt checkpoints, offloads nothing
+    reclaim(loans)
+    assert not os.path.lexists(prefix) and not os.listdir(Path(folders.data) / "data")
+    assert not action.is_symlink() and (action / "checkpoint-1").read_text() == "one"
+    # The retry borrows the action's folder with what the first attempt left in it.
+    retry = lend([str(run_dir / "data" / "a5-2"), str(action)], folders, str(run_dir), None)
+    assert action.is_symlink() and (action / "checkpoint-1").read_text() == "one"
+    reclaim(retry)
+    assert not action.is_symlink() and os.listdir(action) == ["checkpoint-1"]
+    assert sorted(os.listdir(folders.data)) == ["data"]  # nothing of either attempt is left with the worker
 
 
 def test_a_link_the_worker_plants_where_a_future_attempt_is_lent_is_never_followed(tmp_path: Path) -> None:
@@ -104,4 +125,4 @@ def test_a_link_the_worker_plants_where_a_future_attempt_is_lent_is_never_follow
     assert not planted.is_symlink() and planted.is_dir() and planted.stat().st_uid == 4242
     assert outside.stat().st_uid == os.getuid() and outside.stat().st_mode & 0o777 == 0o700
     reclaim([loan])
-    assert (run_dir / "a7").is_dir() and not (run_dir / "a7").is_symlink()
+    assert not os.path.lexists(run_dir / "a7") and outside.stat().st_uid == os.getuid()

@@ -171,6 +171,23 @@ def idle_then_call(flag: str) -> list[str]:
 def hog(mb: int) -> int:
     blocks = [bytearray(1024 * 1024) for _ in range(mb)]
     return len(blocks)
+
+
+@solo.task(report=True, retries=1)
+def writes_everything(n: int) -> str:
+    """Resumes from its first attempt's checkpoint, reports, and returns a value too big to inline."""
+    cp = flyte.ctx().checkpoint
+    restored = cp.load_sync()
+    if restored is None:
+        cp.save_sync(b"step one")
+        raise RuntimeError("stopping after the first checkpoint")
+    flyte.report.log(f"<p>resumed from {restored.read_text()}</p>")
+    return restored.read_text() + "/" + "v" * n
+
+
+@plain.task
+def quiet_then_loud(n: int) -> list[str]:
+    return [count(), count(), writes_everything(n)[:20]]
 '''
 
 
@@ -210,6 +227,27 @@ def test_map_runs_on_at_most_replicas_containers(session: Session, tasks: Any,
     lines = [log.line for log in run.logs() if log.stream == "stdout"]
     assert {f"item {i} on its way" for i in range(20)} <= set(lines)  # each attempt's output, captured
     assert containers_of(docker_client, run.name) == []
+
+
+def test_store_folders_are_lent_only_to_attempts_that_write_them(session: Session, tasks: Any,
+                                                                  project: Path) -> None:
+    """A warm attempt that writes nothing gets no folder of its own in the store; one that checkpoints,
+    reports and offloads borrows both, and after the run they are real folders at their usual places."""
+    run = session.run(tasks.quiet_then_loud, 300_000)
+    assert run.outputs()[0][2] == "step one/" + "v" * 11
+    run_dir = project / "data" / "runs" / run.name
+    actions = session.runs.get_actions(run.name)
+    quiet = [a.action for a in actions if a.task.endswith(".count")]
+    (loud,) = [a.action for a in actions if a.task.endswith(".writes_everything")]
+    assert len(quiet) == 2
+    for action in quiet:  # nothing of theirs in the store: no folder was lent, made or removed
+        assert not os.path.lexists(run_dir / action)
+        assert not list((run_dir / "data").glob(f"{action}-*"))
+    for folder in (run_dir / loud, run_dir / "data" / f"{loud}-2"):
+        assert folder.is_dir() and not folder.is_symlink()
+    assert sorted(p.name for p in (run_dir / loud).iterdir()) == ["checkpoint-1", "report.html"]
+    assert "resumed from step one" in (run_dir / loud / "report.html").read_text()
+    assert [p.stat().st_size > 300_000 for p in (run_dir / "data" / f"{loud}-2").iterdir()] == [True]
 
 
 def test_module_state_persists_between_calls(session: Session, tasks: Any) -> None:

@@ -107,7 +107,9 @@ def tamper() -> dict[str, str]:
     """On the warm worker that ran pooled_big: try to change every other action's files of the run."""
     ctx = flyte.ctx()
     run_dir = ctx.run_base_dir
-    seen = {"own action folder": attempt_write(os.path.join(run_dir, ctx.action.name))}
+    # Its own action folder is lent to it when it asks for it (ctx.output_path), not before.
+    seen = {"own action folder, unasked": attempt_write(os.path.join(run_dir, ctx.action.name)),
+            "own action folder": attempt_write(ctx.output_path)}
     for top, dirs, files in os.walk(run_dir):  # links (this attempt's own folders) are not followed
         dirs[:] = [d for d in dirs if d not in (".pool", "raw")]  # its own folder; shared raw data
         seen[top] = attempt_write(top)
@@ -209,6 +211,7 @@ def test_a_reused_worker_cannot_change_other_actions_outputs(session: Session, t
     # Both outputs were offloaded, and reach the caller after the warm worker's next attempt.
     assert seen.pop("sizes") == "300000,300000"
     assert seen.pop("own action folder") == "written"
+    assert seen.pop("own action folder, unasked") != "written"
     run_dir = project / "data" / "runs" / run.name
     offloaded = [p for p in seen if p.startswith(str(run_dir / "data") + "/") and p.endswith(".json")]
     assert len(offloaded) >= 2, seen  # the warm worker's earlier output and the fresh container's
