@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+from flyte_core.errors.info import ErrorInfo
 from flyte_core.plugins.manager import PluginRefs
 from flyte_core.plugins.registry import Registry
-from flyte_core.runstore.records import ErrorInfo
 from flyte_core.task.kinds import TaskKindRegistry
 
 if TYPE_CHECKING:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import NoReturn
 
 from flyte_core.errors import core as errors
+from flyte_core.errors.info import ErrorInfo
 from flyte_core.errors.platform import platform_error
 from flyte_core.run.exctypes import find_class, user_error_class
-from flyte_core.runstore.records import ErrorInfo
 
 #: Codes of the errors that end an action as timed out.
 TIMEOUT_CODES = frozenset({"TaskTimeoutError", "MaxRuntimeExceededError", "MaxQueuedTimeExceededError",

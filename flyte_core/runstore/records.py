@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 
+from flyte_core.errors.info import ErrorInfo as ErrorInfo  # a record of the run store too
+
 
 class Phase(enum.StrEnum):
     """Where a run or action is, named as Flyte 2's ``ActionPhase``."""
@@ -31,22 +33,6 @@ class Phase(enum.StrEnum):
 
 
 _TERMINAL = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.TIMED_OUT, Phase.INTERRUPTED})
-
-
-@attrs.frozen
-class ErrorInfo:
-    """A failure: ``code`` (e.g. the exception class name), ``kind`` (user, system), a one-line
-    ``message``, the ``traceback`` of the task's own code when there is one, and ``exc_type``,
-    the raised class as ``module:qualname``, so a caller can raise it again as that type; ``action``
-    and ``task`` name where it happened (a parent failing because its child did keeps the child's)."""
-
-    code: str
-    kind: str
-    message: str
-    traceback: str = ""
-    action: str | None = None
-    exc_type: str | None = None
-    task: str | None = None
 
 
 @attrs.frozen

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flyte_core.runstore.records import ErrorInfo
+from flyte_core.errors.info import ErrorInfo
 
 #: The fields of an :class:`ErrorInfo` a channel message carries.
 ERROR_FIELDS = ("code", "kind", "message", "traceback", "action", "exc_type", "task")

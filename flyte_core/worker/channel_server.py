@@ -41,8 +41,8 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from flyte_core.errors.core import BaseRuntimeError, CodeLoadError, TaskInterruptedError
+from flyte_core.errors.info import ErrorInfo
 from flyte_core.run.failures import to_exception
-from flyte_core.runstore.records import ErrorInfo
 from flyte_core.storage.storeview import refers_to_store
 from flyte_core.task.template import TaskRef, TaskTemplate
 from flyte_core.worker.channel_errors import error_from_dict, error_to_dict

@@ -194,7 +194,7 @@ def run(spec: WorkerSpec) -> ActionOutcome:
             load_module(spec.task, spec.code_root)
         task = find_task(spec.task, spec.code_root)
     except CodeLoadError as e:
-        from flyte_core.runstore.records import ErrorInfo
+        from flyte_core.errors.info import ErrorInfo
 
         tb = _import_traceback(e.__cause__) if e.__cause__ is not None else ""
         return ActionOutcome(error=ErrorInfo("ModuleLoadError", "user", str(e), tb, spec.action), final=True)
