@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flyte_core.errors.core import FlyteUsageError, RunStoreDamagedError
 from flyte_core.runstore.records import (
@@ -80,6 +80,11 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
     """True when SQLite gave up waiting for another connection's lock."""
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+#: A task's most recent cache entries, walked newest first along the ``cache_recent`` index: no
+#: sort (sorting took 3/4 of a 20,000-entry preload).
+RECENT_CACHE_SQL = "SELECT key, outputs FROM cache WHERE task = ? ORDER BY created_at DESC LIMIT ?"
 
 
 class SQLiteRunStore:
@@ -304,8 +309,7 @@ class SQLiteRunStore:
     def recent_cache_outputs(self, task: str, limit: int) -> list[tuple[str, str]]:
         """The keys and outputs (JSON text) of the ``limit`` most recent cache entries of ``task``
         (what a run's in-memory cache index starts from: no record built per entry)."""
-        sql = "SELECT key, outputs FROM cache WHERE task = ? ORDER BY created_at DESC LIMIT ?"
-        return [(r[0], r[1]) for r in self._read(sql, (task, limit))]
+        return cast("list[tuple[str, str]]", self._read(RECENT_CACHE_SQL, (task, limit)))
 
     def delete_cache(self, task: str | None = None) -> int:
         """Delete cache entries (of one task, if given); return how many."""

@@ -56,6 +56,7 @@ CREATE INDEX IF NOT EXISTS logs_action ON logs (run, action, seq);
 CREATE TABLE IF NOT EXISTS cache (
     task TEXT NOT NULL, key TEXT NOT NULL, version TEXT NOT NULL, outputs TEXT NOT NULL,
     run TEXT NOT NULL, action TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (task, key));
+CREATE INDEX IF NOT EXISTS cache_recent ON cache (task, created_at);
 """
 
 #: Statements that bring a store of version ``n`` (the key) to ``n + 1``, run in one transaction.
