@@ -93,6 +93,13 @@ def test_items_in_order_grouped_with_failures_as_values(session: Session, tasks)
             assert a.outputs is not None and a.started_at is not None and a.ended_at is not None
 
 
+def test_a_long_map_returns_every_item_in_order(session: Session, tasks) -> None:  # type: ignore[no-untyped-def]
+    # The map's threads take items and hand results over without locks (single steps under the
+    # GIL): thousands of items, each one's result in its place.
+    out = session.run(tasks.all_items, n=5000).outputs()[0]
+    assert out == [-1 if x == 7 else 2 * x for x in range(5000)]
+
+
 def test_a_failure_raises_when_exceptions_are_not_returned(session: Session, tasks) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(RuntimeUserError, match="seven is refused"):
         session.run(tasks.strict, n=20)
