@@ -389,7 +389,8 @@ class DockerBackend:
         started = time.monotonic()
         loans: list[Loan] = []
         outcome_path, chosen = "", ""
-        local = self._run_dir is not None and local_store_path(ws.data_prefix) is not None
+        prefix = local_store_path(ws.data_prefix)  # None: a remote store, nothing to lend
+        local = self._run_dir is not None and prefix is not None
 
         def place(worker: str) -> dict[str, Any]:
             """Called once a worker is chosen: the attempt's spec for it."""
@@ -402,9 +403,8 @@ class DockerBackend:
             """Lend the attempt's ``data`` folder (its offloaded values) or its ``action`` folder
             (checkpoints, report) to its worker, which asked before writing there."""
             folders = self._workers[chosen]
-            assert self._run_dir is not None and folders.data is not None
-            path = local_store_path(ws.data_prefix) if folder == "data" else os.path.join(self._run_dir, spec.action)
-            assert path is not None
+            assert self._run_dir is not None and folders.data is not None and prefix is not None
+            path = prefix if folder == "data" else os.path.join(self._run_dir, spec.action)
             if all(loan.place != path for loan in loans):  # asked again (by another thread): lent already
                 loans.extend(lend([path], folders, self._run_dir, writer))
 

@@ -10,19 +10,17 @@ dicts, Optionals, enums, datetimes, other records, files, frames or the class it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flyte_core.extend import lazy_exports
 
 if TYPE_CHECKING:
     from flyte_types_dataclasses.record import ATTRS, DATACLASS, RecordTransformer
 
+# Imported on first use: the plugin's hook loads them for the first record type a run meets, so a
+# process whose tasks take none never pays for them.
+_LAZY = {name: "flyte_types_dataclasses.record" for name in ("ATTRS", "DATACLASS", "RecordTransformer")}
+
 __all__ = ["ATTRS", "DATACLASS", "RecordTransformer"]
 
-
-def __getattr__(name: str) -> Any:
-    # The transformers load on first use: the plugin's hook imports them for the first record type
-    # a run meets, so a process whose tasks take none never pays for them.
-    if name in __all__:
-        from flyte_types_dataclasses import record
-
-        return getattr(record, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)
