@@ -20,9 +20,10 @@ import docker_backend
 import frames
 import instructions
 import issue17
+import progress
 import runstore
 
-NAMES = ("issue17", "instructions", "runstore", "dispatch", "cache", "frames", "docker", "containers")
+NAMES = ("issue17", "instructions", "runstore", "dispatch", "cache", "progress", "frames", "docker", "containers")
 
 
 def main() -> None:
@@ -31,7 +32,8 @@ def main() -> None:
     chosen = [a for a in sys.argv[1:] if a in NAMES] or list(NAMES)
     results: dict[str, object] = {}
     for name, fn in (("issue17", issue17.main), ("instructions", instructions.main), ("runstore", runstore.main),
-                     ("dispatch", dispatch.main), ("cache", cache.main), ("frames", frames.main)):
+                     ("dispatch", dispatch.main), ("cache", cache.main), ("progress", progress.main),
+                     ("frames", frames.main)):
         if name in chosen:
             results[name] = fn()
     if "docker" in chosen:
@@ -59,6 +61,9 @@ def main() -> None:
     if "cache" in results:
         print("== cache hits ==")
         cache.report(results["cache"])  # type: ignore[arg-type]
+    if "progress" in results:
+        print("== flyte run's progress display ==")
+        progress.report(results["progress"])  # type: ignore[arg-type]
     if "frames" in results:
         print("== DataFrames between two tasks (FLYTE_BENCH_FRAME_MB, default 1024) ==")
         frames.report(results["frames"])  # type: ignore[arg-type]

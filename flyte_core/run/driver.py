@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flyte_core.errors.core import RunAbortedError
 from flyte_core.run.backend import Backend, BackendRun
+from flyte_core.run.collector import fewer_collections
 from flyte_core.run.controller import Controller
 from flyte_core.run.liveness import HEARTBEAT_SECONDS
 from flyte_core.run.memo import Reuse
@@ -56,6 +57,10 @@ class RunDriver:
     def drive(self) -> BaseException | None:
         """Run the top-level action to its end and record how the run ended; return the error that
         ended it (None when it succeeded). Every thread and loop of the run is stopped on return."""
+        with fewer_collections():
+            return self._drive()
+
+    def _drive(self) -> BaseException | None:
         self.recorder.update_run(phase=Phase.RUNNING, started_at=time.time())
         fut = self.loop.submit(self._main())
         error: BaseException | None = None

@@ -127,6 +127,12 @@ class Recorder:
         self._store_failed = False
         # Checked once per run: building events nobody receives is most of the cost of telling them.
         self._hook_actions = _implemented(hook, "flyte_action_event")
+        # Observers that show states, not transitions (a progress display), set `latest_only`: they
+        # are told each action's latest state once per batch instead of each of its phase changes
+        # (a sync call is queued, running and succeeded within one batch: one event, not three).
+        self._every = [o for o in observers if not getattr(o, "latest_only", False)]
+        self._latest = [o for o in observers if getattr(o, "latest_only", False)]
+        self._tell_every = bool(self._every) or self._hook_actions
         self._tell_actions = bool(observers) or self._hook_actions
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._room = threading.Event()
@@ -311,7 +317,7 @@ class Recorder:
             last = clock()
             told = self._persist(items)
             self._room.set()
-            if self._tell_actions or self._observers:
+            if self._tell_actions:
                 self._notify(items)
             else:  # nobody listens to actions or logs: only the run's phase changes go to the hook
                 for run in told:
@@ -369,31 +375,57 @@ class Recorder:
         return told
 
     def _notify(self, items: list[tuple[Any, Any, Any]]) -> None:
+        # For `latest_only` observers: action -> its latest (snapshot, extra) in this batch, in the
+        # order of first appearance (the order a display lists new actions in), except that the end
+        # of an action with children in the batch goes after theirs (a parent ends after its
+        # children). Told before a run event, which comes after them.
+        latest: dict[str, tuple[Any, Any]] = {}
+        parents: set[str | None] = set()
         for kind, obj, extra in items:
             if kind == "run" and extra:
+                if latest:
+                    self._tell_latest(latest)
+                    latest = {}
                 ev = RunEvent(obj, obj.phase)
                 _safely(self._hook.flyte_run_event, event=ev)
                 for obs in self._observers:
                     _safely(obs.on_run, ev)
-            elif kind == "action" and self._tell_actions:
-                self._tell(obj, extra)
-            elif (kind == "started" or kind == "served") and self._tell_actions:  # the queued state first
-                queued = (*obj[:4], _QUEUED, 0, obj[6], obj[7], None, None, obj[10], None, None, False, *obj[14:])
-                self._tell(queued, (_QUEUED, 0, obj[7], ""))
+            elif kind == "action" or kind == "started" or kind == "served":
+                if self._latest:
+                    action = obj[1]
+                    if action in parents and action in latest and obj[4].is_terminal:
+                        del latest[action]
+                    latest[action] = (obj, extra)
+                    parents.add(obj[2])
+                if not self._tell_every:
+                    continue
+                if kind != "action":  # the queued state first
+                    queued = (*obj[:4], _QUEUED, 0, obj[6], obj[7], None, None, obj[10], None, None, False, *obj[14:])
+                    self._tell(queued, (_QUEUED, 0, obj[7], ""))
                 self._tell(obj, extra)
             elif kind == "log":
                 for obs in self._observers:
                     _safely(obs.on_log, obj.action, obj.stream, obj.line)
+        if latest:
+            self._tell_latest(latest)
 
     def _tell(self, snapshot: tuple[Any, ...], extra: tuple[Any, ...]) -> None:
+        """Tell the hook and the observers that see every change about one phase change."""
         aev = ActionEvent(snapshot[0], _record(snapshot), *extra)
         if self._hook_actions:  # a progress display alone does not pay for calling an unimplemented hook
             try:  # _safely, written out: this runs for every phase change of every action
                 self._hook.flyte_action_event(event=aev)
             except Exception:
                 log.exception("flyte observer %r failed", self._hook.flyte_action_event)
-        for obs in self._observers:
+        for obs in self._every:
             _safely(obs.on_action, aev)
+
+    def _tell_latest(self, latest: dict[str, tuple[Any, Any]]) -> None:
+        """Tell the ``latest_only`` observers each action's latest state."""
+        for snapshot, extra in latest.values():
+            aev = ActionEvent(snapshot[0], _record(snapshot), *extra)
+            for obs in self._latest:
+                _safely(obs.on_action, aev)
 
 
 def _implemented(hook: Any, name: str) -> bool:

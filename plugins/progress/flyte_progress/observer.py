@@ -30,6 +30,10 @@ class LiveTreeObserver:
     Log lines are ignored: what tasks print already reaches the terminal.
     """
 
+    #: The tree shows states, not transitions: the recorder tells it each action's latest state
+    #: once per batch it writes, instead of every phase change (see ``RunObserver``).
+    latest_only = True
+
     def __init__(
         self,
         console: Console,
