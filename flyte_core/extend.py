@@ -109,7 +109,6 @@ if TYPE_CHECKING:
     from flyte_core.plugins.manager import PluginFailure as PluginFailure
     from flyte_core.plugins.manager import PluginInfo as PluginInfo
     from flyte_core.plugins.manager import PluginSet as PluginSet
-    from flyte_core.run.backend import ActionOutcome as ActionOutcome
     from flyte_core.run.backend import ActionSpec as ActionSpec
     from flyte_core.run.backend import Backend as Backend
     from flyte_core.run.backend import BackendFactory as BackendFactory
@@ -128,6 +127,7 @@ if TYPE_CHECKING:
     from flyte_core.run.launcher import LaunchRequest as LaunchRequest
     from flyte_core.run.liveness import controller_alive as controller_alive
     from flyte_core.run.observers import RunObserver as RunObserver
+    from flyte_core.run.outcome import ActionOutcome as ActionOutcome
     from flyte_core.run.session import RunOptions as RunOptions
     from flyte_core.run.session import Session as Session
     from flyte_core.run.settings import RunSettings as RunSettings
@@ -239,9 +239,8 @@ _BY_MODULE: dict[str, str] = {
     "flyte_core.plugins.hookspecs": "hookimpl",
     "flyte_core.plugins.lazy": "lazy_exports",
     "flyte_core.plugins.manager": "PluginSet PluginInfo PluginFailure ENTRY_POINT_GROUP",
-    "flyte_core.run.backend": (
-        "Backend BackendFactory BackendRegistry BackendRun RunController ActionSpec ActionOutcome"
-    ),
+    "flyte_core.run.backend": "Backend BackendFactory BackendRegistry BackendRun RunController ActionSpec",
+    "flyte_core.run.outcome": "ActionOutcome",
     "flyte_core.run.body": "run_sync:run_task_sync run_async:run_task_async error_info",
     "flyte_core.run.events": "RunEvent ActionEvent",
     "flyte_core.run.handle": "Run",

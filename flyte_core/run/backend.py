@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
-from flyte_core.errors.info import ErrorInfo
 from flyte_core.plugins.manager import PluginRefs
 from flyte_core.plugins.registry import Registry
+from flyte_core.run.outcome import ActionOutcome as ActionOutcome
 from flyte_core.task.kinds import TaskKindRegistry
 
 if TYPE_CHECKING:
@@ -53,17 +53,6 @@ class ActionSpec:
     task: TaskTemplate[Any, Any] | None = attrs.field(default=None, eq=False, repr=False)
     #: The session's plugins, for workers to load the same ones (see :func:`worker_spec`).
     plugins: PluginRefs = attrs.field(factory=PluginRefs)
-
-
-@attrs.define
-class ActionOutcome:
-    """The result of one attempt: output literals, or an error (never both). Read-only by
-    convention, like :class:`ActionSpec` (made for every attempt)."""
-
-    outputs: Mapping[str, Any] | None = None
-    error: ErrorInfo | None = None
-    #: True when retrying cannot help (the task raised NonRecoverableError, or inputs were invalid).
-    final: bool = False
 
 
 class RunController(Protocol):

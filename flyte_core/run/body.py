@@ -17,8 +17,8 @@ from typing import Any
 
 from flyte_core.errors.core import BaseRuntimeError, NonRecoverableError, PluginError
 from flyte_core.errors.info import ErrorInfo
-from flyte_core.run.backend import ActionOutcome
 from flyte_core.run.exctypes import type_path
+from flyte_core.run.outcome import ActionOutcome
 from flyte_core.runtime import context
 from flyte_core.task.kinds import TaskKindRegistry
 from flyte_core.task.template import TaskTemplate

@@ -8,7 +8,7 @@ of an action this way, so module-level state carries over between attempts as in
 
 The spec file (:class:`WorkerSpec`, JSON) names the task by reference, carries the input literals,
 the context the task must see, and how to reach the run's controller (a unix socket and a token)
-for nested task calls. The outcome (:class:`~flyte_core.run.backend.ActionOutcome`, JSON) is written
+for nested task calls. The outcome (:class:`~flyte_core.run.outcome.ActionOutcome`, JSON) is written
 atomically to ``outcome_path``.
 
 Exit status: 0 once the outcome is written, whether the task succeeded or failed (a task module
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from flyte_core.errors.core import CodeLoadError
-from flyte_core.run.backend import ActionOutcome
+from flyte_core.run.outcome import ActionOutcome
 from flyte_core.task.template import TaskRef
 from flyte_core.worker.channel_client import MAIN_ALIAS
 from flyte_core.worker.findtask import find_task, load_module
