@@ -76,3 +76,21 @@ print(flyte.run(apply, lambda v: v * 2, Point(21)).outputs()[0])
                          env={**os.environ, "FLYTE_HOME": str(tmp_path / "home")})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "Point(x=42)"
+
+
+def test_unpacking_a_code_bundle_imports_none_of_what_only_bundling_needs(tmp_path: Path) -> None:
+    """Every fresh task container unpacks the run's code bundle before its task starts: it does not
+    pay for what only the host needs to make one (git through subprocess, uuid, pathspec)."""
+    from flyte_core.storage.datastore import DataStore
+    from flyte_core.worker.bundle import make_bundle
+
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "wmod.py").write_text("X = 1\n")
+    url = make_bundle(tmp_path / "code", DataStore(str(tmp_path / "store")))
+    script = (f"import json, sys\nfrom pathlib import Path\nfrom flyte_core.worker.bundle import extract_bundle\n"
+              f"extract_bundle({url!r}, Path({str(tmp_path / 'out')!r}))\n"
+              "print(json.dumps(sorted(m for m in ('subprocess', 'uuid', 'pathspec') if m in sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == []
+    assert (tmp_path / "out" / "wmod.py").read_text() == "X = 1\n"

@@ -23,10 +23,8 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 import tarfile
 import tempfile
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -177,6 +175,8 @@ def _git_files(root: Path, excluded: Iterable[str] = ()) -> list[str] | None:
     for pattern in excluded:
         glob = pattern.strip("/") if pattern.startswith("/") else f"**/{pattern.strip('/')}"
         pathspecs += [f":(exclude,glob){glob}", f":(exclude,glob){glob}/**"]
+    import subprocess  # only the host bundles: a task container's worker only unpacks
+
     try:
         inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=root,
                                 capture_output=True, text=True)
@@ -245,6 +245,8 @@ def _write_archive(root: Path, files: list[str], archive: Path) -> str:
 def _upload(store: DataStore, archive: Path, rel: str) -> None:
     """Upload under a temporary name then move, so a crash never leaves a truncated bundle under
     the content-addressed name (which would be reused as if it were whole)."""
+    import uuid  # only the host bundles (see _git_files)
+
     tmp_rel = f"{rel}.tmp-{uuid.uuid4().hex}"
     with open(archive, "rb") as src, store.open(tmp_rel, "wb") as dst:
         shutil.copyfileobj(src, dst, _CHUNK)
