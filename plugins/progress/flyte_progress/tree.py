@@ -146,7 +146,16 @@ class ProgressTree:
             node = self._nodes.get(rec.action)
             if node is None:
                 previous = None
-                node = self._add(rec)
+                seq, bucket = self._place(rec)
+                if (rec.phase is Phase.SUCCEEDED and bucket.size >= self._keep
+                        and rec.action not in self._buckets):
+                    # Told of first as done (a batch's latest state), never to be shown: counted
+                    # only, as it would be once forgotten below.
+                    bucket.size += 1
+                    self._counts[rec.phase] += 1
+                    bucket.counts[rec.phase] += 1
+                    return None
+                node = self._add(rec, seq, bucket)
                 self._counts[rec.phase] += 1
                 node.bucket.counts[rec.phase] += 1
             else:
@@ -172,13 +181,17 @@ class ProgressTree:
                 node.ended_at = None
             return previous
 
-    def _add(self, rec: ActionRecord) -> _Node:
+    def _place(self, rec: ActionRecord) -> tuple[int, _Bucket]:
+        """A new action's position among its parent's children, and its bucket (made if new)."""
         seq = self._next_seq[rec.parent]
         self._next_seq[rec.parent] += 1
         groups = self._buckets.setdefault(rec.parent, {})
         bucket = groups.get(rec.group)
         if bucket is None:
             bucket = groups[rec.group] = _Bucket(seq)
+        return seq, bucket
+
+    def _add(self, rec: ActionRecord, seq: int, bucket: _Bucket) -> _Node:
         node = _Node(rec, seq, bucket, bucket.size)
         bucket.size += 1
         if node.index < self._keep:

@@ -397,3 +397,25 @@ def test_a_large_run_is_summarised_without_keeping_every_action() -> None:
     assert shown == [f"a0.{i}" for i in range(1, 19)] + ["a0.7000", "a0.10001"]
     assert root.hidden is not None and root.hidden.count == 9_981 and dict(root.hidden.counts) == {
         Phase.SUCCEEDED: 9_981}
+
+
+def test_actions_first_told_as_finished_are_counted_and_kept_only_where_shown() -> None:
+    """What a ``latest_only`` observer sees of a busy run: most actions arrive already finished."""
+    tree = ProgressTree(keep=20)
+    tree.apply(action_event("a0", Phase.RUNNING, task="env.main"))
+    for i in range(1, 5_001):
+        tree.apply(action_event(f"a0.{i}", Phase.SUCCEEDED))
+    tree.apply(action_event("a0.5001", Phase.FAILED))
+    tree.apply(action_event("a0.5002", Phase.RUNNING))
+    tree.apply(action_event("a0.5002.1", Phase.SUCCEEDED))  # its first child: shown under it
+    tree.apply(action_event("a0.5002", Phase.SUCCEEDED))  # a parent past the first 20 stays: it has children
+    assert tree.record("a0.20") is not None and tree.record("a0.21") is None and tree.record("a0.5000") is None
+    assert tree.record("a0.5001") is not None and tree.record("a0.5002") is not None
+    snap = tree.snapshot(20)
+    assert snap.total == 5_004
+    assert dict(snap.counts) == {Phase.RUNNING: 1, Phase.SUCCEEDED: 5_002, Phase.FAILED: 1}
+    (root,) = snap.roots
+    assert isinstance(root, ActionView)
+    shown = [c.record.action for c in root.children if isinstance(c, ActionView)]
+    assert shown == [*(f"a0.{i}" for i in range(1, 20)), "a0.5001"]
+    assert root.hidden is not None and root.hidden.count == 4_982
