@@ -37,7 +37,7 @@ def fewer_collections() -> Iterator[None]:
         if _runs == 1:
             current = gc.get_threshold()
             if 0 < current[0] < RUN_THRESHOLD:
-                _saved = (current[0], current[1], current[2])
+                _saved = current
                 gc.set_threshold(RUN_THRESHOLD, current[1], current[2])
     try:
         yield

@@ -133,7 +133,7 @@ class Recorder:
         self._every = [o for o in observers if not getattr(o, "latest_only", False)]
         self._latest = [o for o in observers if getattr(o, "latest_only", False)]
         self._tell_every = bool(self._every) or self._hook_actions
-        self._tell_actions = bool(observers) or self._hook_actions
+        self._tell_actions = self._tell_every or bool(self._latest)
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._room = threading.Event()
         self._closing = threading.Event()  # wakes a writer that waits to gather a batch

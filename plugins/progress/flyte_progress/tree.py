@@ -147,17 +147,15 @@ class ProgressTree:
             if node is None:
                 previous = None
                 seq, bucket = self._place(rec)
+                self._counts[rec.phase] += 1
+                bucket.counts[rec.phase] += 1
                 if (rec.phase is Phase.SUCCEEDED and bucket.size >= self._keep
                         and rec.action not in self._buckets):
                     # Told of first as done (a batch's latest state), never to be shown: counted
                     # only, as it would be once forgotten below.
                     bucket.size += 1
-                    self._counts[rec.phase] += 1
-                    bucket.counts[rec.phase] += 1
                     return None
                 node = self._add(rec, seq, bucket)
-                self._counts[rec.phase] += 1
-                node.bucket.counts[rec.phase] += 1
             else:
                 previous = node.record.phase
                 if previous is not rec.phase:
