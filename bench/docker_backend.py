@@ -2,7 +2,10 @@
 
 - ``bare_ms``: ``docker run --rm <default task image> python -c pass`` (best of N);
 - ``fresh_ms_per_action``: a driver task calls a trivial task N times in a row, each call in a
-  fresh container; the driver's own run with no calls is subtracted, the rest divided by N;
+  fresh container; the driver's own run with no calls is subtracted, the rest divided by N (with
+  standby containers, the default: the third call on takes a container started beforehand);
+- ``fresh_no_standby_ms_per_action``: the same with ``standby: false`` (each container started
+  when its call is made);
 - ``reusable_ms_per_action``: the same calls on a warm container (``flyte.ReusePolicy``), timed
   inside the driver after one call that starts the pool;
 - ``pipeline_s``: ``flyte run --backend docker tasks.py pipeline --x 3`` (the seed example, three
@@ -98,8 +101,9 @@ def bare(tag: str) -> float:
     return best_of(once, repeat=5)
 
 
-def in_sessions(project: Path) -> tuple[float, float]:
-    """(fresh, reusable) seconds per action, from runs of the driver tasks."""
+def in_sessions(project: Path, standby: bool = True) -> tuple[float, float | None]:
+    """(fresh, reusable) seconds per action, from runs of the driver tasks (reusable: None when
+    ``standby`` is off, measured once)."""
     from flyte_core.config.files import Config
     from flyte_core.run.session import Session
     from flyte_core.task.loader import load_file
@@ -108,13 +112,13 @@ def in_sessions(project: Path) -> tuple[float, float]:
     (project / "bench_tasks.py").write_text(TASKS)
     sys.modules.pop("bench_tasks", None)
     tasks = load_file(project / "bench_tasks.py", project)
-    s = Session(config=Config(), backend="docker", backend_options={"echo": False},
+    s = Session(config=Config(), backend="docker", backend_options={"echo": False, "standby": standby},
                 data_url=str(project / "data"), run_store=str(project / "runs.db"), root_dir=project)
     try:
         s.run(tasks.drive, n=1)  # warm up: image, wheelhouse probe, bundle
         empty = best_of(lambda: s.run(tasks.drive, n=0))
         calls = best_of(lambda: s.run(tasks.drive, n=N_FRESH))
-        warm = min(s.run(tasks.drive_warm, n=N_REUSABLE).outputs()[0] for _ in range(REPEAT))
+        warm = min(s.run(tasks.drive_warm, n=N_REUSABLE).outputs()[0] for _ in range(REPEAT)) if standby else None
     finally:
         s.close()
     return (calls - empty) / N_FRESH, warm
@@ -143,12 +147,16 @@ def main() -> dict[str, float]:
     bare_s = bare(tag)
     with tempfile.TemporaryDirectory() as tmp:
         fresh, warm = in_sessions(Path(tmp) / "session")
+        assert warm is not None
+        no_standby, _ = in_sessions(Path(tmp) / "no-standby", standby=False)
         seed = pipeline(Path(tmp) / "cli")
     return {
         "bare_ms": bare_s * 1e3,
         "fresh_ms_per_action": fresh * 1e3,
+        "fresh_no_standby_ms_per_action": no_standby * 1e3,
         "reusable_ms_per_action": warm * 1e3,
         "fresh_over_bare": fresh / bare_s,
+        "fresh_no_standby_over_bare": no_standby / bare_s,
         "fresh_over_reusable": fresh / warm,
         "pipeline_s": seed,
     }
@@ -158,6 +166,8 @@ def report(r: dict[str, float]) -> None:
     """Print the figures."""
     print(f"bare `docker run --rm <image> python -c pass`: {r['bare_ms']:.0f} ms")
     print(f"fresh container: {r['fresh_ms_per_action']:.0f} ms/action (x{r['fresh_over_bare']:.2f} the bare run)")
+    print(f"fresh container, standby off: {r['fresh_no_standby_ms_per_action']:.0f} ms/action "
+          f"(x{r['fresh_no_standby_over_bare']:.2f} the bare run)")
     print(f"reusable container: {r['reusable_ms_per_action']:.2f} ms/action "
           f"(fresh is x{r['fresh_over_reusable']:.0f} that)")
     print(f"`flyte run --backend docker tasks.py pipeline --x 3` (warm image): {r['pipeline_s']:.2f} s")

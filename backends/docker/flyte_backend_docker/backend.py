@@ -58,7 +58,7 @@ from flyte_backend_docker.outcomes import (
     timed_out,
     with_action,
 )
-from flyte_backend_docker.pool import POOL_LABEL, PoolManager, PoolResult
+from flyte_backend_docker.pool import POOL_LABEL, Pool, PoolManager, PoolResult, Replica
 from flyte_backend_docker.rawtask import execute_raw
 from flyte_backend_docker.resources import container_limits, describe_memory
 from flyte_backend_docker.sandbox import Sandbox, give
@@ -115,7 +115,10 @@ class DockerBackend:
       ``unrestricted_environments``; see :class:`~flyte_backend_docker.options.SecurityOptions`);
     - ``host_kill`` (default True): an abort kills the containers' processes from this host, without
       waiting for the engine, where it can (see :mod:`~flyte_backend_docker.hostkill`); False: the
-      engine kills them.
+      engine kills them;
+    - ``standby`` (default True): when an environment's calls follow one another, the container of
+      its next call starts before the call is made (docs/docker.md, "Standby containers"); False:
+      each container starts when its call is made.
     """
 
     name = "docker"
@@ -195,7 +198,7 @@ class DockerBackend:
         self._bundle = await asyncio.to_thread(make_bundle, Path(run.settings.code_root), store, exclude=exclude)
         self._bundle_dir = f"{CODE_DIR}/{Path(self._bundle).name.split('.')[0][:16]}"
         self._pools = PoolManager(self._client, self._launch, self._line, self._worker_removed, self._bundle,
-                                  self._bundle_dir, keep_failed=self.keep_failed)
+                                  self._bundle_dir, keep_failed=self.keep_failed, host_kill=self._killer)
         await self._pools.start()
         for path in (self._pools.dir, self._pools.path):
             _hand(path, self._sandbox.owner)
@@ -223,24 +226,41 @@ class DockerBackend:
             if self._view is not None and self._view.refers(ws.inputs):  # plain inputs: no thread
                 ws = attrs.evolve(ws, inputs=await asyncio.to_thread(self._view.literals, ws.inputs))
             return await self._execute_reused(spec, tag, ws, writer)
-        # The attempt's own private folder holds its spec (with its channel token) and its outcome.
-        base = os.path.join(give(os.path.join(self._dir, f"{spec.action}-{spec.attempt}"), writer, 0o700), "attempt")
-        ws = attrs.evolve(ws, outcome_path=f"{base}.outcome.json")
-        ws, writable = await asyncio.to_thread(self._placed, spec, ws, writer)
-        ws.write(f"{base}.spec.json")
+        standby = self._standby(spec, tag)
+        await self._slots.acquire(spec.action)
         try:
-            await self._slots.acquire(spec.action)
+            if standby is not None and (replica := await standby.claim(spec.action)) is not None:
+                if self._view is not None and self._view.refers(ws.inputs):
+                    ws = attrs.evolve(ws, inputs=await asyncio.to_thread(self._view.literals, ws.inputs))
+                return await self._execute_reused(spec, tag, ws, writer, replica)
+            # The attempt's own private folder holds its spec (with its channel token) and its outcome.
+            base = os.path.join(give(os.path.join(self._dir, f"{spec.action}-{spec.attempt}"), writer, 0o700),
+                                "attempt")
+            ws = attrs.evolve(ws, outcome_path=f"{base}.outcome.json")
+            ws, writable = await asyncio.to_thread(self._placed, spec, ws, writer)
+            ws.write(f"{base}.spec.json")
             try:
                 return await self._execute_fresh(spec, tag, base, ws.outcome_path, writable)
             except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
                 return engine_gone(spec, EngineGone(
                     f"the Docker engine cannot be reached: it restarted or stopped ({e})"))
             finally:
-                self._slots.release(spec.action)
+                for folder in writable[:2]:  # its own folders, made for it; left alone once they hold something
+                    with contextlib.suppress(OSError):
+                        os.rmdir(folder)
         finally:
-            for folder in writable[:2]:  # its own folders, made for it; left alone once they hold something
-                with contextlib.suppress(OSError):
-                    os.rmdir(folder)
+            if standby is not None:
+                standby.ended(spec.action)
+            self._slots.release(spec.action)
+
+    def _standby(self, spec: ActionSpec, tag: str) -> Pool | None:
+        """The standby pool of an attempt that gets a container of its own (option ``standby``), or
+        None: a container holding a GPU is not started before it is needed."""
+        assert self._pools is not None and spec.task is not None
+        resources = spec.task.env.resources
+        if not self.opts.standby or (resources is not None and resources.gpu):
+            return None
+        return self._pools.standby(spec, tag)
 
     def _placed(self, spec: ActionSpec, ws: WorkerSpec, writer: tuple[int, int] | None
                 ) -> tuple[WorkerSpec, list[str]]:
@@ -379,11 +399,12 @@ class DockerBackend:
     # --- reusable containers -----------------------------------------------------------------------
 
     async def _execute_reused(self, spec: ActionSpec, tag: str, ws: WorkerSpec,
-                              writer: tuple[int, int] | None) -> ActionOutcome:
-        """Run one attempt on a warm container of its environment's pool. Its spec and outcome travel on
-        the pool's control connection (an outcome too long for it comes back through a file in the
-        worker's own folder). Its store folders are lent to the worker while it runs, each only once
-        the worker asks for it before writing there (see ``lending``): most attempts write neither."""
+                              writer: tuple[int, int] | None, standby: Replica | None = None) -> ActionOutcome:
+        """Run one attempt on a warm container of its environment's pool (or on ``standby``, a container
+        of its own started before it was needed). Its spec and outcome travel on the pool's control
+        connection (an outcome too long for it comes back through a file in the worker's own folder).
+        Its store folders are lent to the worker while it runs, each only once the worker asks for
+        it before writing there (see ``lending``): most attempts write neither."""
         assert self._pools is not None and self._watch is not None
         self._live[spec.action] = spec.attempt
         started = time.monotonic()
@@ -410,7 +431,7 @@ class DockerBackend:
 
         try:
             try:
-                result = await self._pools.execute(spec, tag, place, borrow if local else None)
+                result = await self._pools.execute(spec, tag, place, borrow if local else None, standby)
             except requests.exceptions.ConnectionError as e:  # the engine went away between two calls
                 return engine_gone(spec, EngineGone(
                     f"the Docker engine cannot be reached: it restarted or stopped ({e})"))
@@ -429,9 +450,9 @@ class DockerBackend:
                 result = PoolResult("exit", code=1, tail=(*result.tail, "(its outcome was missing or not a file)"))
             if result.kind in ("lost", "failed") and self._watch.broke_since(started):
                 # Its replica was stopped (or could not start) because the engine restarted.
-                return engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped its "
-                                                     "reusable container"))
-            return pool_failure(spec, result)
+                kind = "container" if standby is not None else "reusable container"
+                return engine_gone(spec, EngineGone(f"the Docker engine restarted while it ran and stopped its {kind}"))
+            return pool_failure(spec, result, reusable=standby is None)
         finally:
             if loans:  # ended abnormally (aborted): the folders go back all the same
                 reclaim(loans)
@@ -477,7 +498,7 @@ class DockerBackend:
                               {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"},
                               container_limits(spec.task.env.resources, spec.task_name), environment=env_name)
         try:
-            await self._api(self._client.api.start, cid)
+            await self._api(self._start, cid)
         except BaseException:
             await asyncio.shield(self._remove(cid, keep=False))
             raise

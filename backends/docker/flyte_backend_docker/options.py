@@ -56,6 +56,9 @@ class DockerOptions:
     security: SecurityOptions = attrs.field(factory=SecurityOptions)
     #: Aborts SIGKILL containers' processes from this host when the engine is local (hostkill.py).
     host_kill: bool = True
+    #: When an environment's calls follow one another, the container of its next call starts before
+    #: that call is made (docs/docker.md, "Standby containers").
+    standby: bool = True
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> DockerOptions:

@@ -79,11 +79,13 @@ def with_action(outcome: ActionOutcome, spec: ActionSpec) -> ActionOutcome:
     return outcome
 
 
-def pool_failure(spec: ActionSpec, result: PoolResult) -> ActionOutcome:
-    """The outcome of an attempt on a warm container that ended without one; shaped as on fresh ones."""
+def pool_failure(spec: ActionSpec, result: PoolResult, reusable: bool = True) -> ActionOutcome:
+    """The outcome of an attempt on a warm container (``reusable``) or a standby one that ended
+    without one; shaped as on fresh ones."""
     assert spec.task is not None
     if result.kind == "timeout":
         return timed_out(spec)
     if result.oom:
         return oom_killed(spec, describe_memory(spec.task.env.resources), list(result.tail))
-    return ActionOutcome(error=ErrorInfo("TaskInterruptedError", "system", result.message(spec), action=spec.action))
+    return ActionOutcome(error=ErrorInfo("TaskInterruptedError", "system", result.message(spec, reusable),
+                                         action=spec.action))

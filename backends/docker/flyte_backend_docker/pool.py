@@ -34,6 +34,7 @@ import attrs
 import docker
 import docker.errors
 
+from flyte_backend_docker.hostkill import HostKiller
 from flyte_core.extend import ActionSpec, FlyteUsageError, ReusePolicy
 
 #: Label naming the environment a pool container serves (beside the run and controller labels).
@@ -42,6 +43,8 @@ POOL_LABEL = "org.flyte.pool"
 #: cuts longer log lines in pieces); how many last output lines an error quotes.
 START_TIMEOUT, MAX_MESSAGE, TAIL_LINES = 120.0, 16 * 1024 * 1024, 20
 IDLE, ENDED = "idle", "the run ended"  # reasons to stop a replica that are no failure (see keep_failed)
+#: Why a standby container stops once its one attempt ended (no failure either).
+RETIRED = "its one attempt ended"
 
 #: ``launch(spec, tag, worker_id, command)`` creates and starts a replica's container, returning its
 #: id; ``emit(spec, stream, line)`` records one line an attempt printed.
@@ -63,11 +66,14 @@ class PoolResult:
     tail: tuple[str, ...] = ()
     outcome: dict[str, Any] | None = None
 
-    def message(self, spec: ActionSpec) -> str:
-        """What went wrong, for an attempt that ended without an outcome (not by timeout or OOM)."""
+    def message(self, spec: ActionSpec, reusable: bool = True) -> str:
+        """What went wrong, for an attempt that ended without an outcome (not by timeout or OOM);
+        ``reusable`` False: it ran on a container of its own (a standby), worded as a fresh one's."""
         who = f"action {spec.action} (task '{spec.task_name}', attempt {spec.attempt})"
-        msg = {"exit": f"The task of {who} exited with code {self.code} on its reusable container before it finished.",
-               "lost": f"The reusable container running {who} exited with code {self.code} before the task finished"
+        kind = "reusable container" if reusable else "container"
+        on = " on its reusable container" if reusable else ""
+        msg = {"exit": f"The task of {who} exited with code {self.code}{on} before it finished.",
+               "lost": f"The {kind} running {who} exited with code {self.code} before the task finished"
                        + (f" (it was stopped because {self.why})." if self.why else "."),
                }.get(self.kind, f"{self.why} (for {who}).")
         return msg + ("\nLast output lines:\n" + "\n".join(self.tail) if self.tail else "")
@@ -79,6 +85,10 @@ def pool_key(spec: ActionSpec, tag: str) -> tuple[str, ...]:
     env = spec.task.env
     return (env.name, tag, repr(sorted(spec.env_vars.items())), repr(env.resources), repr(env.secrets),
             repr(env.reusable))
+
+
+#: The policy of a standby pool: at most one container waits; one unused for this long stops.
+STANDBY_POLICY = ReusePolicy(replicas=(0, 1), idle_ttl=30, scaledown_ttl=30)
 
 
 @attrs.define(eq=False)
@@ -94,7 +104,7 @@ class _Attempt:
 
 
 @attrs.define(eq=False)
-class _Replica:
+class Replica:
     """One worker container of a pool and the attempts it runs."""
 
     pool: Pool
@@ -107,12 +117,13 @@ class _Replica:
     idle_since: float = attrs.field(factory=time.monotonic)
     stopping: str | None = None  # why the host stops it; None while it is wanted
     launching: bool = True  # its start is under way (its container id may not be known yet)
+    claimed: bool = False  # a standby (single-use) replica an attempt took: never offered again
     removing: bool = False
     exit: asyncio.Future[PoolResult] | None = None  # how its container ended, once asked
 
     def fits(self, exclusive: bool, concurrency: int) -> bool:
         """True when it is ready and can take one more attempt of this kind now."""
-        if not (self.ready.done() and self.ready.result()) or self.stopping is not None:
+        if not (self.ready.done() and self.ready.result()) or self.stopping is not None or self.claimed:
             return False
         active = [a for a in self.running.values() if not a.lent]
         return not active if exclusive else len(active) < concurrency and not any(a.exclusive for a in active)
@@ -120,13 +131,18 @@ class _Replica:
 
 class Pool:
     """The replicas of one environment in one run; ``spec`` (the first attempt's) gives the
-    settings replicas start with."""
+    settings replicas start with. A ``single_use`` pool is a standby pool: each replica is started
+    before it is needed and runs one attempt (see :meth:`claim`)."""
 
-    def __init__(self, manager: PoolManager, policy: ReusePolicy, spec: ActionSpec, tag: str) -> None:
+    def __init__(self, manager: PoolManager, policy: ReusePolicy, spec: ActionSpec, tag: str,
+                 single_use: bool = False) -> None:
         assert spec.task is not None
         self.manager, self.policy, self.spec, self.tag = manager, policy, spec, tag
+        self.single_use = single_use
         self.name = spec.task.env.name
-        self.replicas: list[_Replica] = []
+        self.calls = 0  # attempts that asked a standby pool for a container so far
+        self.active: set[str] = set()  # actions of a standby pool's environment running now
+        self.replicas: list[Replica] = []
         self._waiting, self._failures = 0, 0
         self._failure: Exception = RuntimeError()
         self._changed = asyncio.Event()
@@ -136,7 +152,7 @@ class Pool:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def acquire(self, exclusive: bool) -> _Replica | Exception:
+    async def acquire(self, exclusive: bool) -> Replica | Exception:
         """A replica with room for one attempt (scaling up as allowed), or why none could start."""
         seen = self._failures
         self._waiting += 1
@@ -157,13 +173,48 @@ class Pool:
         finally:
             self._waiting -= 1
 
+    async def claim(self, action: str) -> Replica | None:
+        """A standby pool's waiting container for an attempt of ``action``, after it is ready (one
+        still starting is waited for: it started before a new one would); None when there is none or
+        it could not start. The next standby starts at once, while this one runs, when the call is
+        one of a sequence: not the environment's first, and no other call of it runs meanwhile (its
+        callers waiting for their children aside). Calls made together (a fan-out) start their
+        own containers at once anyway, and a standby after the last of them would go unused.
+        :meth:`ended` must follow, whatever happens."""
+        self.calls += 1
+        alone = not (self.active - self.manager.waiting)
+        self.active.add(action)
+        waiting = next((r for r in self.replicas if not r.claimed and r.stopping is None), None)
+        if waiting is not None:
+            waiting.claimed = True
+        if self.calls > 1 and alone:
+            self.replenish()
+        if waiting is None:
+            return None
+        try:
+            ready = await asyncio.shield(waiting.ready)
+        except asyncio.CancelledError:  # aborted while it started: nobody else will take it
+            self.manager.stop(waiting, "the attempt that took it was aborted")
+            raise
+        return waiting if ready and waiting.stopping is None else None
+
+    def ended(self, action: str) -> None:
+        """The attempt of ``action`` that called :meth:`claim` ended."""
+        self.active.discard(action)
+
+    def replenish(self) -> None:
+        """Start a standby container unless one is waiting (or starting) already, or one could not
+        start (the attempts start their own containers then, which say why)."""
+        if not self._failures and not any(not r.claimed and r.stopping is None for r in self.replicas):
+            self._grow()
+
     def _grow(self) -> None:
-        r = _Replica(self, secrets.token_hex(8))
+        r = Replica(self, secrets.token_hex(8))
         self.replicas.append(r)
         self.manager.replicas[r.wid] = r
         self.manager.background(self._start(r))
 
-    async def _start(self, r: _Replica) -> None:
+    async def _start(self, r: Replica) -> None:
         m = self.manager
         ok = False
         try:
@@ -202,15 +253,19 @@ class PoolManager:
 
     ``launch`` starts a replica's container, ``emit`` records an attempt's output line, and
     ``removed(worker_id)`` is told when a replica's container is gone (to release its secrets).
+    ``host_kill`` (a :class:`~flyte_backend_docker.hostkill.HostKiller`) kills an aborted attempt's
+    replica from this host, before the engine is asked to.
     """
 
     def __init__(self, client: docker.DockerClient, launch: Launch, emit: Emit, removed: Callable[[str], None],
-                 bundle: str, code_dir: str, keep_failed: bool = False) -> None:
+                 bundle: str, code_dir: str, keep_failed: bool = False, host_kill: HostKiller | None = None) -> None:
         self.client, self.launch, self._emit, self._removed = client, launch, emit, removed
+        self._host_kill = host_kill
         self._bundle, self._code_dir, self._keep_failed = bundle, code_dir, keep_failed
         self.pools: dict[Any, Pool] = {}
-        self.replicas: dict[str, _Replica] = {}
+        self.replicas: dict[str, Replica] = {}
         self._attempts: dict[str, _Attempt] = {}  # action -> its attempt on a replica
+        self.waiting: set[str] = set()  # actions waiting for their children (any container's)
         self._tasks: set[asyncio.Future[Any]] = set()
         self._server: asyncio.AbstractServer | None = None
         self._reaper: asyncio.Task[None] | None = None
@@ -227,17 +282,31 @@ class PoolManager:
         self._server = await asyncio.start_unix_server(self._serve, path=self.path, limit=MAX_MESSAGE)
         self._reaper = asyncio.ensure_future(self._reap())
 
+    def standby(self, spec: ActionSpec, tag: str) -> Pool:
+        """The standby pool of the containers ``spec``'s attempts start with (for environments that
+        are not reusable: each attempt still gets a container of its own, started beforehand)."""
+        if (pool := self.pools.get(key := ("standby", *pool_key(spec, tag)))) is None:
+            pool = self.pools[key] = Pool(self, STANDBY_POLICY, spec, tag, single_use=True)
+        return pool
+
     async def execute(self, spec: ActionSpec, tag: str, place: Callable[[str], dict[str, Any]],
-                      borrow: Callable[[str], None] | None = None) -> PoolResult:
-        """Run an attempt on a replica of its environment's pool; ``place(worker_id)``, called once the
-        replica is chosen, readies what that replica needs for it and returns its worker spec (JSON).
-        With ``borrow``, the worker writes the attempt's store folders only after asking for each
+                      borrow: Callable[[str], None] | None = None, replica: Replica | None = None) -> PoolResult:
+        """Run an attempt on a replica of its environment's pool (or on ``replica``, a standby the
+        attempt claimed; it is removed after); ``place(worker_id)``, called once the replica is
+        chosen, readies what that replica needs for it and returns its worker spec (JSON). With
+        ``borrow``, the worker writes the attempt's store folders only after asking for each
         (``"data"`` or ``"action"``): ``borrow(folder)`` lends it, on this loop, before the reply."""
-        assert spec.task is not None and spec.task.env.reusable is not None
-        if (pool := self.pools.get(key := pool_key(spec, tag))) is None:
-            pool = self.pools[key] = Pool(self, spec.task.env.reusable, spec, tag)
+        assert spec.task is not None
         exclusive = not spec.task.is_async
-        r = await pool.acquire(exclusive)
+        r: Replica | Exception
+        if replica is not None:
+            r, pool = replica, replica.pool
+        else:
+            assert spec.task.env.reusable is not None
+            found = self.pools.get(key := pool_key(spec, tag))
+            pool = found if found is not None else self.pools.setdefault(
+                key, Pool(self, spec.task.env.reusable, spec, tag))
+            r = await pool.acquire(exclusive)
         if isinstance(r, FlyteUsageError):
             raise r  # e.g. a missing secret: the user's to fix, reported as on fresh containers
         if isinstance(r, Exception):
@@ -250,6 +319,7 @@ class PoolManager:
             pool.notify()
             raise
         attempt = r.running[aid] = self._attempts[spec.action] = _Attempt(spec, aid, exclusive, pool, borrow=borrow)
+        succeeded = False
         try:
             assert r.writer is not None
             msg = {"run": aid, "spec": worker_spec, **({"borrow": True} if borrow is not None else {})}
@@ -260,6 +330,8 @@ class PoolManager:
                 self.stop(r, f"attempt {spec.attempt} of action {spec.action} on it timed out")
                 return PoolResult("timeout")
             except asyncio.CancelledError:  # aborted: stopping the code means stopping its replica
+                if self._host_kill is not None and r.cid is not None:
+                    self._host_kill.kill(r.cid)  # at once, as a fresh container's (hostkill.py)
                 self.stop(r, f"attempt {spec.attempt} of action {spec.action} on it was aborted")
                 raise
             if reply.get("lost"):
@@ -269,6 +341,7 @@ class PoolManager:
             if "exit" in reply:
                 return PoolResult("exit", code=int(reply["exit"]), tail=tuple(attempt.tail))
             outcome = reply.get("outcome")
+            succeeded = not isinstance(outcome, dict) or not outcome.get("error")
             return PoolResult("done", outcome=outcome if isinstance(outcome, dict) else None)
         finally:
             r.running.pop(aid, None)
@@ -276,16 +349,22 @@ class PoolManager:
                 del self._attempts[spec.action]
             if not r.running:
                 r.idle_since = time.monotonic()
+            if pool.single_use:  # kept for debugging like a fresh one when it failed (keep_failed)
+                self.stop(r, RETIRED if succeeded else f"attempt {spec.attempt} of action {spec.action} on it failed")
             pool.notify()
 
     def on_waiting(self, action: str, waiting: bool) -> None:
         """The channel's news: ``action`` waits for its children (lends its place) or stops waiting."""
+        if waiting:
+            self.waiting.add(action)
+        else:
+            self.waiting.discard(action)
         if (attempt := self._attempts.get(action)) is not None:
             attempt.lent = waiting
             if waiting:
                 attempt.pool.notify()
 
-    def stop(self, r: _Replica, why: str) -> None:
+    def stop(self, r: Replica, why: str) -> None:
         """Take a replica out of its pool and remove its container (in the background)."""
         r.stopping = why if r.stopping is None else r.stopping
         if r in r.pool.replicas:
@@ -318,7 +397,7 @@ class PoolManager:
             self._server = None
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    async def exit_of(self, r: _Replica) -> PoolResult:
+    async def exit_of(self, r: Replica) -> PoolResult:
         """How a dead replica's container ended (asked once, whoever asks first)."""
         if r.exit is None:
             r.exit = asyncio.ensure_future(self._exit_info(r.cid))
@@ -339,7 +418,7 @@ class PoolManager:
         tail = tuple(raw.decode("utf-8", errors="replace").splitlines())
         return PoolResult("lost", code=int(state.get("ExitCode", -1)), oom=bool(state.get("OOMKilled")), tail=tail)
 
-    async def _remove(self, r: _Replica) -> None:
+    async def _remove(self, r: Replica) -> None:
         """Kill and remove a replica's container (with ``keep_failed``, a failed one is only stopped)."""
         api = self.client.api
         if r.cid is not None:
@@ -350,16 +429,18 @@ class PoolManager:
             if r.writer is not None:
                 r.writer.close()
             with contextlib.suppress(docker.errors.APIError):
-                if self._keep_failed and r.stopping not in (IDLE, ENDED):
+                if self._keep_failed and r.stopping not in (IDLE, ENDED, RETIRED):
                     await asyncio.to_thread(api.kill, r.cid)
                 else:
                     await asyncio.to_thread(api.remove_container, r.cid, force=True, v=True)
+        if self._host_kill is not None and r.cid is not None:
+            self._host_kill.forget(r.cid)
         self.replicas.pop(r.wid, None)
         self._removed(r.wid)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One replica's connection: its hello, then its log lines and finished attempts."""
-        r: _Replica | None = None
+        r: Replica | None = None
         try:
             hello = json.loads(await reader.readline() or b"{}")
             r = self.replicas.get(str(hello.get("hello"))) if isinstance(hello, dict) else None
@@ -388,7 +469,7 @@ class PoolManager:
                 self._lost(r)
             writer.close()
 
-    def _lost(self, r: _Replica) -> None:
+    def _lost(self, r: Replica) -> None:
         """The replica's connection ended: it died, or we stopped it. Its attempts end as lost."""
         for attempt in list(r.running.values()):
             if not attempt.done.done():
@@ -404,7 +485,7 @@ class PoolManager:
             now = time.monotonic()
             for pool, (idle_ttl, scaledown) in ttls.items():
                 for r in sorted(pool.replicas, key=lambda r: r.idle_since):  # the longest idle first
-                    if r.running or not r.ready.done():
+                    if r.running or r.claimed or not r.ready.done():  # a claimed standby is about to run
                         continue
                     idle = now - r.idle_since
                     if idle >= idle_ttl or (idle >= scaledown and len(pool.replicas) > pool.policy.min_replicas):

@@ -1,4 +1,6 @@
-"""Runs inside a reusable (warm) task container: takes attempts one by one, in this process.
+"""Runs inside a reusable (warm) task container: takes attempts one by one, in this process. A
+standby container (a fresh container started before its call, docs/docker.md) runs it too and is
+given one attempt only.
 
 ``python -m flyte_backend_docker.pool_worker CONTROL_SOCKET WORKER_ID BUNDLE_URL CODE_DIR``
 
