@@ -6,6 +6,9 @@ container; the run leaves no container behind, the unused standby included; a fa
 
 from __future__ import annotations
 
+import json
+import signal
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,8 @@ import docker
 import pytest
 from conftest import docker_session
 from flyte_backend_docker.labels import RUN_LABEL
+from flyte_backend_docker.pool import POOL_LABEL
+from test_docker_load import alive, cli, main_pids, start_cli_run, wait_until
 
 from flyte_core.extend import BaseRuntimeError
 
@@ -59,6 +64,18 @@ def sleeps(i: int) -> str:
 def chain_here(n: int) -> list[str]:
     """The calls made from a task of their own environment (which waits for each)."""
     return [who(i) for i in range(n)]
+
+
+@calls.task
+def nap(i: int) -> int:
+    if i == 2:
+        time.sleep(600)
+    return i
+
+
+@driver.task
+def naps(n: int) -> list[int]:
+    return [nap(i) for i in range(n)]
 
 
 @driver.task
@@ -162,3 +179,28 @@ def test_a_fan_out_starts_its_containers_and_nothing_else(project: Path, tasks: 
     assert [r[3] for r in rows] == [str(i) for i in range(6)]
     assert len({r[0] for r in rows}) == 6 and {r[2] for r in rows} == {"1"}
     assert containers_of(docker_client, run.name) == []
+
+
+def test_ctrl_c_with_a_call_on_a_standby_and_the_next_starting_leaves_nothing(
+        project: Path, docker_client: docker.DockerClient) -> None:
+    run = f"standby-int-{uuid.uuid4().hex[:8]}"  # this run only: other suites may run on the engine
+    proc = start_cli_run(project, run, "naps", "--n", "5", file="sb_tasks.py")
+
+    def standbys() -> int:  # the third call's container, and the standby its call started
+        found = docker_client.api.containers(filters={"label": [f"{RUN_LABEL}={run}", POOL_LABEL]})
+        return len(found)
+
+    try:
+        wait_until(lambda: standbys() >= 2, "the third call to run on a standby and the next to start")
+        pids = main_pids(docker_client, run)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=300)  # a guard against a hang, not a timing
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "CancelledError" not in err, err
+    assert containers_of(docker_client, run) == []
+    assert [p for p in pids if alive(p)] == []
+    shown = json.loads(cli(project, "runs", "show", run, "--json").stdout)
+    phases = {a["action"]: a["phase"] for a in shown["actions"]}
+    assert sorted(phases.values()) == ["aborted", "aborted", "succeeded", "succeeded"]
