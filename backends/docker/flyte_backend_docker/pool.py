@@ -43,8 +43,8 @@ POOL_LABEL = "org.flyte.pool"
 #: cuts longer log lines in pieces); how many last output lines an error quotes.
 START_TIMEOUT, MAX_MESSAGE, TAIL_LINES = 120.0, 16 * 1024 * 1024, 20
 IDLE, ENDED = "idle", "the run ended"  # reasons to stop a replica that are no failure (see keep_failed)
-#: Why a standby container stops once its one attempt ended (no failure either).
-RETIRED = "its one attempt ended"
+#: Why a standby container stops once the attempt that took it ended (no failure either).
+RETIRED = "the attempt that took it ended"
 
 #: ``launch(spec, tag, worker_id, command)`` creates and starts a replica's container, returning its
 #: id; ``emit(spec, stream, line)`` records one line an attempt printed.
@@ -142,6 +142,7 @@ class Pool:
         self.name = spec.task.env.name
         self.calls = 0  # attempts that asked a standby pool for a container so far
         self.active: set[str] = set()  # actions of a standby pool's environment running now
+        self._claims: dict[str, Replica] = {}  # action -> the standby it claimed
         self.replicas: list[Replica] = []
         self._waiting, self._failures = 0, 0
         self._failure: Exception = RuntimeError()
@@ -187,20 +188,21 @@ class Pool:
         waiting = next((r for r in self.replicas if not r.claimed and r.stopping is None), None)
         if waiting is not None:
             waiting.claimed = True
+            self._claims[action] = waiting
         if self.calls > 1 and alone:
             self.replenish()
         if waiting is None:
             return None
-        try:
-            ready = await asyncio.shield(waiting.ready)
-        except asyncio.CancelledError:  # aborted while it started: nobody else will take it
-            self.manager.stop(waiting, "the attempt that took it was aborted")
-            raise
+        ready = await asyncio.shield(waiting.ready)
         return waiting if ready and waiting.stopping is None else None
 
     def ended(self, action: str) -> None:
-        """The attempt of ``action`` that called :meth:`claim` ended."""
+        """The attempt of ``action`` that called :meth:`claim` ended: the standby it claimed goes too
+        (it is stopping already if the attempt ran on it; if not, aborted first, nobody else takes it)."""
         self.active.discard(action)
+        claimed = self._claims.pop(action, None)
+        if claimed is not None and claimed.stopping is None:
+            self.manager.stop(claimed, RETIRED)
 
     def replenish(self) -> None:
         """Start a standby container unless one is waiting (or starting) already, or one could not
@@ -303,9 +305,9 @@ class PoolManager:
             r, pool = replica, replica.pool
         else:
             assert spec.task.env.reusable is not None
-            found = self.pools.get(key := pool_key(spec, tag))
-            pool = found if found is not None else self.pools.setdefault(
-                key, Pool(self, spec.task.env.reusable, spec, tag))
+            if (found := self.pools.get(key := pool_key(spec, tag))) is None:
+                found = self.pools[key] = Pool(self, spec.task.env.reusable, spec, tag)
+            pool = found
             r = await pool.acquire(exclusive)
         if isinstance(r, FlyteUsageError):
             raise r  # e.g. a missing secret: the user's to fix, reported as on fresh containers
