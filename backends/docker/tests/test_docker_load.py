@@ -127,6 +127,19 @@ def cli(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[st
                           capture_output=True, text=True, timeout=600)
 
 
+def assert_aborted_and_gone(project: Path, client: docker.DockerClient, run: str, pids: list[int],
+                            err: str) -> dict[str, Any]:
+    """Check that an interrupted ``flyte run`` of ``run`` said so without a traceback, left no
+    container and none of the processes ``pids`` running, and is recorded as aborted; its
+    ``runs show --json``."""
+    assert "Traceback" not in err and "CancelledError" not in err, err
+    assert containers_of(client, run) == []
+    assert [p for p in pids if alive(p)] == []
+    shown: dict[str, Any] = json.loads(cli(project, "runs", "show", run, "--json").stdout)
+    assert shown["run"]["phase"] == "aborted"
+    return shown
+
+
 def test_nested_fan_out_of_50_completes(session: Session, tasks: Any, docker_client: docker.DockerClient) -> None:
     run = session.run(tasks.nested, n=50)
     assert run.outputs()[0] == sum(i * 2 + 1 for i in range(50))
@@ -167,11 +180,7 @@ def test_ctrl_c_at_fan_out_100_leaves_nothing(project: Path, docker_client: dock
     finally:
         proc.kill()
     assert proc.returncode == 130
-    assert "Traceback" not in err and "CancelledError" not in err, err
-    assert containers_of(docker_client, ctrlc) == []
-    assert [p for p in pids if alive(p)] == []
-    shown = json.loads(cli(project, "runs", "show", ctrlc, "--json").stdout)
-    assert shown["run"]["phase"] == "aborted"
+    shown = assert_aborted_and_gone(project, docker_client, ctrlc, pids, err)
     assert {a["phase"] for a in shown["actions"]} <= {"aborted", "queued"}
 
 
@@ -188,11 +197,7 @@ def test_runs_abort_at_fan_out_100_leaves_nothing(project: Path, docker_client: 
     finally:
         proc.kill()
     assert proc.returncode != 0
-    assert "Traceback" not in err and "CancelledError" not in err, err
-    assert containers_of(docker_client, abort) == []
-    assert [p for p in pids if alive(p)] == []
-    shown = json.loads(cli(project, "runs", "show", abort, "--json").stdout)
-    assert shown["run"]["phase"] == "aborted"
+    shown = assert_aborted_and_gone(project, docker_client, abort, pids, err)
     assert {a["phase"] for a in shown["actions"]} <= {"aborted", "queued"}
 
 
