@@ -229,7 +229,9 @@ class DockerBackend:
         standby = self._standby(spec, tag)
         await self._slots.acquire(spec.action)
         try:
-            if standby is not None and (replica := await standby.claim(spec.action)) is not None:
+            # Sequential: no other container of the run runs a call now (this one's slot is taken).
+            sequential = self._slots.used <= 1
+            if standby is not None and (replica := await standby.claim(spec.action, sequential)) is not None:
                 if self._view is not None and self._view.refers(ws.inputs):
                     ws = attrs.evolve(ws, inputs=await asyncio.to_thread(self._view.literals, ws.inputs))
                 return await self._execute_reused(spec, tag, ws, writer, replica)

@@ -43,8 +43,9 @@ POOL_LABEL = "org.flyte.pool"
 #: cuts longer log lines in pieces); how many last output lines an error quotes.
 START_TIMEOUT, MAX_MESSAGE, TAIL_LINES = 120.0, 16 * 1024 * 1024, 20
 IDLE, ENDED = "idle", "the run ended"  # reasons to stop a replica that are no failure (see keep_failed)
-#: Why a standby container stops once the attempt that took it ended (no failure either).
-RETIRED = "the attempt that took it ended"
+#: Why a standby container stops once the attempt that took it ended (no failure either), and how
+#: long its worker gets to exit by itself before the container is removed anyway.
+RETIRED, RETIRE_GRACE = "the attempt that took it ended", 5.0
 
 #: ``launch(spec, tag, worker_id, command)`` creates and starts a replica's container, returning its
 #: id; ``emit(spec, stream, line)`` records one line an attempt printed.
@@ -141,7 +142,6 @@ class Pool:
         self.single_use = single_use
         self.name = spec.task.env.name
         self.calls = 0  # attempts that asked a standby pool for a container so far
-        self.active: set[str] = set()  # actions of a standby pool's environment running now
         self._claims: dict[str, Replica] = {}  # action -> the standby it claimed
         self.replicas: list[Replica] = []
         self._waiting, self._failures = 0, 0
@@ -174,22 +174,20 @@ class Pool:
         finally:
             self._waiting -= 1
 
-    async def claim(self, action: str) -> Replica | None:
+    async def claim(self, action: str, sequential: bool) -> Replica | None:
         """A standby pool's waiting container for an attempt of ``action``, after it is ready (one
         still starting is waited for: it started before a new one would); None when there is none or
         it could not start. The next standby starts at once, while this one runs, when the call is
-        one of a sequence: not the environment's first, and no other call of it runs meanwhile (its
-        callers waiting for their children aside). Calls made together (a fan-out) start their
-        own containers at once anyway, and a standby after the last of them would go unused.
-        :meth:`ended` must follow, whatever happens."""
+        one of a sequence: not the environment's first, and ``sequential`` (no other call of the run
+        runs meanwhile, callers waiting for their children aside). Calls made together (a fan-out)
+        start their own containers at once anyway, and a standby after the last of them would go
+        unused. :meth:`ended` must follow, whatever happens."""
         self.calls += 1
-        alone = not (self.active - self.manager.waiting)
-        self.active.add(action)
         waiting = next((r for r in self.replicas if not r.claimed and r.stopping is None), None)
         if waiting is not None:
             waiting.claimed = True
             self._claims[action] = waiting
-        if self.calls > 1 and alone:
+        if self.calls > 1 and sequential:
             self.replenish()
         if waiting is None:
             return None
@@ -199,7 +197,6 @@ class Pool:
     def ended(self, action: str) -> None:
         """The attempt of ``action`` that called :meth:`claim` ended: the standby it claimed goes too
         (it is stopping already if the attempt ran on it; if not, aborted first, nobody else takes it)."""
-        self.active.discard(action)
         claimed = self._claims.pop(action, None)
         if claimed is not None and claimed.stopping is None:
             self.manager.stop(claimed, RETIRED)
@@ -267,7 +264,6 @@ class PoolManager:
         self.pools: dict[Any, Pool] = {}
         self.replicas: dict[str, Replica] = {}
         self._attempts: dict[str, _Attempt] = {}  # action -> its attempt on a replica
-        self.waiting: set[str] = set()  # actions waiting for their children (any container's)
         self._tasks: set[asyncio.Future[Any]] = set()
         self._server: asyncio.AbstractServer | None = None
         self._reaper: asyncio.Task[None] | None = None
@@ -357,10 +353,6 @@ class PoolManager:
 
     def on_waiting(self, action: str, waiting: bool) -> None:
         """The channel's news: ``action`` waits for its children (lends its place) or stops waiting."""
-        if waiting:
-            self.waiting.add(action)
-        else:
-            self.waiting.discard(action)
         if (attempt := self._attempts.get(action)) is not None:
             attempt.lent = waiting
             if waiting:
@@ -430,6 +422,8 @@ class PoolManager:
                 await self.exit_of(r)
             if r.writer is not None:
                 r.writer.close()
+                if r.stopping == RETIRED:  # its worker exits by itself now: removed after, as fresh ones are
+                    await self._stopped(r.cid, RETIRE_GRACE)
             with contextlib.suppress(docker.errors.APIError):
                 if self._keep_failed and r.stopping not in (IDLE, ENDED, RETIRED):
                     await asyncio.to_thread(api.kill, r.cid)
@@ -439,6 +433,18 @@ class PoolManager:
             self._host_kill.forget(r.cid)
         self.replicas.pop(r.wid, None)
         self._removed(r.wid)
+
+    async def _stopped(self, cid: str, within: float) -> None:
+        """Wait (at most ``within`` seconds) until container ``cid`` no longer runs."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            try:
+                state = (await asyncio.to_thread(self.client.api.inspect_container, cid))["State"]
+            except docker.errors.APIError:
+                return
+            if not state.get("Running"):
+                return
+            await asyncio.sleep(0.05)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One replica's connection: its hello, then its log lines and finished attempts."""
