@@ -101,9 +101,8 @@ def bare(tag: str) -> float:
     return best_of(once, repeat=5)
 
 
-def in_sessions(project: Path, standby: bool = True) -> tuple[float, float | None]:
-    """(fresh, reusable) seconds per action, from runs of the driver tasks (reusable: None when
-    ``standby`` is off, measured once)."""
+def in_sessions(project: Path, standby: bool = True) -> tuple[float, float]:
+    """(fresh, reusable) seconds per action, from runs of the driver tasks (``standby``: the option)."""
     from flyte_core.config.files import Config
     from flyte_core.run.session import Session
     from flyte_core.task.loader import load_file
@@ -118,7 +117,7 @@ def in_sessions(project: Path, standby: bool = True) -> tuple[float, float | Non
         s.run(tasks.drive, n=1)  # warm up: image, wheelhouse probe, bundle
         empty = best_of(lambda: s.run(tasks.drive, n=0))
         calls = best_of(lambda: s.run(tasks.drive, n=N_FRESH))
-        warm = min(s.run(tasks.drive_warm, n=N_REUSABLE).outputs()[0] for _ in range(REPEAT)) if standby else None
+        warm = min(s.run(tasks.drive_warm, n=N_REUSABLE).outputs()[0] for _ in range(REPEAT))
     finally:
         s.close()
     return (calls - empty) / N_FRESH, warm
@@ -147,7 +146,6 @@ def main() -> dict[str, float]:
     bare_s = bare(tag)
     with tempfile.TemporaryDirectory() as tmp:
         fresh, warm = in_sessions(Path(tmp) / "session")
-        assert warm is not None
         no_standby, _ = in_sessions(Path(tmp) / "no-standby", standby=False)
         seed = pipeline(Path(tmp) / "cli")
     return {

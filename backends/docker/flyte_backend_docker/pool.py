@@ -183,7 +183,7 @@ class Pool:
         start their own containers at once anyway, and a standby after the last of them would go
         unused. :meth:`ended` must follow, whatever happens."""
         self.calls += 1
-        waiting = next((r for r in self.replicas if not r.claimed and r.stopping is None), None)
+        waiting = self._unclaimed()
         if waiting is not None:
             waiting.claimed = True
             self._claims[action] = waiting
@@ -204,8 +204,12 @@ class Pool:
     def replenish(self) -> None:
         """Start a standby container unless one is waiting (or starting) already, or one could not
         start (the attempts start their own containers then, which say why)."""
-        if not self._failures and not any(not r.claimed and r.stopping is None for r in self.replicas):
+        if not self._failures and self._unclaimed() is None:
             self._grow()
+
+    def _unclaimed(self) -> Replica | None:
+        """A standby (ready or starting) no attempt has taken yet."""
+        return next((r for r in self.replicas if not r.claimed and r.stopping is None), None)
 
     def _grow(self) -> None:
         r = Replica(self, secrets.token_hex(8))
@@ -283,8 +287,13 @@ class PoolManager:
     def standby(self, spec: ActionSpec, tag: str) -> Pool:
         """The standby pool of the containers ``spec``'s attempts start with (for environments that
         are not reusable: each attempt still gets a container of its own, started beforehand)."""
-        if (pool := self.pools.get(key := ("standby", *pool_key(spec, tag)))) is None:
-            pool = self.pools[key] = Pool(self, STANDBY_POLICY, spec, tag, single_use=True)
+        return self._pool(("standby", *pool_key(spec, tag)), STANDBY_POLICY, spec, tag, single_use=True)
+
+    def _pool(self, key: tuple[str, ...], policy: ReusePolicy, spec: ActionSpec, tag: str,
+              single_use: bool = False) -> Pool:
+        """The pool under ``key``, made with ``spec``'s settings on first use."""
+        if (pool := self.pools.get(key)) is None:
+            pool = self.pools[key] = Pool(self, policy, spec, tag, single_use=single_use)
         return pool
 
     async def execute(self, spec: ActionSpec, tag: str, place: Callable[[str], dict[str, Any]],
@@ -301,9 +310,7 @@ class PoolManager:
             r, pool = replica, replica.pool
         else:
             assert spec.task.env.reusable is not None
-            if (found := self.pools.get(key := pool_key(spec, tag))) is None:
-                found = self.pools[key] = Pool(self, spec.task.env.reusable, spec, tag)
-            pool = found
+            pool = self._pool(pool_key(spec, tag), spec.task.env.reusable, spec, tag)
             r = await pool.acquire(exclusive)
         if isinstance(r, FlyteUsageError):
             raise r  # e.g. a missing secret: the user's to fix, reported as on fresh containers
@@ -399,13 +406,9 @@ class PoolManager:
 
     async def _exit_info(self, cid: str | None) -> PoolResult:
         """Wait (briefly) for a container to stop; read its OOM flag, exit code and last output."""
-        api, state = self.client.api, dict[str, Any]()
+        api = self.client.api
+        state = await self._stopped(cid, 5.0, every=0.1) if cid else {}
         try:
-            for _ in range(50):
-                state = (await asyncio.to_thread(api.inspect_container, cid))["State"] if cid else {}
-                if not state.get("Running"):
-                    break
-                await asyncio.sleep(0.1)
             raw = await asyncio.to_thread(api.logs, cid, stdout=True, stderr=True, tail=TAIL_LINES) if cid else b""
         except docker.errors.APIError:
             raw = b""
@@ -423,7 +426,7 @@ class PoolManager:
             if r.writer is not None:
                 r.writer.close()
                 if r.stopping == RETIRED:  # its worker exits by itself now: removed after, as fresh ones are
-                    await self._stopped(r.cid, RETIRE_GRACE)
+                    await self._stopped(r.cid, RETIRE_GRACE, every=0.05)
             with contextlib.suppress(docker.errors.APIError):
                 if self._keep_failed and r.stopping not in (IDLE, ENDED, RETIRED):
                     await asyncio.to_thread(api.kill, r.cid)
@@ -434,17 +437,19 @@ class PoolManager:
         self.replicas.pop(r.wid, None)
         self._removed(r.wid)
 
-    async def _stopped(self, cid: str, within: float) -> None:
-        """Wait (at most ``within`` seconds) until container ``cid`` no longer runs."""
+    async def _stopped(self, cid: str, within: float, every: float) -> dict[str, Any]:
+        """Wait (at most about ``within`` seconds, looking every ``every``) until container ``cid`` no
+        longer runs; its last state seen (``{}`` if none could be read)."""
+        state: dict[str, Any] = {}
         deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
+        while True:
             try:
                 state = (await asyncio.to_thread(self.client.api.inspect_container, cid))["State"]
             except docker.errors.APIError:
-                return
-            if not state.get("Running"):
-                return
-            await asyncio.sleep(0.05)
+                return state
+            if not state.get("Running") or time.monotonic() >= deadline:
+                return state
+            await asyncio.sleep(every)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One replica's connection: its hello, then its log lines and finished attempts."""

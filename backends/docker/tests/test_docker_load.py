@@ -127,6 +127,20 @@ def cli(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[st
                           capture_output=True, text=True, timeout=600)
 
 
+def interrupt_when(proc: subprocess.Popen[str], client: docker.DockerClient, run: str, ready: Callable[[], bool],
+                   what: str) -> tuple[list[int], str]:
+    """Once ``ready()`` holds, Ctrl-C the ``flyte run`` of ``run`` that ``proc`` is; the host pids its
+    containers' main processes had just before, and what it printed on stderr."""
+    try:
+        wait_until(ready, what)
+        pids = main_pids(client, run)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=300)  # a guard against a hang, not a timing
+    finally:
+        proc.kill()
+    return pids, err
+
+
 def assert_aborted_and_gone(project: Path, client: docker.DockerClient, run: str, pids: list[int],
                             err: str) -> dict[str, Any]:
     """Check that an interrupted ``flyte run`` of ``run`` said so without a traceback, left no
@@ -171,14 +185,9 @@ def test_ctrl_c_at_fan_out_100_leaves_nothing(project: Path, docker_client: dock
         (project / ".flyte" / "config.yaml").write_text("backends:\n  docker:\n    host_kill: false\n")
     ctrlc = f"ctrlc100-{uuid.uuid4().hex[:8]}"  # this run only: other suites may run on the engine
     proc = start_cli_run(project, ctrlc, "fan_sleep", "--n", "100")
-    try:
-        wait_until(lambda: len(containers_of(docker_client, ctrlc, running=True)) >= 20,
-                   "the fan-out to start")
-        pids = main_pids(docker_client, ctrlc)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=300)  # a guard against a hang, not a timing
-    finally:
-        proc.kill()
+    pids, err = interrupt_when(proc, docker_client, ctrlc, lambda: len(containers_of(docker_client, ctrlc,
+                                                                                    running=True)) >= 20,
+                               "the fan-out to start")
     assert proc.returncode == 130
     shown = assert_aborted_and_gone(project, docker_client, ctrlc, pids, err)
     assert {a["phase"] for a in shown["actions"]} <= {"aborted", "queued"}

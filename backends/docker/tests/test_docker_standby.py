@@ -6,7 +6,6 @@ container; the run leaves no container behind, the unused standby included; a fa
 
 from __future__ import annotations
 
-import signal
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 from conftest import docker_session
 from flyte_backend_docker.labels import RUN_LABEL
 from flyte_backend_docker.pool import POOL_LABEL
-from test_docker_load import assert_aborted_and_gone, main_pids, start_cli_run, wait_until
+from test_docker_load import assert_aborted_and_gone, interrupt_when, start_cli_run
 
 from flyte_core.extend import BaseRuntimeError
 
@@ -180,13 +179,8 @@ def test_ctrl_c_with_a_call_on_a_standby_and_the_next_starting_leaves_nothing(
         found = docker_client.api.containers(filters={"label": [f"{RUN_LABEL}={run}", POOL_LABEL]})
         return len(found)
 
-    try:
-        wait_until(lambda: standbys() >= 2, "the third call to run on a standby and the next to start")
-        pids = main_pids(docker_client, run)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=300)  # a guard against a hang, not a timing
-    finally:
-        proc.kill()
+    pids, err = interrupt_when(proc, docker_client, run, lambda: standbys() >= 2,
+                               "the third call to run on a standby and the next to start")
     assert proc.returncode == 130
     shown = assert_aborted_and_gone(project, docker_client, run, pids, err)
     assert sorted(a["phase"] for a in shown["actions"]) == ["aborted", "aborted", "succeeded", "succeeded"]
