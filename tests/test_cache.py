@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,9 @@ def mod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
 
         path = tmp_path / "cached_tasks.py"
         path.write_text(CACHED.replace("HELPER_FACTOR", str(factor)) + extra)
+        # The file may be rewritten within the second it was first imported, with the same size:
+        # Python would take its stale bytecode as current (a .pyc records whole seconds).
+        shutil.rmtree(tmp_path / "__pycache__", ignore_errors=True)
         sys.modules.pop("cached_tasks", None)
         return load_file(path, tmp_path)
 

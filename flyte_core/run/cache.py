@@ -98,6 +98,19 @@ def key_prefix(name: str, version: str, salt: str) -> Any:
     return h
 
 
+def _decode(text: str) -> Any:
+    """``json.loads(text)`` for text this module's writers made (compact JSON, nothing after it):
+    the decoder's scanner called directly, without the three Python frames of ``json.loads``."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        end = -1
+    return value if end == len(text) else json.loads(text)  # anything unusual: json.loads says what
+
+
+#: The scanner ``json.loads`` ends up in (C); set on every decoder, though typeshed does not list it.
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
 #: Entries of one task a run loads into memory on its first lookup of that task (the most recent).
 PRELOAD = 20_000
 
@@ -147,7 +160,7 @@ class Cache:
                 self._complete.add(task)
         text = self._preloaded.pop((task, key), None)
         if text is not None:
-            outputs: Mapping[str, Any] = json.loads(text)
+            outputs: Mapping[str, Any] = _decode(text)
             self._hits[(task, key)] = outputs
             return outputs
         entry = self._shared(task, key) if task in self._complete else self.get(task, key)

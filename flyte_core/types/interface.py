@@ -99,6 +99,8 @@ class NativeInterface:
 
     def bind(self, task_name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """Map a call's positional and keyword arguments to input names, filling in defaults."""
+        if not kwargs and self.problem is None and len(args) == len(self._by_name):
+            return dict(zip(self._by_name, args))  # every input given by position: the common call
         if self.problem is not None:
             raise TaskDefinitionError(self.problem)
         if len(args) > len(self.inputs):
