@@ -5,7 +5,11 @@
   fresh container; the driver's own run with no calls is subtracted, the rest divided by N (with
   standby containers, the default: the third call on takes a container started beforehand);
 - ``fresh_no_standby_ms_per_action``: the same with ``standby: false`` (each container started
-  when its call is made);
+  when its call is made), and ``..._shared_ms_per_action`` with ``share_network: true`` too (the
+  run's containers join one network namespace instead of getting their own);
+- ``fan_s``, ``fan_shared_s``: ``flyte.map`` of the trivial task over N_FAN items, each in a fresh
+  container (the driver's own run subtracted), without and with ``share_network``, against
+  ``bare_fan_s``: N_FAN bare ``docker run --rm`` started at once;
 - ``reusable_ms_per_action``: the same calls on a warm container (``flyte.ReusePolicy``), timed
   inside the driver after one call that starts the pool;
 - ``pipeline_s``: ``flyte run --backend docker tasks.py pipeline --x 3`` (the seed example, three
@@ -31,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Calls per measurement: a fresh container costs about a second, a warm one milliseconds.
 N_FRESH = 8
 N_REUSABLE = 300
+N_FAN = 10
 REPEAT = 3
 
 TASKS = '''
@@ -56,6 +61,11 @@ def drive(n: int) -> int:
     for i in range(n):
         noop(i)
     return n
+
+
+@fresh.task
+def fan(n: int) -> int:
+    return len(list(flyte.map(noop, range(n))))
 
 
 @fresh.task
@@ -101,8 +111,20 @@ def bare(tag: str) -> float:
     return best_of(once, repeat=5)
 
 
-def in_sessions(project: Path, standby: bool = True) -> tuple[float, float]:
-    """(fresh, reusable) seconds per action, from runs of the driver tasks (``standby``: the option)."""
+def bare_fan(tag: str, n: int) -> float:
+    """Seconds of the best of ``n`` bare ``docker run --rm TAG python -c pass`` started at once."""
+    def once() -> None:
+        procs = [subprocess.Popen(["docker", "run", "--rm", tag, "python", "-c", "pass"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(n)]
+        if any(p.wait() != 0 for p in procs):
+            raise RuntimeError("a bare docker run failed")
+
+    return best_of(once)
+
+
+def in_sessions(project: Path, **options: Any) -> dict[str, float]:
+    """Seconds per fresh action in a chain, of a fan-out of N_FAN, and per warm action, from runs of
+    the driver tasks in a session with these backend ``options``."""
     from flyte_core.config.files import Config
     from flyte_core.run.session import Session
     from flyte_core.task.loader import load_file
@@ -111,16 +133,17 @@ def in_sessions(project: Path, standby: bool = True) -> tuple[float, float]:
     (project / "bench_tasks.py").write_text(TASKS)
     sys.modules.pop("bench_tasks", None)
     tasks = load_file(project / "bench_tasks.py", project)
-    s = Session(config=Config(), backend="docker", backend_options={"echo": False, "standby": standby},
+    s = Session(config=Config(), backend="docker", backend_options={"echo": False, **options},
                 data_url=str(project / "data"), run_store=str(project / "runs.db"), root_dir=project)
     try:
         s.run(tasks.drive, n=1)  # warm up: image, wheelhouse probe, bundle
         empty = best_of(lambda: s.run(tasks.drive, n=0))
         calls = best_of(lambda: s.run(tasks.drive, n=N_FRESH))
+        fanned = best_of(lambda: s.run(tasks.fan, n=N_FAN))
         warm = min(s.run(tasks.drive_warm, n=N_REUSABLE).outputs()[0] for _ in range(REPEAT))
     finally:
         s.close()
-    return (calls - empty) / N_FRESH, warm
+    return {"fresh": (calls - empty) / N_FRESH, "fan": fanned - empty, "warm": warm}
 
 
 def pipeline(project: Path) -> float:
@@ -144,18 +167,27 @@ def main() -> dict[str, float]:
     """Run the benchmark and return its figures."""
     tag = default_image()
     bare_s = bare(tag)
+    bare_fan_s = bare_fan(tag, N_FAN)
     with tempfile.TemporaryDirectory() as tmp:
-        fresh, warm = in_sessions(Path(tmp) / "session")
-        no_standby, _ = in_sessions(Path(tmp) / "no-standby", standby=False)
+        default = in_sessions(Path(tmp) / "session")
+        no_standby = in_sessions(Path(tmp) / "no-standby", standby=False)
+        shared = in_sessions(Path(tmp) / "shared", standby=False, share_network=True)
         seed = pipeline(Path(tmp) / "cli")
     return {
         "bare_ms": bare_s * 1e3,
-        "fresh_ms_per_action": fresh * 1e3,
-        "fresh_no_standby_ms_per_action": no_standby * 1e3,
-        "reusable_ms_per_action": warm * 1e3,
-        "fresh_over_bare": fresh / bare_s,
-        "fresh_no_standby_over_bare": no_standby / bare_s,
-        "fresh_over_reusable": fresh / warm,
+        "fresh_ms_per_action": default["fresh"] * 1e3,
+        "fresh_no_standby_ms_per_action": no_standby["fresh"] * 1e3,
+        "fresh_no_standby_shared_ms_per_action": shared["fresh"] * 1e3,
+        "reusable_ms_per_action": default["warm"] * 1e3,
+        "fresh_over_bare": default["fresh"] / bare_s,
+        "fresh_no_standby_over_bare": no_standby["fresh"] / bare_s,
+        "fresh_no_standby_shared_over_bare": shared["fresh"] / bare_s,
+        "fresh_over_reusable": default["fresh"] / default["warm"],
+        "bare_fan_s": bare_fan_s,
+        "fan_s": default["fan"],
+        "fan_shared_s": shared["fan"],
+        "fan_over_bare": default["fan"] / bare_fan_s,
+        "fan_shared_over_bare": shared["fan"] / bare_fan_s,
         "pipeline_s": seed,
     }
 
@@ -166,6 +198,11 @@ def report(r: dict[str, float]) -> None:
     print(f"fresh container: {r['fresh_ms_per_action']:.0f} ms/action (x{r['fresh_over_bare']:.2f} the bare run)")
     print(f"fresh container, standby off: {r['fresh_no_standby_ms_per_action']:.0f} ms/action "
           f"(x{r['fresh_no_standby_over_bare']:.2f} the bare run)")
+    print(f"fresh container, standby off, shared network: {r['fresh_no_standby_shared_ms_per_action']:.0f} ms/action "
+          f"(x{r['fresh_no_standby_shared_over_bare']:.2f} the bare run)")
+    print(f"fan-out of {N_FAN} fresh containers: {r['fan_s']:.2f} s, with a shared network {r['fan_shared_s']:.2f} s; "
+          f"{N_FAN} bare runs at once {r['bare_fan_s']:.2f} s "
+          f"(x{r['fan_over_bare']:.2f}, x{r['fan_shared_over_bare']:.2f})")
     print(f"reusable container: {r['reusable_ms_per_action']:.2f} ms/action "
           f"(fresh is x{r['fresh_over_reusable']:.0f} that)")
     print(f"`flyte run --backend docker tasks.py pipeline --x 3` (warm image): {r['pipeline_s']:.2f} s")

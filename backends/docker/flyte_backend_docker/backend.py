@@ -47,6 +47,7 @@ from flyte_backend_docker.labels import (
     run_filters,
 )
 from flyte_backend_docker.lending import POOL_DIR, Loan, WorkerFolders, forget, lend, reclaim, worker_folders
+from flyte_backend_docker.netns import ControllerLine, SharedNetwork
 from flyte_backend_docker.options import DockerOptions
 from flyte_backend_docker.outcomes import (
     crashed,
@@ -118,7 +119,11 @@ class DockerBackend:
       engine kills them;
     - ``standby`` (default True): when an environment's calls follow one another, the container of
       its next call starts before the call is made (docs/docker.md, "Standby containers"); False:
-      each container starts when its call is made.
+      each container starts when its call is made;
+    - ``share_network`` (default False): every task container of the run joins one network
+      namespace instead of getting its own, which is most of what starting a container costs the
+      engine; the run's containers then share ``localhost`` and its ports (docs/docker.md, "A
+      shared network namespace").
     """
 
     name = "docker"
@@ -148,6 +153,8 @@ class DockerBackend:
         self._tags: dict[str, asyncio.Future[str]] = {}  # image spec -> its tag, resolved once per run
         self._api = EngineCalls()
         self._watch: ExitWatch | None = None
+        self._network: SharedNetwork | None = None  # the run's network namespace (option share_network)
+        self._net_line: ControllerLine | None = None  # what its holder watches to stop with this process
         self._slots = Slots(self.opts.max_concurrent_actions or default_concurrency())
         self._loop: asyncio.AbstractEventLoop | None = None
         self._cleanups: set[asyncio.Future[None]] = set()  # removals of exited containers
@@ -168,12 +175,22 @@ class DockerBackend:
         # One event stream follows every container of the run, opened before the first exists.
         self._watch = ExitWatch(_connect, run_filters(run.run_name, run.store or None)["label"], self._loop)
         await self._api(self._watch.start)
+
         store = run.conversion.store
         if store is None:
             raise FlyteUsageError("The docker backend needs a data store; configure storage.data.")
         self._data_root = _local_root(store.root)
         self._dir = tempfile.mkdtemp(prefix=f"flyte-{run.run_name}-")
         os.chmod(self._dir, 0o755)  # containers may run as another user than this process
+        if self.opts.share_network:
+            self._net_line = ControllerLine(os.path.join(self._dir, "network"))
+            await self._net_line.start()
+            for path in (self._net_line.folder, self._net_line.path):
+                _hand(path, self._sandbox.owner)
+            labels = {RUN_LABEL: run.run_name, CONTROLLER_LABEL: f"{os.getpid()}@{socket.gethostname()}",
+                      STORE_LABEL: self._store}
+            self._network = SharedNetwork(self._client, labels, self.opts.network, self._sandbox.settings(""),
+                                          self._watch, self._net_line)
         self._secrets = SecretMounts(run, Path(self._dir))
         if self._data_root is not None:
             self._view = StoreView.of_run(self._data_root, run.settings.run_base_dir, run.settings.recovered_run_dirs)
@@ -385,7 +402,11 @@ class DockerBackend:
             with contextlib.suppress(OSError):
                 os.rmdir(os.path.join(self._run_dir, POOL_DIR))
         if self._client is not None and self._run is not None:
-            await self._remove_run(self._run.run_name)
+            await self._remove_run(self._run.run_name)  # the network namespace's holder too
+        self._network = None
+        if self._net_line is not None:
+            await self._net_line.close()
+            self._net_line = None
         if self._server is not None:
             await self._server.close()
             self._server = None
@@ -548,14 +569,17 @@ class DockerBackend:
 
     def _create(self, image: str, command: list[str], labels: dict[str, str], volumes: dict[str, Any],
                 env: dict[str, str], limits: dict[str, Any], working_dir: str | None = "",
-                environment: str = "") -> str:
+                environment: str = "", task_image: bool = True) -> str:
         """Create (not start) a container of the task environment named ``environment``, confined
-        as the run's :class:`~flyte_backend_docker.sandbox.Sandbox` says."""
+        as the run's :class:`~flyte_backend_docker.sandbox.Sandbox` says; on the run's shared
+        network namespace with ``share_network`` (``task_image``: the image has Python, so it may
+        start the namespace's holder)."""
         assert self._client is not None
         workdir = self._bundle_dir if working_dir == "" else working_dir
         confined = self._sandbox.settings(environment, (workdir,) if workdir else ())
+        network = self._network.mode(image if task_image else None) if self._network is not None else None
         host_config = self._client.api.create_host_config(
-            binds=volumes, network_mode=self.opts.network,
+            binds=volumes, network_mode=network or self.opts.network,
             **{k: v for k, v in limits.items()}, **confined["host"],
         )
         created = self._client.api.create_container(image, command=command, labels=labels,

@@ -59,6 +59,9 @@ class DockerOptions:
     #: When an environment's calls follow one another, the container of its next call starts before
     #: that call is made (docs/docker.md, "Standby containers").
     standby: bool = True
+    #: Every task container of a run joins one network namespace, held by a small container of the
+    #: run's, instead of getting one of its own (docs/docker.md, "A shared network namespace").
+    share_network: bool = False
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> DockerOptions:

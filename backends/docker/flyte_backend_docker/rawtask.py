@@ -59,7 +59,8 @@ async def execute_raw(backend: DockerBackend, spec: ActionSpec, task: Any) -> Ac
         labels = labels_for(spec, os.getpid(), socket.gethostname(), run.store)
         cid = await backend._api(
             backend._create, call.image, call.command, labels,
-            volumes, {**spec.env_vars, **env}, container_limits(task.env.resources), None, task.env.name)
+            volumes, {**spec.env_vars, **env}, container_limits(task.env.resources), None, task.env.name,
+            task_image=False)
         exit_code = watch.exited(cid)  # asked before it starts: its exit cannot be missed
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         pump = threading.Thread(target=backend._pump_lines, args=(cid, spec, tail), daemon=True,
