@@ -102,10 +102,15 @@ def default_image() -> str:
         client.close()
 
 
+def bare_run(tag: str) -> list[str]:
+    """The baseline: ``docker run --rm TAG python -c pass``."""
+    return ["docker", "run", "--rm", tag, "python", "-c", "pass"]
+
+
 def bare(tag: str) -> float:
     """Seconds of the best bare ``docker run --rm TAG python -c pass``."""
     def once() -> None:
-        subprocess.run(["docker", "run", "--rm", tag, "python", "-c", "pass"], check=True, capture_output=True)
+        subprocess.run(bare_run(tag), check=True, capture_output=True)
 
     once()
     return best_of(once, repeat=5)
@@ -114,8 +119,8 @@ def bare(tag: str) -> float:
 def bare_fan(tag: str, n: int) -> float:
     """Seconds of the best of ``n`` bare ``docker run --rm TAG python -c pass`` started at once."""
     def once() -> None:
-        procs = [subprocess.Popen(["docker", "run", "--rm", tag, "python", "-c", "pass"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(n)]
+        procs = [subprocess.Popen(bare_run(tag), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for _ in range(n)]
         if any(p.wait() != 0 for p in procs):
             raise RuntimeError("a bare docker run failed")
 

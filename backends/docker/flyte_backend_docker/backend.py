@@ -38,13 +38,11 @@ from flyte_backend_docker.engine import EngineCalls, EngineGone, ExitWatch, Slot
 from flyte_backend_docker.hostkill import HostKiller, engine_is_local
 from flyte_backend_docker.images import ImageBuildError
 from flyte_backend_docker.labels import (
-    CONTROLLER_LABEL,
-    RUN_LABEL,
-    STORE_LABEL,
     TASK_LABEL,
     labels_for,
     prune_dead,
     run_filters,
+    run_labels,
 )
 from flyte_backend_docker.lending import POOL_DIR, Loan, WorkerFolders, forget, lend, reclaim, worker_folders
 from flyte_backend_docker.netns import ControllerLine, SharedNetwork
@@ -175,7 +173,6 @@ class DockerBackend:
         # One event stream follows every container of the run, opened before the first exists.
         self._watch = ExitWatch(_connect, run_filters(run.run_name, run.store or None)["label"], self._loop)
         await self._api(self._watch.start)
-
         store = run.conversion.store
         if store is None:
             raise FlyteUsageError("The docker backend needs a data store; configure storage.data.")
@@ -185,10 +182,8 @@ class DockerBackend:
         if self.opts.share_network:
             self._net_line = ControllerLine(os.path.join(self._dir, "network"))
             await self._net_line.start()
-            for path in (self._net_line.folder, self._net_line.path):
-                _hand(path, self._sandbox.owner)
-            labels = {RUN_LABEL: run.run_name, CONTROLLER_LABEL: f"{os.getpid()}@{socket.gethostname()}",
-                      STORE_LABEL: self._store}
+            _hand(self._sandbox.owner, self._net_line.folder, self._net_line.path)
+            labels = run_labels(run.run_name, os.getpid(), socket.gethostname(), self._store)
             self._network = SharedNetwork(self._client, labels, self.opts.network, self._sandbox.settings(""),
                                           self._watch, self._net_line)
         self._secrets = SecretMounts(run, Path(self._dir))
@@ -202,8 +197,7 @@ class DockerBackend:
                                      outputs_for=self._view.outputs_for if self._view is not None else None)
         await self._server.start()
         # The channel's private folder and socket: for the containers' user only (and this process).
-        for path in (os.path.dirname(self._server.path), self._server.path):
-            _hand(path, self._sandbox.owner)
+        _hand(self._sandbox.owner, os.path.dirname(self._server.path), self._server.path)
         builders = image_builders(run.plugins)
         self._builder = builders.get(self.opts.image_builder)(
             {"client": self._client, "base_image": self.opts.base_image,
@@ -217,8 +211,7 @@ class DockerBackend:
         self._pools = PoolManager(self._client, self._launch, self._line, self._worker_removed, self._bundle,
                                   self._bundle_dir, keep_failed=self.keep_failed, host_kill=self._killer)
         await self._pools.start()
-        for path in (self._pools.dir, self._pools.path):
-            _hand(path, self._sandbox.owner)
+        _hand(self._sandbox.owner, self._pools.dir, self._pools.path)
 
     async def execute(self, spec: ActionSpec) -> ActionOutcome:
         """Run one attempt in a fresh container, or on a warm one for a reusable environment, and wait
@@ -515,8 +508,8 @@ class DockerBackend:
                 volumes[raw] = {"bind": give(raw, writer), "mode": "rw"}
         for folder in self._recovered:
             volumes[folder] = {"bind": folder, "mode": "ro"}
-        labels = {RUN_LABEL: spec.run_name, POOL_LABEL: spec.task.env.name, TASK_LABEL: spec.task_name,
-                  CONTROLLER_LABEL: f"{os.getpid()}@{socket.gethostname()}", STORE_LABEL: self._store}
+        labels = {**run_labels(spec.run_name, os.getpid(), socket.gethostname(), self._store),
+                  POOL_LABEL: spec.task.env.name, TASK_LABEL: spec.task_name}
         cid = await self._api(self._create, tag, command, labels, volumes,
                               {**spec.env_vars, **env, "PYTHONUNBUFFERED": "1"},
                               container_limits(spec.task.env.resources, spec.task_name), environment=env_name)
@@ -747,11 +740,12 @@ def _connect() -> docker.DockerClient:
     return client
 
 
-def _hand(path: str, owner: tuple[int, int]) -> None:
-    """Give one path this process made (the channel's private folder or socket) to the containers'
+def _hand(owner: tuple[int, int], *paths: str) -> None:
+    """Give paths this process made (a private folder and the socket in it) to the containers'
     user, so they can connect; nothing changes when that is this process."""
     if owner != (os.geteuid(), os.getegid()):
-        os.chown(path, *owner)
+        for path in paths:
+            os.chown(path, *owner)
 
 
 def _local_root(root: str) -> str | None:

@@ -19,10 +19,16 @@ CONTROLLER_LABEL = "org.flyte.controller"
 STORE_LABEL = "org.flyte.store"
 
 
+def run_labels(run: str, pid: int, host: str, store: str) -> dict[str, str]:
+    """Labels every container of a run carries: the run, the controller driving it (``pid@host``)
+    and its run store; what finds, aborts and cleans up a run's containers matches on them."""
+    return {RUN_LABEL: run, CONTROLLER_LABEL: f"{pid}@{host}", STORE_LABEL: store}
+
+
 def labels_for(spec: ActionSpec, pid: int, host: str, store: str) -> dict[str, str]:
     """Labels of an attempt's container (never anything secret)."""
-    return {RUN_LABEL: spec.run_name, ACTION_LABEL: spec.action, TASK_LABEL: spec.task_name,
-            ATTEMPT_LABEL: str(spec.attempt), CONTROLLER_LABEL: f"{pid}@{host}", STORE_LABEL: store}
+    return {**run_labels(spec.run_name, pid, host, store), ACTION_LABEL: spec.action, TASK_LABEL: spec.task_name,
+            ATTEMPT_LABEL: str(spec.attempt)}
 
 
 def run_filters(run: str | None, store: str | None) -> dict[str, list[str]]:

@@ -16,9 +16,9 @@ removes it.
 What changes for tasks: they share ``localhost`` and the port space, as the containers of one pod
 do. Two task containers of the run that run at once cannot listen on the same port, and one can
 reach a service another binds to ``localhost``. The holder is confined as task containers are
-(non-root, no capabilities, read-only, no mounts), is labelled with the run (so the run's end, and
-``flyte docker prune`` after a driver died, remove it with the run's other containers), and is
-started again if it stopped (the engine restarted).
+(non-root, no capabilities, read-only; its one mount is its line's folder), is labelled with the
+run (so the run's end, and ``flyte docker prune`` after a driver died, remove it with the run's
+other containers), and is started again if it stopped (the engine restarted).
 """
 
 from __future__ import annotations
@@ -85,11 +85,6 @@ class SharedNetwork:
         self._lock = threading.Lock()
         self._holder: str | None = None
         self._exit: asyncio.Future[int] | None = None
-
-    @property
-    def holder(self) -> str | None:
-        """The holder container's id (None before the first task container needed it)."""
-        return self._holder
 
     def mode(self, image: str | None) -> str | None:
         """The ``network_mode`` that joins the run's namespace; the holder is created from ``image``

@@ -22,11 +22,17 @@ import docker
 import docker.errors
 import pytest
 from flyte_backend_docker.images import ImageBuilder
+from flyte_backend_docker.labels import RUN_LABEL
 
 from flyte_core.extend import Config, Image, Session, load_file
 
 #: The offline base image /work/shared/tools/docker-up.sh builds (Debian bookworm, python3 3.11).
 BASE_IMAGE = os.environ.get("FLYTE_DOCKER_TEST_BASE_IMAGE", "flyte-ci/python:3.11-bookworm")
+
+
+def containers_of(client: docker.DockerClient, run: str, running: bool = False) -> list[Any]:
+    """The containers labelled with ``run`` (only the running ones with ``running``)."""
+    return list(client.api.containers(all=not running, filters={"label": f"{RUN_LABEL}={run}"}))
 
 
 def docker_session(project: Path, **options: Any) -> Session:

@@ -19,7 +19,7 @@ import docker
 import docker.errors
 import pytest
 from click.testing import CliRunner
-from conftest import BASE_IMAGE
+from conftest import BASE_IMAGE, containers_of
 from flyte_backend_docker.labels import CONTROLLER_LABEL, RUN_LABEL, STORE_LABEL
 
 from flyte_core.extend import BaseRuntimeError, Session
@@ -28,10 +28,6 @@ from flyte_core.testing.backends import BackendSuite
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = [pytest.mark.timeout(900), pytest.mark.usefixtures("docker_client")]
-
-
-def containers_of(client: docker.DockerClient, run: str) -> list[Any]:
-    return client.api.containers(all=True, filters={"label": f"{RUN_LABEL}={run}"})
 
 
 class TestDockerConformance(BackendSuite):

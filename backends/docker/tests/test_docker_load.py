@@ -23,7 +23,7 @@ from typing import Any
 
 import docker
 import pytest
-from conftest import BASE_IMAGE, PrivateEngine, docker_session
+from conftest import BASE_IMAGE, PrivateEngine, containers_of, docker_session
 from flyte_backend_docker.labels import RUN_LABEL
 
 from flyte_core.extend import BaseRuntimeError, Session, load_file
@@ -75,12 +75,6 @@ async def failing_parent(n: int) -> int:
     results = await asyncio.gather(boom.aio(2), *[sleeper.aio(i) for i in range(n)])
     return sum(results)
 '''
-
-
-def containers_of(client: docker.DockerClient, run: str, running: bool = False) -> list[Any]:
-    """The containers labelled with ``run`` (only the running ones with ``running``)."""
-    found = client.api.containers(all=not running, filters={"label": f"{RUN_LABEL}={run}"})
-    return list(found)
 
 
 def main_pids(client: docker.DockerClient, run: str) -> list[int]:

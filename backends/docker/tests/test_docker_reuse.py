@@ -18,7 +18,7 @@ from typing import Any
 
 import docker
 import pytest
-from conftest import BASE_IMAGE
+from conftest import BASE_IMAGE, containers_of
 from flyte_backend_docker.backend import DockerBackend
 from flyte_backend_docker.labels import RUN_LABEL
 from flyte_backend_docker.pool import POOL_LABEL
@@ -189,10 +189,6 @@ def writes_everything(n: int) -> str:
 def quiet_then_loud(n: int) -> list[str]:
     return [count(), count(), writes_everything(n)[:20]]
 '''
-
-
-def containers_of(client: docker.DockerClient, run: str) -> list[Any]:
-    return client.api.containers(all=True, filters={"label": f"{RUN_LABEL}={run}"})
 
 
 def pool_containers(client: docker.DockerClient, env: str, run: str) -> list[Any]:

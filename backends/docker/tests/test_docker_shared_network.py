@@ -19,7 +19,7 @@ from typing import Any
 import docker
 import docker.errors
 import pytest
-from conftest import BASE_IMAGE, docker_session
+from conftest import BASE_IMAGE, containers_of, docker_session
 from flyte_backend_docker.labels import ACTION_LABEL, RUN_LABEL, STORE_LABEL
 from flyte_backend_docker.netns import ROLE_LABEL
 from test_docker_load import cli, start_cli_run, wait_until
@@ -85,10 +85,6 @@ async def with_raw() -> list[str]:
 
 #: The task module the conftest's ``project`` and ``tasks`` fixtures provide.
 TASK_MODULE = ("net_tasks", TASKS)
-
-
-def containers_of(client: docker.DockerClient, run: str) -> list[Any]:
-    return client.api.containers(all=True, filters={"label": f"{RUN_LABEL}={run}"})
 
 
 class HolderWatch:

@@ -12,7 +12,7 @@ from typing import Any
 
 import docker
 import pytest
-from conftest import docker_session
+from conftest import containers_of, docker_session
 from flyte_backend_docker.labels import RUN_LABEL
 from flyte_backend_docker.pool import POOL_LABEL
 from test_docker_load import assert_aborted_and_gone, interrupt_when, start_cli_run
@@ -95,10 +95,6 @@ def chain(n: int, last: str) -> list[str]:
 
 #: The task module the conftest's ``project`` and ``tasks`` fixtures provide.
 TASK_MODULE = ("sb_tasks", TASKS)
-
-
-def containers_of(client: docker.DockerClient, run: str) -> list[Any]:
-    return client.api.containers(all=True, filters={"label": f"{RUN_LABEL}={run}"})
 
 
 def calls_of(project: Path, task: Any, standby: bool = True, **inputs: Any) -> tuple[str, list[list[str]]]:
