@@ -570,6 +570,9 @@ class DockerBackend:
         assert self._client is not None
         workdir = self._bundle_dir if working_dir == "" else working_dir
         confined = self._sandbox.settings(environment, (workdir,) if workdir else ())
+        if self._dir is not None:  # a root driver's run folders under /root (see Sandbox.passages)
+            volumes = {**volumes, **self._sandbox.passages(environment, (v["bind"] for v in volumes.values()),
+                                                           os.path.join(self._dir, "passages"))}
         network = self._network.mode(image if task_image else None) if self._network is not None else None
         host_config = self._client.api.create_host_config(
             binds=volumes, network_mode=network or self.opts.network,

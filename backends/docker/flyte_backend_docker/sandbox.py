@@ -10,7 +10,7 @@ An environment named in ``unrestricted_environments`` gets Docker's defaults ins
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -23,6 +23,10 @@ from flyte_backend_docker.options import SecurityOptions
 UNPRIVILEGED = 65532
 #: Mount options of the private tmpfs folders (executables allowed: tools unpack and run helpers there).
 TMPFS_OPTIONS = "rw,exec,nosuid,nodev"
+#: Folders images keep closed to other users (root's home, mode 0700), where a run's folders are
+#: when the driver runs as root (``~/.flyte``): mounted at the same place, they would be out of a
+#: restricted container's reach (a tmpfs there takes the image folder's mode, so it cannot open it).
+CLOSED_DIRS = ("/root",)
 
 
 @attrs.frozen
@@ -60,6 +64,23 @@ class Sandbox:
             host["read_only"] = True
             host["tmpfs"] = {"/tmp": f"{TMPFS_OPTIONS},mode=1777", **{d: f"{own},mode=0700" for d in private_dirs}}
         return {"user": f"{uid}:{gid}", "host": host}
+
+    def passages(self, environment: str, mounts: Iterable[str], stubs: str) -> dict[str, dict[str, str]]:
+        """Bind mounts that let a container of ``environment`` reach ``mounts`` (where its other
+        bind mounts go) through :data:`CLOSED_DIRS`: each closed folder that holds one becomes
+        ``stubs/<folder>``, a folder of this process's (mode 0755: the container passes through and
+        reads, but cannot write), where the engine makes the mount points. Hides nothing of the
+        image a restricted container could read; none for an unrestricted one (it runs as root)."""
+        if not self.restricts(environment):
+            return {}
+        found = {d for d in CLOSED_DIRS for m in mounts if m.startswith(f"{d}/")}
+        passages = {}
+        for closed in sorted(found):
+            host = os.path.join(stubs, closed.strip("/"))
+            os.makedirs(host, exist_ok=True)
+            os.chmod(host, 0o755)  # whatever this process's umask
+            passages[host] = {"bind": closed, "mode": "rw"}  # rw: the engine adds mount points in it
+        return passages
 
     def environment(self, environment: str, env: Mapping[str, str]) -> dict[str, str]:
         """``env`` with ``HOME`` set to ``/tmp`` for a restricted container (its user has no home

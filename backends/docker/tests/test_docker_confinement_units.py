@@ -55,6 +55,18 @@ def test_sandbox_settings() -> None:
     assert "read_only" not in writable_root and "tmpfs" not in writable_root and writable_root["cap_drop"] == ["ALL"]
 
 
+def test_mounts_under_roots_home_get_a_passage(tmp_path: Path) -> None:
+    # A root driver's ~/.flyte is under /root, which images keep 0700: a folder of the run's
+    # (0755) takes its place, so the container's user passes through to its mounts.
+    box = Sandbox((65532, 65532), unrestricted=frozenset({"apt"}))
+    mounts = ("/root/.flyte/data/runs/r1", "/tmp/flyte-r1/channel")
+    passages = box.passages("etl", mounts, str(tmp_path / "passages"))
+    assert passages == {str(tmp_path / "passages" / "root"): {"bind": "/root", "mode": "rw"}}
+    assert (tmp_path / "passages" / "root").stat().st_mode & 0o777 == 0o755
+    assert box.passages("etl", ("/home/me/.flyte/data", "/rootless/x"), str(tmp_path / "p2")) == {}
+    assert box.passages("apt", mounts, str(tmp_path / "p3")) == {}
+
+
 def test_a_warm_worker_borrows_an_attempts_folders_and_gives_them_back(tmp_path: Path) -> None:
     run_dir, specs = tmp_path / "runs" / "r1", tmp_path / "tmp"
     specs.mkdir()
