@@ -9,11 +9,8 @@ caught instead of silently ignored).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
-
-log = logging.getLogger("flyte")
 
 #: Name -> Flyte 2's default: a value equal to the default is no request, so gets no notice.
 INIT: dict[str, Any] = {
@@ -73,7 +70,9 @@ def check(function: str, given: Mapping[str, Any], accepted: Mapping[str, Any]) 
         if not _is_default(value, accepted[name]):
             why = _REASONS.get(name, "it configures Flyte's control plane, which flyte-core does not use")
             note = f"{function}({name}=...) is accepted for Flyte 2 compatibility and not acted on here ({why})."
-            log.info(note)
+            import logging  # here: most programs pass no such option, and logging costs ~2 ms to import
+
+            logging.getLogger("flyte").info(note)
             notices.append(note)
     return notices
 

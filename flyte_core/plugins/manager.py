@@ -116,6 +116,10 @@ class PluginSet:
             self.pm.unregister(plugin)
             raise PluginError(f"A plugin implements a hook flyte-core does not define: {e}") from e
 
+    def implements(self, hook_name: str) -> bool:
+        """Whether any loaded plugin implements the hook ``hook_name``."""
+        return bool(getattr(self.pm.hook, hook_name).get_hookimpls())
+
     def fill_registry(self, hook_name: str, registry: Registry[Any, Any]) -> None:
         """Call the ``flyte_register_*`` hook ``hook_name`` with ``registry``, through pluggy, one
         plugin at a time (a subset hook caller each, in pluggy's order, wrappers included), so the

@@ -4,9 +4,7 @@ with them. ``flyte.init()`` keeps a default session; embedders create as many as
 
 from __future__ import annotations
 
-import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -21,10 +19,6 @@ from flyte_core.config.schema import ConfigValueError
 from flyte_core.errors.core import FlyteUsageError, RunAbortedError, TaskInputError
 from flyte_core.plugins.manager import PluginSet, make_plugin_set, process_plugins
 from flyte_core.run.backend import Backend, BackendRegistry
-from flyte_core.run.launcher import LauncherRegistry, LaunchRequest, launcher_of
-from flyte_core.run.liveness import settle
-from flyte_core.run.observers import RunObserver
-from flyte_core.run.settings import RunSettings
 from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
 from flyte_core.runstore.store import RunStore
 from flyte_core.security.names import optional_name
@@ -35,9 +29,12 @@ from flyte_core.types.engine import TypeEngine
 from flyte_core.types.transformer import ConversionContext
 
 # What driving a run needs (asyncio, the controller, the cache) is imported by run_with: a session
-# that only reads the run store (`flyte runs list`) never loads it.
+# that only reads the run store (`flyte runs list`) never loads it, and a run served from the cache
+# (run/served.py) loads neither that nor logging, sockets or launchers.
 if TYPE_CHECKING:
     from flyte_core.run.handle import Run
+    from flyte_core.run.launcher import LauncherRegistry, LaunchRequest
+    from flyte_core.run.observers import RunObserver
 
 
 @attrs.frozen
@@ -164,6 +161,8 @@ class Session:
         """Launchers registered by plugins (backends whose runs are driven elsewhere)."""
         with self._lock:
             if self._launchers is None:
+                from flyte_core.run.launcher import LauncherRegistry
+
                 reg = LauncherRegistry()
                 self.plugins.fill_registry("flyte_register_launchers", reg)
                 self._launchers = reg
@@ -239,7 +238,6 @@ class Session:
         prior = self._prior_run(options.recover, task) if options.recover else None
         name = options.name or _new_run_name()
         backend_name = options.backend or self.backend_name
-        backend = self.make_backend(backend_name, options.backend_options)
         conv = self.conversion(name, "inputs")
         if prior is not None and not args and not kwargs:
             inputs = dict(prior.inputs or {})  # recover with the inputs the run had
@@ -248,12 +246,22 @@ class Session:
             inputs = self.engine.encode_inputs(task.name, task.interface, bound, conv)
         now = time.time()
         record = RunRecord(name=name, task=task.name, phase=Phase.QUEUED, backend=backend_name, created_at=now,
-                           inputs=inputs, pid=os.getpid(), host=socket.gethostname(), labels=dict(options.labels),
+                           inputs=inputs, pid=os.getpid(), host=_hostname(), labels=dict(options.labels),
                            heartbeat=now, recovered_from=prior.name if prior else None)
         existing = self.runs.get_run(name)
         # A launcher may have reserved the name for the controller it started (that is us).
-        if existing is not None and not (existing.phase is Phase.QUEUED and launcher_of(existing) is not None):
+        if existing is not None and not (existing.phase is Phase.QUEUED and _launched(existing)):
             raise TaskInputError(f"A run named '{name}' already exists; choose another name.")
+        from flyte_core.run.handle import Run
+        from flyte_core.run.served import serve_from_cache
+
+        if serve_from_cache(self, options, task, record) is not None:
+            return Run(self, name, task, list(options.notices))
+        import logging
+
+        from flyte_core.run.settings import RunSettings
+
+        backend = self.make_backend(backend_name, options.backend_options)
         settings = RunSettings(
             code_root=self.root_dir,
             raw_data_path=options.raw_data_path or self.data.url("runs", name, "raw"),
@@ -273,7 +281,6 @@ class Session:
         from flyte_core.run.cache import Cache
         from flyte_core.run.driver import RunDriver
         from flyte_core.run.failures import to_exception
-        from flyte_core.run.handle import Run
         from flyte_core.run.memo import Reuse
 
         cache = None if options.disable_run_cache else Cache(self.runs, self.data)
@@ -320,6 +327,9 @@ class Session:
         return [self._settled(r) for r in self.runs.list_runs(**filters)]
 
     def _settled(self, rec: RunRecord) -> RunRecord:
+        from flyte_core.run.launcher import launcher_of
+        from flyte_core.run.liveness import settle
+
         which = launcher_of(rec)
         if which is None:
             settled = settle(self.runs, rec)
@@ -357,6 +367,8 @@ class Session:
             raise TaskInputError(self.no_such_run(name))
         if not rec.phase.is_terminal:
             self.runs.request_abort(name)
+            from flyte_core.run.launcher import launcher_of
+
             which = launcher_of(rec)
             launcher = self.launchers.find(which) if which is not None else None
             if launcher is not None:
@@ -386,6 +398,21 @@ class Session:
         if self._runs is not None:
             self._runs.close()
             self._runs = None
+
+
+def _launched(run: RunRecord) -> bool:
+    from flyte_core.run.launcher import launcher_of
+
+    return launcher_of(run) is not None
+
+
+def _hostname() -> str:
+    """``socket.gethostname()`` (the kernel's node name), without importing socket where ``os.uname`` has it."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
 
 
 def _new_run_name() -> str:

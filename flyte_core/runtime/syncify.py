@@ -8,14 +8,16 @@ generators become plain iterators when called and async iterators through ``.aio
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import threading
 from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from flyte_core.runtime.loopthread import LoopThread
+# asyncio (with ssl, sockets and subprocesses, ~15 ms) is imported where a loop is needed: a
+# script calling ``flyte.run(...)`` on a cached task never needs one.
+if TYPE_CHECKING:
+    from flyte_core.runtime.loopthread import LoopThread
 
 T = TypeVar("T")
 
@@ -33,6 +35,8 @@ class SyncAio(Generic[T]):
 
     async def aio(self, *args: Any, **kwargs: Any) -> T:
         """Run without blocking the caller's event loop."""
+        import asyncio
+
         return await asyncio.to_thread(self._fn, *args, **kwargs)
 
 
@@ -64,6 +68,8 @@ class _Wrapped:
         if inspect.isasyncgen(result):
             return self._owner._aiterate(result)
         if inspect.iscoroutine(result):
+            import asyncio
+
             return asyncio.wrap_future(self._owner._loop().submit(result))
         return _ready(result)
 
@@ -85,6 +91,8 @@ class Syncify:
         self._lock = threading.Lock()
 
     def _loop(self) -> LoopThread:
+        from flyte_core.runtime.loopthread import LoopThread
+
         with self._lock:
             if self._thread is None or not self._thread.thread.is_alive():
                 self._thread = LoopThread(self.name)
@@ -113,6 +121,8 @@ class Syncify:
             loop.submit(agen.aclose()).result()
 
     async def _aiterate(self, agen: AsyncGenerator[Any, Any]) -> AsyncGenerator[Any, None]:
+        import asyncio
+
         loop = self._loop()
         try:
             while True:
