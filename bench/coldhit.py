@@ -1,7 +1,7 @@
 """What ``bench/issue17.py`` times as a cache hit in a new process: a script that defines a cached
 task, starts a session and runs the task once, always with the same input. The first run fills
-the cache; every later run, each in a fresh interpreter, is a hit. The figure is its time over
-``python -c "import flyte"``.
+the cache; every later run, each in a fresh interpreter, is a hit, served from the cache without
+its backend (docs/runs.md). The figure is its time over ``python -c "import flyte"``.
 """
 
 import flyte
