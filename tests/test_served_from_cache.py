@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import pytest
 
 from flyte_core.errors.core import PluginError
 from flyte_core.extend import BackendRegistry, hookimpl
+from flyte_core.run.session import RunOptions, Session
 from flyte_core.runstore.records import Phase
 from flyte_core.task.loader import load_file
 
@@ -93,94 +94,71 @@ def _counter(tmp_path: Path) -> str:
     return p.read_text() if p.exists() else ""
 
 
-def _session(tmp_path: Path, *plugins: Any) -> Any:
-    from flyte_core.run.session import Session
-
-    s = Session(data_url=str(tmp_path / "data"), run_store=str(tmp_path / "runs.db"), root_dir=tmp_path,
-                backend="counted" if plugins else None)
-    if plugins:
-        s.add_plugins(*plugins)
-    return s
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
+    s = Session(data_url=str(tmp_path / "data"), run_store=str(tmp_path / "runs.db"), root_dir=tmp_path)
+    yield s
+    s.close()
 
 
-def test_a_cached_run_is_served_without_making_its_backend(tmp_path: Path, tasks: Any, no_thread_leak: None) -> None:
-    backend = _CountedBackend()
-    s = _session(tmp_path, backend)
-    try:
-        first = s.run(tasks.square, 7)
-        assert (first.outputs()[0], backend.made, _counter(tmp_path)) == (49, 1, "x")
-        threads = threading.active_count()
-        second = s.run(tasks.square, 7)
-        assert threading.active_count() == threads  # no loop, writer or heartbeat thread was started
-        assert (second.outputs()[0], str(second), backend.made, _counter(tmp_path)) == (49, "49", 1, "x")
-        record = s.get_run(second.name)
-        assert record is not None
-        assert (record.phase, record.backend, record.outputs) == (Phase.SUCCEEDED, "counted",
-                                                                  {"o0": {"t": "int", "v": 1, "d": 49}})
-        assert record.created_at <= record.started_at <= record.ended_at  # type: ignore[operator]
-        (a0,) = second.actions()
-        assert (a0.action, a0.phase, a0.cache_hit, a0.attempts) == ("a0", Phase.SUCCEEDED, True, 0)
-        assert [r.name for r in s.list_runs()] == [second.name, first.name]
-        s.run(tasks.square, 8)  # another input is a miss: driven, and cached
-        assert (backend.made, _counter(tmp_path)) == (2, "xx")
-    finally:
-        s.close()
+def test_a_cached_run_is_served_without_making_its_backend(tmp_path: Path, tasks: Any, session: Session,
+                                                           no_thread_leak: None) -> None:
+    backend, counted = _CountedBackend(), RunOptions(backend="counted")
+    session.add_plugins(backend)
+    first = session.run_with(counted, tasks.square, (7,), {})
+    assert (first.outputs()[0], backend.made, _counter(tmp_path)) == (49, 1, "x")
+    threads = threading.active_count()
+    second = session.run_with(counted, tasks.square, (7,), {})
+    assert threading.active_count() == threads  # no loop, writer or heartbeat thread was started
+    assert (second.outputs()[0], str(second), backend.made, _counter(tmp_path)) == (49, "49", 1, "x")
+    record = session.get_run(second.name)
+    assert record is not None
+    assert (record.phase, record.backend, record.outputs) == (Phase.SUCCEEDED, "counted",
+                                                              {"o0": {"t": "int", "v": 1, "d": 49}})
+    assert record.created_at <= record.started_at <= record.ended_at  # type: ignore[operator]
+    (a0,) = second.actions()
+    assert (a0.action, a0.phase, a0.cache_hit, a0.attempts) == ("a0", Phase.SUCCEEDED, True, 0)
+    assert [r.name for r in session.list_runs()] == [second.name, first.name]
+    session.run_with(counted, tasks.square, (8,), {})  # another input is a miss: driven, and cached
+    assert (backend.made, _counter(tmp_path)) == (2, "xx")
 
 
-def test_a_served_run_is_recorded_as_a_driven_cache_hit_is(tmp_path: Path, tasks: Any) -> None:
-    from flyte_core.run.session import RunOptions
+def test_a_served_run_is_recorded_as_a_driven_cache_hit_is(tmp_path: Path, tasks: Any, session: Session) -> None:
+    session.run(tasks.square, 3)
+    served = session.run(tasks.square, 3)
+    watcher = _Observer()
+    driven = session.run_with(RunOptions(observers=(watcher,)), tasks.square, (3,), {})  # watched: driven in full
+    assert watcher.actions == [("a0", "queued", False), ("a0", "succeeded", True)]
+    assert _counter(tmp_path) == "x"
 
-    s = _session(tmp_path)
-    try:
-        s.run(tasks.square, 3)
-        served = s.run(tasks.square, 3)
-        watcher = _Observer()
-        driven = s.run_with(RunOptions(observers=(watcher,)), tasks.square, (3,), {})  # watched: driven in full
-        assert watcher.actions == [("a0", "queued", False), ("a0", "succeeded", True)]
-        assert _counter(tmp_path) == "x"
+    def same(run: Any) -> tuple[Any, ...]:
+        a, r = run.actions()[0], run.record
+        return (a.action, a.parent, a.task, a.phase, a.attempts, a.inputs, a.outputs, a.error, a.cache_hit,
+                a.recovered_from, r.phase, r.task, r.inputs, r.outputs, r.error, r.pid, r.host)
 
-        def same(run: Any) -> tuple[Any, ...]:
-            a, r = run.actions()[0], s.get_run(run.name)
-            return (a.action, a.parent, a.task, a.phase, a.attempts, a.inputs, a.outputs, a.error, a.cache_hit,
-                    a.recovered_from, r.phase, r.task, r.inputs, r.outputs, r.error, r.pid, r.host)
-
-        assert same(served) == same(driven)
-        assert ([(e.phase, e.message) for e in s.runs.get_events(served.name, "a0")]
-                == [(e.phase, e.message) for e in s.runs.get_events(driven.name, "a0")])
-    finally:
-        s.close()
+    assert same(served) == same(driven)
+    assert ([(e.phase, e.message) for e in session.runs.get_events(served.name, "a0")]
+            == [(e.phase, e.message) for e in session.runs.get_events(driven.name, "a0")])
 
 
-def test_an_unknown_backend_is_an_error_even_for_a_cached_run(tmp_path: Path, tasks: Any) -> None:
-    from flyte_core.run.session import RunOptions
-
-    s = _session(tmp_path)
-    try:
-        s.run(tasks.square, 2)
-        with pytest.raises(PluginError, match="No backend named 'nowhere'"):
-            s.run_with(RunOptions(backend="nowhere"), tasks.square, (2,), {})
-    finally:
-        s.close()
+def test_an_unknown_backend_is_an_error_even_for_a_cached_run(tmp_path: Path, tasks: Any, session: Session) -> None:
+    session.run(tasks.square, 2)
+    with pytest.raises(PluginError, match="No backend named 'nowhere'"):
+        session.run_with(RunOptions(backend="nowhere"), tasks.square, (2,), {})
 
 
-def test_what_recomputes_or_watches_a_run_drives_it(tmp_path: Path, tasks: Any) -> None:
-    from flyte_core.run.session import RunOptions
-
-    s = _session(tmp_path)
-    try:
-        s.run(tasks.square, 4)
-        s.run_with(RunOptions(overwrite_cache=True), tasks.square, (4,), {})
-        s.run_with(RunOptions(disable_run_cache=True), tasks.square, (4,), {})
-        s.run(tasks.fresh, 4)
-        s.run(tasks.fresh, 4)
-        assert _counter(tmp_path) == "xxxff"
-        served = s.run(tasks.square, 4)
-        assert served.actions()[0].cache_hit and _counter(tmp_path) == "xxxff"
-    finally:
-        s.close()
+def test_what_recomputes_or_watches_a_run_drives_it(tmp_path: Path, tasks: Any, session: Session) -> None:
+    session.run(tasks.square, 4)
+    session.run_with(RunOptions(overwrite_cache=True), tasks.square, (4,), {})
+    session.run_with(RunOptions(disable_run_cache=True), tasks.square, (4,), {})
+    session.run(tasks.fresh, 4)
+    session.run(tasks.fresh, 4)
+    assert _counter(tmp_path) == "xxxff"
+    served = session.run(tasks.square, 4)
+    assert served.actions()[0].cache_hit and _counter(tmp_path) == "xxxff"
 
 
-def test_a_plugin_observing_actions_sees_a_cached_run(tmp_path: Path, tasks: Any) -> None:
+def test_a_plugin_observing_actions_sees_a_cached_run(tmp_path: Path, tasks: Any, session: Session) -> None:
     seen: list[tuple[str, bool]] = []
 
     class Watching:
@@ -188,15 +166,11 @@ def test_a_plugin_observing_actions_sees_a_cached_run(tmp_path: Path, tasks: Any
         def flyte_action_event(self, event: Any) -> None:
             seen.append((str(event.phase), event.action.cache_hit))
 
-    s = _session(tmp_path)
-    try:
-        s.run(tasks.square, 5)
-        s.add_plugins(Watching())
-        s.run(tasks.square, 5)
-        assert seen == [("queued", False), ("succeeded", True)]
-        assert _counter(tmp_path) == "x"
-    finally:
-        s.close()
+    session.run(tasks.square, 5)
+    session.add_plugins(Watching())
+    session.run(tasks.square, 5)
+    assert seen == [("queued", False), ("succeeded", True)]
+    assert _counter(tmp_path) == "x"
 
 
 SCRIPT = '''
