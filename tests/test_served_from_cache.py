@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from flyte_core.errors.core import PluginError
+from flyte_core.errors.core import FlyteUsageError, PluginError
 from flyte_core.extend import BackendRegistry, hookimpl
 from flyte_core.run.session import RunOptions, Session
 from flyte_core.runstore.records import Phase
@@ -171,6 +171,18 @@ def test_a_plugin_observing_actions_sees_a_cached_run(tmp_path: Path, tasks: Any
     session.run(tasks.square, 5)
     assert seen == [("queued", False), ("succeeded", True)]
     assert _counter(tmp_path) == "x"
+
+
+def test_a_cached_run_on_docker_needs_no_engine(tmp_path: Path, tasks: Any, session: Session,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache is shared by every backend of a store: a run on docker whose call the local
+    backend cached is served without the docker backend, so with no engine to talk to."""
+    session.run(tasks.square, 6)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    run = session.run_with(RunOptions(backend="docker"), tasks.square, (6,), {})
+    assert (run.outputs()[0], run.record.backend, run.actions()[0].cache_hit) == (36, "docker", True)
+    with pytest.raises(FlyteUsageError, match="cannot reach a Docker engine"):  # a call to run needs one
+        session.run_with(RunOptions(backend="docker"), tasks.square, (7,), {})
 
 
 SCRIPT = '''
