@@ -11,15 +11,17 @@ import os
 import threading
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flyte_core.api import compat_kwargs
 from flyte_core.errors.core import InitializationError
 from flyte_core.run.handle import Run
-from flyte_core.run.observers import RunObserver
 from flyte_core.run.session import RunOptions, Session
 from flyte_core.runtime.syncify import SyncAio
 from flyte_core.task.template import TaskTemplate
+
+if TYPE_CHECKING:
+    from flyte_core.run.observers import RunObserver
 
 T = TypeVar("T")
 

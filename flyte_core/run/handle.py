@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from flyte_core.run.failures import to_exception
 from flyte_core.runstore.records import ActionRecord, LogLine, Phase, RunRecord
 from flyte_core.types.interface import OUTPUT_NAME, output_fields
 
@@ -120,6 +119,8 @@ class Run:
         """Raise the run's error (a ``flyte.errors`` exception) if it failed."""
         rec = self.record
         if rec.error is not None:
+            from flyte_core.run.failures import to_exception  # a failed run's error classes: only then
+
             raise to_exception(rec.error, rec.task)
 
     def actions(self) -> list[ActionRecord]:

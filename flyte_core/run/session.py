@@ -18,7 +18,6 @@ from flyte_core.config.files import Config, load_config
 from flyte_core.config.schema import ConfigValueError
 from flyte_core.errors.core import FlyteUsageError, RunAbortedError, TaskInputError
 from flyte_core.plugins.manager import PluginSet, make_plugin_set, process_plugins
-from flyte_core.run.backend import Backend, BackendRegistry
 from flyte_core.runstore.records import ErrorInfo, Phase, RunRecord
 from flyte_core.runstore.store import RunStore
 from flyte_core.security.names import optional_name
@@ -32,6 +31,7 @@ from flyte_core.types.transformer import ConversionContext
 # that only reads the run store (`flyte runs list`) never loads it, and a run served from the cache
 # (run/served.py) loads neither that nor logging, sockets or launchers.
 if TYPE_CHECKING:
+    from flyte_core.run.backend import Backend, BackendRegistry
     from flyte_core.run.handle import Run
     from flyte_core.run.launcher import LauncherRegistry, LaunchRequest
     from flyte_core.run.observers import RunObserver
@@ -151,6 +151,8 @@ class Session:
         """Backends registered by plugins."""
         with self._lock:
             if self._backends is None:
+                from flyte_core.run.backend import BackendRegistry
+
                 reg = BackendRegistry()
                 self.plugins.fill_registry("flyte_register_backends", reg)
                 self._backends = reg
