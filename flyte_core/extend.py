@@ -187,9 +187,9 @@ if TYPE_CHECKING:
     from flyte_core.task.triggers import Trigger as Trigger
     from flyte_core.task.triggers import TriggerTime as TriggerTime
     from flyte_core.task.triggers import task_triggers as task_triggers
-    from flyte_core.types.builtins import PickleFallbackWarning as PickleFallbackWarning
     from flyte_core.types.common import mismatch as mismatch
     from flyte_core.types.engine import TypeEngine as TypeEngine
+    from flyte_core.types.fallback import PickleFallbackWarning as PickleFallbackWarning
     from flyte_core.types.interface import OUTPUT_NAME as OUTPUT_NAME
     from flyte_core.types.interface import Input as Input
     from flyte_core.types.interface import NativeInterface as NativeInterface
@@ -271,7 +271,7 @@ _BY_MODULE: dict[str, str] = {
     "flyte_core.task.settings": "Cache Resources ReusePolicy to_cache to_retries to_timeout",
     "flyte_core.task.template": "TaskTemplate TaskRef TaskTemplate:AsyncFunctionTaskTemplate",
     "flyte_core.task.triggers": "Trigger Cron FixedRate TriggerTime task_triggers",
-    "flyte_core.types.builtins": "PickleFallbackWarning",
+    "flyte_core.types.fallback": "PickleFallbackWarning",
     "flyte_core.types.common": "mismatch",
     "flyte_core.types.engine": "TypeEngine",
     "flyte_core.types.interface": "type_name Input NativeInterface OUTPUT_NAME",

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from flyte_core.errors.core import TypeTransformerError
 from flyte_core.plugins.manager import make_plugin_set
 from flyte_core.types import ConversionContext, TypeEngine
-from flyte_core.types.builtins import PickleFallbackWarning
+from flyte_core.types.fallback import PickleFallbackWarning
 
 _ps = make_plugin_set(autoload=False)
 ENGINE = TypeEngine(lambda key, hint: _ps.hook.flyte_type_transformer(python_type=key, hint=hint))

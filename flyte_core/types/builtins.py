@@ -11,65 +11,85 @@ from __future__ import annotations
 import collections.abc
 import datetime as dt
 import enum
+import importlib
 import types
 import typing
 from typing import Any
 
 from flyte_core.plugins.hookspecs import hookimpl
-from flyte_core.types.callables import CallableT
-from flyte_core.types.choices import EnumT, LiteralT
-from flyte_core.types.containers import DictT, ListT, NamedTupleT, TupleT, UnionT
-from flyte_core.types.fallback import AnyT, Pickle, PickleFallbackWarning
-from flyte_core.types.scalars import Bytes, Float, Scalar
-from flyte_core.types.temporal import DateT, DateTimeT, TimeDeltaT
 from flyte_core.types.transformer import TypeTransformer
-from flyte_core.types.typeddict import TypedDictT, is_typeddict
 
-__all__ = ["PickleFallbackWarning", "flyte_type_transformer"]
+__all__ = ["flyte_type_transformer"]
 
-_BY_KEY: dict[Any, TypeTransformer] = {
-    bool: Scalar(bool),
-    int: Scalar(int),
-    str: Scalar(str),
-    type(None): Scalar(type(None)),
-    None: Scalar(type(None)),
-    float: Float(),
-    bytes: Bytes(),
-    list: ListT(),
-    dict: DictT(),
-    tuple: TupleT(),
-    typing.Union: UnionT(),
-    types.UnionType: UnionT(),
-    typing.Literal: LiteralT(),
-    dt.datetime: DateTimeT(),
-    dt.date: DateT(),
-    dt.timedelta: TimeDeltaT(),
-    collections.abc.Callable: CallableT(),
+# Keys of the transformers found by a test rather than by the type (objects no type equals).
+_ANY, _PICKLE, _ENUM, _NAMEDTUPLE, _TYPEDDICT = (object() for _ in range(5))
+
+#: Each transformer's module (in flyte_core.types), class and arguments. Every process that loads
+#: plugins loads this one (each task container's worker too), and most tasks take a few scalars:
+#: a transformer's module is imported when a type first needs it, not with the plugin.
+_WHERE: dict[Any, tuple[str, str, tuple[Any, ...]]] = {
+    bool: ("scalars", "Scalar", (bool,)),
+    int: ("scalars", "Scalar", (int,)),
+    str: ("scalars", "Scalar", (str,)),
+    type(None): ("scalars", "Scalar", (type(None),)),
+    None: ("scalars", "Scalar", (type(None),)),
+    float: ("scalars", "Float", ()),
+    bytes: ("scalars", "Bytes", ()),
+    list: ("containers", "ListT", ()),
+    dict: ("containers", "DictT", ()),
+    tuple: ("containers", "TupleT", ()),
+    typing.Union: ("containers", "UnionT", ()),
+    types.UnionType: ("containers", "UnionT", ()),
+    typing.Literal: ("choices", "LiteralT", ()),
+    dt.datetime: ("temporal", "DateTimeT", ()),
+    dt.date: ("temporal", "DateT", ()),
+    dt.timedelta: ("temporal", "TimeDeltaT", ()),
+    collections.abc.Callable: ("callables", "CallableT", ()),
+    _ANY: ("fallback", "AnyT", ()),
+    _PICKLE: ("fallback", "Pickle", ()),
+    _ENUM: ("choices", "EnumT", ()),
+    _NAMEDTUPLE: ("containers", "NamedTupleT", ()),
+    _TYPEDDICT: ("typeddict", "TypedDictT", ()),
 }
-_ANY = AnyT()
-_PICKLE = Pickle()
-_ENUM = EnumT()
-_NAMEDTUPLE = NamedTupleT()
-_TYPEDDICT = TypedDictT()
+_made: dict[Any, TypeTransformer] = {}
+
+
+def _get(key: Any) -> TypeTransformer | None:
+    """The transformer registered under ``key`` (made once; None for any other key)."""
+    found = _made.get(key)
+    if found is None:
+        where = _WHERE.get(key)
+        if where is None:
+            return None
+        module, name, args = where
+        # Two threads may make one each at once: transformers hold no state, either will do.
+        found = _made[key] = getattr(importlib.import_module(f"flyte_core.types.{module}"), name)(*args)
+    return found
+
+
+def _is_typeddict(cls: type) -> bool:
+    # flyte_core.types.typeddict.is_typeddict, without importing that module for every class.
+    return (issubclass(cls, dict) and hasattr(cls, "__required_keys__") and hasattr(cls, "__optional_keys__")
+            and hasattr(cls, "__total__"))
 
 
 @hookimpl(trylast=True)
 def flyte_type_transformer(python_type: Any, hint: Any) -> TypeTransformer | None:
     """The core's transformers, consulted after every plugin's."""
     if python_type in (list, dict) and hint in (list, dict):
-        return _ANY  # bare list / dict, as in the seed's `-> dict`
+        return _get(_ANY)  # bare list / dict, as in the seed's `-> dict`
     if isinstance(python_type, type):
         if issubclass(python_type, enum.Enum) and python_type is not enum.Enum:
-            return _ENUM
+            return _get(_ENUM)
         if issubclass(python_type, tuple) and hasattr(python_type, "_fields") and python_type is hint:
-            return _NAMEDTUPLE
-        if python_type is hint and is_typeddict(python_type):
-            return _TYPEDDICT
-    found = _BY_KEY.get(python_type)
+            return _get(_NAMEDTUPLE)
+        if python_type is hint and _is_typeddict(python_type):
+            return _get(_TYPEDDICT)
+    found = _get(python_type)
     if found is not None:
         return found
     if python_type is typing.Any:
-        return _ANY
+        return _get(_ANY)
     if python_type is object:  # reached through the MRO: nothing more specific handles the class
-        return _PICKLE
+        return _get(_PICKLE)
     return None

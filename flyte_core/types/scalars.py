@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from flyte_core.types.common import identity, mismatch
@@ -68,6 +67,8 @@ class Bytes:
     version = 1
 
     def compile(self, hint: Any, engine: TypeEngine) -> Converter:
+        import base64  # here: most runs convert no bytes
+
         def accepts(v: Any) -> bool:
             return isinstance(v, bytes | bytearray)
 
