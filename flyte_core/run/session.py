@@ -252,7 +252,7 @@ class Session:
                            heartbeat=now, recovered_from=prior.name if prior else None)
         existing = self.runs.get_run(name)
         # A launcher may have reserved the name for the controller it started (that is us).
-        if existing is not None and not (existing.phase is Phase.QUEUED and _launched(existing)):
+        if existing is not None and not (existing.phase is Phase.QUEUED and _launcher(existing) is not None):
             raise TaskInputError(f"A run named '{name}' already exists; choose another name.")
         from flyte_core.run.handle import Run
         from flyte_core.run.served import serve_from_cache
@@ -329,10 +329,9 @@ class Session:
         return [self._settled(r) for r in self.runs.list_runs(**filters)]
 
     def _settled(self, rec: RunRecord) -> RunRecord:
-        from flyte_core.run.launcher import launcher_of
         from flyte_core.run.liveness import settle
 
-        which = launcher_of(rec)
+        which = _launcher(rec)
         if which is None:
             settled = settle(self.runs, rec)
             if settled.phase is not rec.phase:  # its controller died just now: clean up after it
@@ -369,9 +368,7 @@ class Session:
             raise TaskInputError(self.no_such_run(name))
         if not rec.phase.is_terminal:
             self.runs.request_abort(name)
-            from flyte_core.run.launcher import launcher_of
-
-            which = launcher_of(rec)
+            which = _launcher(rec)
             launcher = self.launchers.find(which) if which is not None else None
             if launcher is not None:
                 launcher.abort(self, rec)
@@ -402,10 +399,11 @@ class Session:
             self._runs = None
 
 
-def _launched(run: RunRecord) -> bool:
+def _launcher(run: RunRecord) -> str | None:
+    """The launcher that drives ``run`` elsewhere, if any (:func:`~flyte_core.run.launcher.launcher_of`)."""
     from flyte_core.run.launcher import launcher_of
 
-    return launcher_of(run) is not None
+    return launcher_of(run)
 
 
 def _hostname() -> str:
