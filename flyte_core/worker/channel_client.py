@@ -18,7 +18,6 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Coroutine, Mapping
-from concurrent.futures import Future, InvalidStateError
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,9 @@ from flyte_core.task.template import TaskRef, TaskTemplate
 from flyte_core.worker.channel_errors import error_from_dict, error_to_dict
 
 if TYPE_CHECKING:
+    # concurrent.futures imports logging: a worker imports it when its task first calls another.
+    from concurrent.futures import Future
+
     from flyte_core.runtime.loopthread import LoopThread
     from flyte_core.types.engine import TypeEngine
     from flyte_core.types.transformer import ConversionContext
@@ -239,6 +241,8 @@ class ChannelDispatcher:
 
     def _request(self, msg: dict[str, Any]) -> Future[dict[str, Any]]:
         """Send ``msg`` (given an id if it has none) and return the future of its reply."""
+        from concurrent.futures import Future
+
         msg.setdefault("id", next(self._ids))
         fut: Future[dict[str, Any]] = Future()
         self._pending[msg["id"]] = fut
@@ -292,10 +296,7 @@ class ChannelDispatcher:
                 msg = json.loads(line)
                 fut = self._pending.pop(msg.get("id"), None)
                 if fut is not None:
-                    try:
-                        fut.set_result(msg)
-                    except InvalidStateError:  # the caller cancelled (async call abandoned)
-                        pass
+                    _resolve(fut, msg)
         except (OSError, ValueError) as e:
             reason = f"{reason}: {e}"
         self._closed = reason
@@ -411,3 +412,13 @@ def watch_controller(address: str, token: str, action: str, attempt: int,
     thread = threading.Thread(target=watch, name=f"flyte-watch-{action}", daemon=True)
     thread.start()
     return thread
+
+
+def _resolve(fut: Future[dict[str, Any]], reply: dict[str, Any]) -> None:
+    """Give ``fut`` its reply, unless its caller cancelled it (an async call abandoned)."""
+    from concurrent.futures import InvalidStateError  # already imported: ``fut`` is a Future
+
+    try:
+        fut.set_result(reply)
+    except InvalidStateError:
+        pass

@@ -199,7 +199,9 @@ def run(spec: WorkerSpec) -> ActionOutcome:
         tb = _import_traceback(e.__cause__) if e.__cause__ is not None else ""
         return ActionOutcome(error=ErrorInfo("ModuleLoadError", "user", str(e), tb, spec.action), final=True)
     engine, conv = _engine(spec)
-    kinds = _task_kinds(_refs(spec))
+    # Only a task with a plugin_config runs through a task kind: the registry (every plugin's hook,
+    # and what each imports for its kinds) is not built in the other workers.
+    kinds = _task_kinds(_refs(spec)) if task.plugin_config is not None else None
     dispatcher = None
     if spec.channel_path and spec.channel_token:
         dispatcher = ChannelDispatcher(path=spec.channel_path, token=spec.channel_token, action=spec.action,
