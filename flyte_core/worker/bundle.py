@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import logging
 import os
 import re
 import shutil
@@ -48,7 +47,6 @@ CREDENTIAL_FILES = (
 )
 #: Gitignore-style patterns of files to leave out of bundles, read from the project root.
 IGNORE_FILE = ".flyteignore"
-log = logging.getLogger("flyte")
 _NAME = re.compile(r"(?:^|/)([0-9a-f]{64})\.tar\.gz$")
 _CHUNK = 1 << 20
 
@@ -96,9 +94,12 @@ def bundle_files(root: Path, exclude: Iterable[str | Path] = ()) -> list[str]:
             continue
         out.append(rel)
     if withheld:
-        log.warning("Left out of the code bundle because they look like credentials: %s. Tasks get secrets through "
-                    "flyte.Secret; to ship one of these files anyway, add '!<path>' to %s.",
-                    ", ".join(sorted(set(withheld))), root / IGNORE_FILE)
+        import logging  # only the host bundles; a worker, which extracts, never logs here
+
+        logging.getLogger("flyte").warning(
+            "Left out of the code bundle because they look like credentials: %s. Tasks get secrets through "
+            "flyte.Secret; to ship one of these files anyway, add '!<path>' to %s.",
+            ", ".join(sorted(set(withheld))), root / IGNORE_FILE)
     return sorted(set(out))
 
 
