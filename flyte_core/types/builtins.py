@@ -17,6 +17,7 @@ import typing
 from typing import Any
 
 from flyte_core.plugins.hookspecs import hookimpl
+from flyte_core.types.common import is_typeddict
 from flyte_core.types.transformer import TypeTransformer
 
 __all__ = ["flyte_type_transformer"]
@@ -67,12 +68,6 @@ def _get(key: Any) -> TypeTransformer | None:
     return found
 
 
-def _is_typeddict(cls: type) -> bool:
-    # flyte_core.types.typeddict.is_typeddict, without importing that module for every class.
-    return (issubclass(cls, dict) and hasattr(cls, "__required_keys__") and hasattr(cls, "__optional_keys__")
-            and hasattr(cls, "__total__"))
-
-
 @hookimpl(trylast=True)
 def flyte_type_transformer(python_type: Any, hint: Any) -> TypeTransformer | None:
     """The core's transformers, consulted after every plugin's."""
@@ -83,7 +78,7 @@ def flyte_type_transformer(python_type: Any, hint: Any) -> TypeTransformer | Non
             return _get(_ENUM)
         if issubclass(python_type, tuple) and hasattr(python_type, "_fields") and python_type is hint:
             return _get(_NAMEDTUPLE)
-        if python_type is hint and _is_typeddict(python_type):
+        if python_type is hint and is_typeddict(python_type):
             return _get(_TYPEDDICT)
     found = _get(python_type)
     if found is not None:

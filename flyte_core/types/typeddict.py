@@ -25,12 +25,6 @@ from flyte_core.types.transformer import ConversionContext, Converter
 _QUALIFIERS = ("Required", "NotRequired", "ReadOnly")
 
 
-def is_typeddict(cls: Any) -> bool:
-    """Whether ``cls`` is a TypedDict class (from ``typing`` or ``typing_extensions``)."""
-    return (isinstance(cls, type) and issubclass(cls, dict) and hasattr(cls, "__required_keys__")
-            and hasattr(cls, "__optional_keys__") and hasattr(cls, "__total__"))
-
-
 @attrs.frozen
 class Key:
     """One key of a TypedDict: its name, its value's hint (qualifiers removed) and whether it must be there."""
