@@ -26,8 +26,7 @@ from flyte_core.errors.core import FlyteUsageError
 from flyte_core.run.events import ActionEvent, RunEvent
 from flyte_core.run.observers import RunObserver
 from flyte_core.runstore.records import ActionRecord, CacheEntry, ErrorInfo, EventRecord, LogLine, Phase, RunRecord
-from flyte_core.runstore.sqlrows import NULL_TEXT as _NULL
-from flyte_core.runstore.sqlrows import error_to_json, literals_to_json
+from flyte_core.runstore.sqlrows import action_row as _row
 from flyte_core.runstore.store import RunStore
 from flyte_core.security.masking import mask
 
@@ -96,20 +95,6 @@ class _Live:
 
 def _record(s: tuple[Any, ...]) -> ActionRecord:
     return ActionRecord(*s[:15])  # the snapshot's fields in the record's order, then `explicit`
-
-
-#: Each phase's text: a row binds the text, not the str enum (see ``NULL_TEXT``).
-_PHASE_TEXT = {p: p.value for p in Phase}
-
-
-def _row(s: tuple[Any, ...]) -> tuple[Any, ...]:
-    # Only exact ints, floats and strs (see NULL_TEXT): the phase as its text, flags as 0 or 1, a
-    # missing text (parent, group, literals, error, recovered-from) as NULL_TEXT; literals as JSON text.
-    return (s[0], s[1], _NULL if s[2] is None else s[2], s[3], _PHASE_TEXT[s[4]], s[5], _NULL if s[6] is None else s[6],
-            s[7], s[8], s[9], _NULL if s[10] is None else literals_to_json(s[10]),
-            _NULL if s[11] is None else literals_to_json(s[11]),
-            _NULL if s[12] is None else error_to_json(s[12]), 1 if s[13] else 0, _NULL if s[14] is None else s[14],
-            1 if s[15] else 0)
 
 
 class Recorder:

@@ -17,7 +17,7 @@ import attrs
 
 from flyte_core.run.cache import Cache, cache_key
 from flyte_core.runstore.records import Phase, RunRecord
-from flyte_core.runstore.sqlrows import literals_to_json
+from flyte_core.runstore.sqlrows import action_row
 from flyte_core.task.template import TaskTemplate
 
 if TYPE_CHECKING:
@@ -47,9 +47,9 @@ def serve_from_cache(session: Session, options: RunOptions, task: TaskTemplate[A
     outputs = dict(entry.outputs)
     # The action first, as the run's writer records a hit: one row, whose times say its phases
     # (not `explicit`: no event rows). A run record is then never seen without its action.
-    session.runs.write_batch([(record.name, "a0", None, task.name, Phase.SUCCEEDED.value, 0, None, record.created_at,
-                               now, now, literals_to_json(record.inputs), literals_to_json(outputs), None, 1, None,
-                               0)], [], [])
+    session.runs.write_batch([action_row((record.name, "a0", None, task.name, Phase.SUCCEEDED, 0, None,
+                                          record.created_at, now, now, record.inputs, outputs, None, True, None,
+                                          False))], [], [])
     done = attrs.evolve(record, phase=Phase.SUCCEEDED, started_at=now, ended_at=now, heartbeat=now, outputs=outputs)
     session.runs.put_run(done)
     return done

@@ -169,6 +169,23 @@ def error_to_json(error: ErrorInfo | None) -> str | None:
     return None if error is None else to_json(wire.converter().unstructure(error))
 
 
+#: Each phase's text: a row binds the text, not the str enum (see ``NULL_TEXT``).
+_PHASE_TEXT = {p: p.value for p in Phase}
+
+
+def action_row(s: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The row of an action, in ``ACTION_COLUMNS`` order, from its state as a tuple in that order
+    (literal maps and the error as objects; a run's recorder keeps live actions so)."""
+    # Only exact ints, floats and strs (see NULL_TEXT): the phase as its text, flags as 0 or 1, a
+    # missing text (parent, group, literals, error, recovered-from) as NULL_TEXT; literals as JSON text.
+    return (s[0], s[1], NULL_TEXT if s[2] is None else s[2], s[3], _PHASE_TEXT[s[4]], s[5],
+            NULL_TEXT if s[6] is None else s[6], s[7], s[8], s[9],
+            NULL_TEXT if s[10] is None else literals_to_json(s[10]),
+            NULL_TEXT if s[11] is None else literals_to_json(s[11]),
+            NULL_TEXT if s[12] is None else error_to_json(s[12]), 1 if s[13] else 0,
+            NULL_TEXT if s[14] is None else s[14], 1 if s[15] else 0)
+
+
 def error_from_json(text: str | None) -> ErrorInfo | None:
     """The :class:`ErrorInfo` stored as JSON text."""
     return None if text is None else wire.converter().structure(json.loads(text), ErrorInfo)
