@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from flyte_core.run.cache import Cache, cache_key
+from flyte_core.run.cache import cache_key
 from flyte_core.runstore.records import Phase, RunRecord
 from flyte_core.runstore.sqlrows import action_row
 from flyte_core.task.template import TaskTemplate
@@ -39,8 +39,9 @@ def serve_from_cache(session: Session, options: RunOptions, task: TaskTemplate[A
         return None
     session.backends.get(record.backend)  # an unknown backend is an error even when nothing runs
     key, _ = cache_key(task, record.inputs)
-    # One entry looked up (not the task's recent entries a run preloads): this run makes one call.
-    entry = Cache(session.runs, session.data).get(task.name, key)
+    # The run store's index only: an entry only another machine has written (in the shared data
+    # store) is found by the driven run, which looks there; a miss is then not looked up twice there.
+    entry = session.runs.get_cache(task.name, key)
     if entry is None:
         return None
     now = time.time()
