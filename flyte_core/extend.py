@@ -111,10 +111,10 @@ if TYPE_CHECKING:
     from flyte_core.plugins.manager import PluginSet as PluginSet
     from flyte_core.run.backend import ActionSpec as ActionSpec
     from flyte_core.run.backend import Backend as Backend
-    from flyte_core.run.backend import BackendFactory as BackendFactory
-    from flyte_core.run.backend import BackendRegistry as BackendRegistry
     from flyte_core.run.backend import BackendRun as BackendRun
     from flyte_core.run.backend import RunController as RunController
+    from flyte_core.run.backend_registry import BackendFactory as BackendFactory
+    from flyte_core.run.backend_registry import BackendRegistry as BackendRegistry
     from flyte_core.run.body import error_info as error_info
     from flyte_core.run.body import run_async as run_task_async
     from flyte_core.run.body import run_sync as run_task_sync
@@ -239,7 +239,8 @@ _BY_MODULE: dict[str, str] = {
     "flyte_core.plugins.hookspecs": "hookimpl",
     "flyte_core.plugins.lazy": "lazy_exports",
     "flyte_core.plugins.manager": "PluginSet PluginInfo PluginFailure ENTRY_POINT_GROUP",
-    "flyte_core.run.backend": "Backend BackendFactory BackendRegistry BackendRun RunController ActionSpec",
+    "flyte_core.run.backend": "Backend BackendRun RunController ActionSpec",
+    "flyte_core.run.backend_registry": "BackendFactory BackendRegistry",
     "flyte_core.run.outcome": "ActionOutcome",
     "flyte_core.run.body": "run_sync:run_task_sync run_async:run_task_async error_info",
     "flyte_core.run.events": "RunEvent ActionEvent",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when first used: a plain local run never needs it
@@ -22,6 +21,8 @@ def converter() -> cattrs.Converter:
     - literal maps (``{"t": ..., "v": ..., "d": ...}``) are plain JSON and pass through unchanged;
     - top-level records written to storage carry ``"schema": SCHEMA_VERSION`` (see :func:`dump`).
     """
+    from pathlib import Path
+
     import cattrs
 
     c = cattrs.Converter()

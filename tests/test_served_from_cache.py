@@ -189,6 +189,10 @@ SCRIPT = '''
 import sys
 import flyte
 
+# What a run served from the cache does without: the run's loop, its backend, the task context's
+# class, and modules whose import alone is a noticeable part of a cold start.
+HEAVY = ("asyncio", "flyte_backend_local.inprocess", "flyte_core.run.backend", "flyte_core.runtime.context",
+         "pathlib", "textwrap", "dataclasses")
 env = flyte.TaskEnvironment(name="served_script", cache="auto")
 
 
@@ -200,14 +204,18 @@ def inc(x: int) -> int:
 if __name__ == "__main__":
     flyte.init()
     run = flyte.run(inc, 41)
-    print(run.outputs()[0], "asyncio" in sys.modules, "flyte_backend_local.inprocess" in sys.modules)
+    print(run.outputs()[0], *sorted(m for m in HEAVY if m in sys.modules))
 '''
 
 
 def test_a_script_whose_task_is_cached_starts_no_loop_and_no_backend(tmp_path: Path) -> None:
-    """What ``bench/coldhit.py`` times: the second run of the script is served from the cache."""
+    """What ``bench/coldhit.py`` times: the second run of the script is served from the cache, and
+    imports none of the modules the script's cold start does without."""
     (tmp_path / "script.py").write_text(SCRIPT)
     env = {**os.environ, "FLYTE_HOME": str(tmp_path / "home"), "FLYTE_BLOCK_PLUGINS": "example"}
+    # An existing FLYTE_HOME, as after any earlier run: the first run then keeps the entry points it
+    # scanned (docs/hooks.md), and the second finds them without importlib.metadata.
+    (tmp_path / "home").mkdir()
 
     def run() -> str:
         out = subprocess.run([sys.executable, "script.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
@@ -215,5 +223,6 @@ def test_a_script_whose_task_is_cached_starts_no_loop_and_no_backend(tmp_path: P
         assert out.returncode == 0, out.stderr
         return out.stdout.strip()
 
-    assert run() == "42 True True"
-    assert run() == "42 False False"
+    first = run().split()
+    assert first[0] == "42" and {"asyncio", "flyte_backend_local.inprocess", "flyte_core.run.backend"} <= set(first)
+    assert run() == "42"

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from flyte_core.config.home import CONFIG_ENV, HOME_ENV, flyte_home
+from flyte_core.config.home import CONFIG_ENV, HOME_ENV, flyte_home, home_dir
 from flyte_core.errors.core import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["CONFIG_ENV", "HOME_ENV", "Config", "find_config", "flyte_home", "load_config"]
 
@@ -35,8 +37,8 @@ class Config:
     """Settings read from a config file (or the defaults); ``source`` is the file, if any."""
 
     backend: str = "local"
-    data_url: str = attrs.field(factory=lambda: str(flyte_home() / "data"))
-    runs_path: str = attrs.field(factory=lambda: str(flyte_home() / "runs.db"))
+    data_url: str = attrs.field(factory=lambda: os.path.join(home_dir(), "data"))
+    runs_path: str = attrs.field(factory=lambda: os.path.join(home_dir(), "runs.db"))
     backends: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     root_dir: str | None = None
     images: Mapping[str, str] = attrs.field(factory=dict)
@@ -50,21 +52,29 @@ class Config:
 
 def find_config(path: str | os.PathLike[str] | None = None) -> Path | None:
     """The config file to use, by the documented search order; an explicit path must exist."""
+    # Searched with os.path: most processes have no config file, and need no pathlib.
     if path is not None:
-        p = Path(path).expanduser()
-        if not p.is_file():
+        p = os.path.expanduser(path)
+        if not os.path.isfile(p):
             raise ConfigError(f"Config file '{p}' does not exist; pass an existing file or none.")
-        return p
+        return _path(p)
     env = os.environ.get(CONFIG_ENV)
     if env:
-        p = Path(env).expanduser()
-        if not p.is_file():
+        p = os.path.expanduser(env)
+        if not os.path.isfile(p):
             raise ConfigError(f"{CONFIG_ENV} points to '{p}', which does not exist; fix or unset it.")
-        return p
-    for candidate in (Path.cwd() / ".flyte" / "config.yaml", Path.home() / ".flyte" / "config.yaml"):
-        if candidate.is_file():
-            return candidate
+        return _path(p)
+    for folder in (os.getcwd(), os.path.expanduser("~")):
+        candidate = os.path.join(folder, ".flyte", "config.yaml")
+        if os.path.isfile(candidate):
+            return _path(candidate)
     return None
+
+
+def _path(p: str) -> Path:
+    from pathlib import Path
+
+    return Path(p)
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
@@ -77,6 +87,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     if p is None:
         return Config()
     # YAML and cattrs only when there is a file to read (most processes have none).
+    from pathlib import Path
+
     import yaml
 
     from flyte_core.config import file_schema, schema

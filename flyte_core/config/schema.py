@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -20,6 +19,8 @@ import attrs
 from flyte_core.errors.core import ConfigError
 
 if TYPE_CHECKING:  # cattrs is imported when there is a mapping to check: most sections are empty
+    from pathlib import Path
+
     import cattrs
 
 T = TypeVar("T")

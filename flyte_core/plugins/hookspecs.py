@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import click
 
     from flyte_core.images.builder import ImageBuilderRegistry
-    from flyte_core.run.backend import BackendRegistry
+    from flyte_core.run.backend_registry import BackendRegistry
     from flyte_core.run.events import ActionEvent, RunEvent
     from flyte_core.run.launcher import LauncherRegistry
     from flyte_core.run.observers import RunObserver

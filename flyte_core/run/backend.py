@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 from flyte_core.plugins.manager import PluginRefs
-from flyte_core.plugins.registry import Registry
+from flyte_core.run.backend_registry import BackendFactory as BackendFactory
+from flyte_core.run.backend_registry import BackendRegistry as BackendRegistry
 from flyte_core.run.outcome import ActionOutcome as ActionOutcome
 from flyte_core.task.kinds import TaskKindRegistry
 
@@ -134,21 +135,3 @@ class Backend(Protocol):
     async def close(self) -> None:
         """Stop everything this run started; called however the run ended."""
         ...
-
-
-#: A backend factory: called once per run with the backend's options from config or run context.
-BackendFactory = Callable[[Mapping[str, Any]], "Backend"]
-
-
-class BackendRegistry(Registry[str, BackendFactory]):
-    """Backends by name, filled by ``flyte_register_backends``."""
-
-    def __init__(self) -> None:
-        super().__init__("backend")
-
-    def missing_hint(self, key: str) -> str | None:
-        """The package that provides backend ``key``, if flyte-core ships it."""
-        from flyte_core.plugins.known import BACKENDS
-
-        known = BACKENDS.get(key)
-        return known.install_hint() if known is not None else None

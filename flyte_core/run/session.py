@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -31,7 +30,8 @@ from flyte_core.types.transformer import ConversionContext
 # that only reads the run store (`flyte runs list`) never loads it, and a run served from the cache
 # (run/served.py) loads neither that nor logging, sockets or launchers.
 if TYPE_CHECKING:
-    from flyte_core.run.backend import Backend, BackendRegistry
+    from flyte_core.run.backend import Backend
+    from flyte_core.run.backend_registry import BackendRegistry
     from flyte_core.run.handle import Run
     from flyte_core.run.launcher import LauncherRegistry, LaunchRequest
     from flyte_core.run.observers import RunObserver
@@ -100,7 +100,7 @@ class Session:
         self._backends: BackendRegistry | None = None
         self._task_kinds: TaskKindRegistry | None = None
         self._launchers: LauncherRegistry | None = None
-        self.root_dir = str(Path(root_dir or self.config.root_dir or Path.cwd()).resolve())
+        self.root_dir = os.path.realpath(root_dir or self.config.root_dir or os.getcwd())
         self._lock = threading.Lock()
         #: Settings given to ``flyte.init`` that are accepted and have no effect here.
         self.notices: list[str] = []
@@ -151,7 +151,7 @@ class Session:
         """Backends registered by plugins."""
         with self._lock:
             if self._backends is None:
-                from flyte_core.run.backend import BackendRegistry
+                from flyte_core.run.backend_registry import BackendRegistry
 
                 reg = BackendRegistry()
                 self.plugins.fill_registry("flyte_register_backends", reg)

@@ -6,9 +6,8 @@ finished run without making a session (and so without loading plugins)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from flyte_core.config.home import flyte_home
+from flyte_core.config.home import home_dir
 from flyte_core.runstore.sqlite import SQLiteRunStore
 from flyte_core.security.privatefiles import private_dir
 
@@ -16,8 +15,8 @@ from flyte_core.security.privatefiles import private_dir
 def open_run_store(path: str | os.PathLike[str]) -> SQLiteRunStore:
     """The SQLite run store at ``path`` (``~`` expanded), created if missing; when it is inside
     ``$FLYTE_HOME``, that folder is made owner-only first (it holds runs and secrets)."""
-    path = Path(path).expanduser()
-    home = flyte_home()
-    if path.absolute().is_relative_to(home.absolute()):
+    path = os.path.expanduser(path)
+    home = os.path.abspath(home_dir())
+    if os.path.commonpath([os.path.abspath(path), home]) == home:
         private_dir(home)
     return SQLiteRunStore(path)

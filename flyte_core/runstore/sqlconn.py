@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from pathlib import Path
 
 #: How long a connection waits for another one's write lock before SQLite reports it busy.
 BUSY_TIMEOUT_MS = 10_000
@@ -16,7 +15,7 @@ BUSY_TIMEOUT_MS = 10_000
 class ThreadConnections:
     """Connections to the SQLite file at ``path`` in WAL mode, each used by one thread at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = path
         self._local = threading.local()
         #: Every connection opened, to close them all (so ``check_same_thread=False``; a connection

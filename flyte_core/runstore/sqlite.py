@@ -23,8 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flyte_core.errors.core import FlyteUsageError, RunStoreDamagedError
 from flyte_core.runstore.records import (
@@ -58,6 +57,9 @@ from flyte_core.runstore.sqlrows import (
     to_json,
 )
 from flyte_core.security.privatefiles import private_file
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _LOCK_RETRIES = 8
 #: The recorder's upsert of its action rows: a missing text binds as NULL_TEXT (see there).
@@ -96,20 +98,26 @@ class SQLiteRunStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         """Open (creating if needed) the run store at ``path``."""
-        #: The database file.
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = os.fspath(path)  # a string: opening the store needs no pathlib (see path)
+        os.makedirs(os.path.dirname(self._file) or ".", exist_ok=True)
         # Runs hold inputs, outputs, logs and errors: owner-only, like the secret store. SQLite gives
         # its -wal and -shm files the database file's mode.
-        private_file(self.path)
-        self._conns = ThreadConnections(self.path)
+        private_file(self._file)
+        self._conns = ThreadConnections(self._file)
         self._lock = threading.Lock()
         self._closed = False
         self._retry(self._create_schema)
 
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        from pathlib import Path
+
+        return Path(self._file)
+
     def __repr__(self) -> str:
         """``SQLiteRunStore('<path>')``."""
-        return f"SQLiteRunStore({str(self.path)!r})"
+        return f"SQLiteRunStore({self._file!r})"
 
     # --- connections and transactions ----------------------------------------------------------
 
@@ -135,9 +143,9 @@ class SQLiteRunStore:
                 time.sleep(min(0.05 * 2**attempt, 2.0))
             except sqlite3.DatabaseError as e:  # damaged pages: say so once, never touch the file
                 raise RunStoreDamagedError(
-                    f"Run store '{self.path}' is damaged ({e}); it was left as it is. Move it aside to start a "
-                    f"new one (mv {self.path} {self.path}.damaged), or copy what is readable into a new file "
-                    f"with: sqlite3 {self.path} .recover | sqlite3 NEW.db"
+                    f"Run store '{self._file}' is damaged ({e}); it was left as it is. Move it aside to start a "
+                    f"new one (mv {self._file} {self._file}.damaged), or copy what is readable into a new file "
+                    f"with: sqlite3 {self._file} .recover | sqlite3 NEW.db"
                 ) from None
         raise AssertionError("unreachable")
 
@@ -176,7 +184,7 @@ class SQLiteRunStore:
                 if row is not None and (version is None or version > SCHEMA_VERSION or (version not in MIGRATIONS
                                         and version != SCHEMA_VERSION)):
                     raise FlyteUsageError(
-                        f"The run store {self.path} has schema version {row[0]}, but this flyte-core "
+                        f"The run store {self._file} has schema version {row[0]}, but this flyte-core "
                         f"reads version {SCHEMA_VERSION}; use the flyte-core version that wrote it "
                         "or point the run store at another file."
                     )
@@ -193,7 +201,7 @@ class SQLiteRunStore:
         except sqlite3.DatabaseError as e:
             if isinstance(e, sqlite3.OperationalError) and _is_locked(e):
                 raise
-            raise FlyteUsageError(f"The run store {self.path} cannot be opened as SQLite: {e}.") from e
+            raise FlyteUsageError(f"The run store {self._file} cannot be opened as SQLite: {e}.") from e
 
     # --- writes ----------------------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from flyte_core.runtime.current import CURRENT as _current
+from flyte_core.runtime.current import current as current
 from flyte_core.runtime.loans import writable
 
 if TYPE_CHECKING:
@@ -221,14 +223,6 @@ class NullTaskContext(TaskContext):
 
 #: The single falsy context ``flyte.ctx()`` returns outside a task.
 NULL_TASK_CONTEXT = NullTaskContext()
-
-_current: contextvars.ContextVar[TaskContext | None] = contextvars.ContextVar("flyte_task", default=None)
-
-
-def current() -> TaskContext | None:
-    """The running action's context, or None outside a task."""
-    return _current.get()
-
 
 def public() -> TaskContext:
     """Flyte 2's ``flyte.ctx()``: the running action's context, or the falsy

@@ -10,17 +10,20 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from pathlib import Path
+from typing import TypeVar
+
+#: A path as the caller gave it (a string or a ``pathlib.Path``), returned as it was given.
+P = TypeVar("P", bound="str | os.PathLike[str]")
 
 
-def private_dir(path: Path) -> Path:
+def private_dir(path: P) -> P:
     """Create ``path`` (and parents) with mode 0700, or tighten it to 0700 if we own it."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.makedirs(path, mode=0o700, exist_ok=True)  # the mode is the new leaf's, as for Path.mkdir
     _tighten(path, 0o700)
     return path
 
 
-def private_file(path: Path) -> Path:
+def private_file(path: P) -> P:
     """Create ``path`` empty with mode 0600 if missing, or tighten it to 0600 if we own it."""
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
@@ -29,7 +32,7 @@ def private_file(path: Path) -> Path:
     return path
 
 
-def write_private(path: Path, data: bytes) -> None:
+def write_private(path: str | os.PathLike[str], data: bytes) -> None:
     """Replace ``path`` atomically with ``data``, mode 0600 whatever was there before.
 
     The temporary file is made by :func:`tempfile.mkstemp` (always 0600, a fresh name), so a
@@ -37,7 +40,8 @@ def write_private(path: Path, data: bytes) -> None:
     """
     import tempfile  # deferred: it imports random, whose seeding costs at start-up
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    folder, name = os.path.split(os.fspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder or ".", prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -50,7 +54,7 @@ def write_private(path: Path, data: bytes) -> None:
         raise
 
 
-def _tighten(path: Path, mode: int) -> None:
-    st = path.stat()
+def _tighten(path: str | os.PathLike[str], mode: int) -> None:
+    st = os.stat(path)
     if stat.S_IMODE(st.st_mode) & ~mode and st.st_uid == os.getuid():
         os.chmod(path, mode)

@@ -13,7 +13,6 @@ import json
 import os
 import stat
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flyte_core.config.home import flyte_home
@@ -27,6 +26,8 @@ from flyte_core.security.secretspec import SecretRequest as SecretRequest
 from flyte_core.security.secretspec import to_secrets as to_secrets
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from flyte_core.plugins.manager import PluginSet
 
 
@@ -45,7 +46,7 @@ class LocalSecretStore:
     """Secrets kept in ``$FLYTE_HOME/secrets.json`` with mode 0600 (the folder 0700)."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or flyte_home() / "secrets.json"
+        self.path = path or flyte_home() / "secrets.json"  # pathlib is imported here, not with the plugin
 
     def _load(self) -> dict[str, str]:
         if not self.path.exists():

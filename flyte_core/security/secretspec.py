@@ -3,9 +3,9 @@ mount them) does not load the providers (:mod:`flyte_core.security.secrets`) or 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TypeAlias
 
 import attrs
@@ -20,11 +20,11 @@ class Secret:
 
     key: str
     group: str | None = None
-    mount: Path | None = None
+    mount: str | os.PathLike[str] | None = None
     as_env_var: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.mount is not None and Path(self.mount) != Path("/etc/flyte/secrets"):
+        if self.mount is not None and os.path.normpath(self.mount) != "/etc/flyte/secrets":
             raise ValueError(f"Secret '{self.key}': mount must be /etc/flyte/secrets, got {self.mount}")
         if self.mount is None and self.as_env_var is None:
             name = f"{self.group}_{self.key}" if self.group else self.key

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-import textwrap
+import re
 import types
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -39,10 +39,18 @@ class CachePolicy(Protocol):
 
 def _source(fn: Any) -> str:
     try:
-        return textwrap.dedent(inspect.getsource(fn))
+        source = inspect.getsource(fn)
     except (OSError, TypeError):  # no source (REPL, C function): fall back to the bytecode
         code = getattr(fn, "__code__", None)
         return repr(code.co_code) if code is not None else repr(fn)
+    if source[:1] in (" ", "\t"):  # a method or nested function
+        import textwrap
+
+        return textwrap.dedent(source)
+    # What textwrap.dedent does to unindented source, without importing it (its import compiles
+    # regular expressions: a cost on every cold start of a cached task): empty blank-only lines.
+    blank_only = " \n" in source or "\t\n" in source or source[-1:] in (" ", "\t")
+    return re.sub(r"(?m)^[ \t]+$", "", source) if blank_only else source
 
 
 @functools.lru_cache(maxsize=1024)

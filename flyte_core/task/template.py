@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 import attrs
 
 from flyte_core.errors.core import TaskDefinitionError
-from flyte_core.runtime import context
+from flyte_core.runtime.current import CURRENT
 from flyte_core.task.settings import (
     Cache,
     CacheRequest,
@@ -87,7 +87,7 @@ class TaskTemplate(Generic[P, R]):
         return TaskRef(self.func.__module__, self.func.__name__)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        ctx = context.current()
+        ctx = CURRENT.get()
         if ctx is None or ctx.dispatcher is None:
             return self.func(*args, **kwargs)
         if self.is_async:
@@ -96,7 +96,7 @@ class TaskTemplate(Generic[P, R]):
 
     async def aio(self, *args: P.args, **kwargs: P.kwargs) -> Any:
         """Call the task from async code, whether the task itself is sync or async."""
-        ctx = context.current()
+        ctx = CURRENT.get()
         if ctx is None or ctx.dispatcher is None:
             result = self.func(*args, **kwargs)
             return await result if inspect.isawaitable(result) else result

@@ -8,7 +8,6 @@ the last key the engine asks about, and this hook answers for the record class i
 
 from __future__ import annotations
 
-import dataclasses
 import typing
 from typing import Any
 
@@ -32,7 +31,9 @@ def flyte_type_transformer(python_type: Any, hint: Any) -> TypeTransformer | Non
             target = typing.get_args(target)[0]
         if target is not python_type and typing.get_origin(target) is not python_type:
             return None
-    if dataclasses.is_dataclass(python_type):
+    # What dataclasses.is_dataclass checks of a class, without importing dataclasses into every
+    # process that loads plugins (most runs convert no record type).
+    if hasattr(python_type, "__dataclass_fields__"):
         from flyte_types_dataclasses.record import DATACLASS  # on the first record type: most runs have none
 
         return DATACLASS
