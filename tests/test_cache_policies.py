@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import flyte
 from flyte._cache import CachePolicy, FunctionBodyPolicy, VersionParameters, get_default_policies
@@ -95,3 +99,37 @@ def test_the_cache_key_is_the_hash_of_name_version_salt_and_inputs() -> None:
     for part in (task.name, version, "pepper", inputs_hash(inputs)):
         h.update(part.encode() + b"\0")
     assert (key, version) == (h.hexdigest(), task_version(task))
+
+
+
+@given(st.lists(st.sampled_from(["", " ", "\t", "    x = 1", "  ", " \t ", "\t\ty", "    # note  ", "z = 2 "]),
+                max_size=8),
+       st.sampled_from(["def f():\n", "    def g(self):\n", "\tdef h():\n"]), st.sampled_from(["", "\n", " \n", "\t"]))
+def test_the_hashed_source_is_the_dedented_source_as_before(body: list[str], head: str, tail: str) -> None:
+    """The version hashes ``textwrap.dedent`` of the function's source, now made without textwrap
+    for a module-level function: it must stay the same text, or cached entries would miss after an
+    upgrade."""
+    import textwrap
+
+    from flyte_core.task.cachepolicy import dedented
+
+    source = head + "\n".join(body) + tail
+    assert dedented(source) == textwrap.dedent(source)
+
+
+def test_a_real_functions_source_is_hashed_as_its_dedented_source(tmp_path: Path) -> None:
+    import importlib.util
+    import inspect
+    import textwrap
+
+    from flyte_core.task.cachepolicy import _source
+
+    (tmp_path / "srcmod.py").write_text(
+        "def top(x):\n    y = x\n    \n\t\n    return y\n\n\nclass K:\n    def method(self):\n        \n"
+        "        return 1\n\n\ndef outer():\n    def inner():\n        \n        return 2\n    return inner\n")
+    spec = importlib.util.spec_from_file_location("srcmod", tmp_path / "srcmod.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    for fn in (mod.top, mod.K.method, mod.outer(), mod.outer):
+        assert _source(fn) == textwrap.dedent(inspect.getsource(fn))

@@ -43,12 +43,18 @@ def _source(fn: Any) -> str:
     except (OSError, TypeError):  # no source (REPL, C function): fall back to the bytecode
         code = getattr(fn, "__code__", None)
         return repr(code.co_code) if code is not None else repr(fn)
+    return dedented(source)
+
+
+def dedented(source: str) -> str:
+    """``textwrap.dedent(source)``: the text the version hashes (unchanged, or cached outputs would
+    miss after an upgrade), without importing textwrap for a module-level function (its import
+    compiles regular expressions: a cost on every cold start of a cached task)."""
     if source[:1] in (" ", "\t"):  # a method or nested function
         import textwrap
 
         return textwrap.dedent(source)
-    # What textwrap.dedent does to unindented source, without importing it (its import compiles
-    # regular expressions: a cost on every cold start of a cached task): empty blank-only lines.
+    # Unindented: dedent only empties the lines holding nothing but blanks.
     blank_only = " \n" in source or "\t\n" in source or source[-1:] in (" ", "\t")
     return re.sub(r"(?m)^[ \t]+$", "", source) if blank_only else source
 
