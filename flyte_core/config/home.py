@@ -15,8 +15,8 @@ HOME_ENV = "FLYTE_HOME"
 
 
 def home_dir() -> str:
-    """Where local state lives: ``$FLYTE_HOME`` or ``~/.flyte``, as a string (for code on the way of
-    a run served from the cache, which imports no pathlib: its import is ~3 ms of a cold start)."""
+    """Where local state lives: ``$FLYTE_HOME`` or ``~/.flyte``, as a string. What a cached run
+    passes through uses this one: importing pathlib is ~3 ms of a cold start."""
     return os.path.expanduser(os.environ.get(HOME_ENV) or os.path.join(os.path.expanduser("~"), ".flyte"))
 
 
