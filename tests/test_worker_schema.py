@@ -51,10 +51,11 @@ def test_a_sync_worker_loads_every_plugin_but_not_asyncio_or_click(tmp_path: Pat
     """Every action of an out-of-process backend pays its worker's start-up: a sync task's worker
     loads the installed plugins (task kinds, types) but neither asyncio nor the command line, nor
     the run store's records (a failure is reported as an ErrorInfo, which lives apart), nor pickle,
-    nor the backend interface (its outcome is an ActionOutcome, which lives apart too)."""
+    nor the backend interface (its outcome is an ActionOutcome, which lives apart too), nor traceback
+    (a failure's only)."""
     (tmp_path / "attempt").mkdir()
     heavy = ("('asyncio', 'click', 'cattrs', 'rich', 'yaml', 'flyte_core.runstore.records', 'pickle', 'secrets', "
-             "'flyte_core.run.backend')")
+             "'flyte_core.run.backend', 'traceback')")
     r, path = run_worker(tmp_path, "import sys", "str", f"return ' '.join(m for m in {heavy} if m in sys.modules)")
     assert r.returncode == 0, r.stderr
     outcome = entrypoint.read_outcome(str(path))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
-import traceback
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -146,6 +145,8 @@ def error_info(e: BaseException, action: str) -> ErrorInfo:
 
 def user_traceback(e: BaseException) -> str:
     """The traceback of ``e`` without flyte-core's own frames, so users see their code."""
+    import traceback  # only for a failure: it imports textwrap, a cost on every worker's start
+
     tb = traceback.TracebackException.from_exception(e)
     tb.stack = traceback.StackSummary.from_list(
         [f for f in tb.stack if not os.path.abspath(f.filename).startswith(_CORE_DIR)]
