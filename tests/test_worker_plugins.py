@@ -65,3 +65,18 @@ def test_a_named_plugin_a_worker_cannot_import_is_reported() -> None:
     (failure,) = worker.failures
     assert failure.name == "no_such_plugin_module" and "ModuleNotFoundError" in failure.error
     assert "project folder" in failure.hint
+
+
+def test_a_worker_builds_only_the_set_its_session_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session blocking a plugin its workers' environment does not block: the worker loads the
+    installed plugins once, for that set, not first for its process's own set to compare refs."""
+    from flyte_core.plugins import manager
+
+    monkeypatch.delenv(manager.BLOCK_ENV, raising=False)
+    monkeypatch.delenv(manager.DISABLE_AUTOLOAD_ENV, raising=False)
+    monkeypatch.setattr(manager, "_process_sets", {})
+    worker = load_plugin_refs(PluginRefs(autoload=True, blocked=("example",)))
+    assert manager._process_sets == {}  # the process's own set was never built
+    assert worker.refs() == PluginRefs(autoload=True, blocked=("example",)) and worker.pm.is_blocked("example")
+    assert load_plugin_refs(PluginRefs(autoload=True)) is process_plugins()  # the same refs: the process's set
+    assert manager._process_refs() == process_plugins().refs()

@@ -150,7 +150,7 @@ def make_plugin_set(
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    blocked = {b.strip() for b in os.environ.get(BLOCK_ENV, "").split(",") if b.strip()} | set(block)
+    blocked = _env_blocked() | set(block)
     for name in blocked:
         pm.set_blocked(name)
     for modname in _CORE_BUILTINS:
@@ -210,10 +210,22 @@ def process_plugins() -> PluginSet:
         return found
 
 
+def _env_blocked() -> set[str]:
+    return {b.strip() for b in os.environ.get(BLOCK_ENV, "").split(",") if b.strip()}
+
+
+def _process_refs() -> PluginRefs:
+    """The refs of :func:`process_plugins`'s set, known without building it: entry points unless
+    switched off, no named plugins, the blocked ones from the environment."""
+    return PluginRefs(not os.environ.get(DISABLE_AUTOLOAD_ENV), (), tuple(sorted(_env_blocked())))
+
+
 def load_plugin_refs(refs: PluginRefs) -> PluginSet:
     """The plugin set :meth:`PluginSet.refs` describes, in a worker: a named plugin that cannot be
     imported here is recorded in ``failures`` (with what to do) instead of failing every task."""
-    if refs == process_plugins().refs():
+    # Compared before anything is built: a session that blocks or names plugins would otherwise
+    # have every worker load the installed plugins twice (the process's set, then its own).
+    if refs == _process_refs():
         return process_plugins()
     found: list[Any] = []
     failures: list[PluginFailure] = []
