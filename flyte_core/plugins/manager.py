@@ -195,14 +195,15 @@ def make_plugin_set(
     return ps
 
 
-_process_sets: dict[tuple[str, str], PluginSet] = {}
+#: The process's plugin sets, by what each is made of (see :func:`_process_refs`).
+_process_sets: dict[PluginRefs, PluginSet] = {}
 _process_lock = threading.Lock()
 
 
 def process_plugins() -> PluginSet:
     """This process's plugin manager of installed plugins (entry points, unless
     ``FLYTE_DISABLE_PLUGIN_AUTOLOAD``; minus ``FLYTE_BLOCK_PLUGINS``), built once on first use."""
-    key = (os.environ.get(DISABLE_AUTOLOAD_ENV, ""), os.environ.get(BLOCK_ENV, ""))
+    key = _process_refs()
     with _process_lock:
         found = _process_sets.get(key)
         if found is None:
