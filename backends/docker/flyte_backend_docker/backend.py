@@ -209,7 +209,8 @@ class DockerBackend:
         self._bundle = await asyncio.to_thread(make_bundle, Path(run.settings.code_root), store, exclude=exclude)
         self._bundle_dir = f"{CODE_DIR}/{Path(self._bundle).name.split('.')[0][:16]}"
         self._pools = PoolManager(self._client, self._launch, self._line, self._worker_removed, self._bundle,
-                                  self._bundle_dir, keep_failed=self.keep_failed, host_kill=self._killer)
+                                  self._bundle_dir, keep_failed=self.keep_failed, host_kill=self._killer,
+                                  watch=self._watch)
         await self._pools.start()
         _hand(self._sandbox.owner, self._pools.dir, self._pools.path)
 
@@ -347,7 +348,7 @@ class DockerBackend:
             if self._watch.broke_since(started):  # it was stopped by the engine's restart, not by its task
                 return engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped it"))
             state = (await self._api(self._client.api.inspect_container, cid))["State"]
-            if state.get("OOMKilled"):
+            if state.get("OOMKilled") or await self._watch.oom_killed(cid, code):
                 return oom_killed(spec, describe_memory(resources), list(tail))
             return crashed(spec, code, list(tail))
         finally:

@@ -5,8 +5,8 @@
   queue behind them, and a call in flight always finishes (a cancelled ``start`` must not leave
   a container running that nobody stops).
 - :class:`ExitWatch`: one Engine events stream per run, filtered by the run's label, tells when
-  each container exits. Waiting for a container is waiting for a future: any number of
-  containers can run at once with one thread watching them all.
+  each container exits (and whether it was OOM-killed). Waiting for a container is waiting for
+  a future: any number of containers can run at once with one thread watching them all.
 - :class:`Slots`: the one limit on how many containers of a run run at once
   (``max_concurrent_actions``); a container waiting for its children lends its slot to them.
 """
@@ -18,6 +18,7 @@ import contextlib
 import functools
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +35,8 @@ T = TypeVar("T")
 CALL_THREADS = 32
 #: How long the watch tries to reach an engine that went away before it fails every attempt.
 ENGINE_GONE_SECONDS = 10.0
+#: How long a container killed by a signal waits for its ``oom`` event after its ``die``.
+OOM_EVENT_GRACE = 1.0
 
 
 class EngineGone(Exception):
@@ -64,8 +67,9 @@ class EngineCalls:
 
 
 class ExitWatch:
-    """Follows one run's containers through the engine's event stream (``die`` events filtered by
-    ``label``); :meth:`exited` gives a future of a container's exit code.
+    """Follows one run's containers through the engine's event stream (``die`` and ``oom`` events
+    filtered by ``label``); :meth:`exited` gives a future of a container's exit code and
+    :meth:`oom_killed` tells whether the kernel killed one of its processes for memory.
 
     When the stream breaks (the engine restarted or died) it reconnects, replaying events from
     where it stopped, and settles containers that vanished meanwhile; if the engine stays away for
@@ -81,6 +85,7 @@ class ExitWatch:
         self._loop = loop
         self._waiting: dict[str, asyncio.Future[int]] = {}
         self._exited: dict[str, int] = {}  # exits seen before anyone asked (rare: short containers)
+        self._oom: set[str] = set()  # containers the engine reported an OOM kill for
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._client: docker.DockerClient | None = None
@@ -106,6 +111,24 @@ class ExitWatch:
                     fut.set_result(self._exited.pop(cid))
             return fut
 
+    async def oom_killed(self, cid: str, code: int) -> bool:
+        """Whether the engine reported an OOM kill in container ``cid``, which exited with ``code``.
+
+        The container's own ``State.OOMKilled`` is not enough: Docker 20.10 carries the flag from
+        the OOM to the exit through one variable shared by all containers, so when several are
+        OOM-killed at once one of them can be recorded without it (1 in 60 here, six at a time).
+        Its ``oom`` event is not lost that way. It comes before the ``die``; for a container killed
+        by a signal (137) it is still waited for a moment, as the kernel's two notices race.
+        """
+        deadline = time.monotonic() + OOM_EVENT_GRACE
+        while True:
+            with self._lock:
+                if cid in self._oom:
+                    return True
+            if code != 128 + signal.SIGKILL or time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+
     def broke_since(self, since: float) -> bool:
         """Whether the stream broke (the engine restarted, died or dropped us) after ``since``
         (a ``time.monotonic()`` value)."""
@@ -117,6 +140,7 @@ class ExitWatch:
         with self._lock:
             self._waiting.pop(cid, None)
             self._exited.pop(cid, None)
+            self._oom.discard(cid)
 
     def close(self) -> None:
         """End the stream and its thread."""
@@ -133,16 +157,20 @@ class ExitWatch:
 
     def _open(self, client: docker.DockerClient) -> Any:
         return client.api.events(since=int(self._since), decode=True,
-                                 filters={"type": "container", "event": "die", "label": self._labels})
+                                 filters={"type": "container", "event": ["die", "oom"], "label": self._labels})
 
     def _main(self) -> None:
         while not self._stop.is_set():
             try:
                 for ev in self._stream:
                     self._since = max(self._since, float(ev.get("time", 0)))
-                    attrs = (ev.get("Actor") or {}).get("Attributes") or {}
-                    self._settle(str(ev.get("id") or ev.get("Actor", {}).get("ID")),
-                                 int(attrs.get("exitCode", -1)))
+                    actor = ev.get("Actor") or {}
+                    cid = str(ev.get("id") or actor.get("ID"))
+                    if (ev.get("Action") or ev.get("status")) == "oom":
+                        with self._lock:
+                            self._oom.add(cid)
+                        continue
+                    self._settle(cid, int((actor.get("Attributes") or {}).get("exitCode", -1)))
             except Exception as e:  # the connection broke: the engine restarted or died
                 log.debug("docker event stream ended: %s", e)
             if self._stop.is_set():

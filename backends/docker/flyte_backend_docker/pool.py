@@ -34,6 +34,7 @@ import attrs
 import docker
 import docker.errors
 
+from flyte_backend_docker.engine import ExitWatch
 from flyte_backend_docker.hostkill import HostKiller
 from flyte_core.extend import ActionSpec, FlyteUsageError, ReusePolicy
 
@@ -261,9 +262,10 @@ class PoolManager:
     """
 
     def __init__(self, client: docker.DockerClient, launch: Launch, emit: Emit, removed: Callable[[str], None],
-                 bundle: str, code_dir: str, keep_failed: bool = False, host_kill: HostKiller | None = None) -> None:
+                 bundle: str, code_dir: str, keep_failed: bool = False, host_kill: HostKiller | None = None,
+                 watch: ExitWatch | None = None) -> None:
         self.client, self.launch, self._emit, self._removed = client, launch, emit, removed
-        self._host_kill = host_kill
+        self._host_kill, self._watch = host_kill, watch
         self._bundle, self._code_dir, self._keep_failed = bundle, code_dir, keep_failed
         self.pools: dict[Any, Pool] = {}
         self.replicas: dict[str, Replica] = {}
@@ -413,7 +415,10 @@ class PoolManager:
         except docker.errors.APIError:
             raw = b""
         tail = tuple(raw.decode("utf-8", errors="replace").splitlines())
-        return PoolResult("lost", code=int(state.get("ExitCode", -1)), oom=bool(state.get("OOMKilled")), tail=tail)
+        code = int(state.get("ExitCode", -1))
+        oom = bool(state.get("OOMKilled")) or (cid is not None and self._watch is not None
+                                              and await self._watch.oom_killed(cid, code))
+        return PoolResult("lost", code=code, oom=oom, tail=tail)
 
     async def _remove(self, r: Replica) -> None:
         """Kill and remove a replica's container (with ``keep_failed``, a failed one is only stopped)."""
@@ -434,6 +439,8 @@ class PoolManager:
                     await asyncio.to_thread(api.remove_container, r.cid, force=True, v=True)
         if self._host_kill is not None and r.cid is not None:
             self._host_kill.forget(r.cid)
+        if self._watch is not None and r.cid is not None:
+            self._watch.forget(r.cid)
         self.replicas.pop(r.wid, None)
         self._removed(r.wid)
 

@@ -23,8 +23,8 @@ import requests.exceptions
 
 from flyte_backend_docker.engine import EngineGone
 from flyte_backend_docker.labels import labels_for
-from flyte_backend_docker.outcomes import engine_gone, timed_out
-from flyte_backend_docker.resources import container_limits
+from flyte_backend_docker.outcomes import engine_gone, oom_killed, timed_out
+from flyte_backend_docker.resources import container_limits, describe_memory
 from flyte_backend_docker.sandbox import give
 from flyte_core.extend import ActionOutcome, ActionSpec, ErrorInfo, FlyteUsageError, error_info
 
@@ -82,6 +82,8 @@ async def execute_raw(backend: DockerBackend, spec: ActionSpec, task: Any) -> Ac
             await asyncio.to_thread(_replay_logs, backend, cid, spec, tail)
         if code != 0 and watch.broke_since(started):  # stopped by the engine's restart, not by its command
             return engine_gone(spec, EngineGone("the Docker engine restarted while it ran and stopped it"))
+        if code != 0 and await watch.oom_killed(cid, code):
+            return oom_killed(spec, describe_memory(task.env.resources), list(tail))
         if code != 0:
             msg = (f"ContainerTask '{task.name}': the command in image '{call.image}' exited with code {code}."
                    + ("\nLast output lines:\n" + "\n".join(tail) if tail else ""))
