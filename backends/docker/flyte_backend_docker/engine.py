@@ -111,21 +111,23 @@ class ExitWatch:
                     fut.set_result(self._exited.pop(cid))
             return fut
 
-    async def oom_killed(self, cid: str, code: int) -> bool:
-        """Whether the engine reported an OOM kill in container ``cid``, which exited with ``code``.
+    async def oom_killed(self, cid: str, code: int, killed_here: bool = False) -> bool:
+        """Whether the engine reported an OOM kill in container ``cid``, which exited with ``code``
+        (``killed_here``: this process killed it, so no OOM is waited for).
 
         The container's own ``State.OOMKilled`` is not enough: Docker 20.10 carries the flag from
         the OOM to the exit through one variable shared by all containers, so when several are
         OOM-killed at once one of them can be recorded without it (1 in 60 here, six at a time).
-        Its ``oom`` event is not lost that way. It comes before the ``die``; for a container killed
-        by a signal (137) it is still waited for a moment, as the kernel's two notices race.
+        Its ``oom`` event is not lost that way. It usually comes before the ``die``, but the
+        runtime's OOM and exit notices race: a container that died of a SIGKILL (137) nobody here
+        sent waits a moment for it.
         """
         deadline = time.monotonic() + OOM_EVENT_GRACE
         while True:
             with self._lock:
                 if cid in self._oom:
                     return True
-            if code != 128 + signal.SIGKILL or time.monotonic() > deadline:
+            if killed_here or code != 128 + signal.SIGKILL or time.monotonic() > deadline:
                 return False
             await asyncio.sleep(0.05)
 

@@ -403,11 +403,12 @@ class PoolManager:
     async def exit_of(self, r: Replica) -> PoolResult:
         """How a dead replica's container ended (asked once, whoever asks first)."""
         if r.exit is None:
-            r.exit = asyncio.ensure_future(self._exit_info(r.cid))
+            r.exit = asyncio.ensure_future(self._exit_info(r.cid, killed_here=r.stopping is not None))
         return await asyncio.shield(r.exit)
 
-    async def _exit_info(self, cid: str | None) -> PoolResult:
-        """Wait (briefly) for a container to stop; read its OOM flag, exit code and last output."""
+    async def _exit_info(self, cid: str | None, killed_here: bool) -> PoolResult:
+        """Wait (briefly) for a container to stop; read its OOM flag, exit code and last output
+        (``killed_here``: the host stopped it)."""
         api = self.client.api
         state = await self._stopped(cid, 5.0, every=0.1) if cid else {}
         try:
@@ -417,7 +418,7 @@ class PoolManager:
         tail = tuple(raw.decode("utf-8", errors="replace").splitlines())
         code = int(state.get("ExitCode", -1))
         oom = bool(state.get("OOMKilled")) or (cid is not None and self._watch is not None
-                                              and await self._watch.oom_killed(cid, code))
+                                              and await self._watch.oom_killed(cid, code, killed_here))
         return PoolResult("lost", code=code, oom=oom, tail=tail)
 
     async def _remove(self, r: Replica) -> None:
