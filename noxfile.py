@@ -48,7 +48,7 @@ E2E = {"docker": "backends/docker/tests", "kubernetes": "backends/kubernetes/tes
 COMPAT = Path(os.environ.get("FLYTE_COMPAT_DIR") or ROOT.parent / "shared" / "compat")
 
 
-def run_compat(session: nox.Session, *args: str, backend: str | None = None) -> bool:
+def run_compat(session: nox.Session, *args: str, backend: str | None = None, env: dict[str, str] | None = None) -> bool:
     """Run the compatibility corpus (``run.py``) with ``args``; False, with the reason, when it is absent.
 
     On another backend than ``local`` the cases docs/compat.md lists as unable to pass there (its
@@ -66,7 +66,8 @@ def run_compat(session: nox.Session, *args: str, backend: str | None = None) -> 
     import xml.etree.ElementTree as ET
 
     report = Path(tempfile.mkdtemp(prefix="flyte-compat-")) / "junit.xml"
-    session.run("python", str(runner), "--backend", backend, "--junit", str(report), *args, success_codes=[0, 1])
+    session.run("python", str(runner), "--backend", backend, "--junit", str(report), *args, success_codes=[0, 1],
+                env=env)
     failed = {case.get("name", "") for case in ET.parse(report).getroot().iter("testcase")
               if case.find("failure") is not None}
     unexpected = sorted(failed - expected_compat_failures(backend))
@@ -158,6 +159,26 @@ def e2e_kubernetes(session: nox.Session) -> None:
     session.install(*TEST_DEPS)
     session.run("pytest", E2E["kubernetes"], *_ignored(BACKEND_SECURITY["kubernetes"]),
                 *(session.posargs or ["-q"]))
+    compat_on_kubernetes(session)
+
+
+def compat_on_kubernetes(session: nox.Session) -> None:
+    """The corpus on the cluster, with a config of its own: a host-folder data store (a single-node
+    cluster on this machine's engine, as CI's), the tests' namespace, and images kept in the local
+    engine (the corpus's images name registries nothing here can push to)."""
+    import json
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="flyte-compat-k8s-"))
+    data = work / "data"
+    data.mkdir()
+    namespace = os.environ.get("FLYTE_K8S_TEST_NAMESPACE", "flyte-e2e")
+    config = {"storage": {"data": str(data)},
+              "backends": {"kubernetes": {"namespace": namespace, "data_host_path": str(data),
+                                          "push_images": False, "echo": False}}}
+    (work / "config.yaml").write_text(json.dumps(config))  # JSON is YAML
+    session.run("flyte", "kubernetes", "setup", "-n", namespace)
+    run_compat(session, "--timeout", "600", backend="kubernetes", env={"FLYTE_CONFIG": str(work / "config.yaml")})
 
 
 @nox.session(python=PYTHON)

@@ -427,7 +427,8 @@ class KubernetesBackend:
         builder = image_builders(run.plugins).get(self.opts.image_builder)(
             {"client": self._docker, "base_image": self.opts.base_image, "cache_dir": self.opts.cache_dir,
              "log": self._build_log})
-        return PodImages(builder, self._docker, self.opts.registry, self._build_log, packages=self._access.packages)
+        return PodImages(builder, self._docker, self.opts.registry, self._build_log, packages=self._access.packages,
+                         push=self.opts.push_images)
 
     def _template(self, template: Any) -> Any:
         if isinstance(template, str):  # the name of a PodTemplate object in the namespace

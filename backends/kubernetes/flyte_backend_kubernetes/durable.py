@@ -188,7 +188,7 @@ class KubernetesLauncher:
             log = _build_progress
             builder = image_builders(session.plugins).get(opts.image_builder)(
                 {"client": engine, "base_image": opts.base_image, "cache_dir": opts.cache_dir, "log": log})
-            images = PodImages(builder, engine, opts.registry, log, packages=access.packages)
+            images = PodImages(builder, engine, opts.registry, log, packages=access.packages, push=opts.push_images)
             specs = [Image.from_debian_base(), *(env.image_spec or Image.from_debian_base()
                                                  for env in environments(module))]
             return {image_key(spec): images.ensure(spec) for spec in specs}

@@ -1,5 +1,6 @@
 """Task images for pods: built by an image builder (the docker backend's by default), pushed to
-a registry when one is configured, else left in the local engine for single-node clusters.
+a registry when one is configured (or the image names one), else left in the local engine for
+single-node clusters (also with ``push_images: false``).
 
 An image the user names as it is (``flyte.Image.from_base("repo/name:tag")`` or a plain string
 ``image=``) is not touched locally at all: the cluster pulls it, and a reference it cannot pull
@@ -25,11 +26,14 @@ def used_as_is(image: Image) -> bool:
 class PodImages:
     """Resolves image specs to references pods can run; thread-safe, one push per image.
     ``packages`` are pip requirements every built image gets on top of its spec (what pods need
-    to open a remote data store)."""
+    to open a remote data store). With ``push`` False nothing is pushed, not even an image whose
+    spec names a registry: pods run the local tags (a single-node cluster on this engine)."""
 
     def __init__(self, builder: Any, docker_client: Any, registry: str | None,
-                 log: Callable[[str], None] = lambda line: None, packages: Sequence[str] = ()) -> None:
+                 log: Callable[[str], None] = lambda line: None, packages: Sequence[str] = (),
+                 push: bool = True) -> None:
         self._builder = builder
+        self._push_images = push
         self._packages = tuple(packages)
         self._client = docker_client
         self._registry = registry.rstrip("/") if registry else None
@@ -44,7 +48,7 @@ class PodImages:
             return str(image.base_image)
         local = str(self._builder.ensure(image.with_pip_packages(*self._packages) if self._packages else image))
         registry = (image.registry or self._registry or "").rstrip("/")
-        return self._push(local, registry) if registry else local
+        return self._push(local, registry) if registry and self._push_images else local
 
     def _push(self, local: str, registry: str) -> str:
         repo, _, tag = local.rpartition(":")

@@ -81,6 +81,10 @@ class KubeOptions:
     - ``registry``: push task images to this registry (``host:port/prefix``) and run them from
       there; without one, images stay in the local Docker engine, which single-node clusters
       using that engine (or ``kind load``) can run with ``imagePullPolicy: IfNotPresent``.
+    - ``push_images`` (default True): push built images to their registry (the image's own
+      ``registry=``, else ``registry``). False keeps every image in the local Docker engine, even
+      one whose spec names a registry (Flyte 2 programs often name one): for single-node clusters
+      whose runtime is that engine, where a push is not needed and may not be possible.
     - ``image_pull_policy``: default ``IfNotPresent`` (``Always`` is a poor choice for
       content-hashed tags).
     - ``service_account``: the ServiceAccount task pods run as (default: the namespace's default).
@@ -114,6 +118,7 @@ class KubeOptions:
     data_secret: str | None = None
     channel_host: str | None = None
     registry: str | None = None
+    push_images: bool = True
     image_pull_policy: str = attrs.field(default="IfNotPresent", validator=one_of("IfNotPresent", "Always", "Never"))
     service_account: str | None = None
     keep_pods_seconds: float = attrs.field(default=0.0, validator=at_least(0))

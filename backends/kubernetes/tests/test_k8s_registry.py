@@ -412,6 +412,48 @@ def test_images_are_pushed_and_pods_pull_them(tmp_path: Path, kube: Any, engine_
     assert pods_of(kube, run.name) == []
 
 
+NAMED_REGISTRY_TASKS = """
+import flyte
+
+# A registry nothing here can push to (no such host): Flyte 2 programs often name one.
+env = flyte.TaskEnvironment(name="named", image=flyte.Image.from_debian_base(registry="registry.invalid/team"))
+
+
+@env.task
+def one() -> int:
+    return 1
+
+
+@env.task
+def two() -> int:
+    return one() + one()
+"""
+
+
+def test_push_images_false_runs_the_local_image_of_an_image_naming_a_registry(
+    tmp_path: Path, kube: Any, engine_node: None
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "named_tasks.py").write_text(NAMED_REGISTRY_TASKS)
+    sys.modules.pop("named_tasks", None)
+    tasks = load_file(project / "named_tasks.py", project)
+    data = tmp_path / "data"
+    s = Session(config=Config(), backend="kubernetes", data_url=str(data), run_store=str(tmp_path / "runs.db"),
+                root_dir=project, backend_options=kube_options(data, push_images=False))
+    try:
+        with PodRecorder(kube) as recorder:
+            run = s.run(tasks.two)
+            recorder.wait_gone(run.name)
+    finally:
+        s.close()
+    assert run.outputs()[0] == 2
+    pods = recorder.of_run(run.name)
+    assert len(pods) == 3, sorted(p.metadata.name for p in pods)
+    images = {p.spec.containers[0].image for p in pods}
+    assert len(images) == 1 and "registry.invalid" not in images.pop(), images
+
+
 PRIVATE_TASKS = """
 import flyte
 
@@ -558,6 +600,17 @@ def test_an_unreachable_registry_is_a_usage_error_naming_it(engine: Any) -> None
         images.ensure(Image.from_debian_base())
     assert f"localhost:{port}/flyte/python:3.11-bookworm" in str(ei.value)
     assert "connection refused" in str(ei.value) and "backends.kubernetes.registry" in str(ei.value)
+
+
+def test_without_push_an_image_naming_a_registry_stays_local(engine: Any) -> None:
+    from flyte_backend_kubernetes.images import PodImages
+
+    from flyte_core.extend import Image
+
+    port = free_port()  # nothing listens there: a push would fail
+    images = PodImages(_Prebuilt(), engine, None, push=False)
+    assert images.ensure(Image.from_debian_base(registry=f"localhost:{port}/team")) == BASE_IMAGE
+    assert not [t for i in engine.images.list() for t in i.tags if t.startswith(f"localhost:{port}/")]
 
 
 def test_an_invalid_registry_is_a_usage_error_not_an_engine_traceback(engine: Any) -> None:
