@@ -39,7 +39,15 @@ from kubernetes import client
 from flyte_backend_kubernetes import pods as podops
 from flyte_backend_kubernetes.client import check_access, connect
 from flyte_backend_kubernetes.confinement import PodMounts, confinement, pod_mounts, task_ids, writable
-from flyte_backend_kubernetes.failures import Graces, PodAssessor, Verdict, crashed_error, oom_error, timeout_error
+from flyte_backend_kubernetes.failures import (
+    Graces,
+    PodAssessor,
+    RunProgress,
+    Verdict,
+    crashed_error,
+    oom_error,
+    timeout_error,
+)
 from flyte_backend_kubernetes.images import PodImages, PrebuiltImages
 from flyte_backend_kubernetes.names import CONTROLLER_ANNOTATION, pod_name, run_selector
 from flyte_backend_kubernetes.options import KubeOptions
@@ -112,6 +120,8 @@ class KubernetesBackend:
         self._short_socket_dir: str | None = None
         self._live: dict[str, int] = {}
         self._attempts: dict[str, _Attempt] = {}
+        #: When a pod of the run last started or ended: a pod queued for room waits while it moves.
+        self._progress = RunProgress()
         self._templates: dict[str, Any] = {}
         #: The user and group confined task pods run as.
         self._ids = self.opts.security.uid_gid
@@ -232,7 +242,8 @@ class KubernetesBackend:
             pod=name, namespace=self.namespace, action=spec.action, task=spec.task_name, image=image,
             timeout=spec.timeout, graces=Graces(self.opts.image_pull_grace, self.opts.unschedulable_grace,
                                                 self.opts.start_grace),
-            hint=lambda files_only: missing_secrets_hint(secrets, self.namespace, files_only)))
+            hint=lambda files_only: missing_secrets_hint(secrets, self.namespace, files_only),
+            progress=self._progress))
         self._attempts[name] = att
         self._live[spec.action] = spec.attempt
         finished = False
@@ -327,6 +338,7 @@ class KubernetesBackend:
         deadline = time.monotonic() + spec.timeout + self.opts.deadline_grace if spec.timeout else None
         while True:
             if att.finished:  # the worker's word: no need to wait for the kubelet to report the end
+                att.assessor.progress.advance(time.monotonic())
                 return Verdict(exit_code=0, reason="Finished")
             if att.pod is not None or att.deleted:
                 verdict = att.assessor.assess(None if att.deleted else att.pod, time.monotonic())

@@ -47,23 +47,43 @@ class Graces:
     start: float = 60.0
 
 
+@attrs.define
+class RunProgress:
+    """When a pod of the run last started or ended (monotonic seconds), shared by its assessors.
+
+    A pod the scheduler has no room for while other pods of its run come and go is queued (a
+    fan-out wider than the cluster): it waits for room, as on Flyte 2. One that finds no room
+    while nothing of its run moves (parents holding their CPUs while they wait for children that
+    cannot fit) never will: it fails once the unschedulable grace has passed since the last move.
+    """
+
+    last: float = float("-inf")
+
+    def advance(self, now: float) -> None:
+        """A pod of the run started or ended at ``now``."""
+        self.last = max(self.last, now)
+
+
 class PodAssessor:
     """Follows the states of one attempt's pod; see the module doc.
 
     ``hint`` is called with ``files_only`` and returns advice on missing Secrets (or "").
+    ``progress`` is shared by the run's assessors (a fresh one when not given: the pod is on its own).
     """
 
     def __init__(self, *, pod: str, namespace: str, action: str, task: str, image: str, graces: Graces,
-                 timeout: float | None = None, hint: Callable[[bool], str] = lambda files_only: "") -> None:
+                 timeout: float | None = None, hint: Callable[[bool], str] = lambda files_only: "",
+                 progress: RunProgress | None = None) -> None:
         self.pod, self.namespace, self.action, self.task, self.image = pod, namespace, action, task, image
         self.graces, self.timeout, self.hint = graces, timeout, hint
+        self.progress = progress if progress is not None else RunProgress()
         self._since: dict[str, float] = {}
         self._pull_error = ""  # the last ErrImagePull message: why the pull failed (a back-off hides it)
         self.phase = "Pending"
 
     def next_check(self) -> float | None:
         """When a condition seen so far runs out of grace (monotonic seconds), if any."""
-        ends = [t + self._grace(k) for k, t in self._since.items()]
+        ends = [self._started(k) + self._grace(k) for k in self._since]
         return min(ends) if ends else None
 
     def assess(self, pod: Mapping[str, Any] | None, now: float) -> Verdict | None:
@@ -72,7 +92,10 @@ class PodAssessor:
             return self._fail("PodDeleted", "system", f"its pod {self._where} was deleted before it finished (by "
                               "someone else, or because its node was lost); a retry starts a new pod")
         status = pod.get("status") or {}
-        self.phase = phase = status.get("phase") or "Pending"
+        phase = status.get("phase") or "Pending"
+        if phase != self.phase and phase in ("Running", "Succeeded", "Failed"):
+            self.progress.advance(now)
+        self.phase = phase
         reason, message = status.get("reason") or "", status.get("message") or ""
         state = _primary_state(status)
         if phase == "Succeeded":
@@ -119,10 +142,12 @@ class PodAssessor:
                     and cond.get("reason") == "Unschedulable":
                 seen.add("unschedulable")
                 self._since.setdefault("unschedulable", now)
-                if now - self._since["unschedulable"] >= self.graces.unschedulable:
+                if now - self._started("unschedulable") >= self.graces.unschedulable:
                     return self._fail("Unschedulable", "system", f"its pod {self._where} could not be scheduled "
-                                      f"for {self.graces.unschedulable:g}s: {cond.get('message') or 'no message'}; "
-                                      "ask for fewer resources or add nodes that fit")
+                                      f"for {self.graces.unschedulable:g}s, while no other pod of its run started "
+                                      f"or ended: {cond.get('message') or 'no message'}; ask for fewer resources "
+                                      "or add nodes that fit (tasks waiting for their children keep what they "
+                                      "asked for)")
         waiting = state.get("waiting") or {}
         why, msg = waiting.get("reason") or "", waiting.get("message") or ""
         if why in FATAL_IMAGE:
@@ -158,6 +183,11 @@ class PodAssessor:
     @property
     def _where(self) -> str:
         return f"{self.pod} (namespace {self.namespace})"
+
+    def _started(self, key: str) -> float:
+        """When condition ``key``'s grace began: an unschedulable pod's restarts whenever its run moves."""
+        since = self._since[key]
+        return max(since, self.progress.last) if key == "unschedulable" else since
 
     def _grace(self, key: str) -> float:
         return {"pull": self.graces.image_pull, "unschedulable": self.graces.unschedulable}.get(key, self.graces.start)

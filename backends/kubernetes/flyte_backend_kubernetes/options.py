@@ -93,8 +93,9 @@ class KubeOptions:
       or ``flyte kubernetes prune``.
     - ``image_pull_grace`` (default 20 s): how long a pod may fail to pull its image before the
       attempt fails with ImagePullBackOffError (the kubelet retries meanwhile).
-    - ``unschedulable_grace`` (default 60 s): how long a pod may stay unschedulable before the
-      attempt fails (an autoscaler may add a node meanwhile).
+    - ``unschedulable_grace`` (default 60 s): how long a pod may stay unschedulable while no
+      other pod of its run starts or ends, before the attempt fails (an autoscaler may add a node
+      meanwhile). A fan-out wider than the cluster keeps moving, so its pods wait for room.
     - ``start_grace`` (default 60 s): how long a pod may fail to create its container (a missing
       Secret or ConfigMap) before the attempt fails.
     - ``deadline_grace`` (default 10 s): the kubelet enforces timeouts with

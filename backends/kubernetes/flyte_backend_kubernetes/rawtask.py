@@ -72,7 +72,8 @@ async def execute_raw(backend: KubernetesBackend, spec: ActionSpec, task: Any) -
         att = _Attempt(PodAssessor(
             pod=name, namespace=backend.namespace, action=spec.action, task=spec.task_name, image=image,
             timeout=spec.timeout, graces=Graces(backend.opts.image_pull_grace, backend.opts.unschedulable_grace,
-                                                backend.opts.start_grace), hint=lambda files_only: ""))
+                                                backend.opts.start_grace), hint=lambda files_only: "",
+            progress=backend._progress))
         backend._attempts[name] = att
         backend._live[spec.action] = spec.attempt
         created = await backend._create(build_pod(req), spec)

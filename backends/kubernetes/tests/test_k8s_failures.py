@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flyte_backend_kubernetes.failures import Graces, PodAssessor
+from flyte_backend_kubernetes.failures import Graces, PodAssessor, RunProgress
 
 
 def assessor(**kw: Any) -> PodAssessor:
@@ -105,6 +105,27 @@ def test_unschedulable_carries_the_message_after_its_grace() -> None:
     v = a.assess(pod("Pending", conditions=cond), 20)
     assert v is not None and v.error is not None and v.error.code == "Unschedulable"
     assert "3 Insufficient nvidia.com/gpu" in v.error.message
+
+
+def test_an_unschedulable_pod_waits_while_its_run_moves() -> None:
+    """Queued for room (a fan-out wider than the cluster), not stuck: its grace restarts whenever
+    another pod of its run starts or ends, and runs out once nothing moves."""
+    progress = RunProgress()
+    a, other, third = (assessor(progress=progress) for _ in range(3))
+    cond = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+             "message": "0/1 nodes are available: 1 Insufficient cpu."}]
+    assert a.assess(pod("Pending", conditions=cond), 0) is None
+    assert a.next_check() == 20
+    assert other.assess(pod("Running"), 15) is None  # another pod of the run started
+    assert a.assess(pod("Pending", conditions=cond), 20) is None
+    assert a.next_check() == 35
+    assert other.assess(pod("Running"), 25) is None  # no change: not a move
+    assert third.assess(pod("Succeeded"), 30) is not None  # one ended
+    assert a.assess(pod("Pending", conditions=cond), 49) is None
+    v = a.assess(pod("Pending", conditions=cond), 50)
+    assert v is not None and v.error is not None and v.error.code == "Unschedulable"
+    assert "no other pod of its run started or ended" in v.error.message
+    assert "1 Insufficient cpu" in v.error.message
 
 
 def test_missing_secret_as_env_and_as_file() -> None:

@@ -1,5 +1,6 @@
 """The kubernetes backend under load and faults, on a real cluster (runs driven from this process,
-``--local-controller``): a nested fan-out of 50 completes, Ctrl-C and ``flyte runs abort`` at a
+``--local-controller``): a nested fan-out of 50 completes, a fan-out wider than the cluster queues
+for room and completes, Ctrl-C and ``flyte runs abort`` at a
 fan-out of 100 leave no pod running, a driver killed with -9 leaves no pod running (each notices its
 controller is gone and ends) and the next command deletes what is left, saying so.
 
@@ -57,16 +58,32 @@ def sleeper(i: int) -> int:
 @env.task
 def fan_sleep(n: int) -> list[int]:
     return list(flyte.map(sleeper, range(n)))
+
+
+# One CPU per call: CI's node fits two at a time.
+wide = flyte.TaskEnvironment(name="kwide", resources=flyte.Resources(cpu="1"))
+
+
+@wide.task
+def busy(i: int) -> int:
+    time.sleep(1)
+    return i
+
+
+@env.task
+def wider_than_the_cluster(n: int) -> int:
+    return sum(flyte.map(busy, range(n)))
 '''
 
 
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, **options: Any) -> Path:
+    """A project on the cluster; ``options`` add to or change the backend options."""
     data = tmp_path / "data"
     (tmp_path / ".flyte").mkdir()
     (tmp_path / ".flyte" / "config.yaml").write_text(yaml.safe_dump({
         "backend": "kubernetes",
         "storage": {"data": str(data), "runs": str(tmp_path / "runs.db")},
-        "backends": {"kubernetes": {k: v for k, v in kube_options(data).items() if k != "echo"}},
+        "backends": {"kubernetes": {k: v for k, v in kube_options(data, **options).items() if k != "echo"}},
     }))
     (tmp_path / "kload.py").write_text(TASKS)
     return tmp_path
@@ -108,6 +125,18 @@ def test_nested_fan_out_of_50_completes(tmp_path: Path, kube: Any) -> None:
     r = cli(proj, "run", "--local-controller", "--no-progress", "--name", name, "kload.py", "nested", "--n", "50")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == str(sum(i * 2 + 1 for i in range(50)))
+    assert pods_of(kube, name) == []
+
+
+def test_a_fan_out_wider_than_the_cluster_queues_for_room(tmp_path: Path, kube: Any) -> None:
+    """16 calls of one CPU each on a node with room for two: the pods the scheduler has no room
+    for wait while the others come and go (for longer than the unschedulable grace), and all end."""
+    proj = project(tmp_path, unschedulable_grace=20)
+    name = f"kwide{os.getpid()}"
+    r = cli(proj, "run", "--local-controller", "--no-progress", "--name", name, "kload.py",
+            "wider_than_the_cluster", "--n", "16")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(sum(range(16)))
     assert pods_of(kube, name) == []
 
 
