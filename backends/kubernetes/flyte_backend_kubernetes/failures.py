@@ -23,6 +23,8 @@ from flyte_core.extend import ErrorInfo
 FATAL_IMAGE = frozenset({"InvalidImageName", "ErrImageNeverPull"})
 PULL_ERRORS = frozenset({"ErrImagePull", "ImagePullBackOff", "RegistryUnavailable"})
 CREATE_ERRORS = frozenset({"CreateContainerConfigError", "CreateContainerError", "RunContainerError"})
+#: The exit code of a container killed with SIGKILL (128 + 9).
+SIGKILLED = 137
 NODE_LOST = frozenset({"NodeLost", "Shutdown", "NodeShutdown", "Terminated", "NodeAffinity"})
 
 
@@ -227,6 +229,11 @@ def crashed_error(task: str, action: str, attempt: int, pod: str, verdict: Verdi
     why = f" ({verdict.reason})" if verdict.reason else ""
     msg = (f"The container of action {action} (task '{task}', attempt {attempt}, pod {pod}) exited with code "
            f"{verdict.exit_code}{why} before the task finished.")
+    if verdict.exit_code == SIGKILLED:
+        # Docker 20.10 (a dockershim node) can lose the OOMKilled flag when several containers are
+        # OOM-killed at once (docs/docker.md, "Failures"): say what the 137 most likely was.
+        msg += (" Code 137 is a SIGKILL, most often the kernel's OOM killer (a Docker-based node can report one "
+                "without OOMKilled): if the task may use more than its memory limit, raise Resources(memory=...).")
     return ErrorInfo("TaskInterruptedError", "system", msg + _tail(tail or verdict.message.splitlines()[-20:]),
                      action=action)
 

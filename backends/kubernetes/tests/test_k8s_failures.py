@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flyte_backend_kubernetes.failures import Graces, PodAssessor, RunProgress
+from flyte_backend_kubernetes.failures import Graces, PodAssessor, RunProgress, Verdict, crashed_error
 
 
 def assessor(**kw: Any) -> PodAssessor:
@@ -42,6 +42,15 @@ def test_success_and_plain_exit() -> None:
 def test_oomkilled_is_flagged() -> None:
     v = assessor().assess(pod("Failed", state={"terminated": {"exitCode": 137, "reason": "OOMKilled"}}), 0)
     assert v is not None and v.oom and v.error is None  # the backend adds the limit and the last lines
+
+
+def test_a_sigkill_without_oomkilled_says_what_it_most_likely_was() -> None:
+    killed = crashed_error("env.t", "a0", 1, "p", Verdict(exit_code=137, reason="Error"), ["allocating"])
+    assert killed.code == "TaskInterruptedError" and "exited with code 137 (Error)" in killed.message
+    assert "OOM killer" in killed.message and "Resources(memory=...)" in killed.message
+    assert killed.message.endswith("allocating")
+    plain = crashed_error("env.t", "a0", 1, "p", Verdict(exit_code=1, reason="Error"), [])
+    assert "OOM" not in plain.message
 
 
 def test_deadline_exceeded_is_a_timeout() -> None:

@@ -356,28 +356,29 @@ def assert_image_ids(recorder: PodRecorder, pods: list[Any], pulled: str) -> Non
     assert all(i.endswith(pulled) for ids in reported.values() for i in ids), (pulled, reported)
 
 
-def test_images_are_pushed_and_pods_pull_them(tmp_path: Path, kube: Any, engine_node: None, registry: Registry) -> None:
+def run_two(tmp_path: Path, kube: Any, module: str, text: str, **options: Any) -> tuple[Any, PodRecorder]:
+    """Run ``two`` of the task module ``text`` (saved as ``module``) with the backend ``options``;
+    the run, and the watch that saw its pods until each was deleted."""
     project = tmp_path / "project"  # the code bundle's root: not the registry's storage or login
     project.mkdir()
-    (project / "reg_tasks.py").write_text(TASKS)
-    sys.modules.pop("reg_tasks", None)
-    tasks = load_file(project / "reg_tasks.py", project)
+    (project / f"{module}.py").write_text(text)
+    sys.modules.pop(module, None)
+    tasks = load_file(project / f"{module}.py", project)
     data = tmp_path / "data"
-    prefix = f"{registry.host}/flyte"
-    s = Session(
-        config=Config(),
-        backend="kubernetes",
-        data_url=str(data),
-        run_store=str(tmp_path / "runs.db"),
-        root_dir=project,
-        backend_options=kube_options(data, registry=prefix, image_pull_policy="Always"),
-    )
+    s = Session(config=Config(), backend="kubernetes", data_url=str(data), run_store=str(tmp_path / "runs.db"),
+                root_dir=project, backend_options=kube_options(data, **options))
     try:
         with PodRecorder(kube) as recorder:
             run = s.run(tasks.two)
             recorder.wait_gone(run.name)
     finally:
         s.close()
+    return run, recorder
+
+
+def test_images_are_pushed_and_pods_pull_them(tmp_path: Path, kube: Any, engine_node: None, registry: Registry) -> None:
+    prefix = f"{registry.host}/flyte"
+    run, recorder = run_two(tmp_path, kube, "reg_tasks", TASKS, registry=prefix, image_pull_policy="Always")
 
     # The run succeeded, every call in its own pod.
     assert run.phase == flyte.ActionPhase.SUCCEEDED, run.phase
@@ -412,41 +413,19 @@ def test_images_are_pushed_and_pods_pull_them(tmp_path: Path, kube: Any, engine_
     assert pods_of(kube, run.name) == []
 
 
-NAMED_REGISTRY_TASKS = """
-import flyte
-
-# A registry nothing here can push to (no such host): Flyte 2 programs often name one.
-env = flyte.TaskEnvironment(name="named", image=flyte.Image.from_debian_base(registry="registry.invalid/team"))
-
-
-@env.task
-def one() -> int:
-    return 1
-
-
-@env.task
-def two() -> int:
-    return one() + one()
-"""
+# The same tasks in an environment whose image names a registry nothing here can push to (no such
+# host): Flyte 2 programs often name one.
+NAMED_REGISTRY_TASKS = TASKS.replace(
+    'TaskEnvironment(name="regt")',
+    'TaskEnvironment(name="named", image=flyte.Image.from_debian_base(registry="registry.invalid/team"))',
+)
+assert "registry.invalid" in NAMED_REGISTRY_TASKS
 
 
 def test_push_images_false_runs_the_local_image_of_an_image_naming_a_registry(
     tmp_path: Path, kube: Any, engine_node: None
 ) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "named_tasks.py").write_text(NAMED_REGISTRY_TASKS)
-    sys.modules.pop("named_tasks", None)
-    tasks = load_file(project / "named_tasks.py", project)
-    data = tmp_path / "data"
-    s = Session(config=Config(), backend="kubernetes", data_url=str(data), run_store=str(tmp_path / "runs.db"),
-                root_dir=project, backend_options=kube_options(data, push_images=False))
-    try:
-        with PodRecorder(kube) as recorder:
-            run = s.run(tasks.two)
-            recorder.wait_gone(run.name)
-    finally:
-        s.close()
+    run, recorder = run_two(tmp_path, kube, "named_tasks", NAMED_REGISTRY_TASKS, push_images=False)
     assert run.outputs()[0] == 2
     pods = recorder.of_run(run.name)
     assert len(pods) == 3, sorted(p.metadata.name for p in pods)
