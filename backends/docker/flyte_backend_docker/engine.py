@@ -37,6 +37,13 @@ CALL_THREADS = 32
 ENGINE_GONE_SECONDS = 10.0
 #: How long a container killed by a signal waits for its ``oom`` event after its ``die``.
 OOM_EVENT_GRACE = 1.0
+#: The exit code of a container killed with SIGKILL.
+SIGKILLED = 128 + signal.SIGKILL
+#: Said of a container that died of a SIGKILL nobody here sent, with no OOM reported: the engine
+#: starts watching a container for OOM kills only once its process runs, so one killed in its
+#: first moments goes unreported.
+SIGKILL_HINT = (" Code 137 is a SIGKILL, most often the kernel's OOM killer (one in a container's first moments "
+                "goes unreported): if the task may use more than its memory limit, raise Resources(memory=...).")
 
 
 class EngineGone(Exception):
@@ -127,7 +134,7 @@ class ExitWatch:
             with self._lock:
                 if cid in self._oom:
                     return True
-            if killed_here or code != 128 + signal.SIGKILL or time.monotonic() > deadline:
+            if killed_here or code != SIGKILLED or time.monotonic() > deadline:
                 return False
             await asyncio.sleep(0.05)
 

@@ -5,6 +5,8 @@ standby one, one of its own, or a container task's)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,12 +16,15 @@ import pytest
 from conftest import BASE_IMAGE, containers_of, docker_session
 from flyte_backend_docker.engine import ExitWatch
 
-from flyte_core.extend import BaseRuntimeError, Session
+from flyte_core.extend import BaseRuntimeError, RunOptions, Session
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("docker_client")]
 
-#: Touches 300 MiB, in a container allowed 64 MiB (and no swap).
-HOG = "b = bytearray(300 * 1024 * 1024)\nfor k in range(0, len(b), 4096): b[k] = 1"
+#: Touches 300 MiB, in a container allowed 64 MiB (and no swap), a second after it starts, as a
+#: task does after its worker's start. Docker 20.10's runtime begins watching a container for OOM
+#: kills only once its process runs: one killed within its first moments can go unreported by
+#: any means (flag and event alike), and ends as an exit 137, which the error message explains.
+HOG = "import time\ntime.sleep(1)\nb = bytearray(300 * 1024 * 1024)\nfor k in range(0, len(b), 4096): b[k] = 1"
 
 TASK_MODULE = ("oomtasks", f'''
 import asyncio
@@ -39,6 +44,12 @@ async def hog(i: int) -> int:
 
 raw_hog = ContainerTask(name="raw_hog", image="{BASE_IMAGE}", command=["python3", "-c", {HOG!r}],
                         outputs={{"o": int}}, resources=flyte.Resources(cpu="0.5", memory="64Mi"))
+
+
+@env.task
+async def napper() -> int:
+    await asyncio.sleep(600)
+    return 0
 
 
 @env.task
@@ -110,3 +121,27 @@ def test_an_oom_killed_container_task_is_an_oom_error(session: Session, tasks: A
         session.run(tasks.raw_hog)
     assert ei.value.code == "OOMError"
     assert "'raw_hog'" in str(ei.value) and "exceeded its memory limit of 64Mi" in str(ei.value)
+
+
+def test_a_container_killed_from_elsewhere_says_what_a_137_most_likely_was(
+        project: Path, tasks: Any, docker_client: docker.DockerClient) -> None:
+    """Killed with SIGKILL by someone else (as the kernel's OOM killer does when the engine missed
+    it): a TaskInterruptedError whose message says what code 137 most likely means."""
+    session = docker_session(project, standby=False)
+    name = f"oomkill{uuid.uuid4().hex[:8]}"
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            ran = pool.submit(session.run_with, RunOptions(name=name), tasks.napper, (), {})
+            deadline = time.monotonic() + 300
+            while not (running := containers_of(docker_client, name, running=True)):
+                assert time.monotonic() < deadline and not ran.done(), "its container never ran"
+                time.sleep(0.2)
+            time.sleep(1)  # its task is running
+            docker_client.api.kill(running[0]["Id"])
+            with pytest.raises(BaseRuntimeError) as ei:
+                ran.result(timeout=300)
+    finally:
+        session.close()
+    assert ei.value.code == "TaskInterruptedError"
+    assert "exited with code 137" in str(ei.value) and "Resources(memory=...)" in str(ei.value)
+    assert containers_of(docker_client, name) == []
