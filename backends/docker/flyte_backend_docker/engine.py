@@ -39,11 +39,16 @@ ENGINE_GONE_SECONDS = 10.0
 OOM_EVENT_GRACE = 1.0
 #: The exit code of a container killed with SIGKILL.
 SIGKILLED = 128 + signal.SIGKILL
-#: Said of a container that died of a SIGKILL nobody here sent, with no OOM reported: the engine
-#: starts watching a container for OOM kills only once its process runs, so one killed in its
-#: first moments goes unreported.
-SIGKILL_HINT = (" Code 137 is a SIGKILL, most often the kernel's OOM killer (one in a container's first moments "
-                "goes unreported): if the task may use more than its memory limit, raise Resources(memory=...).")
+
+
+def sigkill_hint(code: int) -> str:
+    """What to add to the message of a container that exited with ``code`` on its own, with no
+    OOM reported: a SIGKILL (137) is most often an OOM kill all the same, since the engine starts
+    watching a container for OOM kills only once its process runs."""
+    if code != SIGKILLED:
+        return ""
+    return (" Code 137 is a SIGKILL, most often the kernel's OOM killer (one in a container's first moments "
+            "goes unreported): if the task may use more than its memory limit, raise Resources(memory=...).")
 
 
 class EngineGone(Exception):

@@ -8,7 +8,7 @@ import os
 import attrs
 import docker.errors
 
-from flyte_backend_docker.engine import SIGKILL_HINT, SIGKILLED, EngineGone
+from flyte_backend_docker.engine import EngineGone, sigkill_hint
 from flyte_backend_docker.pool import PoolResult
 from flyte_backend_docker.resources import describe_memory
 from flyte_core.extend import ActionOutcome, ActionSpec, ErrorInfo
@@ -66,7 +66,7 @@ def oom_killed(spec: ActionSpec, limit: str, tail: list[str]) -> ActionOutcome:
 def crashed(spec: ActionSpec, code: int, tail: list[str]) -> ActionOutcome:
     """The container exited with ``code`` before its task finished; ``tail``: its last lines."""
     msg = (f"The container of action {spec.action} (task '{spec.task_name}', attempt {spec.attempt}) exited "
-           f"with code {code} before the task finished." + (SIGKILL_HINT if code == SIGKILLED else ""))
+           f"with code {code} before the task finished." + sigkill_hint(code))
     if tail:
         msg += "\nLast output lines:\n" + "\n".join(tail)
     return ActionOutcome(error=ErrorInfo("TaskInterruptedError", "system", msg, action=spec.action))

@@ -34,7 +34,7 @@ import attrs
 import docker
 import docker.errors
 
-from flyte_backend_docker.engine import SIGKILL_HINT, SIGKILLED, ExitWatch
+from flyte_backend_docker.engine import ExitWatch, sigkill_hint
 from flyte_backend_docker.hostkill import HostKiller
 from flyte_core.extend import ActionSpec, FlyteUsageError, ReusePolicy
 
@@ -77,7 +77,7 @@ class PoolResult:
         msg = {"exit": f"The task of {who} exited with code {self.code}{on} before it finished.",
                "lost": f"The {kind} running {who} exited with code {self.code} before the task finished"
                        + (f" (it was stopped because {self.why})." if self.why else
-                          "." + (SIGKILL_HINT if self.code == SIGKILLED else "")),
+                          "." + sigkill_hint(self.code)),
                }.get(self.kind, f"{self.why} (for {who}).")
         return msg + ("\nLast output lines:\n" + "\n".join(self.tail) if self.tail else "")
 
